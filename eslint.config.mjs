@@ -1,0 +1,43 @@
+// One lint setup for the whole workspace: typescript-eslint with type information, so
+// floating promises and `any` are caught as errors.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  {
+    ignores: ['**/dist/**', '**/node_modules/**', '**/coverage/**', '**/reports/**', '**/.nx/**', '**/*.mjs', '**/*.cjs'],
+  },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: {
+        projectService: true,
+        tsconfigRootDir: import.meta.dirname,
+      },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-explicit-any': 'error',
+      // Rejections pass through what was thrown (data-source errors, abort reasons) untouched.
+      '@typescript-eslint/prefer-promise-reject-errors': 'off',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
+      'no-restricted-imports': ['error', { patterns: [] }],
+    },
+  },
+  {
+    files: ['packages/distcache-core/**/*.ts'],
+    rules: {
+      // The engine must stay framework-free: Nest lives in nestjs-distcache only.
+      'no-restricted-imports': ['error', { patterns: [{ group: ['@nestjs/*'], message: 'distcache-core never imports Nest.' }] }],
+    },
+  },
+  {
+    files: ['**/*.spec.ts', '**/test/**/*.ts'],
+    rules: {
+      '@typescript-eslint/unbound-method': 'off',
+      '@typescript-eslint/require-await': 'off',
+    },
+  },
+);

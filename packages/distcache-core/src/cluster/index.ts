@@ -1,0 +1,1 @@
+export type { ClusterCoordinator, PeerRef } from './coordinator';

@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import { deepFreeze } from './deep-freeze';
+import { jsonCodec } from './json.codec';
+import { rawCodec } from './raw.codec';
+import { structuredCodec } from './structured.codec';
+
+describe('structuredCodec', () => {
+  const codec = structuredCodec();
+
+  it('round-trips Date, Buffer, Uint8Array, Map, Set, BigInt and nesting', () => {
+    const value = {
+      at: new Date('2026-11-25T10:00:00Z'),
+      buffer: Buffer.from('héllo'),
+      bytes: new Uint8Array([1, 2, 3]),
+      map: new Map<string, unknown>([['a', { deep: [1, new Date(0)] }]]),
+      set: new Set(['x', 'y']),
+      big: 12345678901234567890n,
+      nested: { list: [null, true, 1.5, 'text', { empty: {} }] },
+    };
+    const back = codec.decode(codec.encode(value)) as typeof value;
+    expect(back).toEqual(value);
+    expect(back.at).toBeInstanceOf(Date);
+    expect(Buffer.isBuffer(back.buffer)).toBe(true);
+    expect(back.bytes).toBeInstanceOf(Uint8Array);
+    expect(back.map).toBeInstanceOf(Map);
+    expect(back.set).toBeInstanceOf(Set);
+    expect(typeof back.big).toBe('bigint');
+  });
+
+  it('throws on values it cannot represent', () => {
+    expect(() => codec.encode({ fn: () => 1 })).toThrow();
+    expect(() => codec.encode(Symbol('s'))).toThrow();
+  });
+
+  it('throws on malformed bytes', () => {
+    expect(() => codec.decode(new Uint8Array([0xff, 0x0f, 0x6f, 0x01]))).toThrow();
+  });
+});
+
+describe('jsonCodec', () => {
+  const codec = jsonCodec();
+
+  it('round-trips JSON values and drops prototype-polluting keys', () => {
+    expect(codec.decode(codec.encode({ a: [1, 'b', null] }))).toEqual({ a: [1, 'b', null] });
+    const hostile = new TextEncoder().encode('{"__proto__":{"polluted":1},"constructor":{"prototype":{"x":1}},"ok":2}');
+    const decoded = codec.decode(hostile) as Record<string, unknown>;
+    expect(decoded).toEqual({ ok: 2 });
+    expect(Object.prototype.hasOwnProperty.call(decoded, '__proto__')).toBe(false);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('rejects what JSON cannot encode and invalid UTF-8', () => {
+    expect(() => codec.encode(undefined)).toThrow();
+    expect(() => codec.encode({ n: 1n })).toThrow();
+    expect(() => codec.decode(new Uint8Array([0xc3, 0x28]))).toThrow();
+  });
+});
+
+describe('rawCodec', () => {
+  it('stores bytes and reads back a private Buffer copy', () => {
+    const codec = rawCodec();
+    const stored = codec.encode(Buffer.from('abc'));
+    const first = codec.decode(stored);
+    first[0] = 0;
+    expect(Buffer.from(codec.decode(stored)).toString()).toBe('abc');
+    expect(() => codec.encode('text' as unknown as Uint8Array)).toThrow(/Uint8Array/);
+  });
+});
+
+describe('deepFreeze', () => {
+  it('freezes objects, arrays, Maps, Sets and Dates all the way down', () => {
+    const value = { list: [{ n: 1 }], map: new Map([['k', { v: 1 }]]), set: new Set([1]), at: new Date(0) };
+    expect(deepFreeze(value)).toBe(true);
+    expect(Object.isFrozen(value.list[0])).toBe(true);
+    expect(() => {
+      'use strict';
+      (value.list[0] as { n: number }).n = 2;
+    }).toThrow(TypeError);
+    expect(() => value.map.set('k2', { v: 2 })).toThrow(/read-only/);
+    expect(() => value.map.get('k')!.v++).toThrow(TypeError);
+    expect(() => value.set.add(2)).toThrow(/read-only/);
+    expect(() => value.at.setFullYear(2000)).toThrow(/read-only/);
+    expect(value.at.getTime()).toBe(0);
+  });
+
+  it('reports false for values holding typed arrays, which cannot be frozen', () => {
+    expect(deepFreeze({ bytes: new Uint8Array(2) })).toBe(false);
+    expect(deepFreeze(Buffer.from('x'))).toBe(false);
+  });
+
+  it('handles cycles and primitives', () => {
+    const cyclic: { self?: unknown } = {};
+    cyclic.self = cyclic;
+    expect(deepFreeze(cyclic)).toBe(true);
+    expect(deepFreeze(42)).toBe(true);
+    expect(deepFreeze(null)).toBe(true);
+  });
+});
+
+describe('structuredCodec aliasing', () => {
+  it('decodes Buffers that do not share memory with the encoded bytes', () => {
+    const codec = structuredCodec<{ blob: Buffer }>();
+    const bytes = codec.encode({ blob: Buffer.from('abc') });
+    const first = codec.decode(bytes);
+    first.blob[0] = 0x7a;
+    expect(codec.decode(bytes).blob.toString()).toBe('abc');
+  });
+});

@@ -1,0 +1,3 @@
+export type { DataSource, FetchContext, FetchFunction } from './datasource';
+export { toDataSource } from './datasource';
+export { SingleFlight } from './single-flight';

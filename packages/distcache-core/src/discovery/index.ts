@@ -1,0 +1,2 @@
+export type { DiscoveredPeer, DiscoveryProvider } from './discovery';
+export { standaloneDiscovery, isStandalone } from './standalone.discovery';

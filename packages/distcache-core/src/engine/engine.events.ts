@@ -1,0 +1,23 @@
+import type { PeerRef } from '../cluster/coordinator';
+
+/** The engine's lifecycle; `stopped` is final. */
+export type EngineState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
+
+/** A keyspace was added, reconfigured or deleted on this node. */
+export type KeySpaceEvent =
+  | { readonly type: 'added'; readonly name: string }
+  | { readonly type: 'updated'; readonly name: string }
+  | { readonly type: 'deleted'; readonly name: string };
+
+/** Cluster membership changed. */
+export type PeerEvent =
+  | { readonly type: 'joined'; readonly peer: PeerRef }
+  | { readonly type: 'left'; readonly peer: PeerRef; readonly reason: 'graceful' | 'failed' | 'undiscovered' }
+  | { readonly type: 'updated'; readonly peer: PeerRef };
+
+/** Event names and payloads of {@link DistCacheEngine}. */
+export interface EngineEvents {
+  state: [state: EngineState];
+  keySpace: [event: KeySpaceEvent];
+  peer: [event: PeerEvent];
+}

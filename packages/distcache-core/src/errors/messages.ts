@@ -1,0 +1,148 @@
+import { DistCacheError } from './distcache-error';
+
+// One place for every message, so wording stays consistent and each code is raised one way.
+
+export const invalidOption = (path: string, problem: string, value?: unknown): DistCacheError =>
+  new DistCacheError('E_INVALID_OPTION', `Invalid option "${path}": ${problem}${describe(value)}`, {
+    details: { path },
+  });
+
+export const keySpaceNotFound = (name: string): DistCacheError =>
+  new DistCacheError('E_KEYSPACE_NOT_FOUND', `Keyspace "${name}" is not registered`, {
+    details: { keySpace: name },
+  });
+
+export const keySpaceExists = (name: string): DistCacheError =>
+  new DistCacheError('E_KEYSPACE_EXISTS', `Keyspace "${name}" is already registered`, {
+    details: { keySpace: name },
+  });
+
+export const invalidKey = (keySpace: string, problem: string): DistCacheError =>
+  new DistCacheError('E_INVALID_KEY', `Invalid key in keyspace "${keySpace}": ${problem}`, {
+    details: { keySpace },
+  });
+
+export const invalidValue = (keySpace: string, key: string, problem: string, cause?: unknown): DistCacheError =>
+  new DistCacheError('E_INVALID_VALUE', `Invalid value for "${keySpace}/${key}": ${problem}`, {
+    cause,
+    details: { keySpace, key },
+  });
+
+export const valueTooLarge = (keySpace: string, key: string, bytes: number, limit: number, limitName: string) =>
+  new DistCacheError(
+    'E_VALUE_TOO_LARGE',
+    `Value for "${keySpace}/${key}" is ${bytes} bytes encoded, over ${limitName} (${limit} bytes)`,
+    { details: { keySpace, key, bytes, limit, limitName } },
+  );
+
+export const decodeFailed = (keySpace: string, key: string, cause: unknown): DistCacheError =>
+  new DistCacheError('E_DECODE_FAILED', `Could not decode the value of "${keySpace}/${key}"`, {
+    cause,
+    details: { keySpace, key },
+  });
+
+export const dataSourceFailed = (keySpace: string, key: string, cause: unknown): DistCacheError =>
+  new DistCacheError(
+    'E_DATASOURCE_FAILED',
+    `Data source of keyspace "${keySpace}" failed for key "${key}": ${errorText(cause)}`,
+    { cause, details: { keySpace, key } },
+  );
+
+export const dataSourceTimeout = (keySpace: string, key: string, timeoutMs: number): DistCacheError =>
+  new DistCacheError(
+    'E_DATASOURCE_TIMEOUT',
+    `Data source of keyspace "${keySpace}" did not answer for key "${key}" within ${timeoutMs}ms`,
+    { details: { keySpace, key, timeoutMs } },
+  );
+
+export const timeout = (operation: string, timeoutMs: number): DistCacheError =>
+  new DistCacheError('E_TIMEOUT', `${operation} did not finish within ${timeoutMs}ms`, {
+    details: { operation, timeoutMs },
+  });
+
+export const aborted = (operation: string, reason: unknown): DistCacheError =>
+  new DistCacheError('E_ABORTED', `${operation} was aborted by the caller`, {
+    cause: reason,
+    details: { operation },
+  });
+
+export const engineNotStarted = (operation: string): DistCacheError =>
+  new DistCacheError('E_ENGINE_NOT_STARTED', `Cannot ${operation}: call engine.start() first`, {
+    details: { operation },
+  });
+
+export const engineStopped = (operation: string): DistCacheError =>
+  new DistCacheError('E_ENGINE_STOPPED', `Cannot ${operation}: the engine was stopped`, {
+    details: { operation },
+  });
+
+export const startFailed = (cause: unknown): DistCacheError =>
+  new DistCacheError('E_START_FAILED', `Engine failed to start: ${errorText(cause)}`, { cause });
+
+export const missingDependency = (feature: string, pkg: string): DistCacheError =>
+  new DistCacheError(
+    'E_MISSING_DEPENDENCY',
+    `${feature} needs the optional dependency "${pkg}": install it with "npm install ${pkg}"`,
+    { details: { package: pkg } },
+  );
+
+function errorText(cause: unknown): string {
+  if (cause instanceof Error) return cause.message;
+  return String(cause);
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return '';
+  let text: string;
+  switch (typeof value) {
+    case 'string':
+    case 'object':
+      try {
+        text = JSON.stringify(value) ?? Object.prototype.toString.call(value);
+      } catch {
+        text = Object.prototype.toString.call(value);
+      }
+      break;
+    case 'function':
+      text = 'a function';
+      break;
+    case 'symbol':
+      text = value.toString();
+      break;
+    default:
+      text = (value as { toString(): string }).toString();
+  }
+  return ` (got ${text.length > 80 ? `${text.slice(0, 77)}...` : text})`;
+}
+
+// Peer transport. `peer` is the "host:port" id; `reason` is a stable machine-readable word kept in
+// `details.reason` (the message is for humans).
+
+export const peerUnavailable = (peer: string, reason: string, problem: string, cause?: unknown): DistCacheError =>
+  new DistCacheError(
+    'E_PEER_UNAVAILABLE',
+    `Peer ${peer} is unavailable: ${problem}${cause === undefined ? '' : ` (${errorText(cause)})`}`,
+    { cause, details: { peer, reason } },
+  );
+
+export const peerProtocolError = (peer: string, reason: string, problem: string, cause?: unknown): DistCacheError =>
+  new DistCacheError('E_PROTOCOL', `Peer protocol error with ${peer}: ${problem}`, {
+    cause,
+    details: { peer, reason },
+  });
+
+export const tooManyPeerRequests = (peer: string, limit: number): DistCacheError =>
+  new DistCacheError(
+    'E_TOO_MANY_REQUESTS',
+    `Too many requests in flight to peer ${peer} (limit maxInFlightPerPeer = ${limit})`,
+    { details: { peer, limit } },
+  );
+
+export const invalidFrame = (problem: string): DistCacheError =>
+  new DistCacheError('E_PROTOCOL', `Invalid peer frame: ${problem}`, { details: { reason: 'invalid-frame' } });
+
+export const listenFailed = (address: string, cause: unknown): DistCacheError =>
+  new DistCacheError('E_PEER_UNAVAILABLE', `Cannot listen for peers on ${address}: ${errorText(cause)}`, {
+    cause,
+    details: { address, reason: 'listen-failed' },
+  });

@@ -1,0 +1,49 @@
+import { deepFreeze } from '../codec/deep-freeze';
+import type { Codec } from '../codec/codec';
+import type { StorageEntry } from '../storage/storage';
+import type { ValueMode } from './keyspace.options';
+
+/**
+ * One cached key: the encoded bytes (what the budget counts and what peers receive) and, once a
+ * local caller has read it, the decoded value, deeply frozen so it can be handed out as is.
+ * `bytes === undefined` is a remembered "not found".
+ */
+export class CacheEntry<T> implements StorageEntry {
+  private shared: T | undefined;
+  private hasShared = false;
+  private copyOnRead = false;
+
+  constructor(
+    readonly bytes: Uint8Array | undefined,
+    /** Epoch ms; `Infinity` for no expiry. */
+    readonly expiresAt: number,
+  ) {}
+
+  get found(): boolean {
+    return this.bytes !== undefined;
+  }
+
+  /**
+   * The value for a caller. Throws what `codec.decode` throws.
+   */
+  read(codec: Codec<T>, mode: ValueMode): T | undefined {
+    if (this.hasShared) return this.shared;
+    const bytes = this.bytes;
+    if (bytes === undefined) return undefined;
+    const value = codec.decode(bytes);
+    if (mode === 'copy' || this.copyOnRead) return value;
+    if (deepFreeze(value)) {
+      this.shared = value;
+      this.hasShared = true;
+    } else {
+      // Holds a typed array: cannot be frozen, so this and every later read gets its own copy.
+      this.copyOnRead = true;
+    }
+    return value;
+  }
+}
+
+/** Budget charged for an entry: encoded bytes plus the key (UTF-16 length as a cheap bound). */
+export function entrySize(key: string, bytes: Uint8Array | undefined): number {
+  return key.length + (bytes === undefined ? 1 : bytes.byteLength);
+}

@@ -1,0 +1,173 @@
+import type { Codec } from '../codec/codec';
+import { structuredCodec } from '../codec/structured.codec';
+import type { DataSource, FetchFunction } from '../datasource/datasource';
+import { toDataSource } from '../datasource/datasource';
+import { invalidOption } from '../errors/messages';
+import { type Duration, toMs, toOptionalMs, toPositiveMs } from '../util/duration';
+
+/** How values are protected from callers who change what they got back. */
+export type ValueMode = 'frozen' | 'copy';
+
+/** Settings every keyspace has; engine-wide defaults use the same shape. */
+export interface KeySpaceSettings {
+  /**
+   * Byte budget of the keyspace on this node, measured on encoded values plus keys. Least
+   * recently used entries are evicted beyond it.
+   * @default 67108864 (64 MiB)
+   */
+  maxBytes?: number;
+  /**
+   * Largest encoded value accepted, in bytes. Also capped by `maxBytes`.
+   * @default 1048576 (1 MiB)
+   */
+  maxValueBytes?: number;
+  /** How long a value stays fresh. `undefined` means until evicted or deleted. @default undefined */
+  ttl?: Duration;
+  /** How long a "not found" answer is remembered. `0` disables negative caching. @default 0 */
+  negativeTtl?: Duration;
+  /**
+   * Longest a `get` waits, data-source load included. When it passes, the data source's signal is
+   * aborted and callers get `E_DATASOURCE_TIMEOUT`.
+   * @default '5s'
+   */
+  readTimeout?: Duration;
+  /** Longest a `put`/`delete` waits (matters once writes go to peers). @default '5s' */
+  writeTimeout?: Duration;
+  /**
+   * `'frozen'`: reads return a deeply frozen value decoded once (fastest; changing it throws in
+   * strict mode). `'copy'`: every read decodes a private copy the caller may change. Values that
+   * contain typed arrays or Buffers are always copied, since those cannot be frozen.
+   * @default 'frozen'
+   */
+  valueMode?: ValueMode;
+}
+
+/** A keyspace: a named cache with its own budget, expiry, data source and codec. */
+export interface KeySpaceDefinition<T = unknown> extends KeySpaceSettings {
+  /** Letters, digits, `.`, `_`, `-` and `:`; starts with a letter or digit; at most 64 characters. */
+  name: string;
+  /** Loads missing keys. Without one, a miss is simply `undefined` (cache-aside use). */
+  dataSource?: DataSource<T> | FetchFunction<T>;
+  /** @default structuredCodec() */
+  codec?: Codec<T>;
+}
+
+/** Effective keyspace configuration: defaults applied, durations in milliseconds. */
+export interface ResolvedKeySpaceConfig<T = unknown> {
+  readonly name: string;
+  readonly maxBytes: number;
+  readonly maxValueBytes: number;
+  /** `undefined`: no expiry. */
+  readonly ttlMs: number | undefined;
+  readonly negativeTtlMs: number;
+  readonly readTimeoutMs: number;
+  readonly writeTimeoutMs: number;
+  readonly valueMode: ValueMode;
+  readonly dataSource: DataSource<T> | undefined;
+  readonly codec: Codec<T>;
+}
+
+export const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_MAX_VALUE_BYTES = 1024 * 1024;
+export const DEFAULT_READ_TIMEOUT: Duration = '5s';
+export const DEFAULT_WRITE_TIMEOUT: Duration = '5s';
+export const KEYSPACE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
+
+const SETTING_KEYS: ReadonlySet<string> = new Set([
+  'maxBytes',
+  'maxValueBytes',
+  'ttl',
+  'negativeTtl',
+  'readTimeout',
+  'writeTimeout',
+  'valueMode',
+]);
+const DEFINITION_KEYS: ReadonlySet<string> = new Set([...SETTING_KEYS, 'name', 'dataSource', 'codec']);
+
+/**
+ * Declares a keyspace with its value type; validates it at once.
+ *
+ * @throws DistCacheError `E_INVALID_OPTION` naming the field
+ * @example
+ * const products = defineKeySpace<Product>({ name: 'products', ttl: '5m', dataSource: { fetch: loadProduct } });
+ */
+export function defineKeySpace<T>(definition: KeySpaceDefinition<T>): KeySpaceDefinition<T> {
+  resolveKeySpaceConfig(definition, {}, 'keySpace');
+  return definition;
+}
+
+/**
+ * Validates keyspace settings (engine defaults or a definition's own) without a name.
+ * @throws DistCacheError `E_INVALID_OPTION`
+ */
+export function validateKeySpaceSettings(settings: unknown, path: string): KeySpaceSettings {
+  if (typeof settings !== 'object' || settings === null) throw invalidOption(path, 'must be an object', settings);
+  for (const key of Object.keys(settings)) {
+    if (!SETTING_KEYS.has(key)) throw invalidOption(`${path}.${key}`, 'is not a known keyspace setting');
+  }
+  return settings;
+}
+
+/**
+ * Fills defaults (definition -> engine defaults -> built-in) and checks every field.
+ * @throws DistCacheError `E_INVALID_OPTION` naming the field path
+ */
+export function resolveKeySpaceConfig<T>(
+  definition: KeySpaceDefinition<T>,
+  defaults: KeySpaceSettings,
+  path: string,
+): ResolvedKeySpaceConfig<T> {
+  if (typeof definition !== 'object' || definition === null) {
+    throw invalidOption(path, 'must be a keyspace definition object', definition);
+  }
+  for (const key of Object.keys(definition)) {
+    if (!DEFINITION_KEYS.has(key)) throw invalidOption(`${path}.${key}`, 'is not a known keyspace option');
+  }
+  const { name } = definition;
+  if (typeof name !== 'string' || !KEYSPACE_NAME_PATTERN.test(name)) {
+    throw invalidOption(
+      `${path}.name`,
+      'must be 1-64 letters, digits, ".", "_", "-" or ":", starting with a letter or digit',
+      name,
+    );
+  }
+  const pick = <K extends keyof KeySpaceSettings>(key: K): KeySpaceSettings[K] => definition[key] ?? defaults[key];
+
+  const maxBytes = pick('maxBytes') ?? DEFAULT_MAX_BYTES;
+  if (!Number.isSafeInteger(maxBytes) || maxBytes <= 0) {
+    throw invalidOption(`${path}.maxBytes`, 'must be a positive integer number of bytes', maxBytes);
+  }
+  const maxValueBytes = pick('maxValueBytes') ?? DEFAULT_MAX_VALUE_BYTES;
+  if (!Number.isSafeInteger(maxValueBytes) || maxValueBytes <= 0) {
+    throw invalidOption(`${path}.maxValueBytes`, 'must be a positive integer number of bytes', maxValueBytes);
+  }
+  const ttlMs = toOptionalMs(pick('ttl'), `${path}.ttl`);
+  if (ttlMs === 0) throw invalidOption(`${path}.ttl`, 'must be greater than zero (omit it for no expiry)', 0);
+  const valueMode = pick('valueMode') ?? 'frozen';
+  if (valueMode !== 'frozen' && valueMode !== 'copy') {
+    throw invalidOption(`${path}.valueMode`, 'must be "frozen" or "copy"', valueMode);
+  }
+  const dataSource = definition.dataSource === undefined ? undefined : toDataSource(definition.dataSource);
+  if (dataSource !== undefined && typeof dataSource.fetch !== 'function') {
+    throw invalidOption(`${path}.dataSource`, 'must be a function or an object with a fetch(key, context) method');
+  }
+  if (dataSource?.fetchMany !== undefined && typeof dataSource.fetchMany !== 'function') {
+    throw invalidOption(`${path}.dataSource.fetchMany`, 'must be a function when given');
+  }
+  const codec: Codec<T> = definition.codec ?? structuredCodec<T>();
+  if (typeof codec.encode !== 'function' || typeof codec.decode !== 'function' || typeof codec.name !== 'string') {
+    throw invalidOption(`${path}.codec`, 'must have a name and encode/decode functions');
+  }
+  return Object.freeze({
+    name,
+    maxBytes,
+    maxValueBytes: Math.min(maxValueBytes, maxBytes),
+    ttlMs,
+    negativeTtlMs: toMs(pick('negativeTtl') ?? 0, `${path}.negativeTtl`),
+    readTimeoutMs: toPositiveMs(pick('readTimeout') ?? DEFAULT_READ_TIMEOUT, `${path}.readTimeout`),
+    writeTimeoutMs: toPositiveMs(pick('writeTimeout') ?? DEFAULT_WRITE_TIMEOUT, `${path}.writeTimeout`),
+    valueMode,
+    dataSource,
+    codec,
+  });
+}

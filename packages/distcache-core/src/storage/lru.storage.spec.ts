@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../testing/manual-clock';
+import { LruStorage } from './lru.storage';
+import type { RemovalReason } from './storage';
+
+const entry = (expiresAt = Infinity) => ({ expiresAt });
+
+function setup(maxBytes = 100) {
+  const clock = new ManualClock();
+  const removed: Array<[string, RemovalReason]> = [];
+  const storage = new LruStorage<{ expiresAt: number }>({
+    maxBytes,
+    clock,
+    onRemove: (key, reason) => removed.push([key, reason]),
+  });
+  return { clock, storage, removed };
+}
+
+describe('LruStorage', () => {
+  it('keeps the sum of entry sizes within maxBytes, evicting least recently used first', () => {
+    const { storage, removed } = setup(100);
+    storage.set('a', entry(), 40);
+    storage.set('b', entry(), 40);
+    storage.get('a'); // a is now more recent than b
+    storage.set('c', entry(), 40);
+    expect(storage.bytes).toBe(80);
+    expect(storage.get('b')).toBeUndefined();
+    expect(storage.get('a')).toBeDefined();
+    expect(removed).toEqual([['b', 'evicted']]);
+  });
+
+  it('never returns an expired entry and counts it as expired', async () => {
+    const { storage, clock, removed } = setup();
+    storage.set('k', entry(clock.now() + 1_000), 10);
+    await clock.advance(999);
+    expect(storage.get('k')).toBeDefined();
+    await clock.advance(1);
+    expect(storage.peek('k')).toBeUndefined();
+    expect(storage.items).toBe(0);
+    expect(removed).toEqual([['k', 'expired']]);
+  });
+
+  it('purges every expired entry at once', async () => {
+    const { storage, clock } = setup();
+    storage.set('short', entry(clock.now() + 10), 1);
+    storage.set('long', entry(clock.now() + 10_000), 1);
+    storage.set('forever', entry(), 1);
+    await clock.advance(10);
+    expect(storage.purgeExpired()).toBe(1);
+    expect([...storage.keys()].sort()).toEqual(['forever', 'long']);
+  });
+
+  it('does not count replacements or deletes as evictions', () => {
+    const { storage, removed } = setup();
+    storage.set('k', entry(), 10);
+    storage.set('k', entry(), 20);
+    expect(storage.bytes).toBe(20);
+    expect(storage.delete('k')).toBe(true);
+    expect(storage.delete('k')).toBe(false);
+    expect(removed).toEqual([['k', 'deleted']]);
+  });
+
+  it('shrinks by evicting the least recently used and keeps the most recent', () => {
+    const { storage } = setup(100);
+    for (const key of ['a', 'b', 'c', 'd']) storage.set(key, entry(), 25);
+    storage.get('a');
+    storage.resize(50);
+    expect(storage.maxBytes).toBe(50);
+    expect(storage.bytes).toBe(50);
+    expect([...storage.keys()]).toEqual(['a', 'd']);
+  });
+
+  it('clears everything', () => {
+    const { storage } = setup();
+    storage.set('a', entry(), 1);
+    storage.clear();
+    expect(storage.items).toBe(0);
+    expect(storage.bytes).toBe(0);
+  });
+});

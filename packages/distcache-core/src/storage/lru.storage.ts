@@ -1,0 +1,121 @@
+import { LRUCache } from 'lru-cache';
+import type { Clock } from '../util/clock';
+import type { RemovalReason, Storage, StorageEntry } from './storage';
+
+/** Options of {@link LruStorage}. */
+export interface LruStorageOptions {
+  /** Byte budget: the sum of entry sizes never exceeds it. */
+  maxBytes: number;
+  clock: Clock;
+  /** Called for every entry that leaves the storage, with the reason. */
+  onRemove?: (key: string, reason: RemovalReason) => void;
+}
+
+/**
+ * Storage on lru-cache, bounded by bytes (`maxSize` with an explicit size per entry). Expiry is
+ * kept in the entry and checked against the injected clock, not with lru-cache's own TTL timers:
+ * the absolute expiry travels between peers, and tests drive it with a fake clock.
+ */
+export class LruStorage<E extends StorageEntry> implements Storage<E> {
+  private cache: LRUCache<string, E>;
+  private readonly clock: Clock;
+  private readonly onRemove: ((key: string, reason: RemovalReason) => void) | undefined;
+  // Set while we remove on purpose, so dispose() can tell expiry and delete from eviction.
+  private removing: RemovalReason | undefined;
+
+  constructor(options: LruStorageOptions) {
+    this.clock = options.clock;
+    this.onRemove = options.onRemove;
+    this.cache = this.createCache(options.maxBytes);
+  }
+
+  get maxBytes(): number {
+    return this.cache.maxSize;
+  }
+
+  get bytes(): number {
+    return this.cache.calculatedSize;
+  }
+
+  get items(): number {
+    return this.cache.size;
+  }
+
+  get(key: string): E | undefined {
+    const entry = this.cache.get(key);
+    if (entry === undefined || entry.expiresAt > this.clock.now()) return entry;
+    this.remove(key, 'expired');
+    return undefined;
+  }
+
+  peek(key: string): E | undefined {
+    const entry = this.cache.peek(key);
+    if (entry === undefined || entry.expiresAt > this.clock.now()) return entry;
+    this.remove(key, 'expired');
+    return undefined;
+  }
+
+  set(key: string, entry: E, size: number): void {
+    // lru-cache disposes the replaced value with reason 'set'; that is not an eviction.
+    this.cache.set(key, entry, { size: Math.max(1, size) });
+  }
+
+  delete(key: string): boolean {
+    return this.remove(key, 'deleted');
+  }
+
+  clear(): void {
+    this.removing = 'deleted';
+    try {
+      this.cache.clear();
+    } finally {
+      this.removing = undefined;
+    }
+  }
+
+  purgeExpired(): number {
+    const now = this.clock.now();
+    const expired: string[] = [];
+    for (const [key, entry] of this.cache.entries()) {
+      if (entry.expiresAt <= now) expired.push(key);
+    }
+    for (const key of expired) this.remove(key, 'expired');
+    return expired.length;
+  }
+
+  resize(maxBytes: number): void {
+    if (maxBytes === this.cache.maxSize) return;
+    const previous = this.cache;
+    this.cache = this.createCache(maxBytes);
+    // Oldest first, so that the most recently used entries survive a shrink.
+    for (const [key, entry] of [...previous.entries()].reverse()) {
+      const size = previous.info(key)?.size ?? 1;
+      this.cache.set(key, entry, { size });
+    }
+  }
+
+  keys(): IterableIterator<string> {
+    return this.cache.keys();
+  }
+
+  private remove(key: string, reason: RemovalReason): boolean {
+    this.removing = reason;
+    try {
+      return this.cache.delete(key);
+    } finally {
+      this.removing = undefined;
+    }
+  }
+
+  private createCache(maxBytes: number): LRUCache<string, E> {
+    return new LRUCache<string, E>({
+      maxSize: maxBytes,
+      maxEntrySize: maxBytes,
+      dispose: (_entry, key, reason) => {
+        if (this.onRemove === undefined) return;
+        if (reason === 'evict') this.onRemove(key, 'evicted');
+        else if (reason === 'delete') this.onRemove(key, this.removing ?? 'deleted');
+      },
+    });
+  }
+}

@@ -1,0 +1,108 @@
+import { aborted, timeout } from '../errors/messages';
+import type { Clock } from './clock';
+
+/** What a caller may bound an operation with. */
+export interface Deadline {
+  /** The caller's signal; when it fires, the caller gets `E_ABORTED`. */
+  signal?: AbortSignal | undefined;
+  /** Milliseconds the caller is willing to wait; past it the caller gets `E_TIMEOUT`. */
+  timeoutMs?: number | undefined;
+}
+
+/**
+ * Waits for `work` but gives up when the caller's signal fires or its deadline passes. Giving up
+ * does not cancel `work` (it may be shared by other callers, as a single-flight load is).
+ */
+export function waitFor<T>(work: Promise<T>, deadline: Deadline, clock: Clock, operation: string): Promise<T> {
+  const { signal, timeoutMs } = deadline;
+  if (signal === undefined && timeoutMs === undefined) return work;
+  if (signal?.aborted === true) return Promise.reject(aborted(operation, signal.reason));
+  return new Promise<T>((resolve, reject) => {
+    let timer: unknown;
+    const onAbort = (): void => {
+      cleanup();
+      reject(aborted(operation, signal?.reason as unknown));
+    };
+    const cleanup = (): void => {
+      if (timer !== undefined) clock.clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    };
+    if (timeoutMs !== undefined) {
+      timer = clock.setTimeout(() => {
+        cleanup();
+        reject(timeout(operation, timeoutMs));
+      }, timeoutMs);
+    }
+    signal?.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        cleanup();
+        resolve(value);
+      },
+      (error: unknown) => {
+        cleanup();
+        reject(error);
+      },
+    );
+  });
+}
+
+/**
+ * An AbortSignal that fires when any of `signals` fires or after `timeoutMs`. Returns the signal
+ * and a `dispose` that clears the timer and listeners (call it when the work is done, so a
+ * long-lived parent signal does not collect listeners).
+ */
+export function linkedSignal(
+  signals: ReadonlyArray<AbortSignal | undefined>,
+  timeoutMs: number | undefined,
+  clock: Clock,
+  onTimeout: () => unknown,
+): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController();
+  const listeners: Array<() => void> = [];
+  let timer: unknown;
+  const dispose = (): void => {
+    if (timer !== undefined) clock.clearTimeout(timer);
+    for (const remove of listeners) remove();
+    listeners.length = 0;
+  };
+  for (const parent of signals) {
+    if (parent === undefined) continue;
+    if (parent.aborted) {
+      controller.abort(parent.reason);
+      return { signal: controller.signal, dispose };
+    }
+    const forward = (): void => {
+      dispose();
+      controller.abort(parent.reason);
+    };
+    parent.addEventListener('abort', forward, { once: true });
+    listeners.push(() => parent.removeEventListener('abort', forward));
+  }
+  if (timeoutMs !== undefined) {
+    timer = clock.setTimeout(() => {
+      dispose();
+      controller.abort(onTimeout());
+    }, timeoutMs);
+  }
+  return { signal: controller.signal, dispose };
+}
+
+/** Rejects with `signal.reason` as soon as `signal` aborts, even if `work` never settles. */
+export function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}

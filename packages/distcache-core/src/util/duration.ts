@@ -1,0 +1,48 @@
+import { invalidOption } from '../errors/messages';
+
+/** A duration unit suffix accepted in strings. */
+export type DurationUnit = 'ms' | 's' | 'm' | 'h' | 'd';
+
+/**
+ * A duration: a number of milliseconds, or a string such as `'250ms'`, `'30s'`, `'5m'`, `'1h'`,
+ * `'1d'`. Fractions are allowed (`'1.5s'`); negative values are not.
+ */
+export type Duration = number | `${number}${DurationUnit}`;
+
+const UNIT_MS: Record<DurationUnit, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const PATTERN = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/;
+
+/**
+ * Converts a {@link Duration} to whole milliseconds (rounded up, so `'0.1ms'` is 1, not 0).
+ *
+ * @param path field path used in the error message
+ * @throws DistCacheError `E_INVALID_OPTION` when the value is not a finite, non-negative duration
+ */
+export function toMs(value: unknown, path: string): number {
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value) || value < 0) {
+      throw invalidOption(path, 'must be a finite, non-negative number of milliseconds', value);
+    }
+    return Math.ceil(value);
+  }
+  if (typeof value === 'string') {
+    const match = PATTERN.exec(value.trim());
+    if (match !== null) {
+      const unit = match[2] as DurationUnit;
+      return Math.ceil(Number(match[1]) * UNIT_MS[unit]);
+    }
+  }
+  throw invalidOption(path, 'must be milliseconds or a string like "250ms", "30s", "5m", "1h", "1d"', value);
+}
+
+/** Like {@link toMs}, but `undefined` stays `undefined`. */
+export function toOptionalMs(value: unknown, path: string): number | undefined {
+  return value === undefined ? undefined : toMs(value, path);
+}
+
+/** Like {@link toMs}, and also rejects zero. */
+export function toPositiveMs(value: unknown, path: string): number {
+  const ms = toMs(value, path);
+  if (ms === 0) throw invalidOption(path, 'must be greater than zero', value);
+  return ms;
+}
