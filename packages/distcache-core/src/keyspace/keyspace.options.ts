@@ -105,6 +105,8 @@ export function validateKeySpaceSettings(settings: unknown, path: string): KeySp
   for (const key of Object.keys(settings)) {
     if (!SETTING_KEYS.has(key)) throw invalidOption(`${path}.${key}`, 'is not a known keyspace setting');
   }
+  // Check the values too, so a bad default fails now even if every keyspace overrides it.
+  resolveKeySpaceConfig({ ...settings, name: 'defaults' }, {}, path);
   return settings;
 }
 

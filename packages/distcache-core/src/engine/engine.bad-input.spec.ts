@@ -1,0 +1,98 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { type DistCacheErrorCode } from '../errors/error-codes';
+import { isDistCacheError } from '../errors/distcache-error';
+import type { DistCacheEngine } from './engine';
+import { rejectionOf, startedEngine } from './engine.fixture';
+
+let engine: DistCacheEngine | undefined;
+afterEach(async () => {
+  await engine?.stop();
+  engine = undefined;
+});
+
+async function expectCode(promise: Promise<unknown>, code: DistCacheErrorCode, message?: RegExp) {
+  const error = await rejectionOf(promise);
+  expect(isDistCacheError(error, code), `expected ${code}, got ${String(error)}`).toBe(true);
+  if (message !== undefined) expect((error as Error).message).toMatch(message);
+}
+
+/** Puts known entries, runs the bad call, and checks that nothing stored changed. */
+async function unchangedAfter(engine: DistCacheEngine, bad: () => Promise<unknown>, code: DistCacheErrorCode) {
+  await engine.put('products', 'keep', { v: 1 });
+  const before = engine.stats().keySpaces.products!;
+  await expectCode(bad(), code);
+  const after = engine.stats().keySpaces.products!;
+  expect({ items: after.items, bytes: after.bytes }).toEqual({ items: before.items, bytes: before.bytes });
+  expect(await engine.get('products', 'keep')).toEqual({ v: 1 });
+}
+
+describe('bad input gets a typed error and changes nothing', () => {
+  it('unknown keyspace', async () => {
+    engine = (await startedEngine()).engine;
+    await expectCode(engine.get('nope', '1'), 'E_KEYSPACE_NOT_FOUND', /"nope"/);
+    await expectCode(engine.put('nope', '1', 1), 'E_KEYSPACE_NOT_FOUND');
+    await expectCode(engine.delete('nope', '1'), 'E_KEYSPACE_NOT_FOUND');
+    await expectCode(engine.deleteKeySpace('nope'), 'E_KEYSPACE_NOT_FOUND');
+  });
+
+  it('empty key, non-string key and key over maxKeyBytes', async () => {
+    engine = (await startedEngine({}, { maxKeyBytes: 16 })).engine;
+    await expectCode(engine.get('products', ''), 'E_INVALID_KEY', /empty/);
+    await expectCode(engine.get('products', 42 as unknown as string), 'E_INVALID_KEY', /string/);
+    await expectCode(engine.get('products', 'k'.repeat(17)), 'E_INVALID_KEY', /maxKeyBytes \(16\)/);
+    // Six characters, but 18 bytes of UTF-8.
+    await expectCode(engine.get('products', '€€€€€€'), 'E_INVALID_KEY', /maxKeyBytes/);
+    expect(await engine.get('products', 'k'.repeat(16))).toBeUndefined();
+    await unchangedAfter(engine, () => engine!.put('products', 'x'.repeat(17), 1), 'E_INVALID_KEY');
+  });
+
+  it('a bad key in a batch rejects the whole batch before any change', async () => {
+    engine = (await startedEngine()).engine;
+    await unchangedAfter(
+      engine,
+      () => engine!.putMany('products', [{ key: 'keep', value: { v: 2 } }, { key: '', value: 1 }]),
+      'E_INVALID_KEY',
+    );
+    await unchangedAfter(engine, () => engine!.deleteMany('products', ['keep', '']), 'E_INVALID_KEY');
+    await expectCode(engine.getMany('products', ['1', '']), 'E_INVALID_KEY');
+  });
+
+  it('undefined as a value', async () => {
+    engine = (await startedEngine()).engine;
+    await unchangedAfter(engine, () => engine!.put('products', 'keep', undefined), 'E_INVALID_VALUE');
+  });
+
+  it('a value the codec cannot encode', async () => {
+    engine = (await startedEngine()).engine;
+    await unchangedAfter(engine, () => engine!.put('products', 'keep', { fn: () => 1 }), 'E_INVALID_VALUE');
+  });
+
+  it('a value over the size limits', async () => {
+    engine = (await startedEngine({ maxValueBytes: 256 })).engine;
+    await unchangedAfter(engine, () => engine!.put('products', 'keep', 'x'.repeat(300)), 'E_VALUE_TOO_LARGE');
+    await unchangedAfter(
+      engine,
+      () => engine!.putMany('products', [{ key: 'keep', value: 1 }, { key: 'big', value: 'x'.repeat(300) }]),
+      'E_VALUE_TOO_LARGE',
+    );
+  });
+
+  it('an unparsable or negative ttl on put', async () => {
+    engine = (await startedEngine()).engine;
+    await unchangedAfter(engine, () => engine!.put('products', 'keep', 2, { ttl: '-1s' as '1s' }), 'E_INVALID_OPTION');
+    await unchangedAfter(engine, () => engine!.put('products', 'keep', 2, { ttl: 'soon' as '1s' }), 'E_INVALID_OPTION');
+  });
+
+  it('an unparsable call timeout', async () => {
+    engine = (await startedEngine()).engine;
+    await expectCode(engine.get('products', '1', { timeout: -5 }), 'E_INVALID_OPTION', /timeout/);
+  });
+
+  it('invalid keyspace definitions at runtime', async () => {
+    engine = (await startedEngine()).engine;
+    expect(() => engine!.addKeySpace({ name: 'bad name!' })).toThrow(/keySpace.name/);
+    expect(() => engine!.addKeySpace({ name: 'x', maxBytes: 0 })).toThrow(/maxBytes/);
+    expect(() => engine!.addKeySpace({ name: 'x', ttl: '-1m' as '1m' })).toThrow(/ttl/);
+    expect(engine.keySpaces()).toEqual(['products']);
+  });
+});

@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { isDistCacheError } from '../errors/distcache-error';
+import { defineKeySpace } from '../keyspace/keyspace.options';
+import { DistCacheEngine } from './engine';
+import { type DistCacheEngineOptions, resolveEngineOptions } from './engine.options';
+
+function errorOf(options: unknown): Error & { code?: string } {
+  try {
+    new DistCacheEngine(options as DistCacheEngineOptions);
+  } catch (error) {
+    return error as Error & { code?: string };
+  }
+  throw new Error('expected the constructor to throw');
+}
+
+describe('engine options are validated at construction', () => {
+  it('fills defaults, durations in milliseconds', () => {
+    const resolved = resolveEngineOptions({ keySpaces: [{ name: 'a', ttl: '5m' }] });
+    expect(resolved).toMatchObject({ host: '127.0.0.1', port: 3320, cluster: 'distcache', maxKeyBytes: 1024, purgeIntervalMs: 60_000 });
+    expect(resolved.keySpaces[0]).toMatchObject({
+      name: 'a',
+      ttlMs: 300_000,
+      negativeTtlMs: 0,
+      readTimeoutMs: 5_000,
+      writeTimeoutMs: 5_000,
+      maxBytes: 64 * 1024 * 1024,
+      valueMode: 'frozen',
+    });
+    expect(resolved.keySpaces[0]!.codec.name).toBe('structured');
+  });
+
+  it('layers keyspace settings over engine defaults', () => {
+    const resolved = resolveEngineOptions({
+      keySpaceDefaults: { ttl: '1m', maxBytes: 1_000_000, readTimeout: 200 },
+      keySpaces: [{ name: 'a' }, { name: 'b', ttl: '1h' }],
+    });
+    expect(resolved.keySpaces.map((ks) => [ks.ttlMs, ks.maxBytes, ks.readTimeoutMs])).toEqual([
+      [60_000, 1_000_000, 200],
+      [3_600_000, 1_000_000, 200],
+    ]);
+  });
+
+  it.each([
+    [{ port: 70_000 }, 'port'],
+    [{ port: -1 }, 'port'],
+    [{ port: 1.5 }, 'port'],
+    [{ host: '' }, 'host'],
+    [{ nodeName: 'has space' }, 'nodeName'],
+    [{ cluster: '' }, 'cluster'],
+    [{ maxKeyBytes: 0 }, 'maxKeyBytes'],
+    [{ purgeInterval: 0 }, 'purgeInterval'],
+    [{ purgeInterval: '1 minute' }, 'purgeInterval'],
+    [{ unknownOption: true }, 'unknownOption'],
+    [{ discovery: {} }, 'discovery.initialize'],
+    [{ keySpaceDefaults: { ttl: 'forever' } }, 'keySpaceDefaults'],
+    [{ keySpaceDefaults: { colour: 'red' } }, 'keySpaceDefaults.colour'],
+    [{ keySpaces: 'products' }, 'keySpaces'],
+    [{ keySpaces: [{ name: '' }] }, 'keySpaces[0].name'],
+    [{ keySpaces: [{ name: '-x' }] }, 'keySpaces[0].name'],
+    [{ keySpaces: [{ name: 'a'.repeat(65) }] }, 'keySpaces[0].name'],
+    [{ keySpaces: [{ name: 'a', maxBytes: 0 }] }, 'keySpaces[0].maxBytes'],
+    [{ keySpaces: [{ name: 'a', maxBytes: -5 }] }, 'keySpaces[0].maxBytes'],
+    [{ keySpaces: [{ name: 'a', maxValueBytes: 0 }] }, 'keySpaces[0].maxValueBytes'],
+    [{ keySpaces: [{ name: 'a', ttl: 0 }] }, 'keySpaces[0].ttl'],
+    [{ keySpaces: [{ name: 'a', ttl: '-5s' }] }, 'keySpaces[0].ttl'],
+    [{ keySpaces: [{ name: 'a', negativeTtl: 'x' }] }, 'keySpaces[0].negativeTtl'],
+    [{ keySpaces: [{ name: 'a', readTimeout: 0 }] }, 'keySpaces[0].readTimeout'],
+    [{ keySpaces: [{ name: 'a', writeTimeout: NaN }] }, 'keySpaces[0].writeTimeout'],
+    [{ keySpaces: [{ name: 'a', valueMode: 'mutable' }] }, 'keySpaces[0].valueMode'],
+    [{ keySpaces: [{ name: 'a', dataSource: {} }] }, 'keySpaces[0].dataSource'],
+    [{ keySpaces: [{ name: 'a', codec: { name: 'x' } }] }, 'keySpaces[0].codec'],
+    [{ keySpaces: [{ name: 'a', tll: '5m' }] }, 'keySpaces[0].tll'],
+  ])('rejects %j with E_INVALID_OPTION naming %s', (options, path) => {
+    const error = errorOf(options);
+    expect(isDistCacheError(error, 'E_INVALID_OPTION')).toBe(true);
+    expect(error.message).toContain(`"${path}`);
+  });
+
+  it('rejects duplicate keyspace names with E_KEYSPACE_EXISTS', () => {
+    expect(errorOf({ keySpaces: [{ name: 'a' }, { name: 'a' }] }).code).toBe('E_KEYSPACE_EXISTS');
+  });
+
+  it('defineKeySpace validates at the definition site', () => {
+    expect(() => defineKeySpace({ name: 'ok', ttl: '5m' })).not.toThrow();
+    expect(() => defineKeySpace({ name: 'bad/name' })).toThrow(/keySpace.name/);
+  });
+});
