@@ -5,7 +5,15 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['**/dist/**', '**/node_modules/**', '**/coverage/**', '**/reports/**', '**/.nx/**', '**/*.mjs', '**/*.cjs'],
+    ignores: [
+      '**/dist/**',
+      '**/node_modules/**',
+      '**/coverage/**',
+      '**/reports/**',
+      '**/.nx/**',
+      '**/*.mjs',
+      '**/*.cjs',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
@@ -30,7 +38,10 @@ export default tseslint.config(
     files: ['packages/distcache-core/**/*.ts'],
     rules: {
       // The engine must stay framework-free: Nest lives in nestjs-distcache only.
-      'no-restricted-imports': ['error', { patterns: [{ group: ['@nestjs/*'], message: 'distcache-core never imports Nest.' }] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['@nestjs/*'], message: 'distcache-core never imports Nest.' }] },
+      ],
     },
   },
   {

@@ -46,7 +46,8 @@ for (const { name, file } of reports) {
   }
   const report = JSON.parse(readFileSync(file, 'utf8'));
   const p = report.numPassedTests ?? 0;
-  const f = (report.numFailedTests ?? 0) + (report.numFailedTestSuites > 0 && report.numFailedTests === 0 ? 1 : 0);
+  const f =
+    (report.numFailedTests ?? 0) + (report.numFailedTestSuites > 0 && report.numFailedTests === 0 ? 1 : 0);
   const s = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
   console.log(`[test] ${name}: ${p} passed, ${f} failed, ${s} skipped`);
   passed += p;

@@ -8,7 +8,12 @@ let databaseQueries = 0;
 const catalogue = new Map(
   Array.from({ length: 1_000 }, (_, index) => [
     String(index + 1),
-    { id: index + 1, name: `Product ${index + 1}`, price: 9.99 + index, updatedAt: new Date(Date.UTC(2026, 10, 1)) },
+    {
+      id: index + 1,
+      name: `Product ${index + 1}`,
+      price: 9.99 + index,
+      updatedAt: new Date(Date.UTC(2026, 10, 1)),
+    },
   ]),
 );
 
@@ -22,7 +27,13 @@ async function loadProduct(id, { signal }) {
 const engine = new DistCacheEngine({
   nodeName: 'demo',
   keySpaces: [
-    defineKeySpace({ name: 'products', ttl: '2s', negativeTtl: '1s', readTimeout: '1s', dataSource: { fetch: loadProduct } }),
+    defineKeySpace({
+      name: 'products',
+      ttl: '2s',
+      negativeTtl: '1s',
+      readTimeout: '1s',
+      dataSource: { fetch: loadProduct },
+    }),
   ],
 });
 await engine.start();
@@ -35,7 +46,9 @@ const timed = async (label, work) => {
 };
 
 console.log('distcache engine demo (standalone node)\n');
-const cold = await timed('cold read of product 42 (goes to the database)', () => engine.get('products', '42'));
+const cold = await timed('cold read of product 42 (goes to the database)', () =>
+  engine.get('products', '42'),
+);
 await timed('warm read of product 42 (served from the cache)', () => engine.get('products', '42'));
 console.log(`  updatedAt is still a ${cold.updatedAt.constructor.name}: ${cold.updatedAt.toISOString()}`);
 
@@ -63,6 +76,8 @@ console.log('\nstats of keyspace "products":');
 console.log(
   `  gets ${stats.gets}, hits ${stats.hits}, misses ${stats.misses}, hit ratio ${(stats.hitRatio * 100).toFixed(1)}%`,
 );
-console.log(`  data-source loads ${stats.loads}, deduplicated ${stats.dedupedLoads}, items ${stats.items}, bytes ${stats.bytes}`);
+console.log(
+  `  data-source loads ${stats.loads}, deduplicated ${stats.dedupedLoads}, items ${stats.items}, bytes ${stats.bytes}`,
+);
 console.log(`  database queries in total: ${databaseQueries}`);
 await engine.stop();

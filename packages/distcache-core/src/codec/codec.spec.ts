@@ -42,7 +42,9 @@ describe('jsonCodec', () => {
 
   it('round-trips JSON values and drops prototype-polluting keys', () => {
     expect(codec.decode(codec.encode({ a: [1, 'b', null] }))).toEqual({ a: [1, 'b', null] });
-    const hostile = new TextEncoder().encode('{"__proto__":{"polluted":1},"constructor":{"prototype":{"x":1}},"ok":2}');
+    const hostile = new TextEncoder().encode(
+      '{"__proto__":{"polluted":1},"constructor":{"prototype":{"x":1}},"ok":2}',
+    );
     const decoded = codec.decode(hostile) as Record<string, unknown>;
     expect(decoded).toEqual({ ok: 2 });
     expect(Object.prototype.hasOwnProperty.call(decoded, '__proto__')).toBe(false);

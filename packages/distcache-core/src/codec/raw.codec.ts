@@ -8,7 +8,8 @@ export function rawCodec(): Codec<Uint8Array> {
   return {
     name: 'raw',
     encode: (value) => {
-      if (!(value instanceof Uint8Array)) throw new TypeError('the raw codec stores Uint8Array/Buffer values only');
+      if (!(value instanceof Uint8Array))
+        throw new TypeError('the raw codec stores Uint8Array/Buffer values only');
       return value;
     },
     decode: (bytes) => Buffer.from(bytes),

@@ -17,7 +17,11 @@ async function expectCode(promise: Promise<unknown>, code: DistCacheErrorCode, m
 }
 
 /** Puts known entries, runs the bad call, and checks that nothing stored changed. */
-async function unchangedAfter(engine: DistCacheEngine, bad: () => Promise<unknown>, code: DistCacheErrorCode) {
+async function unchangedAfter(
+  engine: DistCacheEngine,
+  bad: () => Promise<unknown>,
+  code: DistCacheErrorCode,
+) {
   await engine.put('products', 'keep', { v: 1 });
   const before = engine.stats().keySpaces.products!;
   await expectCode(bad(), code);
@@ -50,7 +54,11 @@ describe('bad input gets a typed error and changes nothing', () => {
     engine = (await startedEngine()).engine;
     await unchangedAfter(
       engine,
-      () => engine!.putMany('products', [{ key: 'keep', value: { v: 2 } }, { key: '', value: 1 }]),
+      () =>
+        engine!.putMany('products', [
+          { key: 'keep', value: { v: 2 } },
+          { key: '', value: 1 },
+        ]),
       'E_INVALID_KEY',
     );
     await unchangedAfter(engine, () => engine!.deleteMany('products', ['keep', '']), 'E_INVALID_KEY');
@@ -72,15 +80,27 @@ describe('bad input gets a typed error and changes nothing', () => {
     await unchangedAfter(engine, () => engine!.put('products', 'keep', 'x'.repeat(300)), 'E_VALUE_TOO_LARGE');
     await unchangedAfter(
       engine,
-      () => engine!.putMany('products', [{ key: 'keep', value: 1 }, { key: 'big', value: 'x'.repeat(300) }]),
+      () =>
+        engine!.putMany('products', [
+          { key: 'keep', value: 1 },
+          { key: 'big', value: 'x'.repeat(300) },
+        ]),
       'E_VALUE_TOO_LARGE',
     );
   });
 
   it('an unparsable or negative ttl on put', async () => {
     engine = (await startedEngine()).engine;
-    await unchangedAfter(engine, () => engine!.put('products', 'keep', 2, { ttl: '-1s' as '1s' }), 'E_INVALID_OPTION');
-    await unchangedAfter(engine, () => engine!.put('products', 'keep', 2, { ttl: 'soon' as '1s' }), 'E_INVALID_OPTION');
+    await unchangedAfter(
+      engine,
+      () => engine!.put('products', 'keep', 2, { ttl: '-1s' as '1s' }),
+      'E_INVALID_OPTION',
+    );
+    await unchangedAfter(
+      engine,
+      () => engine!.put('products', 'keep', 2, { ttl: 'soon' as '1s' }),
+      'E_INVALID_OPTION',
+    );
   });
 
   it('an unparsable call timeout', async () => {

@@ -14,7 +14,13 @@ export interface Product {
 }
 
 export function product(id: string): Product {
-  return { id, name: `Product ${id}`, price: Number(id) * 1.5, updatedAt: new Date(Date.UTC(2026, 0, Number(id) % 28 + 1)), tags: new Set(['a']) };
+  return {
+    id,
+    name: `Product ${id}`,
+    price: Number(id) * 1.5,
+    updatedAt: new Date(Date.UTC(2026, 0, (Number(id) % 28) + 1)),
+    tags: new Set(['a']),
+  };
 }
 
 /** A started engine with one `products` keyspace over a recording source, and a manual clock. */

@@ -80,8 +80,14 @@ describe('keyspaces at runtime', () => {
     await engine.deleteKeySpace('products');
     await engine.deleteKeySpaces(['a', 'b']);
     expect(engine.keySpaces()).toEqual([]);
-    expect(events.map((event) => `${event.type}:${event.name}`)).toEqual(['deleted:products', 'deleted:a', 'deleted:b']);
-    expect(isDistCacheError(await rejectionOf(engine.get('products', '1')), 'E_KEYSPACE_NOT_FOUND')).toBe(true);
+    expect(events.map((event) => `${event.type}:${event.name}`)).toEqual([
+      'deleted:products',
+      'deleted:a',
+      'deleted:b',
+    ]);
+    expect(isDistCacheError(await rejectionOf(engine.get('products', '1')), 'E_KEYSPACE_NOT_FOUND')).toBe(
+      true,
+    );
   });
 
   it('deleteKeySpaces checks every name before deleting any', async () => {

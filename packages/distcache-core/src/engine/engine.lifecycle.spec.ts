@@ -129,13 +129,18 @@ describe('engine lifecycle', () => {
     for (const operation of operations) {
       expect(isDistCacheError(await rejectionOf(operation), 'E_ENGINE_STOPPED')).toBe(true);
     }
-    expect(() => engine.addKeySpace({ name: 'other' })).toThrow(expect.objectContaining({ code: 'E_ENGINE_STOPPED' }));
+    expect(() => engine.addKeySpace({ name: 'other' })).toThrow(
+      expect.objectContaining({ code: 'E_ENGINE_STOPPED' }),
+    );
   });
 
   it('aborts loads in flight with E_ENGINE_STOPPED and frees memory on stop', async () => {
     const source = new RecordingSource<number>();
     source.hang = true;
-    const engine = new DistCacheEngine({ clock: new ManualClock(), keySpaces: [{ name: 'ks', dataSource: source }] });
+    const engine = new DistCacheEngine({
+      clock: new ManualClock(),
+      keySpaces: [{ name: 'ks', dataSource: source }],
+    });
     await engine.start();
     await engine.put('ks', 'kept', 1);
     const read = rejectionOf(engine.get('ks', 'slow'));

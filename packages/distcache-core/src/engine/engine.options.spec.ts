@@ -16,7 +16,13 @@ function errorOf(options: unknown): Error & { code?: string } {
 describe('engine options are validated at construction', () => {
   it('fills defaults, durations in milliseconds', () => {
     const resolved = resolveEngineOptions({ keySpaces: [{ name: 'a', ttl: '5m' }] });
-    expect(resolved).toMatchObject({ host: '127.0.0.1', port: 3320, cluster: 'distcache', maxKeyBytes: 1024, purgeIntervalMs: 60_000 });
+    expect(resolved).toMatchObject({
+      host: '127.0.0.1',
+      port: 3320,
+      cluster: 'distcache',
+      maxKeyBytes: 1024,
+      purgeIntervalMs: 60_000,
+    });
     expect(resolved.keySpaces[0]).toMatchObject({
       name: 'a',
       ttlMs: 300_000,

@@ -85,7 +85,8 @@ const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
  * @throws DistCacheError `E_INVALID_OPTION` naming the field path; `E_KEYSPACE_EXISTS` for a duplicate name
  */
 export function resolveEngineOptions(options: DistCacheEngineOptions = {}): ResolvedEngineOptions {
-  if (typeof options !== 'object' || options === null) throw invalidOption('options', 'must be an object', options);
+  if (typeof options !== 'object' || options === null)
+    throw invalidOption('options', 'must be an object', options);
   for (const key of Object.keys(options)) {
     if (!KNOWN_OPTIONS.has(key)) throw invalidOption(key, 'is not a known engine option');
   }
@@ -98,7 +99,8 @@ export function resolveEngineOptions(options: DistCacheEngineOptions = {}): Reso
     throw invalidOption('cluster', 'must be 1-128 letters, digits, ".", "_", "-" or ":"', cluster);
   }
   const host = options.host ?? DEFAULT_HOST;
-  if (typeof host !== 'string' || host.length === 0) throw invalidOption('host', 'must be a non-empty string', host);
+  if (typeof host !== 'string' || host.length === 0)
+    throw invalidOption('host', 'must be a non-empty string', host);
   const advertiseHost = options.advertiseHost ?? host;
   if (typeof advertiseHost !== 'string' || advertiseHost.length === 0) {
     throw invalidOption('advertiseHost', 'must be a non-empty string', advertiseHost);
@@ -114,7 +116,10 @@ export function resolveEngineOptions(options: DistCacheEngineOptions = {}): Reso
   const discovery = options.discovery ?? standaloneDiscovery();
   for (const method of ['initialize', 'register', 'discoverPeers', 'deregister', 'close'] as const) {
     if (typeof discovery[method] !== 'function') {
-      throw invalidOption(`discovery.${method}`, 'must be a function: pass a discovery provider such as staticDiscovery()');
+      throw invalidOption(
+        `discovery.${method}`,
+        'must be a function: pass a discovery provider such as staticDiscovery()',
+      );
     }
   }
   const clock = options.clock ?? systemClock;
@@ -123,7 +128,8 @@ export function resolveEngineOptions(options: DistCacheEngineOptions = {}): Reso
   }
   const keySpaceDefaults = validateKeySpaceSettings(options.keySpaceDefaults ?? {}, 'keySpaceDefaults');
   const definitions = options.keySpaces ?? [];
-  if (!Array.isArray(definitions)) throw invalidOption('keySpaces', 'must be an array of keyspace definitions');
+  if (!Array.isArray(definitions))
+    throw invalidOption('keySpaces', 'must be an array of keyspace definitions');
   const seen = new Set<string>();
   const keySpaces = definitions.map((definition: KeySpaceDefinition<unknown>, index) => {
     const resolved = resolveKeySpaceConfig(definition, keySpaceDefaults, `keySpaces[${index}]`);

@@ -51,7 +51,7 @@ describe('read-through get', () => {
     expect(engine.stats().keySpaces.products).toMatchObject({ loads: 1, dedupedLoads: 99 });
   });
 
-  it("lets a caller abort its wait without cancelling the load for the others", async () => {
+  it('lets a caller abort its wait without cancelling the load for the others', async () => {
     const setup = await startedEngine();
     engine = setup.engine;
     setup.source.hold();
@@ -114,7 +114,9 @@ describe('read-through get', () => {
   });
 
   it('copies values holding Buffers on every read, since they cannot be frozen', async () => {
-    const setup = await startedEngine({ dataSource: () => ({ blob: Buffer.from('abc') }) as unknown as Product });
+    const setup = await startedEngine({
+      dataSource: () => ({ blob: Buffer.from('abc') }) as unknown as Product,
+    });
     engine = setup.engine;
     const first = (await engine.get<{ blob: Buffer }>('products', 'b'))!;
     first.blob[0] = 0x7a;
@@ -254,7 +256,9 @@ describe('data source failures', () => {
       },
     });
     engine = setup.engine;
-    expect(isDistCacheError(await rejectionOf(engine.get('products', '1')), 'E_DATASOURCE_FAILED')).toBe(true);
+    expect(isDistCacheError(await rejectionOf(engine.get('products', '1')), 'E_DATASOURCE_FAILED')).toBe(
+      true,
+    );
   });
 
   it('rejects a value the codec cannot encode with E_INVALID_VALUE', async () => {
@@ -266,7 +270,10 @@ describe('data source failures', () => {
   });
 
   it('rejects a loaded value over maxValueBytes with E_VALUE_TOO_LARGE', async () => {
-    const setup = await startedEngine({ maxValueBytes: 64, dataSource: () => ({ text: 'x'.repeat(200) }) as unknown as Product });
+    const setup = await startedEngine({
+      maxValueBytes: 64,
+      dataSource: () => ({ text: 'x'.repeat(200) }) as unknown as Product,
+    });
     engine = setup.engine;
     expect(isDistCacheError(await rejectionOf(engine.get('products', '1')), 'E_VALUE_TOO_LARGE')).toBe(true);
   });

@@ -8,8 +8,19 @@ import { toMs } from '../util/duration';
 import type { Deadline } from '../util/abort';
 import { waitFor } from '../util/abort';
 import type { EngineEvents, EngineState } from './engine.events';
-import { type DistCacheEngineOptions, type ResolvedEngineOptions, resolveEngineOptions } from './engine.options';
-import type { EngineStats, GetOptions, KeySpaceConfigSnapshot, PutEntry, PutOptions, WriteOptions } from './engine.types';
+import {
+  type DistCacheEngineOptions,
+  type ResolvedEngineOptions,
+  resolveEngineOptions,
+} from './engine.options';
+import type {
+  EngineStats,
+  GetOptions,
+  KeySpaceConfigSnapshot,
+  PutEntry,
+  PutOptions,
+  WriteOptions,
+} from './engine.types';
 import { Lifecycle } from './lifecycle';
 
 /**
@@ -151,14 +162,22 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
    * entry leaves the cache unchanged.
    * @throws see {@link put}
    */
-  async putMany<T = unknown>(keySpace: string, entries: ReadonlyArray<PutEntry<T>>, options?: WriteOptions): Promise<void> {
+  async putMany<T = unknown>(
+    keySpace: string,
+    entries: ReadonlyArray<PutEntry<T>>,
+    options?: WriteOptions,
+  ): Promise<void> {
     const space = this.running<T>(keySpace, 'put');
     if (!isList(entries)) throw invalidKey(keySpace, 'putMany expects an array of { key, value, ttl? }');
     const prepared = entries.map((entry, index) => {
       this.checkKey(space, entry.key);
       const ttlMs = entry.ttl === undefined ? undefined : toMs(entry.ttl, `entries[${index}].ttl`);
       if (ttlMs === 0) return { key: entry.key, bytes: undefined, expiresAt: 0 };
-      return { key: entry.key, bytes: space.encode(entry.key, entry.value), expiresAt: space.expiryFor(ttlMs) };
+      return {
+        key: entry.key,
+        bytes: space.encode(entry.key, entry.value),
+        expiresAt: space.expiryFor(ttlMs),
+      };
     });
     const deadline = this.deadline(options, 'timeout', space.config.writeTimeoutMs);
     await waitFor(
@@ -301,7 +320,11 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
     return keys;
   }
 
-  private deadline(options: GetOptions | WriteOptions | undefined, field: string, defaultMs?: number): Deadline {
+  private deadline(
+    options: GetOptions | WriteOptions | undefined,
+    field: string,
+    defaultMs?: number,
+  ): Deadline {
     const timeoutMs = options?.timeout === undefined ? defaultMs : toMs(options.timeout, field);
     return { signal: options?.signal, timeoutMs };
   }

@@ -22,13 +22,24 @@ export const invalidKey = (keySpace: string, problem: string): DistCacheError =>
     details: { keySpace },
   });
 
-export const invalidValue = (keySpace: string, key: string, problem: string, cause?: unknown): DistCacheError =>
+export const invalidValue = (
+  keySpace: string,
+  key: string,
+  problem: string,
+  cause?: unknown,
+): DistCacheError =>
   new DistCacheError('E_INVALID_VALUE', `Invalid value for "${keySpace}/${key}": ${problem}`, {
     cause,
     details: { keySpace, key },
   });
 
-export const valueTooLarge = (keySpace: string, key: string, bytes: number, limit: number, limitName: string) =>
+export const valueTooLarge = (
+  keySpace: string,
+  key: string,
+  bytes: number,
+  limit: number,
+  limitName: string,
+) =>
   new DistCacheError(
     'E_VALUE_TOO_LARGE',
     `Value for "${keySpace}/${key}" is ${bytes} bytes encoded, over ${limitName} (${limit} bytes)`,
@@ -118,14 +129,24 @@ function describe(value: unknown): string {
 // Peer transport. `peer` is the "host:port" id; `reason` is a stable machine-readable word kept in
 // `details.reason` (the message is for humans).
 
-export const peerUnavailable = (peer: string, reason: string, problem: string, cause?: unknown): DistCacheError =>
+export const peerUnavailable = (
+  peer: string,
+  reason: string,
+  problem: string,
+  cause?: unknown,
+): DistCacheError =>
   new DistCacheError(
     'E_PEER_UNAVAILABLE',
     `Peer ${peer} is unavailable: ${problem}${cause === undefined ? '' : ` (${errorText(cause)})`}`,
     { cause, details: { peer, reason } },
   );
 
-export const peerProtocolError = (peer: string, reason: string, problem: string, cause?: unknown): DistCacheError =>
+export const peerProtocolError = (
+  peer: string,
+  reason: string,
+  problem: string,
+  cause?: unknown,
+): DistCacheError =>
   new DistCacheError('E_PROTOCOL', `Peer protocol error with ${peer}: ${problem}`, {
     cause,
     details: { peer, reason },
@@ -139,7 +160,9 @@ export const tooManyPeerRequests = (peer: string, limit: number): DistCacheError
   );
 
 export const invalidFrame = (problem: string): DistCacheError =>
-  new DistCacheError('E_PROTOCOL', `Invalid peer frame: ${problem}`, { details: { reason: 'invalid-frame' } });
+  new DistCacheError('E_PROTOCOL', `Invalid peer frame: ${problem}`, {
+    details: { reason: 'invalid-frame' },
+  });
 
 export const listenFailed = (address: string, cause: unknown): DistCacheError =>
   new DistCacheError('E_PEER_UNAVAILABLE', `Cannot listen for peers on ${address}: ${errorText(cause)}`, {

@@ -101,7 +101,8 @@ export function defineKeySpace<T>(definition: KeySpaceDefinition<T>): KeySpaceDe
  * @throws DistCacheError `E_INVALID_OPTION`
  */
 export function validateKeySpaceSettings(settings: unknown, path: string): KeySpaceSettings {
-  if (typeof settings !== 'object' || settings === null) throw invalidOption(path, 'must be an object', settings);
+  if (typeof settings !== 'object' || settings === null)
+    throw invalidOption(path, 'must be an object', settings);
   for (const key of Object.keys(settings)) {
     if (!SETTING_KEYS.has(key)) throw invalidOption(`${path}.${key}`, 'is not a known keyspace setting');
   }
@@ -133,7 +134,8 @@ export function resolveKeySpaceConfig<T>(
       name,
     );
   }
-  const pick = <K extends keyof KeySpaceSettings>(key: K): KeySpaceSettings[K] => definition[key] ?? defaults[key];
+  const pick = <K extends keyof KeySpaceSettings>(key: K): KeySpaceSettings[K] =>
+    definition[key] ?? defaults[key];
 
   const maxBytes = pick('maxBytes') ?? DEFAULT_MAX_BYTES;
   if (!Number.isSafeInteger(maxBytes) || maxBytes <= 0) {
@@ -151,13 +153,20 @@ export function resolveKeySpaceConfig<T>(
   }
   const dataSource = definition.dataSource === undefined ? undefined : toDataSource(definition.dataSource);
   if (dataSource !== undefined && typeof dataSource.fetch !== 'function') {
-    throw invalidOption(`${path}.dataSource`, 'must be a function or an object with a fetch(key, context) method');
+    throw invalidOption(
+      `${path}.dataSource`,
+      'must be a function or an object with a fetch(key, context) method',
+    );
   }
   if (dataSource?.fetchMany !== undefined && typeof dataSource.fetchMany !== 'function') {
     throw invalidOption(`${path}.dataSource.fetchMany`, 'must be a function when given');
   }
   const codec: Codec<T> = definition.codec ?? structuredCodec<T>();
-  if (typeof codec.encode !== 'function' || typeof codec.decode !== 'function' || typeof codec.name !== 'string') {
+  if (
+    typeof codec.encode !== 'function' ||
+    typeof codec.decode !== 'function' ||
+    typeof codec.name !== 'string'
+  ) {
     throw invalidOption(`${path}.codec`, 'must have a name and encode/decode functions');
   }
   return Object.freeze({

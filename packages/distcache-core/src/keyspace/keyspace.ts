@@ -167,7 +167,11 @@ export class KeySpace<T = unknown> {
     };
   }
 
-  private async runLoad(key: string, source: DataSource<T>, flight: Flight<T | undefined>): Promise<T | undefined> {
+  private async runLoad(
+    key: string,
+    source: DataSource<T>,
+    flight: Flight<T | undefined>,
+  ): Promise<T | undefined> {
     const value = await this.runBatch([key], (signal) =>
       Promise.resolve(source.fetch(key, { signal, keySpace: this.name })),
     );

@@ -50,7 +50,9 @@ export class ManualClock implements Clock {
   async advance(ms: number): Promise<void> {
     const target = this.time + ms;
     for (;;) {
-      const due = this.timers.filter((timer) => timer.at <= target).sort((a, b) => a.at - b.at || a.id - b.id)[0];
+      const due = this.timers
+        .filter((timer) => timer.at <= target)
+        .sort((a, b) => a.at - b.at || a.id - b.id)[0];
       if (due === undefined) break;
       this.timers = this.timers.filter((timer) => timer !== due);
       this.time = Math.max(this.time, due.at);

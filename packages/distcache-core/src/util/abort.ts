@@ -13,7 +13,12 @@ export interface Deadline {
  * Waits for `work` but gives up when the caller's signal fires or its deadline passes. Giving up
  * does not cancel `work` (it may be shared by other callers, as a single-flight load is).
  */
-export function waitFor<T>(work: Promise<T>, deadline: Deadline, clock: Clock, operation: string): Promise<T> {
+export function waitFor<T>(
+  work: Promise<T>,
+  deadline: Deadline,
+  clock: Clock,
+  operation: string,
+): Promise<T> {
   const { signal, timeoutMs } = deadline;
   if (signal === undefined && timeoutMs === undefined) return work;
   if (signal?.aborted === true) return Promise.reject(aborted(operation, signal.reason));

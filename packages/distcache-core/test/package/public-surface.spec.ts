@@ -20,10 +20,14 @@ function filesUnder(dir: string, suffix: string): string[] {
 }
 
 function runNode(code: string, type: 'module' | 'commonjs'): string {
-  return execFileSync(process.execPath, [type === 'module' ? '--input-type=module' : '--input-type=commonjs', '-e', code], {
-    cwd: packageRoot,
-    encoding: 'utf8',
-  }).trim();
+  return execFileSync(
+    process.execPath,
+    [type === 'module' ? '--input-type=module' : '--input-type=commonjs', '-e', code],
+    {
+      cwd: packageRoot,
+      encoding: 'utf8',
+    },
+  ).trim();
 }
 
 describe('public surface', () => {
@@ -32,9 +36,9 @@ describe('public surface', () => {
       `${load}; const e = new m.DistCacheEngine({ keySpaces: [m.defineKeySpace({ name: 'a' })] }); console.log(typeof m.isDistCacheError, e.state);`;
     expect(runNode(probe("const m = await import('distcache-core')"), 'module')).toBe('function idle');
     expect(runNode(probe("const m = require('distcache-core')"), 'commonjs')).toBe('function idle');
-    expect(runNode("const t = require('distcache-core/testing'); console.log(typeof t.ManualClock)", 'commonjs')).toBe(
-      'function',
-    );
+    expect(
+      runNode("const t = require('distcache-core/testing'); console.log(typeof t.ManualClock)", 'commonjs'),
+    ).toBe('function');
   });
 
   it('has no `any` in its declaration files', () => {
