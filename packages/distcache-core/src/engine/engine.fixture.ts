@@ -32,7 +32,7 @@ export async function startedEngine(
   const source = new RecordingSource<Product>(['1', '2', '3', '4', '5'].map((id) => [id, product(id)]));
   const engine = new DistCacheEngine({
     clock,
-    keySpaces: [{ name: 'products', dataSource: source, ...keySpace } as KeySpaceDefinition<unknown>],
+    keySpaces: [{ name: 'products', dataSource: source, ...keySpace }],
     ...options,
   });
   await engine.start();
