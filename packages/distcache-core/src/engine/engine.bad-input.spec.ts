@@ -55,7 +55,7 @@ describe('bad input gets a typed error and changes nothing', () => {
     await unchangedAfter(
       engine,
       () =>
-        engine!.putMany('products', [
+        engine!.putMany<unknown>('products', [
           { key: 'keep', value: { v: 2 } },
           { key: '', value: 1 },
         ]),
@@ -81,7 +81,7 @@ describe('bad input gets a typed error and changes nothing', () => {
     await unchangedAfter(
       engine,
       () =>
-        engine!.putMany('products', [
+        engine!.putMany<unknown>('products', [
           { key: 'keep', value: 1 },
           { key: 'big', value: 'x'.repeat(300) },
         ]),

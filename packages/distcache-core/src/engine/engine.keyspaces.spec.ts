@@ -3,7 +3,7 @@ import { jsonCodec } from '../codec/json.codec';
 import { isDistCacheError } from '../errors/distcache-error';
 import type { DistCacheEngine } from './engine';
 import type { KeySpaceEvent } from './engine.events';
-import { rejectionOf, startedEngine } from './engine.fixture';
+import { type Product, rejectionOf, startedEngine } from './engine.fixture';
 
 let engine: DistCacheEngine | undefined;
 afterEach(async () => {
@@ -52,7 +52,7 @@ describe('keyspaces at runtime', () => {
   });
 
   it('shrinks the budget on update, evicting least recently used entries', async () => {
-    const setup = await startedEngine({ dataSource: (key) => ({ key, pad: 'x'.repeat(1_000) }) });
+    const setup = await startedEngine({ dataSource: (key) => ({ key, pad: 'x'.repeat(1_000) }) as unknown as Product });
     engine = setup.engine;
     for (const key of ['a', 'b', 'c', 'd']) await engine.get('products', key);
     engine.updateKeySpace({ name: 'products', maxBytes: 2_500, dataSource: setup.source });
