@@ -1,0 +1,44 @@
+// Public surface of distcache-core. Everything a user imports is listed here by name.
+export { DistCacheEngine } from './engine/engine';
+export {
+  type DistCacheEngineOptions,
+  type ResolvedEngineOptions,
+  resolveEngineOptions,
+  DEFAULT_HOST,
+  DEFAULT_PORT,
+  DEFAULT_CLUSTER,
+  DEFAULT_MAX_KEY_BYTES,
+  DEFAULT_PURGE_INTERVAL,
+} from './engine/engine.options';
+export type { EngineEvents, EngineState, KeySpaceEvent, PeerEvent } from './engine/engine.events';
+export type {
+  EngineStats,
+  GetOptions,
+  KeySpaceConfigSnapshot,
+  PutEntry,
+  PutOptions,
+  WriteOptions,
+} from './engine/engine.types';
+export {
+  defineKeySpace,
+  resolveKeySpaceConfig,
+  type KeySpaceDefinition,
+  type KeySpaceSettings,
+  type ResolvedKeySpaceConfig,
+  type ValueMode,
+  DEFAULT_MAX_BYTES,
+  DEFAULT_MAX_VALUE_BYTES,
+  DEFAULT_READ_TIMEOUT,
+  DEFAULT_WRITE_TIMEOUT,
+  KEYSPACE_NAME_PATTERN,
+} from './keyspace/keyspace.options';
+export type { KeySpaceStats, KeySpaceCounters } from './keyspace/keyspace.stats';
+export type { DataSource, FetchContext, FetchFunction } from './datasource/datasource';
+export { type Codec, structuredCodec, jsonCodec, rawCodec } from './codec';
+export { ERROR_CODES, type DistCacheErrorCode, DistCacheError, isDistCacheError } from './errors';
+export { type Duration, type DurationUnit, toMs } from './util/duration';
+export { type Clock, type TimerHandle, systemClock } from './util/clock';
+export { type Logger, type LogContext, silentLogger, consoleLogger } from './util/logger';
+export { type DiscoveryProvider, type DiscoveredPeer, standaloneDiscovery } from './discovery';
+export type { PeerRef } from './cluster';
+export * from './hashing';
