@@ -52,7 +52,9 @@ describe('keyspaces at runtime', () => {
   });
 
   it('shrinks the budget on update, evicting least recently used entries', async () => {
-    const setup = await startedEngine({ dataSource: (key) => ({ key, pad: 'x'.repeat(1_000) }) as unknown as Product });
+    const setup = await startedEngine({
+      dataSource: (key) => ({ key, pad: 'x'.repeat(1_000) }) as unknown as Product,
+    });
     engine = setup.engine;
     for (const key of ['a', 'b', 'c', 'd']) await engine.get('products', key);
     engine.updateKeySpace({ name: 'products', maxBytes: 2_500, dataSource: setup.source });
