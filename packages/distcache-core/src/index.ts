@@ -39,6 +39,22 @@ export { ERROR_CODES, type DistCacheErrorCode, DistCacheError, isDistCacheError 
 export { type Duration, type DurationUnit, toMs } from './util/duration';
 export { type Clock, type TimerHandle, systemClock } from './util/clock';
 export { type Logger, type LogContext, silentLogger, consoleLogger } from './util/logger';
-export { type DiscoveryProvider, type DiscoveredPeer, standaloneDiscovery } from './discovery';
-export type { PeerRef } from './cluster';
+export {
+  type DiscoveryProvider,
+  type DiscoveredPeer,
+  standaloneDiscovery,
+  staticDiscovery,
+  type StaticDiscoveryOptions,
+} from './discovery';
+export type { PeerRef, PeerInfo, PeerStatus, ClusterOptions } from './cluster';
+export {
+  DEFAULT_PING_INTERVAL,
+  DEFAULT_PING_TIMEOUT,
+  DEFAULT_FAILURE_TIMEOUT,
+  DEFAULT_DISCOVERY_INTERVAL,
+  DEFAULT_HOT_SHARE,
+  DEFAULT_HOT_TTL,
+  DEFAULT_BROADCAST_TIMEOUT,
+} from './cluster';
 export * from './hashing';
+export * from './transport';

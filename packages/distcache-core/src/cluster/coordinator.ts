@@ -1,3 +1,6 @@
+import type { PeerRequest, PeerRequestHandler, PeerResponse } from '../transport/transport';
+import type { PeerInfo } from './peer-state';
+
 /** Another node of the cluster, as routing sees it. */
 export interface PeerRef {
   /** Stable id: `host:port` of its peer listener. */
@@ -6,18 +9,38 @@ export interface PeerRef {
   readonly port: number;
 }
 
+/** Options of one request to a peer. */
+export interface SendOptions {
+  timeoutMs: number;
+  signal?: AbortSignal | undefined;
+}
+
 /**
- * The seam between the engine and the cluster: who owns a key, and (in cluster mode) talking to
- * peers. The engine asks `ownerOf` on every operation; `undefined` means "this node", and the
- * standalone coordinator always answers that.
+ * The seam between the engine and the cluster: who owns a key, and talking to peers. The engine
+ * asks `ownerOf` on every operation; `undefined` means "this node", which is always the answer of
+ * the standalone coordinator.
  */
 export interface ClusterCoordinator {
-  /** Joins the cluster (listener, discovery, failure detector). Must release what it opened on failure. */
-  start(signal: AbortSignal): Promise<void>;
-  /** Leaves the cluster and releases everything. Idempotent. */
+  /**
+   * Joins the cluster: starts the peer listener (serving requests with `handler`), discovery and the
+   * failure detector. Releases what it opened when it fails.
+   */
+  start(handler: PeerRequestHandler, signal: AbortSignal): Promise<void>;
+  /** Tells peers this node leaves, then releases everything. Idempotent. */
   stop(): Promise<void>;
   /** The owner of `key` in `keySpace`, or `undefined` when this node owns it. */
   ownerOf(keySpace: string, key: string): PeerRef | undefined;
-  /** The live members, this node included. */
+  /** This node (its id is known once the listener is bound). */
+  self(): PeerRef;
+  /** This node and the live members. */
   members(): readonly PeerRef[];
+  /** Every known peer with its state and ownership share, this node first. */
+  peers(): PeerInfo[];
+  /** Sends one request to one peer. @throws DistCacheError from the transport */
+  send(peer: PeerRef, request: PeerRequest, options: SendOptions): Promise<PeerResponse>;
+  /**
+   * Sends `request` to every live member except `skip`, in parallel, and resolves once each
+   * answered or failed. Returns the ids of the members that did not acknowledge.
+   */
+  broadcast(request: PeerRequest, options: SendOptions, skip?: ReadonlySet<string>): Promise<string[]>;
 }

@@ -1,1 +1,14 @@
-export type { ClusterCoordinator, PeerRef } from './coordinator';
+export type { ClusterCoordinator, PeerRef, SendOptions } from './coordinator';
+export type { PeerInfo, PeerStatus } from './peer-state';
+export {
+  type ClusterOptions,
+  type ResolvedClusterOptions,
+  resolveClusterOptions,
+  DEFAULT_PING_INTERVAL,
+  DEFAULT_PING_TIMEOUT,
+  DEFAULT_FAILURE_TIMEOUT,
+  DEFAULT_DISCOVERY_INTERVAL,
+  DEFAULT_HOT_SHARE,
+  DEFAULT_HOT_TTL,
+  DEFAULT_BROADCAST_TIMEOUT,
+} from './cluster.options';

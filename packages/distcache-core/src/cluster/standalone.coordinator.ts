@@ -1,5 +1,8 @@
 import type { DiscoveryProvider } from '../discovery/discovery';
+import { DistCacheError } from '../errors/distcache-error';
+import type { PeerResponse } from '../transport/transport';
 import type { ClusterCoordinator, PeerRef } from './coordinator';
+import { type PeerInfo, peerRef } from './peer-state';
 
 /**
  * The coordinator of a single node: owns every key, has no listener. It still drives the discovery
@@ -8,20 +11,20 @@ import type { ClusterCoordinator, PeerRef } from './coordinator';
 export class StandaloneCoordinator implements ClusterCoordinator {
   private registered = false;
   private initialized = false;
-  private readonly self: PeerRef;
+  private readonly selfRef: PeerRef;
 
   constructor(
     private readonly discovery: DiscoveryProvider,
-    self: { host: string; port: number; nodeName: string },
+    private readonly identity: { host: string; port: number; nodeName: string },
   ) {
-    this.self = { id: `${self.host}:${self.port}`, host: self.host, port: self.port };
+    this.selfRef = peerRef(identity.host, identity.port);
   }
 
-  async start(signal: AbortSignal): Promise<void> {
+  async start(_handler: unknown, signal: AbortSignal): Promise<void> {
     try {
       this.initialized = true;
       await this.discovery.initialize(signal);
-      await this.discovery.register({ host: this.self.host, port: this.self.port }, signal);
+      await this.discovery.register({ host: this.selfRef.host, port: this.selfRef.port }, signal);
       this.registered = true;
     } catch (error) {
       await this.stop();
@@ -44,7 +47,31 @@ export class StandaloneCoordinator implements ClusterCoordinator {
     return undefined;
   }
 
+  self(): PeerRef {
+    return this.selfRef;
+  }
+
   members(): readonly PeerRef[] {
-    return [this.self];
+    return [this.selfRef];
+  }
+
+  peers(): PeerInfo[] {
+    return [
+      {
+        ...this.selfRef,
+        status: 'self',
+        nodeName: this.identity.nodeName,
+        ownershipShare: 1,
+        lastSeenAt: undefined,
+      },
+    ];
+  }
+
+  send(peer: PeerRef): Promise<PeerResponse> {
+    return Promise.reject(new DistCacheError('E_PEER_UNAVAILABLE', `Standalone node has no peer ${peer.id}`));
+  }
+
+  broadcast(): Promise<string[]> {
+    return Promise.resolve([]);
   }
 }

@@ -1,2 +1,3 @@
 export type { DiscoveredPeer, DiscoveryProvider } from './discovery';
 export { standaloneDiscovery, isStandalone } from './standalone.discovery';
+export { staticDiscovery, parseHostPort, type StaticDiscoveryOptions } from './static.discovery';

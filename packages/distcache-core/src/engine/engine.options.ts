@@ -1,5 +1,11 @@
 import { hostname } from 'node:os';
+import {
+  type ClusterOptions,
+  type ResolvedClusterOptions,
+  resolveClusterOptions,
+} from '../cluster/cluster.options';
 import type { DiscoveryProvider } from '../discovery/discovery';
+import type { PeerTlsOptions } from '../transport/transport-options';
 import { standaloneDiscovery } from '../discovery/standalone.discovery';
 import { invalidOption, keySpaceExists } from '../errors/messages';
 import {
@@ -25,8 +31,16 @@ export interface DistCacheEngineOptions {
   advertiseHost?: string;
   /** Cluster name; peers of another cluster are refused. @default 'distcache' */
   cluster?: string;
-  /** Who may be a member. @default standaloneDiscovery() */
+  /**
+   * Who may be a member. With the default standalone provider the node owns every key and opens no
+   * listener; any other provider makes it a cluster node.
+   * @default standaloneDiscovery()
+   */
   discovery?: DiscoveryProvider;
+  /** Mutual TLS between peers: every node presents `cert`/`key` and verifies others against `ca`. */
+  tls?: PeerTlsOptions;
+  /** Failure detection, hot copies and ring settings. */
+  clusterOptions?: ClusterOptions;
   /** Keyspaces registered at construction. More can be added at runtime with `addKeySpace`. */
   keySpaces?: ReadonlyArray<KeySpaceDefinition<unknown>>;
   /** Settings every keyspace inherits unless it sets its own. */
@@ -49,6 +63,8 @@ export interface ResolvedEngineOptions {
   readonly advertiseHost: string;
   readonly cluster: string;
   readonly discovery: DiscoveryProvider;
+  readonly tls: PeerTlsOptions | undefined;
+  readonly clusterOptions: ResolvedClusterOptions;
   readonly keySpaces: ReadonlyArray<ResolvedKeySpaceConfig<unknown>>;
   readonly keySpaceDefaults: KeySpaceSettings;
   readonly maxKeyBytes: number;
@@ -70,6 +86,8 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
   'advertiseHost',
   'cluster',
   'discovery',
+  'tls',
+  'clusterOptions',
   'keySpaces',
   'keySpaceDefaults',
   'maxKeyBytes',
@@ -144,6 +162,8 @@ export function resolveEngineOptions(options: DistCacheEngineOptions = {}): Reso
     advertiseHost,
     cluster,
     discovery,
+    tls: options.tls,
+    clusterOptions: resolveClusterOptions(options.clusterOptions),
     keySpaces,
     keySpaceDefaults,
     maxKeyBytes,

@@ -1,12 +1,16 @@
 import { EventEmitter } from 'node:events';
-import type { ClusterCoordinator } from '../cluster/coordinator';
+import type { ClusterCoordinator, PeerRef } from '../cluster/coordinator';
+import type { PeerInfo } from '../cluster/peer-state';
+import { PeerCoordinator } from '../cluster/peer.coordinator';
 import { StandaloneCoordinator } from '../cluster/standalone.coordinator';
+import { isStandalone } from '../discovery/standalone.discovery';
 import { engineStopped, invalidKey, keySpaceExists, keySpaceNotFound } from '../errors/messages';
 import { KeySpace } from '../keyspace/keyspace';
 import { type KeySpaceDefinition, resolveKeySpaceConfig } from '../keyspace/keyspace.options';
+import { TcpPeerTransport } from '../transport/tcp-peer-transport';
+import { type Deadline, waitFor } from '../util/abort';
 import { toMs } from '../util/duration';
-import type { Deadline } from '../util/abort';
-import { waitFor } from '../util/abort';
+import { ClusterWrites } from './cluster-writes';
 import type { EngineEvents, EngineState } from './engine.events';
 import {
   type DistCacheEngineOptions,
@@ -22,12 +26,16 @@ import type {
   WriteOptions,
 } from './engine.types';
 import { Lifecycle } from './lifecycle';
+import { createPeerRequestHandler } from './peer-request.handler';
+import { RemoteLoading } from './remote-loader';
 
 /**
- * The cache engine: keyspaces, read-through loading and, in a cluster, owner routing.
+ * The cache engine: keyspaces, read-through loading and, in a cluster, owner routing with hot
+ * copies on the other nodes.
  *
  * @example
  * const engine = new DistCacheEngine({
+ *   discovery: staticDiscovery({ peers: ['10.0.0.1:3320', '10.0.0.2:3320'] }),
  *   keySpaces: [defineKeySpace<Product>({ name: 'products', ttl: '5m', dataSource: { fetch: loadProduct } })],
  * });
  * await engine.start();
@@ -41,20 +49,24 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
   private readonly lifecycle = new Lifecycle((state) => this.emit('state', state));
   private readonly lifetime = new AbortController();
   private readonly coordinator: ClusterCoordinator;
+  private readonly remote: RemoteLoading;
+  private readonly writes: ClusterWrites;
   private purgeTimer: unknown;
 
   /** @throws DistCacheError `E_INVALID_OPTION` (naming the field) or `E_KEYSPACE_EXISTS` */
   constructor(options: DistCacheEngineOptions = {}) {
     super();
     this.options = resolveEngineOptions(options);
-    for (const config of this.options.keySpaces) {
-      this.spaces.set(config.name, this.createKeySpace(config));
-    }
-    this.coordinator = new StandaloneCoordinator(this.options.discovery, {
-      host: this.options.advertiseHost,
-      port: this.options.port,
-      nodeName: this.options.nodeName,
+    const { clock, clusterOptions } = this.options;
+    this.coordinator = this.createCoordinator();
+    for (const config of this.options.keySpaces) this.spaces.set(config.name, this.createKeySpace(config));
+    this.remote = new RemoteLoading({
+      coordinator: this.coordinator,
+      clock,
+      lifetime: this.lifetime.signal,
+      hotTtlMs: clusterOptions.hotTtlMs,
     });
+    this.writes = new ClusterWrites(this.coordinator, clusterOptions.broadcastTimeoutMs);
   }
 
   /** `idle`, `starting`, `running`, `stopping` or `stopped`. */
@@ -63,37 +75,47 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
   }
 
   /**
-   * Starts the engine: joins the cluster and starts background work. Idempotent; concurrent calls
-   * share one start. A failed start releases everything it opened and leaves the engine `idle`.
+   * Starts the engine: opens the peer listener, joins the cluster and starts background work.
+   * Idempotent; concurrent calls share one start. A failed start releases everything it opened and
+   * leaves the engine `idle`.
    * @throws DistCacheError `E_START_FAILED` (with `cause`), `E_ENGINE_STOPPED` after `stop()`
    */
   start(): Promise<void> {
     return this.lifecycle.start(async () => {
-      await this.coordinator.start(this.lifetime.signal);
+      const handler = createPeerRequestHandler({
+        nodeName: this.options.nodeName,
+        clock: this.options.clock,
+        spaces: this.spaces,
+        coordinator: () => this.coordinator,
+        accepting: () => this.lifecycle.state === 'running' || this.lifecycle.state === 'starting',
+        dropKeySpace: (name) => this.removeKeySpace(name),
+      });
+      await this.coordinator.start(handler, this.lifetime.signal);
       this.schedulePurge();
     });
   }
 
   /**
-   * Leaves the cluster, aborts loads in flight (`E_ENGINE_STOPPED`) and frees memory. Idempotent.
-   * A stopped engine cannot be started again.
+   * Tells peers this node leaves (they drop it at once), aborts loads in flight
+   * (`E_ENGINE_STOPPED`) and frees memory. Idempotent. A stopped engine cannot be started again.
    */
   stop(): Promise<void> {
     return this.lifecycle.stop(async () => {
       this.options.clock.clearTimeout(this.purgeTimer);
       this.purgeTimer = undefined;
-      this.lifetime.abort(engineStopped('finish the load'));
       try {
         await this.coordinator.stop();
       } finally {
+        this.lifetime.abort(engineStopped('finish the load'));
         for (const space of this.spaces.values()) space.clear();
       }
     });
   }
 
   /**
-   * Reads a key: from the cache when present, else from the keyspace's data source (once, however
-   * many callers ask meanwhile). Resolves to `undefined` when the source has no such key.
+   * Reads a key: from the cache when present; else from its owner (a peer, which loads it once for
+   * the whole cluster) or, when this node owns it, from the keyspace's data source. Resolves to
+   * `undefined` when the source has no such key.
    * @throws DistCacheError `E_KEYSPACE_NOT_FOUND`, `E_INVALID_KEY`, `E_DATASOURCE_FAILED`,
    *   `E_DATASOURCE_TIMEOUT`, `E_INVALID_VALUE`, `E_VALUE_TOO_LARGE`, `E_TIMEOUT`, `E_ABORTED`,
    *   `E_ENGINE_NOT_STARTED`, `E_ENGINE_STOPPED`
@@ -103,18 +125,23 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
     this.checkKey(space, key);
     const { counters } = space;
     counters.gets += 1;
-    const entry = space.storage.get(key);
+    const owner = this.coordinator.ownerOf(keySpace, key);
+    const entry = owner === undefined ? space.storage.get(key) : space.hot.get(key);
     if (entry !== undefined) {
       counters.hits += 1;
+      if (owner !== undefined) counters.hotHits += 1;
       return space.read(key, entry);
     }
     counters.misses += 1;
-    return space.load(key, this.deadline(options, 'timeout'));
+    const deadline = this.deadline(options, 'timeout');
+    if (owner === undefined) return space.load(key, deadline);
+    return space.loadRemote(key, deadline, this.remote.single(space, owner));
   }
 
   /**
-   * Reads several keys of one keyspace; missing keys are loaded in parallel (in one `fetchMany`
-   * call when the data source has it). The map has one entry per distinct key, in request order.
+   * Reads several keys of one keyspace. Missing keys are loaded in parallel: one batched request per
+   * owning peer, and one `fetchMany` call for this node's own keys when the data source has it. The
+   * map has one entry per distinct key, in request order.
    * @throws the first error of any key, after every key settled; see {@link get}
    */
   async getMany<T = unknown>(
@@ -125,33 +152,52 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
     const space = this.running<T>(keySpace, 'getMany');
     const unique = [...new Set(this.checkKeys(space, keys))];
     const results = new Map<string, T | undefined>();
-    const missing: string[] = [];
+    const local: string[] = [];
+    const remote = new Map<PeerRef, string[]>();
     for (const key of unique) {
       space.counters.gets += 1;
-      const entry = space.storage.get(key);
-      if (entry === undefined) {
-        space.counters.misses += 1;
-        missing.push(key);
-        results.set(key, undefined);
-      } else {
+      const owner = this.coordinator.ownerOf(keySpace, key);
+      const entry = owner === undefined ? space.storage.get(key) : space.hot.get(key);
+      results.set(key, undefined);
+      if (entry !== undefined) {
         space.counters.hits += 1;
+        if (owner !== undefined) space.counters.hotHits += 1;
         results.set(key, space.read(key, entry));
+      } else {
+        space.counters.misses += 1;
+        if (owner === undefined) local.push(key);
+        else remote.set(owner, [...(remote.get(owner) ?? []), key]);
       }
     }
-    if (missing.length === 0) return results;
-    const loads = space.loadMany(missing, this.deadline(options, 'timeout'));
-    const settled = await Promise.allSettled(loads);
+    const deadline = this.deadline(options, 'timeout');
+    const pending: Array<[string, Promise<T | undefined>]> = [];
+    const localLoads = space.loadMany(local, deadline);
+    local.forEach((key, index) => pending.push([key, localLoads[index] as Promise<T | undefined>]));
+    for (const [owner, ownerKeys] of remote) {
+      const loaders = this.remote.batch(
+        space,
+        owner,
+        ownerKeys.filter((key) => !space.hasRemoteLoad(key)),
+      );
+      for (const key of ownerKeys) {
+        const loader = loaders.get(key) ?? this.remote.single(space, owner);
+        pending.push([key, space.loadRemote(key, deadline, loader)]);
+      }
+    }
+    const settled = await Promise.allSettled(pending.map(([, promise]) => promise));
     settled.forEach((outcome, index) => {
       if (outcome.status === 'rejected') throw outcome.reason;
-      results.set(missing[index] as string, outcome.value);
+      results.set((pending[index] as [string, unknown])[0], outcome.value);
     });
     return results;
   }
 
   /**
-   * Stores a value, replacing what the key held, and cancels the effect of loads in flight for it.
+   * Stores a value. In a cluster the owner stores it and every other node drops its hot copy before
+   * the call resolves, so no reachable node serves the old value afterwards.
    * @throws DistCacheError `E_INVALID_VALUE` (undefined or not encodable), `E_VALUE_TOO_LARGE`,
-   *   `E_INVALID_KEY`, `E_KEYSPACE_NOT_FOUND`, `E_INVALID_OPTION` (bad ttl), engine state errors
+   *   `E_INVALID_KEY`, `E_KEYSPACE_NOT_FOUND`, `E_INVALID_OPTION` (bad ttl), `E_PEER_UNAVAILABLE`
+   *   (owner unreachable), `E_TIMEOUT`, engine state errors
    */
   async put<T = unknown>(keySpace: string, key: string, value: T, options?: PutOptions): Promise<void> {
     await this.putMany<T>(keySpace, [{ key, value, ttl: options?.ttl }], options);
@@ -172,26 +218,14 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
     const prepared = entries.map((entry, index) => {
       this.checkKey(space, entry.key);
       const ttlMs = entry.ttl === undefined ? undefined : toMs(entry.ttl, `entries[${index}].ttl`);
-      if (ttlMs === 0) return { key: entry.key, bytes: undefined, expiresAt: 0 };
-      return {
-        key: entry.key,
-        bytes: space.encode(entry.key, entry.value),
-        expiresAt: space.expiryFor(ttlMs),
-      };
+      // A zero ttl stores nothing: the value would be expired at once. It acts as a delete.
+      const bytes = ttlMs === 0 ? undefined : space.encode(entry.key, entry.value);
+      return { key: entry.key, bytes, expiresAt: space.expiryFor(ttlMs) };
     });
+    space.counters.puts += prepared.length;
     const deadline = this.deadline(options, 'timeout', space.config.writeTimeoutMs);
     await waitFor(
-      Promise.resolve().then(() => {
-        for (const { key, bytes, expiresAt } of prepared) {
-          space.counters.puts += 1;
-          // A zero ttl stores nothing: the value would be expired at once.
-          if (bytes === undefined) space.delete(key);
-          else {
-            space.delete(key);
-            space.store(key, bytes, expiresAt);
-          }
-        }
-      }),
+      this.writes.put(space as KeySpace, prepared, deadline),
       deadline,
       this.options.clock,
       `put into "${keySpace}"`,
@@ -199,28 +233,26 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
   }
 
   /**
-   * Removes a key; a load in flight for it will not store its result.
-   * @throws DistCacheError `E_INVALID_KEY`, `E_KEYSPACE_NOT_FOUND`, engine state errors
+   * Removes a key on its owner and drops every copy of it in the cluster; a load in flight for it
+   * will not store its result.
+   * @throws DistCacheError `E_INVALID_KEY`, `E_KEYSPACE_NOT_FOUND`, `E_PEER_UNAVAILABLE`,
+   *   `E_TIMEOUT`, engine state errors
    */
   async delete(keySpace: string, key: string, options?: WriteOptions): Promise<void> {
     await this.deleteMany(keySpace, [key], options);
   }
 
   /**
-   * Removes several keys; all keys are validated before any is removed.
+   * Removes several keys (one request per owner); all keys are validated before any is removed.
    * @throws see {@link delete}
    */
   async deleteMany(keySpace: string, keys: readonly string[], options?: WriteOptions): Promise<void> {
     const space = this.running(keySpace, 'delete');
-    const checked = this.checkKeys(space, keys);
+    const checked = [...new Set(this.checkKeys(space, keys))];
+    space.counters.deletes += checked.length;
     const deadline = this.deadline(options, 'timeout', space.config.writeTimeoutMs);
     await waitFor(
-      Promise.resolve().then(() => {
-        for (const key of checked) {
-          space.counters.deletes += 1;
-          space.delete(key);
-        }
-      }),
+      this.writes.delete(space, checked, deadline),
       deadline,
       this.options.clock,
       `delete from "${keySpace}"`,
@@ -228,7 +260,8 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
   }
 
   /**
-   * Registers a keyspace at runtime (before or after `start`).
+   * Registers a keyspace at runtime (before or after `start`). Every node that serves it should
+   * register it with the same settings.
    * @throws DistCacheError `E_INVALID_OPTION`, `E_KEYSPACE_EXISTS`, `E_ENGINE_STOPPED`
    */
   addKeySpace<T>(definition: KeySpaceDefinition<T>): void {
@@ -240,8 +273,8 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
   }
 
   /**
-   * Replaces a keyspace's configuration. Cached entries are kept unless the codec changed; a smaller
-   * `maxBytes` evicts least recently used entries.
+   * Replaces a keyspace's configuration on this node. Cached entries are kept unless the codec
+   * changed; a smaller `maxBytes` evicts least recently used entries.
    * @throws DistCacheError `E_INVALID_OPTION`, `E_KEYSPACE_NOT_FOUND`, `E_ENGINE_STOPPED`
    */
   updateKeySpace<T>(definition: KeySpaceDefinition<T>): void {
@@ -254,7 +287,7 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
   }
 
   /**
-   * Removes a keyspace and everything cached in it.
+   * Removes a keyspace and everything cached in it, on every reachable node.
    * @throws DistCacheError `E_KEYSPACE_NOT_FOUND`, `E_ENGINE_STOPPED`
    */
   async deleteKeySpace(name: string): Promise<void> {
@@ -262,17 +295,15 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
   }
 
   /**
-   * Removes several keyspaces; all names are checked before any is removed.
+   * Removes several keyspaces cluster-wide; all names are checked before any is removed.
    * @throws DistCacheError `E_KEYSPACE_NOT_FOUND`, `E_ENGINE_STOPPED`
    */
   async deleteKeySpaces(names: readonly string[]): Promise<void> {
     this.lifecycle.assertNotStopped('deleteKeySpace');
     for (const name of names) if (!this.spaces.has(name)) throw keySpaceNotFound(name);
-    await Promise.resolve();
     for (const name of new Set(names)) {
-      this.spaces.get(name)?.clear();
-      this.spaces.delete(name);
-      this.emit('keySpace', { type: 'deleted', name });
+      this.removeKeySpace(name);
+      if (this.lifecycle.state === 'running') await this.writes.dropKeySpace(name);
     }
   }
 
@@ -281,20 +312,45 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
     return [...this.spaces.keys()];
   }
 
+  /**
+   * The id (`host:port`) of the node that owns `key` now; this node's own id when it owns it.
+   * Ownership moves when members join or leave.
+   */
+  ownerOf(keySpace: string, key: string): string {
+    return (this.coordinator.ownerOf(keySpace, key) ?? this.coordinator.self()).id;
+  }
+
+  /** This node and every peer it knows, with state and ownership share. */
+  peers(): PeerInfo[] {
+    return this.coordinator.peers();
+  }
+
   /** Counters, occupancy and effective configuration of every keyspace on this node. */
   stats(): EngineStats {
     const keySpaces: EngineStats['keySpaces'] = {};
-    for (const [name, space] of this.spaces) {
-      keySpaces[name] = { ...space.stats(), config: snapshot(space) };
-    }
-    return { nodeName: this.options.nodeName, cluster: this.options.cluster, state: this.state, keySpaces };
+    for (const [name, space] of this.spaces) keySpaces[name] = { ...space.stats(), config: snapshot(space) };
+    return {
+      nodeName: this.options.nodeName,
+      cluster: this.options.cluster,
+      state: this.state,
+      members: this.coordinator.members().length,
+      keySpaces,
+    };
   }
 
   /** Removes expired entries of every keyspace now; returns how many. Runs periodically on its own. */
   purgeExpired(): number {
     let purged = 0;
-    for (const space of this.spaces.values()) purged += space.storage.purgeExpired();
+    for (const space of this.spaces.values()) purged += space.purgeExpired();
     return purged;
+  }
+
+  private removeKeySpace(name: string): void {
+    const space = this.spaces.get(name);
+    if (space === undefined) return;
+    space.clear();
+    this.spaces.delete(name);
+    this.emit('keySpace', { type: 'deleted', name });
   }
 
   private running<T>(keySpace: string, operation: string): KeySpace<T> {
@@ -330,7 +386,33 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
   }
 
   private createKeySpace<T>(config: KeySpace<T>['config']): KeySpace {
-    return new KeySpace(config, { clock: this.options.clock, lifetime: this.lifetime.signal }) as KeySpace;
+    const hotShare = isStandalone(this.options.discovery) ? 0 : this.options.clusterOptions.hotShare;
+    return new KeySpace(config, {
+      clock: this.options.clock,
+      lifetime: this.lifetime.signal,
+      hotShare,
+    }) as KeySpace;
+  }
+
+  private createCoordinator(): ClusterCoordinator {
+    const { discovery, nodeName, host, port, advertiseHost, cluster, tls, clock, logger, clusterOptions } =
+      this.options;
+    const self = { host: advertiseHost, port, nodeName };
+    if (isStandalone(discovery)) return new StandaloneCoordinator(discovery, self);
+    const transportOptions = { nodeId: nodeName, cluster, host, port, advertiseHost, tls, clock, logger };
+    // Validates the transport options (TLS material included) now, at construction.
+    new TcpPeerTransport(transportOptions);
+    return new PeerCoordinator({
+      nodeName,
+      bind: { host, port },
+      advertiseHost,
+      discovery,
+      createTransport: () => new TcpPeerTransport(transportOptions),
+      clock,
+      logger,
+      options: clusterOptions,
+      onEvent: (event) => this.emit('peer', event),
+    });
   }
 
   private schedulePurge(): void {

@@ -52,5 +52,7 @@ export interface EngineStats {
   nodeName: string;
   cluster: string;
   state: EngineState;
+  /** Nodes on the ring, this one included (1 when standalone). */
+  members: number;
   keySpaces: Record<string, KeySpaceStats & { config: KeySpaceConfigSnapshot }>;
 }

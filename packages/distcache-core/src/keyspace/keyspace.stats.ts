@@ -20,11 +20,23 @@ export interface KeySpaceCounters {
   puts: number;
   /** Deletes of single keys (and keys of `deleteMany`). */
   deletes: number;
+  /** Gets answered from a hot copy of a key another node owns (also counted in `hits`). */
+  hotHits: number;
+  /** Misses of keys owned elsewhere that the owner answered. */
+  peerLoads: number;
+  /** Requests to peers that failed (unreachable, timed out, protocol error). */
+  peerErrors: number;
+  /** Loads this node made itself because the owner could not be reached (kept as hot copies only). */
+  fallbackLoads: number;
+  /** Requests served for other nodes (get, getMany, set, delete, invalidate). */
+  peerRequestsServed: number;
 }
 
 /** A snapshot of a keyspace's counters and occupancy. */
 export interface KeySpaceStats extends KeySpaceCounters {
-  /** Bytes held (encoded values plus keys). */
+  /** Hot copies held (included in `items`). */
+  hotItems: number;
+  /** Bytes held (encoded values plus keys), hot copies included. */
   bytes: number;
   /** Entries held. */
   items: number;
@@ -47,5 +59,10 @@ export function newCounters(): KeySpaceCounters {
     expirations: 0,
     puts: 0,
     deletes: 0,
+    hotHits: 0,
+    peerLoads: 0,
+    peerErrors: 0,
+    fallbackLoads: 0,
+    peerRequestsServed: 0,
   };
 }

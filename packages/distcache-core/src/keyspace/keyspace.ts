@@ -1,5 +1,4 @@
 import { SingleFlight, type Flight } from '../datasource/single-flight';
-import type { DataSource } from '../datasource/datasource';
 import {
   dataSourceFailed,
   dataSourceTimeout,
@@ -19,29 +18,38 @@ export interface KeySpaceContext {
   readonly clock: Clock;
   /** Aborted when the engine stops; in-flight loads abort with its reason. */
   readonly lifetime: AbortSignal;
+  /** Share of `maxBytes` kept for hot copies of keys other nodes own; 0 on a standalone node. */
+  readonly hotShare: number;
 }
 
+/** Loads an entry for a key this node does not own (from its owner, or a fallback). */
+export type RemoteLoader<T> = (key: string, flight: Flight<CacheEntry<T>>) => Promise<CacheEntry<T>>;
+
 /**
- * One keyspace on this node: its storage, its loads in progress and its counters. It knows nothing
- * of peers; the engine decides whether a key is served here or elsewhere.
+ * One keyspace on this node: the entries it owns, hot copies of entries other nodes own, the loads
+ * in progress for both, and counters. It knows nothing of peers; the engine decides where a key
+ * lives and hands in a {@link RemoteLoader} for keys owned elsewhere.
  */
 export class KeySpace<T = unknown> {
+  /** Entries this node owns (or loaded as their owner). */
   readonly storage: LruStorage<CacheEntry<T>>;
+  /** Short-lived copies of entries owned by other nodes. */
+  readonly hot: LruStorage<CacheEntry<T>>;
   readonly counters: KeySpaceCounters = newCounters();
-  private readonly flights = new SingleFlight<T | undefined>();
+  private readonly flights = new SingleFlight<CacheEntry<T>>();
+  private readonly remoteFlights = new SingleFlight<CacheEntry<T>>();
 
   constructor(
     private configValue: ResolvedKeySpaceConfig<T>,
     private readonly context: KeySpaceContext,
   ) {
-    this.storage = new LruStorage<CacheEntry<T>>({
-      maxBytes: configValue.maxBytes,
-      clock: context.clock,
-      onRemove: (_key, reason) => {
-        if (reason === 'evicted') this.counters.evictions += 1;
-        else if (reason === 'expired') this.counters.expirations += 1;
-      },
-    });
+    const onRemove = (_key: string, reason: string): void => {
+      if (reason === 'evicted') this.counters.evictions += 1;
+      else if (reason === 'expired') this.counters.expirations += 1;
+    };
+    const [main, hot] = this.budgets(configValue.maxBytes);
+    this.storage = new LruStorage({ maxBytes: main, clock: context.clock, onRemove });
+    this.hot = new LruStorage({ maxBytes: hot, clock: context.clock, onRemove });
   }
 
   get config(): ResolvedKeySpaceConfig<T> {
@@ -58,44 +66,81 @@ export class KeySpace<T = unknown> {
       return entry.read(this.configValue.codec, this.configValue.valueMode);
     } catch (error) {
       if (this.storage.peek(key) === entry) this.storage.delete(key);
+      if (this.hot.peek(key) === entry) this.hot.delete(key);
       throw decodeFailed(this.name, key, error);
     }
   }
 
   /**
-   * Loads `key` from the data source, or joins the load already running for it. The load is bounded
-   * by the keyspace read timeout; `deadline` bounds only this caller's wait.
+   * Loads `key` from the data source as its owner, or joins the load already running for it. The
+   * load is bounded by the keyspace read timeout; `deadline` bounds only this caller's wait.
    */
   load(key: string, deadline: Deadline): Promise<T | undefined> {
-    let flight = this.flights.get(key);
-    if (flight !== undefined) {
+    return this.wait(key, this.loadEntry(key), deadline);
+  }
+
+  /** Like {@link load} but resolves to the entry (bytes and expiry), as a peer request needs. */
+  loadEntry(key: string): Promise<CacheEntry<T>> {
+    const running = this.flights.get(key);
+    if (running !== undefined) {
       this.counters.dedupedLoads += 1;
-    } else {
-      const source = this.configValue.dataSource;
-      if (source === undefined) return Promise.resolve(undefined);
-      flight = this.flights.start(key, (f) => this.runLoad(key, source, f));
+      return running.promise;
     }
-    return waitFor(flight.promise, deadline, this.context.clock, `get "${this.name}/${key}"`);
+    return this.flights.start(key, async (flight) => this.finishLoad(key, await this.fetchOne(key), flight))
+      .promise;
   }
 
   /**
-   * Loads several missing keys. With a `fetchMany` data source, the keys that no load covers yet are
-   * fetched in one call; each key still gets its own single-flight entry.
+   * Loads several missing keys as their owner. With a `fetchMany` data source, keys that no load
+   * covers yet are fetched in one call; each key still gets its own single-flight entry.
    */
-  loadMany(keys: readonly string[], deadline: Deadline): Array<Promise<T | undefined>> {
+  loadEntries(keys: readonly string[]): Array<Promise<CacheEntry<T>>> {
     const source = this.configValue.dataSource;
     const fresh = keys.filter((key) => this.flights.get(key) === undefined);
-    if (source?.fetchMany === undefined || fresh.length < 2) {
-      return keys.map((key) => this.load(key, deadline));
+    if (source?.fetchMany !== undefined && fresh.length >= 2) {
+      const batch = this.callSource(fresh, async (signal) => {
+        const found = await source.fetchMany?.(fresh, { signal, keySpace: this.name });
+        return found ?? new Map<string, T | undefined>();
+      });
+      for (const key of fresh) {
+        this.flights.start(key, async (flight) => this.finishLoad(key, (await batch).get(key), flight));
+      }
     }
-    const batch = this.runBatch(fresh, async (signal) => {
-      const found = await source.fetchMany?.(fresh, { signal, keySpace: this.name });
-      return found ?? new Map<string, T | undefined>();
-    });
-    for (const key of fresh) {
-      this.flights.start(key, async (flight) => this.finishLoad(key, (await batch).get(key), flight));
-    }
-    return keys.map((key) => this.load(key, deadline));
+    return keys.map((key) => this.loadEntry(key));
+  }
+
+  /** Decoded results of {@link loadEntries}, each bounded by `deadline`. */
+  loadMany(keys: readonly string[], deadline: Deadline): Array<Promise<T | undefined>> {
+    const entries = this.loadEntries(keys);
+    return keys.map((key, index) => this.wait(key, entries[index] as Promise<CacheEntry<T>>, deadline));
+  }
+
+  /**
+   * Loads a key owned by another node through `loader`, sharing one load among concurrent callers
+   * on this node. The loader stores what it gets as a hot copy with {@link storeHot}.
+   */
+  loadRemote(key: string, deadline: Deadline, loader: RemoteLoader<T>): Promise<T | undefined> {
+    let flight = this.remoteFlights.get(key);
+    if (flight !== undefined) this.counters.dedupedLoads += 1;
+    else flight = this.remoteFlights.start(key, (f) => loader(key, f));
+    return this.wait(key, flight.promise, deadline);
+  }
+
+  /** True while a load of `key` from its owner is running on this node. */
+  hasRemoteLoad(key: string): boolean {
+    return this.remoteFlights.get(key) !== undefined;
+  }
+
+  /**
+   * Calls the data source for one key as this node (used as the fallback when the owner cannot be
+   * reached), bounded by the read timeout.
+   */
+  fetchOne(key: string): Promise<T | undefined> {
+    const source = this.configValue.dataSource;
+    if (source === undefined) return Promise.resolve(undefined);
+    return this.callSource([key], (signal) =>
+      Promise.resolve(source.fetch(key, { signal, keySpace: this.name })),
+    );
   }
 
   /**
@@ -112,21 +157,38 @@ export class KeySpace<T = unknown> {
     } catch (error) {
       throw invalidValue(this.name, key, `codec "${this.configValue.codec.name}" cannot encode it`, error);
     }
+    this.checkSize(key, bytes);
+    return bytes;
+  }
+
+  /** @throws DistCacheError `E_VALUE_TOO_LARGE` */
+  checkSize(key: string, bytes: Uint8Array): void {
     const { maxValueBytes, maxBytes } = this.configValue;
     if (bytes.byteLength > maxValueBytes) {
       throw valueTooLarge(this.name, key, bytes.byteLength, maxValueBytes, 'maxValueBytes');
     }
-    if (entrySize(key, bytes) > maxBytes) {
+    if (entrySize(key, bytes) > this.storage.maxBytes) {
       throw valueTooLarge(this.name, key, entrySize(key, bytes), maxBytes, 'maxBytes');
     }
-    return bytes;
   }
 
-  /** Stores encoded bytes (or a "not found" when `bytes` is undefined) until `expiresAt`. */
+  /** Stores encoded bytes as owner (or a "not found" when `bytes` is undefined) until `expiresAt`. */
   store(key: string, bytes: Uint8Array | undefined, expiresAt: number): CacheEntry<T> {
+    this.flights.invalidate(key);
     const entry = new CacheEntry<T>(bytes, expiresAt);
     this.storage.set(key, entry, entrySize(key, bytes));
     return entry;
+  }
+
+  /**
+   * Keeps a hot copy of an entry owned elsewhere, at most until `maxExpiresAt`, unless the key was
+   * invalidated while it was being fetched.
+   */
+  storeHot(key: string, entry: CacheEntry<T>, flight: Flight<CacheEntry<T>>, maxExpiresAt: number): void {
+    if (flight.invalidated) return;
+    const expiresAt = Math.min(entry.expiresAt, maxExpiresAt);
+    if (expiresAt <= this.context.clock.now() || this.hot.maxBytes === 0) return;
+    this.hot.set(key, new CacheEntry<T>(entry.bytes, expiresAt), entrySize(key, entry.bytes));
   }
 
   /** Absolute expiry for a value stored now with `ttlMs` (keyspace default when undefined). */
@@ -135,16 +197,31 @@ export class KeySpace<T = unknown> {
     return ttl === undefined ? Infinity : this.context.clock.now() + ttl;
   }
 
-  /** Removes `key` and makes sure a load running for it does not store an older value. */
-  delete(key: string): boolean {
+  /** Removes `key` everywhere on this node; loads running for it will not store their result. */
+  delete(key: string): void {
     this.flights.invalidate(key);
-    return this.storage.delete(key);
+    this.remoteFlights.invalidate(key);
+    this.storage.delete(key);
+    this.hot.delete(key);
+  }
+
+  /** Drops the hot copy of `key` and cancels the effect of a remote load running for it. */
+  invalidateHot(key: string): void {
+    this.remoteFlights.invalidate(key);
+    this.hot.delete(key);
   }
 
   /** Drops every entry and running load. */
   clear(): void {
     this.flights.invalidateAll();
+    this.remoteFlights.invalidateAll();
     this.storage.clear();
+    this.hot.clear();
+  }
+
+  /** Removes expired entries; returns how many. */
+  purgeExpired(): number {
+    return this.storage.purgeExpired() + this.hot.purgeExpired();
   }
 
   /** Applies a new configuration, keeping entries unless the codec changed. */
@@ -152,34 +229,43 @@ export class KeySpace<T = unknown> {
     const codecChanged = config.codec.name !== this.configValue.codec.name;
     this.configValue = config;
     if (codecChanged) this.clear();
-    this.storage.resize(config.maxBytes);
+    const [main, hot] = this.budgets(config.maxBytes);
+    this.storage.resize(main);
+    this.hot.resize(hot);
   }
 
   stats(): KeySpaceStats {
     const { gets, hits } = this.counters;
     return {
       ...this.counters,
-      bytes: this.storage.bytes,
-      items: this.storage.items,
-      maxBytes: this.storage.maxBytes,
-      inFlight: this.flights.size,
+      bytes: this.storage.bytes + this.hot.bytes,
+      items: this.storage.items + this.hot.items,
+      hotItems: this.hot.items,
+      maxBytes: this.configValue.maxBytes,
+      inFlight: this.flights.size + this.remoteFlights.size,
       hitRatio: gets === 0 ? 0 : hits / gets,
     };
   }
 
-  private async runLoad(
-    key: string,
-    source: DataSource<T>,
-    flight: Flight<T | undefined>,
-  ): Promise<T | undefined> {
-    const value = await this.runBatch([key], (signal) =>
-      Promise.resolve(source.fetch(key, { signal, keySpace: this.name })),
+  private budgets(maxBytes: number): [main: number, hot: number] {
+    const hot = Math.floor(maxBytes * this.context.hotShare);
+    return [maxBytes - hot, Math.max(hot, 1)];
+  }
+
+  private wait(key: string, entry: Promise<CacheEntry<T>>, deadline: Deadline): Promise<T | undefined> {
+    return waitFor(
+      entry.then((loaded) => this.read(key, loaded)),
+      deadline,
+      this.context.clock,
+      `get "${this.name}/${key}"`,
     );
-    return this.finishLoad(key, value, flight);
   }
 
   /** One data-source call, bounded by the read timeout and the engine's lifetime. */
-  private async runBatch<R>(keys: readonly string[], call: (signal: AbortSignal) => Promise<R>): Promise<R> {
+  private async callSource<R>(
+    keys: readonly string[],
+    call: (signal: AbortSignal) => Promise<R>,
+  ): Promise<R> {
     this.counters.loads += 1;
     const { readTimeoutMs } = this.configValue;
     const label = keys.length === 1 ? String(keys[0]) : `${keys.length} keys`;
@@ -204,14 +290,22 @@ export class KeySpace<T = unknown> {
     }
   }
 
-  private finishLoad(key: string, value: T | undefined, flight: Flight<T | undefined>): T | undefined {
-    if (value === undefined) {
-      const { negativeTtlMs } = this.configValue;
-      if (negativeTtlMs > 0 && !flight.invalidated) {
-        this.store(key, undefined, this.context.clock.now() + negativeTtlMs);
-      }
-      return undefined;
+  /** Turns a loaded value into an entry and stores it, unless a write made the load stale. */
+  private finishLoad(key: string, value: T | undefined, flight: Flight<CacheEntry<T>>): CacheEntry<T> {
+    const entry = this.toEntry(key, value);
+    if (!flight.invalidated && (entry.found || this.configValue.negativeTtlMs > 0)) {
+      this.storage.set(key, entry, entrySize(key, entry.bytes));
     }
+    return entry;
+  }
+
+  /**
+   * An entry for a freshly loaded value: encoded, with the keyspace expiry; "not found" expires
+   * after `negativeTtl` (at once when negative caching is off).
+   */
+  toEntry(key: string, value: T | undefined): CacheEntry<T> {
+    const now = this.context.clock.now();
+    if (value === undefined) return new CacheEntry<T>(undefined, now + this.configValue.negativeTtlMs);
     let bytes: Uint8Array;
     try {
       bytes = this.encode(key, value);
@@ -219,10 +313,6 @@ export class KeySpace<T = unknown> {
       this.counters.loadErrors += 1;
       throw error;
     }
-    const entry = new CacheEntry<T>(bytes, this.expiryFor(undefined));
-    if (!flight.invalidated) this.storage.set(key, entry, entrySize(key, bytes));
-    // Callers get the decoded copy, never the object the data source returned (it may keep and
-    // change it).
-    return this.read(key, entry);
+    return new CacheEntry<T>(bytes, this.expiryFor(undefined));
   }
 }

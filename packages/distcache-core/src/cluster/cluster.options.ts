@@ -1,0 +1,94 @@
+import { invalidOption } from '../errors/messages';
+import { type Duration, toMs, toPositiveMs } from '../util/duration';
+
+/** How the cluster detects failures and keeps hot copies. Every node should use the same values. */
+export interface ClusterOptions {
+  /** How often each peer is pinged. @default '500ms' */
+  pingInterval?: Duration;
+  /** A ping not answered within this is a miss. @default '1s' */
+  pingTimeout?: Duration;
+  /**
+   * A member not heard from for this long is dropped from the ring (crash detection time). A peer
+   * that leaves gracefully is dropped at once.
+   * @default '3s'
+   */
+  failureTimeout?: Duration;
+  /** How often discovery is asked for the candidate list. @default '5s' */
+  discoveryInterval?: Duration;
+  /** Virtual nodes per member on the hash ring. @default 256 */
+  virtualNodes?: number;
+  /**
+   * Share of each keyspace's `maxBytes` used for hot copies of keys other nodes own.
+   * @default 0.25
+   */
+  hotShare?: number;
+  /**
+   * Longest a hot copy is kept, whatever the owner's expiry. Bounds staleness when an
+   * invalidation cannot reach this node (partition). `0` keeps no hot copies: every read of a key
+   * owned elsewhere asks its owner.
+   * @default '10s'
+   */
+  hotTtl?: Duration;
+  /** Deadline for invalidations and other fire-to-all messages. @default '1s' */
+  broadcastTimeout?: Duration;
+}
+
+export interface ResolvedClusterOptions {
+  readonly pingIntervalMs: number;
+  readonly pingTimeoutMs: number;
+  readonly failureTimeoutMs: number;
+  readonly discoveryIntervalMs: number;
+  readonly virtualNodes: number | undefined;
+  readonly hotShare: number;
+  readonly hotTtlMs: number;
+  readonly broadcastTimeoutMs: number;
+}
+
+export const DEFAULT_PING_INTERVAL: Duration = '500ms';
+export const DEFAULT_PING_TIMEOUT: Duration = '1s';
+export const DEFAULT_FAILURE_TIMEOUT: Duration = '3s';
+export const DEFAULT_DISCOVERY_INTERVAL: Duration = '5s';
+export const DEFAULT_HOT_SHARE = 0.25;
+export const DEFAULT_HOT_TTL: Duration = '10s';
+export const DEFAULT_BROADCAST_TIMEOUT: Duration = '1s';
+
+/** @throws DistCacheError `E_INVALID_OPTION` naming the field under `cluster.` */
+export function resolveClusterOptions(options: ClusterOptions = {}): ResolvedClusterOptions {
+  if (typeof options !== 'object' || options === null)
+    throw invalidOption('clusterOptions', 'must be an object');
+  const hotShare = options.hotShare ?? DEFAULT_HOT_SHARE;
+  if (typeof hotShare !== 'number' || !(hotShare > 0 && hotShare < 1)) {
+    throw invalidOption('clusterOptions.hotShare', 'must be a number between 0 and 1 (exclusive)', hotShare);
+  }
+  const pingIntervalMs = toPositiveMs(
+    options.pingInterval ?? DEFAULT_PING_INTERVAL,
+    'clusterOptions.pingInterval',
+  );
+  const failureTimeoutMs = toPositiveMs(
+    options.failureTimeout ?? DEFAULT_FAILURE_TIMEOUT,
+    'clusterOptions.failureTimeout',
+  );
+  if (failureTimeoutMs < pingIntervalMs) {
+    throw invalidOption(
+      'clusterOptions.failureTimeout',
+      'must be at least pingInterval',
+      options.failureTimeout,
+    );
+  }
+  return Object.freeze({
+    pingIntervalMs,
+    pingTimeoutMs: toPositiveMs(options.pingTimeout ?? DEFAULT_PING_TIMEOUT, 'clusterOptions.pingTimeout'),
+    failureTimeoutMs,
+    discoveryIntervalMs: toPositiveMs(
+      options.discoveryInterval ?? DEFAULT_DISCOVERY_INTERVAL,
+      'clusterOptions.discoveryInterval',
+    ),
+    virtualNodes: options.virtualNodes,
+    hotShare,
+    hotTtlMs: toMs(options.hotTtl ?? DEFAULT_HOT_TTL, 'clusterOptions.hotTtl'),
+    broadcastTimeoutMs: toPositiveMs(
+      options.broadcastTimeout ?? DEFAULT_BROADCAST_TIMEOUT,
+      'clusterOptions.broadcastTimeout',
+    ),
+  });
+}

@@ -1,0 +1,206 @@
+import type { DiscoveryProvider } from '../discovery/discovery';
+import { hashRing, type HashRing } from '../hashing/hash-ring';
+import type { PeerEvent } from '../engine/engine.events';
+import type { PeerTransport } from '../transport/transport';
+import type { Clock } from '../util/clock';
+import type { Logger } from '../util/logger';
+import type { ResolvedClusterOptions } from './cluster.options';
+import type { PeerRef } from './coordinator';
+import { type PeerInfo, type PeerRecord, peerRef } from './peer-state';
+
+export interface MembershipDeps {
+  readonly self: PeerRef;
+  readonly nodeName: string;
+  readonly discovery: DiscoveryProvider;
+  readonly transport: PeerTransport;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly options: ResolvedClusterOptions;
+  readonly onEvent: (event: PeerEvent) => void;
+}
+
+/**
+ * Who is in the cluster: discovery lists candidates, pings say who is alive, and the ring is built
+ * from this node plus the alive members. Every change rebuilds the ring (an immutable value swapped
+ * in one assignment) and raises a typed event.
+ */
+export class Membership {
+  private readonly peers = new Map<string, PeerRecord>();
+  private membersById = new Map<string, PeerRef>();
+  private ringValue: HashRing;
+  private pingTimer: unknown;
+  private discoveryTimer: unknown;
+  private running = false;
+  private readonly abort = new AbortController();
+
+  constructor(private readonly deps: MembershipDeps) {
+    this.ringValue = this.buildRing();
+  }
+
+  get ring(): HashRing {
+    return this.ringValue;
+  }
+
+  /** Loads the candidate list and pings everyone once, so the ring is as complete as it can be. */
+  async start(): Promise<void> {
+    this.running = true;
+    await this.refreshCandidates();
+    await this.pingAll();
+    this.schedulePing();
+    this.scheduleDiscovery();
+  }
+
+  /** Stops pinging; does not notify peers (the coordinator does, before closing the transport). */
+  stop(): void {
+    this.running = false;
+    this.abort.abort();
+    this.deps.clock.clearTimeout(this.pingTimer);
+    this.deps.clock.clearTimeout(this.discoveryTimer);
+  }
+
+  /** Live members other than this node. */
+  aliveMembers(): PeerRef[] {
+    return [...this.peers.values()].filter((peer) => isMember(peer)).map((peer) => peer.ref);
+  }
+
+  /** The live member with this id (hot path: a map lookup, no allocation). */
+  member(id: string): PeerRef | undefined {
+    return this.membersById.get(id);
+  }
+
+  /** A peer announced it is leaving: drop it from the ring now. */
+  markLeft(id: string): void {
+    const peer = this.peers.get(id);
+    if (peer === undefined || !isMember(peer)) return;
+    peer.status = 'left';
+    this.changed({ type: 'left', peer: peer.ref, reason: 'graceful' });
+  }
+
+  /** Every known peer with its state and ownership share, this node first. */
+  describe(): PeerInfo[] {
+    const shares = this.ringValue.ownershipShare();
+    const self: PeerInfo = {
+      ...this.deps.self,
+      status: 'self',
+      nodeName: this.deps.nodeName,
+      ownershipShare: shares.get(this.deps.self.id) ?? 0,
+      lastSeenAt: this.deps.clock.now(),
+    };
+    return [
+      self,
+      ...[...this.peers.values()].map((peer) => ({
+        ...peer.ref,
+        status: peer.status,
+        nodeName: peer.nodeName,
+        ownershipShare: shares.get(peer.ref.id) ?? 0,
+        lastSeenAt: peer.lastSeenAt,
+      })),
+    ];
+  }
+
+  /** Asks discovery for candidates; adds new ones as pending, drops the ones no longer listed. */
+  async refreshCandidates(): Promise<void> {
+    let discovered;
+    try {
+      discovered = await this.deps.discovery.discoverPeers(this.abort.signal);
+    } catch (error) {
+      // Keep the current members: a discovery outage must not empty a working cluster.
+      this.deps.logger.warn('discovery failed; keeping the current member list', {
+        provider: this.deps.discovery.name,
+        error: String(error),
+      });
+      return;
+    }
+    const listed = new Set<string>();
+    for (const candidate of discovered) {
+      const ref = peerRef(candidate.host, candidate.port);
+      if (ref.id === this.deps.self.id) continue;
+      listed.add(ref.id);
+      if (!this.peers.has(ref.id)) {
+        this.peers.set(ref.id, {
+          ref,
+          status: 'pending',
+          nodeName: candidate.nodeName,
+          lastSeenAt: undefined,
+          pinging: false,
+        });
+      }
+    }
+    for (const [id, peer] of this.peers) {
+      if (listed.has(id)) continue;
+      this.peers.delete(id);
+      if (isMember(peer)) this.changed({ type: 'left', peer: peer.ref, reason: 'undiscovered' });
+    }
+  }
+
+  private async pingAll(): Promise<void> {
+    await Promise.all([...this.peers.values()].map((peer) => this.ping(peer)));
+  }
+
+  private async ping(peer: PeerRecord): Promise<void> {
+    if (peer.pinging) return;
+    peer.pinging = true;
+    const { transport, clock, options } = this.deps;
+    try {
+      const response = await transport.request(
+        peer.ref,
+        { op: 'ping' },
+        { timeoutMs: options.pingTimeoutMs, signal: this.abort.signal },
+      );
+      if (response.op !== 'pong')
+        throw new Error(response.op === 'error' ? response.message : `unexpected ${response.op}`);
+      if (!this.running || this.peers.get(peer.ref.id) !== peer) return;
+      peer.lastSeenAt = clock.now();
+      peer.nodeName = response.nodeId;
+      const wasMember = isMember(peer);
+      peer.status = 'alive';
+      if (!wasMember) this.changed({ type: 'joined', peer: peer.ref });
+    } catch {
+      if (!this.running || this.peers.get(peer.ref.id) !== peer || !isMember(peer)) return;
+      const silentFor = clock.now() - (peer.lastSeenAt ?? 0);
+      if (silentFor >= options.failureTimeoutMs) {
+        peer.status = 'pending';
+        this.deps.logger.warn('peer stopped answering; dropped from the ring', {
+          peer: peer.ref.id,
+          silentForMs: silentFor,
+        });
+        this.changed({ type: 'left', peer: peer.ref, reason: 'failed' });
+      } else {
+        peer.status = 'suspect';
+      }
+    } finally {
+      peer.pinging = false;
+    }
+  }
+
+  private schedulePing(): void {
+    if (!this.running) return;
+    this.pingTimer = this.deps.clock.setTimeout(() => {
+      void this.pingAll().finally(() => this.schedulePing());
+    }, this.deps.options.pingIntervalMs);
+  }
+
+  private scheduleDiscovery(): void {
+    if (!this.running) return;
+    this.discoveryTimer = this.deps.clock.setTimeout(() => {
+      void this.refreshCandidates().finally(() => this.scheduleDiscovery());
+    }, this.deps.options.discoveryIntervalMs);
+  }
+
+  private changed(event: PeerEvent): void {
+    this.ringValue = this.buildRing();
+    this.deps.logger.info(`peer ${event.type}`, { peer: event.peer.id, members: this.ringValue.size });
+    this.deps.onEvent(event);
+  }
+
+  private buildRing(): HashRing {
+    const alive = this.aliveMembers();
+    this.membersById = new Map(alive.map((peer) => [peer.id, peer]));
+    const members = [this.deps.self.id, ...alive.map((peer) => peer.id)];
+    return hashRing(members, { virtualNodes: this.deps.options.virtualNodes });
+  }
+}
+
+function isMember(peer: PeerRecord): boolean {
+  return peer.status === 'alive' || peer.status === 'suspect';
+}

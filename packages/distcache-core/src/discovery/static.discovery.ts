@@ -1,0 +1,46 @@
+import { invalidOption } from '../errors/messages';
+import type { DiscoveredPeer, DiscoveryProvider } from './discovery';
+
+/** Options of {@link staticDiscovery}. */
+export interface StaticDiscoveryOptions {
+  /** Peer listeners as `"host:port"` (IPv6 as `"[::1]:3320"`); this node may be in the list. */
+  peers: readonly string[];
+}
+
+/**
+ * Parses `"host:port"` / `"[v6]:port"`.
+ * @throws DistCacheError `E_INVALID_OPTION` naming `path`
+ */
+export function parseHostPort(value: unknown, path: string): DiscoveredPeer {
+  if (typeof value !== 'string') throw invalidOption(path, 'must be a "host:port" string', value);
+  const match = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(value.trim());
+  const port = Number(match?.[3]);
+  const host = match?.[1] ?? match?.[2];
+  if (match === null || host === undefined || !Number.isInteger(port) || port < 1 || port > 65_535) {
+    throw invalidOption(path, 'must be "host:port" with a port from 1 to 65535', value);
+  }
+  return { host, port };
+}
+
+/**
+ * A fixed list of peers, e.g. from configuration. Liveness still comes from the failure detector,
+ * so listing a node that is down is fine: it joins when it answers.
+ *
+ * @throws DistCacheError `E_INVALID_OPTION` for a malformed address
+ * @example
+ * discovery: staticDiscovery({ peers: ['10.0.0.1:3320', '10.0.0.2:3320', '10.0.0.3:3320'] })
+ */
+export function staticDiscovery(options: StaticDiscoveryOptions): DiscoveryProvider {
+  if (typeof options !== 'object' || options === null || !Array.isArray(options.peers)) {
+    throw invalidOption('discovery.peers', 'must be an array of "host:port" strings');
+  }
+  const peers = options.peers.map((peer, index) => parseHostPort(peer, `discovery.peers[${index}]`));
+  return {
+    name: 'static',
+    initialize: () => Promise.resolve(),
+    register: () => Promise.resolve(),
+    discoverPeers: () => Promise.resolve(peers.map((peer) => ({ ...peer }))),
+    deregister: () => Promise.resolve(),
+    close: () => Promise.resolve(),
+  };
+}

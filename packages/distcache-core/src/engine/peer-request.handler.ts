@@ -1,0 +1,93 @@
+import type { ClusterCoordinator } from '../cluster/coordinator';
+import { DistCacheError } from '../errors/distcache-error';
+import { engineStopped, keySpaceNotFound } from '../errors/messages';
+import type { KeySpace } from '../keyspace/keyspace';
+import type { PeerRequest, PeerRequestHandler, PeerResponse } from '../transport/transport';
+import type { Clock } from '../util/clock';
+import { toValueResult } from './wire-entry';
+
+/** What serving peers needs from the engine. */
+export interface PeerHandlerDeps {
+  readonly nodeName: string;
+  readonly clock: Clock;
+  readonly spaces: ReadonlyMap<string, KeySpace>;
+  readonly coordinator: () => ClusterCoordinator;
+  /** False once the engine is stopping: pings fail so peers stop routing here. */
+  readonly accepting: () => boolean;
+  /** Removes a keyspace locally (a peer deleted it cluster-wide). */
+  readonly dropKeySpace: (name: string) => void;
+}
+
+/**
+ * Serves requests from other nodes. A request from a peer is never forwarded: this node answers
+ * from its storage or loads the key itself, whatever its own ring says, so two nodes whose rings
+ * disagree during a topology change cannot bounce a request between them.
+ */
+export function createPeerRequestHandler(deps: PeerHandlerDeps): PeerRequestHandler {
+  const space = (name: string): KeySpace => {
+    const found = deps.spaces.get(name);
+    if (found === undefined) throw keySpaceNotFound(name);
+    found.counters.peerRequestsServed += 1;
+    return found;
+  };
+
+  return async (request: PeerRequest): Promise<PeerResponse> => {
+    if (!deps.accepting()) throw engineStopped(`serve ${request.op}`);
+    switch (request.op) {
+      case 'ping':
+        return { op: 'pong', nodeId: deps.nodeName };
+      case 'get': {
+        const target = space(request.keySpace);
+        const entry = target.storage.get(request.key) ?? (await target.loadEntry(request.key));
+        return { op: 'value', result: toValueResult(entry, deps.clock.now()) };
+      }
+      case 'getMany': {
+        const target = space(request.keySpace);
+        const now = deps.clock.now();
+        const cached = request.keys.map((key) => target.storage.get(key));
+        const missing = request.keys.filter((_key, index) => cached[index] === undefined);
+        const loads = target.loadEntries(missing);
+        const loaded = new Map(missing.map((key, index) => [key, loads[index]]));
+        const results = await Promise.all(
+          request.keys.map(async (key, index) =>
+            toValueResult(cached[index] ?? (await loaded.get(key))!, now),
+          ),
+        );
+        return { op: 'values', results };
+      }
+      case 'set': {
+        const target = space(request.keySpace);
+        target.checkSize(request.key, request.value);
+        target.store(request.key, request.value, request.expiresAt === 0 ? Infinity : request.expiresAt);
+        target.invalidateHot(request.key);
+        return { op: 'ok' };
+      }
+      case 'delete':
+      case 'deleteMany': {
+        const target = space(request.keySpace);
+        for (const key of request.op === 'delete' ? [request.key] : request.keys) target.delete(key);
+        return { op: 'ok' };
+      }
+      case 'invalidate': {
+        const target = deps.spaces.get(request.keySpace);
+        if (target === undefined) return { op: 'ok' };
+        target.counters.peerRequestsServed += 1;
+        const coordinator = deps.coordinator();
+        for (const key of request.keys) {
+          // The owner keeps its entry (the write already went to it); anyone else drops every copy,
+          // including one left in its main storage from a time it owned the key.
+          if (coordinator.ownerOf(request.keySpace, key) === undefined) target.invalidateHot(key);
+          else target.delete(key);
+        }
+        return { op: 'ok' };
+      }
+      case 'dropKeySpace':
+        deps.dropKeySpace(request.keySpace);
+        return { op: 'ok' };
+      case 'leave':
+        return { op: 'ok' };
+      default:
+        throw new DistCacheError('E_PROTOCOL', `Unknown request ${(request as { op: string }).op}`);
+    }
+  };
+}

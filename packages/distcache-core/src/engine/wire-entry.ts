@@ -1,0 +1,21 @@
+import { CacheEntry } from '../keyspace/cache-entry';
+import type { ValueResult } from '../transport/transport';
+
+// On the wire, expiry 0 means "never" for a value and "do not remember" for a "not found".
+
+/** The wire form of an entry. */
+export function toValueResult(entry: CacheEntry<unknown>, now: number): ValueResult {
+  if (entry.bytes === undefined)
+    return { found: false, expiresAt: entry.expiresAt > now ? entry.expiresAt : 0 };
+  return {
+    found: true,
+    value: entry.bytes,
+    expiresAt: Number.isFinite(entry.expiresAt) ? entry.expiresAt : 0,
+  };
+}
+
+/** An entry from its wire form. */
+export function fromValueResult<T>(result: ValueResult): CacheEntry<T> {
+  if (!result.found) return new CacheEntry<T>(undefined, result.expiresAt);
+  return new CacheEntry<T>(result.value, result.expiresAt === 0 ? Infinity : result.expiresAt);
+}

@@ -1,0 +1,207 @@
+import type { Socket } from 'node:net';
+import { type DistCacheError } from '../errors/distcache-error';
+import { peerProtocolError, peerUnavailable } from '../errors/messages';
+import type { TimerHandle } from '../util/clock';
+import { isResponseOpcode } from './frame-codec';
+import { FrameReader } from './frame-reader';
+import { FrameWriter } from './frame-writer';
+import {
+  decodeHandshakeFrame,
+  encodeHelloFrame,
+  type HandshakeFrame,
+  type HandshakeHello,
+  handshakeProblem,
+  refuseReasonName,
+} from './handshake-codec';
+import type { PeerSocketFactory } from './socket-factory';
+import type { PeerAddress } from './transport';
+import type { ResolvedTransportOptions } from './transport-options';
+import { HANDSHAKE_MAX_FRAME_BYTES } from './wire-format';
+
+/** What a client connection reports to its owner once it is open. */
+export interface ClientConnectionEvents {
+  /** A response frame arrived (length prefix included; a view of the read buffer). */
+  onResponse(frame: Buffer): void;
+  /** The connection is gone; called once. */
+  onClose(error: DistCacheError): void;
+}
+
+/** What opening a client connection needs. */
+export interface ClientConnectionParams {
+  peer: PeerAddress;
+  peerId: string;
+  options: ResolvedTransportOptions;
+  factory: PeerSocketFactory;
+  /** What this node announces in HELLO. */
+  hello: HandshakeHello;
+  events: ClientConnectionEvents;
+  /** Aborting gives up the attempt (the transport is closing). */
+  signal: AbortSignal;
+}
+
+/**
+ * One outgoing connection to a peer: connect, HELLO / WELCOME, then response frames to the owner.
+ * It knows nothing of requests; the peer client keeps those.
+ */
+export class ClientConnection {
+  private handshake:
+    | { resolve: () => void; reject: (error: DistCacheError) => void; timer: TimerHandle; detach: () => void }
+    | undefined;
+  private closed = false;
+  private socketError: Error | undefined;
+  private readonly reader: FrameReader;
+  private readonly writer: FrameWriter;
+  /** The server's WELCOME, once the handshake is done. */
+  remote: HandshakeHello | undefined;
+
+  private constructor(
+    private readonly socket: Socket,
+    private readonly params: ClientConnectionParams,
+  ) {
+    this.reader = new FrameReader(
+      HANDSHAKE_MAX_FRAME_BYTES,
+      (frame) => this.onFrame(frame),
+      (error) => this.fail(peerProtocolError(params.peerId, 'invalid-frame', error.message, error)),
+    );
+    this.writer = new FrameWriter(socket);
+    socket.on('data', (chunk: Buffer) => this.reader.push(chunk));
+    socket.on('error', (error) => (this.socketError = error));
+    socket.on('close', () =>
+      this.fail(
+        peerUnavailable(params.peerId, 'connection-lost', 'the connection was closed', this.socketError),
+      ),
+    );
+  }
+
+  /**
+   * Connects and completes the handshake.
+   *
+   * @throws DistCacheError `E_PEER_UNAVAILABLE` (connect failed, closed or timed out during the
+   *   handshake), `E_PROTOCOL` (refused: other cluster or version, or a malformed reply)
+   */
+  static async open(params: ClientConnectionParams): Promise<ClientConnection> {
+    const { options, factory, peer, signal } = params;
+    const socket = await factory.connect(peer, options.connectTimeoutMs, options.clock, signal);
+    const connection = new ClientConnection(socket, params);
+    await connection.shake();
+    return connection;
+  }
+
+  /** Largest frame (after the length prefix) the server accepts, from its WELCOME. */
+  get sendLimit(): number {
+    return this.remote?.maxFrameBytes ?? HANDSHAKE_MAX_FRAME_BYTES;
+  }
+
+  /** Queues a frame; frames queued in one tick go out in one write. */
+  send(frame: Buffer): void {
+    this.writer.write(frame);
+  }
+
+  /** Closes the connection; `onClose` is called with `error` unless it was already closed. */
+  close(error: DistCacheError): void {
+    this.fail(error);
+  }
+
+  private shake(): Promise<void> {
+    const { clock, handshakeTimeoutMs } = this.params.options;
+    return new Promise<void>((resolve, reject) => {
+      const timer = clock.setTimeout(
+        () =>
+          this.fail(
+            peerUnavailable(
+              this.params.peerId,
+              'handshake-timeout',
+              `no handshake reply within ${handshakeTimeoutMs}ms`,
+            ),
+          ),
+        handshakeTimeoutMs,
+      );
+      const { signal } = this.params;
+      const onAbort = (): void =>
+        this.fail(peerUnavailable(this.params.peerId, 'transport-closed', 'the transport was closed'));
+      const detach = (): void => signal.removeEventListener('abort', onAbort);
+      this.handshake = { resolve, reject, timer, detach };
+      if (signal.aborted) return onAbort();
+      if (this.socket.destroyed) {
+        return this.fail(
+          peerUnavailable(
+            this.params.peerId,
+            'connection-lost',
+            'the connection was closed',
+            this.socketError,
+          ),
+        );
+      }
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.writer.write(encodeHelloFrame(this.params.hello));
+    });
+  }
+
+  private onFrame(frame: Buffer): void {
+    if (this.handshake === undefined) {
+      if (isResponseOpcode(frame[4] ?? 0)) return this.params.events.onResponse(frame);
+      return this.fail(
+        peerProtocolError(
+          this.params.peerId,
+          'unexpected-frame',
+          `opcode 0x${(frame[4] ?? 0).toString(16)} is not a response`,
+        ),
+      );
+    }
+    const { peerId, options } = this.params;
+    let decoded: HandshakeFrame;
+    try {
+      decoded = decodeHandshakeFrame(frame);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      return this.fail(
+        peerProtocolError(peerId, 'malformed-handshake', `bad handshake reply: ${message}`, error),
+      );
+    }
+    if (decoded.kind === 'refuse') {
+      const { reason, message } = decoded.refusal;
+      const name = refuseReasonName(reason);
+      options.logger.warn(`peer ${peerId} refused our handshake (${name}): ${message}`, {
+        peer: peerId,
+        reason: name,
+      });
+      return this.fail(peerProtocolError(peerId, name, `the peer refused the handshake: ${message}`));
+    }
+    if (decoded.kind !== 'welcome') {
+      return this.fail(peerProtocolError(peerId, 'malformed-handshake', 'expected WELCOME, got HELLO'));
+    }
+    const problem = handshakeProblem(options.cluster, decoded);
+    if (problem !== undefined) {
+      const name = refuseReasonName(problem.reason);
+      options.logger.warn(`refusing peer ${peerId} (${name}): ${problem.message}`, {
+        peer: peerId,
+        reason: name,
+      });
+      return this.fail(peerProtocolError(peerId, name, `cannot talk to the peer: ${problem.message}`));
+    }
+    this.remote = decoded.hello;
+    this.reader.setLimit(options.maxFrameBytes);
+    const { resolve, timer, detach } = this.handshake;
+    this.handshake = undefined;
+    options.clock.clearTimeout(timer);
+    detach();
+    resolve();
+  }
+
+  private fail(error: DistCacheError): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.reader.stop();
+    this.writer.close();
+    this.socket.destroy();
+    const handshake = this.handshake;
+    if (handshake !== undefined) {
+      this.handshake = undefined;
+      this.params.options.clock.clearTimeout(handshake.timer);
+      handshake.detach();
+      handshake.reject(error);
+    } else {
+      this.params.events.onClose(error);
+    }
+  }
+}

@@ -1,0 +1,35 @@
+export type {
+  PeerAddress,
+  PeerIdentity,
+  PeerRequest,
+  PeerRequestHandler,
+  PeerRequestMeta,
+  PeerRequestOp,
+  PeerRequestOptions,
+  PeerResponse,
+  PeerTransport,
+  ValueResult,
+} from './transport';
+export { MAX_META_ENTRIES } from './transport';
+export { TcpPeerTransport, tcpPeerTransport } from './tcp-peer-transport';
+export {
+  type PeerTlsOptions,
+  type ReconnectOptions,
+  type ResolvedTransportOptions,
+  type TcpPeerTransportOptions,
+  resolveTransportOptions,
+  DEFAULT_TRANSPORT_CLUSTER,
+  DEFAULT_TRANSPORT_HOST,
+  DEFAULT_TRANSPORT_PORT,
+  DEFAULT_MAX_FRAME_BYTES,
+  MAX_MAX_FRAME_BYTES,
+  DEFAULT_MAX_IN_FLIGHT_PER_PEER,
+  DEFAULT_HANDSHAKE_TIMEOUT,
+  DEFAULT_CONNECT_TIMEOUT,
+  DEFAULT_RECONNECT_BASE_DELAY,
+  DEFAULT_RECONNECT_MAX_DELAY,
+  DEFAULT_RECONNECT_JITTER,
+  MAX_NAME_BYTES,
+} from './transport-options';
+export { formatPeerAddress, parsePeerAddress } from './peer-address';
+export { PROTOCOL_VERSION } from './wire-format';

@@ -1,0 +1,221 @@
+import { type DistCacheError, isDistCacheError } from '../errors/distcache-error';
+import { aborted, peerProtocolError, peerUnavailable, tooManyPeerRequests } from '../errors/messages';
+import { reconnectDelayMs } from './backoff';
+import { ClientConnection } from './client-connection';
+import { decodeResponseFrame, encodeRequestFrame } from './frame-codec';
+import type { HandshakeHello } from './handshake-codec';
+import { PendingRequest } from './pending-request';
+import type { PeerSocketFactory } from './socket-factory';
+import type { PeerAddress, PeerRequest, PeerRequestOptions, PeerResponse } from './transport';
+import type { ResolvedTransportOptions } from './transport-options';
+import { LENGTH_PREFIX_BYTES } from './wire-format';
+
+/** Lifecycle of the connection to one peer. */
+export type PeerClientState =
+  | { kind: 'idle' }
+  | { kind: 'connecting' }
+  | { kind: 'open'; connection: ClientConnection }
+  /** The last attempt failed; requests fail fast until `until` (clock time). */
+  | { kind: 'backoff'; until: number; lastError: DistCacheError }
+  | { kind: 'closed' };
+
+const MAX_ID = 0xffff_ffff;
+
+/**
+ * Everything about talking to one peer: the persistent connection (opened on first use, shared by
+ * concurrent first requests), request ids, in-flight bookkeeping, deadlines, and reconnect backoff.
+ */
+export class PeerClient {
+  private state: PeerClientState = { kind: 'idle' };
+  private failures = 0;
+  private nextId = 1;
+  private inFlight = 0;
+  /** Sent requests by id. */
+  private readonly sent = new Map<number, PendingRequest>();
+  /** Requests waiting for the connection. */
+  private readonly waiting = new Set<PendingRequest>();
+  private readonly lifetime = new AbortController();
+  private readonly forget = (pending: PendingRequest): void => {
+    this.inFlight--;
+    if (pending.id !== 0) this.sent.delete(pending.id);
+    else this.waiting.delete(pending);
+  };
+
+  constructor(
+    private readonly peer: PeerAddress,
+    private readonly peerId: string,
+    private readonly options: ResolvedTransportOptions,
+    private readonly factory: PeerSocketFactory,
+    private readonly hello: () => HandshakeHello,
+  ) {}
+
+  /** Current lifecycle state (for diagnostics and tests). */
+  get status(): PeerClientState['kind'] {
+    return this.state.kind;
+  }
+
+  /** Requests sent or waiting for the connection. */
+  get pendingCount(): number {
+    return this.inFlight;
+  }
+
+  /** See {@link PeerTransport.request}. */
+  request(request: PeerRequest, options: PeerRequestOptions): Promise<PeerResponse> {
+    const operation = `peer request "${request.op}" to ${this.peerId}`;
+    if (this.state.kind === 'closed') return Promise.reject(this.closedError());
+    if (options.signal?.aborted === true) return Promise.reject(aborted(operation, options.signal.reason));
+    if (this.inFlight >= this.options.maxInFlightPerPeer) {
+      return Promise.reject(tooManyPeerRequests(this.peerId, this.options.maxInFlightPerPeer));
+    }
+    if (this.state.kind === 'backoff' && this.options.clock.now() < this.state.until) {
+      const { until, lastError } = this.state;
+      const waitMs = until - this.options.clock.now();
+      return Promise.reject(
+        peerUnavailable(
+          this.peerId,
+          'backoff',
+          `reconnecting in ${waitMs}ms after: ${lastError.message}`,
+          lastError,
+        ),
+      );
+    }
+    let frame: Buffer;
+    try {
+      frame = encodeRequestFrame(0, request, options.meta);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return new Promise<PeerResponse>((resolve, reject) => {
+      const pending = new PendingRequest(
+        frame,
+        resolve,
+        reject,
+        this.forget,
+        this.options.clock,
+        operation,
+        options.timeoutMs,
+        options.signal,
+      );
+      this.inFlight++;
+      if (this.state.kind === 'open') return this.send(pending, this.state.connection);
+      this.waiting.add(pending);
+      if (this.state.kind !== 'connecting') this.connect();
+    });
+  }
+
+  /** Fails everything pending and closes the connection. Idempotent. */
+  close(): void {
+    if (this.state.kind === 'closed') return;
+    const connection = this.state.kind === 'open' ? this.state.connection : undefined;
+    this.state = { kind: 'closed' };
+    this.lifetime.abort();
+    this.failAll(this.closedError());
+    connection?.close(this.closedError());
+  }
+
+  private connect(): void {
+    this.state = { kind: 'connecting' };
+    const events = {
+      onResponse: (frame: Buffer) => this.onResponse(frame),
+      onClose: (error: DistCacheError) => this.onConnectionLost(error),
+    };
+    ClientConnection.open({
+      peer: this.peer,
+      peerId: this.peerId,
+      options: this.options,
+      factory: this.factory,
+      hello: this.hello(),
+      events,
+      signal: this.lifetime.signal,
+    }).then(
+      (connection) => {
+        if (this.state.kind === 'closed') return connection.close(this.closedError());
+        this.failures = 0;
+        this.state = { kind: 'open', connection };
+        this.options.logger.debug(`connected to peer ${this.peerId}`, {
+          peer: this.peerId,
+          node: connection.remote?.nodeId,
+        });
+        const waiting = [...this.waiting];
+        this.waiting.clear();
+        for (const pending of waiting) this.send(pending, connection);
+      },
+      (error: unknown) => {
+        const failure = isDistCacheError(error)
+          ? error
+          : peerUnavailable(this.peerId, 'connect-failed', 'cannot connect', error);
+        if (this.state.kind === 'closed') return;
+        this.failures++;
+        const delay = reconnectDelayMs(this.failures, {
+          baseMs: this.options.reconnectBaseMs,
+          maxMs: this.options.reconnectMaxMs,
+          jitter: this.options.reconnectJitter,
+        });
+        this.state = { kind: 'backoff', until: this.options.clock.now() + delay, lastError: failure };
+        this.options.logger.debug(`cannot connect to peer ${this.peerId}; next attempt in ${delay}ms`, {
+          peer: this.peerId,
+          error: failure.message,
+        });
+        this.failAll(failure);
+      },
+    );
+  }
+
+  private send(pending: PendingRequest, connection: ClientConnection): void {
+    const size = pending.frame.length - LENGTH_PREFIX_BYTES;
+    if (size > connection.sendLimit) {
+      return pending.reject(
+        peerProtocolError(
+          this.peerId,
+          'frame-too-large',
+          `a request of ${size} bytes is over the peer's limit of ${connection.sendLimit}`,
+        ),
+      );
+    }
+    let id = this.nextId;
+    while (this.sent.has(id)) id = id === MAX_ID ? 1 : id + 1;
+    this.nextId = id === MAX_ID ? 1 : id + 1;
+    pending.id = id;
+    pending.frame.writeUInt32BE(id, 6);
+    this.sent.set(id, pending);
+    connection.send(pending.frame);
+  }
+
+  private onResponse(frame: Buffer): void {
+    // A reply to a request that timed out or was aborted finds nothing here and is dropped.
+    const pending = this.sent.get(frame.readUInt32BE(6));
+    if (pending === undefined) return;
+    let response: PeerResponse;
+    try {
+      response = decodeResponseFrame(frame).response;
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      return pending.reject(
+        peerProtocolError(this.peerId, 'invalid-frame', `malformed response: ${message}`, error),
+      );
+    }
+    pending.resolve(response);
+  }
+
+  private onConnectionLost(error: DistCacheError): void {
+    if (this.state.kind !== 'open') return;
+    // The connection was healthy, so the next request reconnects at once; backoff starts only when
+    // that attempt fails.
+    this.state = { kind: 'idle' };
+    this.options.logger.info(`connection to peer ${this.peerId} lost: ${error.message}`, {
+      peer: this.peerId,
+    });
+    this.failAll(error);
+  }
+
+  private failAll(error: DistCacheError): void {
+    const all = [...this.sent.values(), ...this.waiting];
+    this.sent.clear();
+    this.waiting.clear();
+    for (const pending of all) pending.reject(error);
+  }
+
+  private closedError(): DistCacheError {
+    return peerUnavailable(this.peerId, 'transport-closed', 'the transport was closed');
+  }
+}

@@ -1,0 +1,207 @@
+import type { Socket } from 'node:net';
+import { isDistCacheError } from '../errors/distcache-error';
+import { peerUnavailable } from '../errors/messages';
+import type { TimerHandle } from '../util/clock';
+import { decodeRequestFrame, encodeResponseFrame, isRequestOpcode, type RequestFrame } from './frame-codec';
+import { FrameReader } from './frame-reader';
+import { FrameWriter } from './frame-writer';
+import {
+  decodeHandshakeFrame,
+  encodeRefuseFrame,
+  encodeWelcomeFrame,
+  type HandshakeFrame,
+  type HandshakeHello,
+  handshakeProblem,
+  refuseReasonName,
+} from './handshake-codec';
+import type { PeerIdentity, PeerRequestHandler, PeerResponse } from './transport';
+import type { ResolvedTransportOptions } from './transport-options';
+import { HANDSHAKE_MAX_FRAME_BYTES, LENGTH_PREFIX_BYTES, RefuseReason } from './wire-format';
+
+/** Lifecycle of an accepted connection. */
+type ServerConnectionState =
+  | { kind: 'handshaking'; timer: TimerHandle }
+  | { kind: 'ready'; from: PeerIdentity; sendLimit: number }
+  /** A REFUSE was sent; waiting for the peer to hang up (or the linger timer). */
+  | { kind: 'refusing'; timer: TimerHandle }
+  | { kind: 'closed' };
+
+/**
+ * One accepted connection: waits for HELLO (within the handshake deadline), then serves request
+ * frames through the handler and writes the responses back, in whatever order they finish.
+ */
+export class ServerConnection {
+  private state: ServerConnectionState;
+  private inFlight = 0;
+  private readonly remote: string;
+  private readonly reader: FrameReader;
+  private readonly writer: FrameWriter;
+  // One signal per connection: it fires when the connection closes, for every request on it.
+  private readonly lifetime = new AbortController();
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly options: ResolvedTransportOptions,
+    private readonly handler: PeerRequestHandler,
+    private readonly welcome: () => HandshakeHello,
+    private readonly onClosed: (connection: ServerConnection) => void,
+  ) {
+    this.remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    this.reader = new FrameReader(
+      HANDSHAKE_MAX_FRAME_BYTES,
+      (frame) => this.onFrame(frame),
+      (error) => {
+        options.logger.warn(`dropping peer connection from ${this.remote}: ${error.message}`, {
+          remote: this.remote,
+        });
+        this.close();
+      },
+    );
+    this.writer = new FrameWriter(socket, (blocked) => (blocked ? socket.pause() : socket.resume()));
+    const timer = options.clock.setTimeout(() => {
+      options.logger.warn(
+        `dropping peer connection from ${this.remote}: no handshake within ${options.handshakeTimeoutMs}ms`,
+        { remote: this.remote },
+      );
+      this.close();
+    }, options.handshakeTimeoutMs);
+    this.state = { kind: 'handshaking', timer };
+    socket.on('data', (chunk: Buffer) => this.reader.push(chunk));
+    socket.on('error', (error) =>
+      options.logger.debug(`peer connection from ${this.remote} failed: ${error.message}`),
+    );
+    socket.on('close', () => this.close());
+  }
+
+  /** Closes the connection and fires the handlers' signal. Idempotent. */
+  close(): void {
+    const state = this.state;
+    if (state.kind === 'closed') return;
+    if (state.kind === 'handshaking' || state.kind === 'refusing')
+      this.options.clock.clearTimeout(state.timer);
+    this.state = { kind: 'closed' };
+    this.reader.stop();
+    this.writer.close();
+    this.socket.destroy();
+    this.lifetime.abort(peerUnavailable(this.remote, 'connection-closed', 'the connection was closed'));
+    this.onClosed(this);
+  }
+
+  private onFrame(frame: Buffer): void {
+    const state = this.state;
+    switch (state.kind) {
+      case 'handshaking':
+        return this.onHello(frame, state.timer);
+      case 'ready':
+        return this.onRequest(frame, state.from, state.sendLimit);
+      case 'refusing':
+      case 'closed':
+        return;
+    }
+  }
+
+  private onHello(frame: Buffer, timer: TimerHandle): void {
+    let decoded: HandshakeFrame;
+    try {
+      decoded = decodeHandshakeFrame(frame);
+      if (decoded.kind !== 'hello')
+        return this.refuse(RefuseReason.MALFORMED, `expected HELLO, got ${decoded.kind}`);
+    } catch (error) {
+      return this.refuse(RefuseReason.MALFORMED, error instanceof Error ? error.message : String(error));
+    }
+    const problem = handshakeProblem(this.options.cluster, decoded);
+    if (problem !== undefined) return this.refuse(problem.reason, problem.message);
+    const hello = decoded.hello as HandshakeHello;
+    this.options.clock.clearTimeout(timer);
+    this.state = {
+      kind: 'ready',
+      from: { nodeId: hello.nodeId, address: hello.address },
+      sendLimit: hello.maxFrameBytes,
+    };
+    this.reader.setLimit(this.options.maxFrameBytes);
+    this.writer.write(encodeWelcomeFrame(this.welcome()));
+    this.options.logger.debug(`peer ${hello.nodeId} connected from ${this.remote}`, { node: hello.nodeId });
+  }
+
+  private refuse(reason: RefuseReason, message: string): void {
+    const name = refuseReasonName(reason);
+    this.options.logger.warn(`refused peer connection from ${this.remote} (${name}): ${message}`, {
+      remote: this.remote,
+      reason: name,
+    });
+    if (this.state.kind === 'handshaking') this.options.clock.clearTimeout(this.state.timer);
+    this.reader.stop();
+    this.writer.write(encodeRefuseFrame(reason, message));
+    this.writer.flush();
+    this.socket.end();
+    // Give the peer a moment to read the REFUSE and hang up, then make sure the socket is gone.
+    const timer = this.options.clock.setTimeout(() => this.close(), this.options.handshakeTimeoutMs);
+    this.state = { kind: 'refusing', timer };
+  }
+
+  private onRequest(frame: Buffer, from: PeerIdentity, sendLimit: number): void {
+    const opcode = frame[4] ?? 0;
+    const id = frame.readUInt32BE(6);
+    if (!isRequestOpcode(opcode)) {
+      this.options.logger.warn(
+        `dropping peer connection from ${this.remote}: opcode 0x${opcode.toString(16)} is not a request`,
+      );
+      return this.close();
+    }
+    if (this.inFlight >= this.options.maxInFlightPerPeer) {
+      const message = `more than ${this.options.maxInFlightPerPeer} requests in flight on this connection`;
+      return this.reply(id, { op: 'error', code: 'E_TOO_MANY_REQUESTS', message }, sendLimit);
+    }
+    let decoded: RequestFrame;
+    try {
+      decoded = decodeRequestFrame(frame);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      this.options.logger.warn(`malformed request from peer ${from.nodeId}: ${message}`, {
+        node: from.nodeId,
+      });
+      return this.reply(id, { op: 'error', code: 'E_PROTOCOL', message }, sendLimit);
+    }
+    this.inFlight++;
+    let result: Promise<PeerResponse>;
+    try {
+      result = this.handler(decoded.request, from, this.lifetime.signal, decoded.meta);
+    } catch (error) {
+      result = Promise.reject(error);
+    }
+    result.then(
+      (response) => {
+        this.inFlight--;
+        this.reply(id, response, sendLimit);
+      },
+      (error: unknown) => {
+        this.inFlight--;
+        this.reply(id, this.errorResponse(error, decoded.request.op), sendLimit);
+      },
+    );
+  }
+
+  private reply(id: number, response: PeerResponse, sendLimit: number): void {
+    if (this.state.kind !== 'ready') return;
+    let frame: Buffer;
+    try {
+      frame = encodeResponseFrame(id, response);
+    } catch (error) {
+      frame = encodeResponseFrame(id, this.errorResponse(error, 'response encoding'));
+    }
+    const size = frame.length - LENGTH_PREFIX_BYTES;
+    if (size > sendLimit) {
+      const message = `the response of ${size} bytes is over the requester's maxFrameBytes of ${sendLimit}`;
+      frame = encodeResponseFrame(id, { op: 'error', code: 'E_PROTOCOL', message });
+    }
+    this.writer.write(frame);
+  }
+
+  private errorResponse(error: unknown, what: string): PeerResponse {
+    if (isDistCacheError(error)) return { op: 'error', code: error.code, message: error.message };
+    // Not a DistCacheError: a bug in the handler. The requester sees the peer as failing.
+    const message = error instanceof Error ? error.message : String(error);
+    this.options.logger.error(`peer request handler failed (${what}): ${message}`, { remote: this.remote });
+    return { op: 'error', code: 'E_PEER_UNAVAILABLE', message: `internal error on the peer: ${message}` };
+  }
+}

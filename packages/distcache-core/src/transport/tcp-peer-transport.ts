@@ -1,0 +1,136 @@
+import { invalidOption, peerUnavailable } from '../errors/messages';
+import type { HandshakeHello } from './handshake-codec';
+import { formatPeerAddress } from './peer-address';
+import { PeerClient } from './peer-client';
+import { PeerServer } from './peer-server';
+import { type PeerSocketFactory, plainSocketFactory, tlsSocketFactory } from './socket-factory';
+import type {
+  PeerAddress,
+  PeerRequest,
+  PeerRequestHandler,
+  PeerRequestOptions,
+  PeerResponse,
+  PeerTransport,
+} from './transport';
+import {
+  type ResolvedTransportOptions,
+  resolveTransportOptions,
+  type TcpPeerTransportOptions,
+} from './transport-options';
+
+/**
+ * The peer transport over `node:net`, or `node:tls` when `tls` is given: one persistent,
+ * multiplexed connection per peer and direction, the binary protocol of docs/protocol.md.
+ *
+ * @example
+ * const transport = tcpPeerTransport({ nodeId: 'a', cluster: 'shop', host: '0.0.0.0', port: 3320 });
+ * await transport.listen(async (request) => (request.op === 'ping' ? { op: 'pong', nodeId: 'a' } : { op: 'ok' }));
+ * const reply = await transport.request({ host: '10.0.0.8', port: 3320 }, { op: 'ping' }, { timeoutMs: 500 });
+ * await transport.close();
+ */
+export class TcpPeerTransport implements PeerTransport {
+  /** The resolved options. */
+  readonly options: ResolvedTransportOptions;
+  private readonly factory: PeerSocketFactory;
+  /** Peer clients by host, then port (no per-request string building). */
+  private readonly clients = new Map<string, Map<number, PeerClient>>();
+  private server: PeerServer | undefined;
+  private advertisedPort = 0;
+  private closed = false;
+  private closing: Promise<void> | undefined;
+
+  /** @throws DistCacheError `E_INVALID_OPTION` naming the invalid field */
+  constructor(options: TcpPeerTransportOptions) {
+    this.options = resolveTransportOptions(options);
+    this.factory = this.options.tls === undefined ? plainSocketFactory : tlsSocketFactory(this.options);
+  }
+
+  /** The address announced to peers: `advertiseHost` and the bound port (0 before `listen`). */
+  get advertisedAddress(): PeerAddress {
+    return { host: this.options.advertiseHost, port: this.advertisedPort };
+  }
+
+  /** @inheritDoc */
+  async listen(handler: PeerRequestHandler): Promise<PeerAddress> {
+    if (this.closed) throw invalidOption('listen', 'the transport is closed');
+    if (this.server !== undefined) throw invalidOption('listen', 'the transport is already listening');
+    if (typeof handler !== 'function') throw invalidOption('handler', 'must be a function', handler);
+    const server = new PeerServer(this.options, this.factory, handler, () => this.hello());
+    this.server = server;
+    try {
+      const bound = await server.listen();
+      this.advertisedPort = bound.port;
+      this.options.logger.info(`peer ${this.factory.kind} listener on ${formatPeerAddress(bound)}`, {
+        node: this.options.nodeId,
+      });
+      return bound;
+    } catch (error) {
+      this.server = undefined;
+      throw error;
+    }
+  }
+
+  /** @inheritDoc */
+  request(peer: PeerAddress, request: PeerRequest, options: PeerRequestOptions): Promise<PeerResponse> {
+    if (typeof peer?.host !== 'string' || peer.host.length === 0 || !isPort(peer.port)) {
+      return Promise.reject(invalidOption('peer', 'must be { host, port } with a port in 1..65535', peer));
+    }
+    const { timeoutMs } = options;
+    if (typeof timeoutMs !== 'number' || !(timeoutMs > 0) || !Number.isFinite(timeoutMs)) {
+      return Promise.reject(
+        invalidOption('timeoutMs', 'must be a positive finite number of milliseconds', timeoutMs),
+      );
+    }
+    if (this.closed) {
+      return Promise.reject(
+        peerUnavailable(formatPeerAddress(peer), 'transport-closed', 'the transport was closed'),
+      );
+    }
+    let byPort = this.clients.get(peer.host);
+    if (byPort === undefined) {
+      byPort = new Map();
+      this.clients.set(peer.host, byPort);
+    }
+    let client = byPort.get(peer.port);
+    if (client === undefined) {
+      const address = { host: peer.host, port: peer.port };
+      client = new PeerClient(address, formatPeerAddress(address), this.options, this.factory, () =>
+        this.hello(),
+      );
+      byPort.set(peer.port, client);
+    }
+    return client.request(request, options);
+  }
+
+  /** @inheritDoc */
+  close(): Promise<void> {
+    if (this.closing !== undefined) return this.closing;
+    this.closed = true;
+    for (const byPort of this.clients.values()) for (const client of byPort.values()) client.close();
+    this.clients.clear();
+    this.closing = this.server?.close() ?? Promise.resolve();
+    return this.closing;
+  }
+
+  private hello(): HandshakeHello {
+    return {
+      maxFrameBytes: this.options.maxFrameBytes,
+      cluster: this.options.cluster,
+      nodeId: this.options.nodeId,
+      address: this.advertisedAddress,
+    };
+  }
+}
+
+/**
+ * Creates a {@link TcpPeerTransport}.
+ *
+ * @throws DistCacheError `E_INVALID_OPTION` naming the invalid field
+ */
+export function tcpPeerTransport(options: TcpPeerTransportOptions): TcpPeerTransport {
+  return new TcpPeerTransport(options);
+}
+
+function isPort(port: unknown): port is number {
+  return typeof port === 'number' && Number.isInteger(port) && port >= 1 && port <= 65_535;
+}

@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { isDistCacheError } from '../errors';
+import { systemClock } from '../util/clock';
+import { silentLogger } from '../util/logger';
+import {
+  DEFAULT_MAX_FRAME_BYTES,
+  DEFAULT_MAX_IN_FLIGHT_PER_PEER,
+  resolveTransportOptions,
+  type TcpPeerTransportOptions,
+} from './transport-options';
+
+function invalidField(options: unknown): string | undefined {
+  try {
+    resolveTransportOptions(options as TcpPeerTransportOptions);
+    return undefined;
+  } catch (error) {
+    if (!isDistCacheError(error, 'E_INVALID_OPTION')) throw error;
+    return error.details['path'] as string;
+  }
+}
+
+describe('resolveTransportOptions', () => {
+  it('fills every default', () => {
+    expect(resolveTransportOptions({ nodeId: 'a' })).toEqual({
+      nodeId: 'a',
+      cluster: 'distcache',
+      host: '127.0.0.1',
+      port: 0,
+      advertiseHost: '127.0.0.1',
+      tls: undefined,
+      maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
+      maxInFlightPerPeer: DEFAULT_MAX_IN_FLIGHT_PER_PEER,
+      handshakeTimeoutMs: 2000,
+      connectTimeoutMs: 2000,
+      reconnectBaseMs: 100,
+      reconnectMaxMs: 5000,
+      reconnectJitter: 0.2,
+      clock: systemClock,
+      logger: silentLogger,
+    });
+  });
+
+  it('converts durations and keeps given values', () => {
+    const resolved = resolveTransportOptions({
+      nodeId: 'a',
+      host: '0.0.0.0',
+      advertiseHost: '10.0.0.7',
+      handshakeTimeout: '500ms',
+      connectTimeout: 1500,
+      reconnect: { baseDelay: '1s', maxDelay: '1m', jitter: 0 },
+      tls: { ca: 'ca', cert: 'cert', key: Buffer.from('key') },
+    });
+    expect(resolved).toMatchObject({
+      advertiseHost: '10.0.0.7',
+      handshakeTimeoutMs: 500,
+      connectTimeoutMs: 1500,
+      reconnectBaseMs: 1000,
+      reconnectMaxMs: 60_000,
+      reconnectJitter: 0,
+    });
+    expect(resolved.tls?.hostnameCheck).toBe('dns-only');
+  });
+
+  it.each([
+    [undefined, 'options'],
+    [{}, 'nodeId'],
+    [{ nodeId: '' }, 'nodeId'],
+    [{ nodeId: 'x'.repeat(1025) }, 'nodeId'],
+    [{ nodeId: 'a', cluster: 5 }, 'cluster'],
+    [{ nodeId: 'a', host: '' }, 'host'],
+    [{ nodeId: 'a', port: 70_000 }, 'port'],
+    [{ nodeId: 'a', port: 1.5 }, 'port'],
+    [{ nodeId: 'a', advertiseHost: '' }, 'advertiseHost'],
+    [{ nodeId: 'a', maxFrameBytes: 100 }, 'maxFrameBytes'],
+    [{ nodeId: 'a', maxFrameBytes: 2 ** 31 }, 'maxFrameBytes'],
+    [{ nodeId: 'a', maxInFlightPerPeer: 0 }, 'maxInFlightPerPeer'],
+    [{ nodeId: 'a', handshakeTimeout: 0 }, 'handshakeTimeout'],
+    [{ nodeId: 'a', connectTimeout: 'soon' }, 'connectTimeout'],
+    [{ nodeId: 'a', reconnect: { baseDelay: -1 } }, 'reconnect.baseDelay'],
+    [{ nodeId: 'a', reconnect: { baseDelay: '2s', maxDelay: '1s' } }, 'reconnect.maxDelay'],
+    [{ nodeId: 'a', reconnect: { jitter: 1.5 } }, 'reconnect.jitter'],
+    [{ nodeId: 'a', tls: 'yes' }, 'tls'],
+    [{ nodeId: 'a', tls: { ca: 'c', cert: 'c' } }, 'tls.key'],
+    [{ nodeId: 'a', tls: { ca: '', cert: 'c', key: 'k' } }, 'tls.ca'],
+    [{ nodeId: 'a', tls: { ca: 'c', cert: 'c', key: 'k', hostnameCheck: 'sometimes' } }, 'tls.hostnameCheck'],
+    [{ nodeId: 'a', clock: { now: () => 0 } }, 'clock'],
+    [{ nodeId: 'a', logger: console.log }, 'logger'],
+  ])('rejects %j naming %s', (options, path) => {
+    expect(invalidField(options)).toBe(path);
+  });
+});

@@ -1,0 +1,203 @@
+import { invalidOption } from '../errors/messages';
+import { type Clock, systemClock } from '../util/clock';
+import { type Duration, toPositiveMs } from '../util/duration';
+import { type Logger, silentLogger } from '../util/logger';
+import { MIN_MAX_FRAME_BYTES } from './wire-format';
+
+/** PEM material for mutual TLS between peers. */
+export interface PeerTlsOptions {
+  /** CA certificate(s) (PEM) that sign every peer's certificate; both directions verify against it. */
+  ca: string | Buffer;
+  /** This node's certificate (PEM), presented as server and as client. */
+  cert: string | Buffer;
+  /** The private key (PEM) of `cert`. */
+  key: string | Buffer;
+  /**
+   * When the client checks the server certificate's name against the address it dialled:
+   * `'dns-only'` checks host names and skips IP literals (peers are usually dialled by pod IPs that
+   * change; membership is proven by the cluster CA), `'always'` checks IPs against IP SANs too,
+   * `'never'` relies on the CA alone. The chain is verified against `ca` in every mode.
+   * @default 'dns-only'
+   */
+  hostnameCheck?: 'dns-only' | 'always' | 'never';
+}
+
+/** Reconnect backoff after a failed connection attempt. */
+export interface ReconnectOptions {
+  /** Delay after the first failed attempt; doubles with each further failure. @default '100ms' */
+  baseDelay?: Duration;
+  /** Cap of the delay. @default '5s' */
+  maxDelay?: Duration;
+  /** Fraction (0..1) of the delay that is randomised away, so peers do not reconnect in step. @default 0.2 */
+  jitter?: number;
+}
+
+/** Options of {@link tcpPeerTransport}. */
+export interface TcpPeerTransportOptions {
+  /** This node's id, sent in the handshake and in `pong`. */
+  nodeId: string;
+  /** Cluster name; peers of another cluster are refused at the handshake. @default 'distcache' */
+  cluster?: string;
+  /** Interface the listener binds. @default '127.0.0.1' */
+  host?: string;
+  /** Listener port; 0 picks a free one. @default 0 */
+  port?: number;
+  /** Host announced to peers in the handshake. @default the value of `host` */
+  advertiseHost?: string;
+  /** Mutual TLS; plaintext TCP when absent. */
+  tls?: PeerTlsOptions;
+  /** Largest frame accepted (bytes after the 4-byte length prefix). @default 8 MiB */
+  maxFrameBytes?: number;
+  /**
+   * Requests in flight to one peer (sent or waiting for the connection). Past it, `request()` rejects
+   * at once with `E_TOO_MANY_REQUESTS`; the server answers the same code past it per connection.
+   * @default 1024
+   */
+  maxInFlightPerPeer?: number;
+  /** Time a new connection has to complete the handshake, on both sides. @default '2s' */
+  handshakeTimeout?: Duration;
+  /** Time a TCP (and TLS) connect may take. @default '2s' */
+  connectTimeout?: Duration;
+  /** Backoff between failed connection attempts. */
+  reconnect?: ReconnectOptions;
+  /** @default systemClock */
+  clock?: Clock;
+  /** @default silentLogger */
+  logger?: Logger;
+}
+
+/** {@link TcpPeerTransportOptions} with every default filled in and durations in milliseconds. */
+export interface ResolvedTransportOptions {
+  nodeId: string;
+  cluster: string;
+  host: string;
+  port: number;
+  advertiseHost: string;
+  tls: Required<PeerTlsOptions> | undefined;
+  maxFrameBytes: number;
+  maxInFlightPerPeer: number;
+  handshakeTimeoutMs: number;
+  connectTimeoutMs: number;
+  reconnectBaseMs: number;
+  reconnectMaxMs: number;
+  reconnectJitter: number;
+  clock: Clock;
+  logger: Logger;
+}
+
+export const DEFAULT_TRANSPORT_CLUSTER = 'distcache';
+export const DEFAULT_TRANSPORT_HOST = '127.0.0.1';
+export const DEFAULT_TRANSPORT_PORT = 0;
+export const DEFAULT_MAX_FRAME_BYTES = 8 * 1024 * 1024;
+/** Upper bound of `maxFrameBytes` (1 GiB): the length prefix is an u32, but buffers are not free. */
+export const MAX_MAX_FRAME_BYTES = 1024 * 1024 * 1024;
+export const DEFAULT_MAX_IN_FLIGHT_PER_PEER = 1024;
+export const DEFAULT_HANDSHAKE_TIMEOUT: Duration = '2s';
+export const DEFAULT_CONNECT_TIMEOUT: Duration = '2s';
+export const DEFAULT_RECONNECT_BASE_DELAY: Duration = '100ms';
+export const DEFAULT_RECONNECT_MAX_DELAY: Duration = '5s';
+export const DEFAULT_RECONNECT_JITTER = 0.2;
+/** Longest node id or cluster name, in UTF-8 bytes. */
+export const MAX_NAME_BYTES = 1024;
+
+/**
+ * Fills defaults, converts durations to milliseconds and validates every field.
+ *
+ * @throws DistCacheError `E_INVALID_OPTION` naming the first invalid field
+ */
+export function resolveTransportOptions(options: TcpPeerTransportOptions): ResolvedTransportOptions {
+  if (typeof options !== 'object' || options === null)
+    throw invalidOption('options', 'must be an object', options);
+  const host = name(options.host ?? DEFAULT_TRANSPORT_HOST, 'host');
+  const reconnect = options.reconnect ?? {};
+  const reconnectBaseMs = toPositiveMs(
+    reconnect.baseDelay ?? DEFAULT_RECONNECT_BASE_DELAY,
+    'reconnect.baseDelay',
+  );
+  const reconnectMaxMs = toPositiveMs(
+    reconnect.maxDelay ?? DEFAULT_RECONNECT_MAX_DELAY,
+    'reconnect.maxDelay',
+  );
+  if (reconnectMaxMs < reconnectBaseMs) {
+    throw invalidOption(
+      'reconnect.maxDelay',
+      `must be at least reconnect.baseDelay (${reconnectBaseMs}ms)`,
+      reconnect.maxDelay,
+    );
+  }
+  const reconnectJitter = reconnect.jitter ?? DEFAULT_RECONNECT_JITTER;
+  if (typeof reconnectJitter !== 'number' || !(reconnectJitter >= 0 && reconnectJitter <= 1)) {
+    throw invalidOption('reconnect.jitter', 'must be a number from 0 to 1', reconnectJitter);
+  }
+  return {
+    nodeId: name(options.nodeId, 'nodeId'),
+    cluster: name(options.cluster ?? DEFAULT_TRANSPORT_CLUSTER, 'cluster'),
+    host,
+    port: integer(options.port ?? DEFAULT_TRANSPORT_PORT, 'port', 0, 65_535),
+    advertiseHost: name(options.advertiseHost ?? host, 'advertiseHost'),
+    tls: options.tls === undefined ? undefined : resolveTls(options.tls),
+    maxFrameBytes: integer(
+      options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+      'maxFrameBytes',
+      MIN_MAX_FRAME_BYTES,
+      MAX_MAX_FRAME_BYTES,
+    ),
+    maxInFlightPerPeer: integer(
+      options.maxInFlightPerPeer ?? DEFAULT_MAX_IN_FLIGHT_PER_PEER,
+      'maxInFlightPerPeer',
+      1,
+      0xffff_ffff,
+    ),
+    handshakeTimeoutMs: toPositiveMs(
+      options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT,
+      'handshakeTimeout',
+    ),
+    connectTimeoutMs: toPositiveMs(options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT, 'connectTimeout'),
+    reconnectBaseMs,
+    reconnectMaxMs,
+    reconnectJitter,
+    clock: implementation(options.clock ?? systemClock, 'clock', ['now', 'setTimeout', 'clearTimeout']),
+    logger: implementation(options.logger ?? silentLogger, 'logger', ['debug', 'info', 'warn', 'error']),
+  };
+}
+
+function resolveTls(tls: PeerTlsOptions): Required<PeerTlsOptions> {
+  if (typeof tls !== 'object' || tls === null)
+    throw invalidOption('tls', 'must be an object with ca, cert and key', tls);
+  for (const field of ['ca', 'cert', 'key'] as const) {
+    const value: unknown = tls[field];
+    const ok =
+      (typeof value === 'string' && value.length > 0) || (Buffer.isBuffer(value) && value.length > 0);
+    if (!ok) throw invalidOption(`tls.${field}`, 'must be a non-empty PEM string or Buffer');
+  }
+  const hostnameCheck = tls.hostnameCheck ?? 'dns-only';
+  if (hostnameCheck !== 'dns-only' && hostnameCheck !== 'always' && hostnameCheck !== 'never') {
+    throw invalidOption('tls.hostnameCheck', 'must be "dns-only", "always" or "never"', hostnameCheck);
+  }
+  return { ca: tls.ca, cert: tls.cert, key: tls.key, hostnameCheck };
+}
+
+function name(value: unknown, path: string): string {
+  if (typeof value !== 'string' || value.length === 0)
+    throw invalidOption(path, 'must be a non-empty string', value);
+  if (Buffer.byteLength(value) > MAX_NAME_BYTES) {
+    throw invalidOption(path, `must be at most ${MAX_NAME_BYTES} bytes of UTF-8`, value);
+  }
+  return value;
+}
+
+function integer(value: unknown, path: string, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw invalidOption(path, `must be an integer from ${min} to ${max}`, value);
+  }
+  return value;
+}
+
+function implementation<T>(value: T, path: string, methods: readonly string[]): T {
+  for (const method of methods) {
+    if (typeof (value as Record<string, unknown> | null)?.[method] !== 'function') {
+      throw invalidOption(path, `must implement ${methods.join(', ')}`);
+    }
+  }
+  return value;
+}

@@ -1,0 +1,115 @@
+import type { DistCacheErrorCode } from '../errors/error-codes';
+
+/** Where a peer listens. The peer's id is `"host:port"` (see {@link formatPeerAddress}). */
+export interface PeerAddress {
+  host: string;
+  port: number;
+}
+
+/**
+ * A request one node sends to another. `forwarded` marks a request that already came from a peer:
+ * the receiver must serve or load it itself and never forward it again.
+ */
+export type PeerRequest =
+  | { op: 'get'; keySpace: string; key: string; forwarded: boolean }
+  | { op: 'getMany'; keySpace: string; keys: string[]; forwarded: boolean }
+  /** `expiresAt` is absolute, in epoch milliseconds; 0 means "never". */
+  | { op: 'set'; keySpace: string; key: string; value: Uint8Array; expiresAt: number }
+  | { op: 'delete'; keySpace: string; key: string }
+  | { op: 'deleteMany'; keySpace: string; keys: string[] }
+  /** Drop hot copies of these keys (the owner's value changed). */
+  | { op: 'invalidate'; keySpace: string; keys: string[] }
+  | { op: 'dropKeySpace'; keySpace: string }
+  | { op: 'ping' }
+  /** Graceful departure notice: the sender is leaving the cluster. */
+  | { op: 'leave' };
+
+/** The operation names of {@link PeerRequest}. */
+export type PeerRequestOp = PeerRequest['op'];
+
+/**
+ * One looked-up entry. `expiresAt` is absolute epoch milliseconds (0 = never); on a miss it says
+ * how long the "not found" may be remembered (negative caching), 0 meaning "do not remember".
+ */
+export type ValueResult =
+  { found: true; value: Uint8Array; expiresAt: number } | { found: false; expiresAt: number };
+
+/** The answer to a {@link PeerRequest}. */
+export type PeerResponse =
+  | { op: 'value'; result: ValueResult }
+  /** One result per requested key, in the order of the request's `keys`. */
+  | { op: 'values'; results: ValueResult[] }
+  | { op: 'ok' }
+  | { op: 'pong'; nodeId: string }
+  /** The peer failed the request; `code` is the code it would have thrown. */
+  | { op: 'error'; code: DistCacheErrorCode; message: string };
+
+/** Who sent a request, as announced in the connection's handshake. */
+export interface PeerIdentity {
+  /** The sender's node id. */
+  nodeId: string;
+  /** The sender's advertised peer listener (port 0 when it does not listen). */
+  address: PeerAddress;
+}
+
+/**
+ * Small string map carried with a request (an OpenTelemetry `traceparent`, for example). At most
+ * {@link MAX_META_ENTRIES} entries; names and values are UTF-8 strings of at most 65 535 bytes.
+ */
+export type PeerRequestMeta = Readonly<Record<string, string>>;
+
+/**
+ * Serves requests that arrive from peers. The returned response is sent back; a rejection is sent
+ * as `{ op: 'error' }` with the error's `code` when it is a `DistCacheError`, and
+ * `E_PEER_UNAVAILABLE` otherwise.
+ *
+ * @param request the decoded request
+ * @param from the sending node, from its handshake
+ * @param signal fires when the connection the request came on closes (the answer can no longer be
+ *   delivered); one signal is shared by every request of a connection
+ * @param meta the request's meta map; an empty frozen object when the sender sent none
+ */
+export type PeerRequestHandler = (
+  request: PeerRequest,
+  from: PeerIdentity,
+  signal: AbortSignal,
+  meta: PeerRequestMeta,
+) => Promise<PeerResponse>;
+
+/** Per-request options of {@link PeerTransport.request}. */
+export interface PeerRequestOptions {
+  /** Deadline for the whole request, connecting included; past it the request rejects with `E_TIMEOUT`. */
+  timeoutMs: number;
+  /** Aborting rejects the request with `E_ABORTED` (the peer is not told). */
+  signal?: AbortSignal;
+  /** Carried to the peer's handler as its `meta` argument. */
+  meta?: Record<string, string>;
+}
+
+/**
+ * Talks to other nodes: serves their requests and sends ours over one persistent, multiplexed
+ * connection per peer.
+ */
+export interface PeerTransport {
+  /**
+   * Starts the listener (port 0 picks a free port); returns the bound address.
+   *
+   * @throws DistCacheError `E_PEER_UNAVAILABLE` when the address cannot be bound,
+   *   `E_INVALID_OPTION` when called twice or after `close()`
+   */
+  listen(handler: PeerRequestHandler): Promise<PeerAddress>;
+  /**
+   * Sends one request over the persistent connection to `peer`, connecting and handshaking on first
+   * use. A remote `error` response is returned as a response, not thrown.
+   *
+   * @throws DistCacheError `E_PEER_UNAVAILABLE` (cannot connect, connection lost, in reconnect
+   *   backoff, transport closed), `E_TIMEOUT`, `E_ABORTED`, `E_TOO_MANY_REQUESTS` (in-flight limit),
+   *   `E_PROTOCOL` (handshake refused, malformed reply, frame over the size limit)
+   */
+  request(peer: PeerAddress, request: PeerRequest, options: PeerRequestOptions): Promise<PeerResponse>;
+  /** Closes the listener and every connection; pending requests fail at once. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Most meta entries a request may carry. */
+export const MAX_META_ENTRIES = 32;

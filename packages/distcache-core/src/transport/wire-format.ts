@@ -1,0 +1,73 @@
+// Constants of the peer wire protocol. docs/protocol.md is the specification; keep both in step.
+
+/**
+ * Version of the peer wire protocol. Peers speak only when their versions are equal; any change a
+ * peer of the previous version could misread bumps it (see docs/protocol.md, "Versioning").
+ */
+export const PROTOCOL_VERSION = 1;
+
+/** First four bytes of every handshake body: ASCII `DCAC`. Never changes. */
+export const PROTOCOL_MAGIC = 0x44_43_41_43;
+
+/** Bytes of the fixed frame header: u32 length, u8 opcode, u8 flags, u32 request id. */
+export const FRAME_HEADER_BYTES = 10;
+
+/** Bytes of the length prefix; the length counts the bytes after it. */
+export const LENGTH_PREFIX_BYTES = 4;
+
+/**
+ * Frame-size limit before the handshake completes: a stranger cannot make a node buffer more than
+ * this, whatever `maxFrameBytes` says.
+ */
+export const HANDSHAKE_MAX_FRAME_BYTES = 64 * 1024;
+
+/** Largest integer an u64 field may carry (the largest safe JavaScript integer). */
+export const MAX_U64_SAFE = Number.MAX_SAFE_INTEGER;
+
+/** Frame opcodes. Requests are 0x01-0x3f, responses 0x81-0xbf, handshake frames 0xf0-0xff. */
+export const Opcode = {
+  GET: 0x01,
+  GET_MANY: 0x02,
+  SET: 0x03,
+  DELETE: 0x04,
+  DELETE_MANY: 0x05,
+  INVALIDATE: 0x06,
+  DROP_KEYSPACE: 0x07,
+  PING: 0x08,
+  LEAVE: 0x09,
+  VALUE: 0x81,
+  VALUES: 0x82,
+  OK: 0x83,
+  PONG: 0x84,
+  ERROR: 0x85,
+  HELLO: 0xf0,
+  WELCOME: 0xf1,
+  REFUSE: 0xf2,
+} as const;
+
+/** A frame opcode, see {@link Opcode}. */
+export type Opcode = (typeof Opcode)[keyof typeof Opcode];
+
+/** Bits of the frame header's flags byte. Senders leave other bits zero; receivers ignore them. */
+export const FrameFlag = {
+  /** GET / GET_MANY: the request came from a peer and must not be forwarded again. */
+  FORWARDED: 0x01,
+  /** Any request: a meta map follows the header. */
+  META: 0x80,
+} as const;
+
+/** Why a handshake was refused (the REFUSE frame's reason byte). */
+export const RefuseReason = {
+  /** The peers' protocol versions differ. */
+  VERSION: 1,
+  /** The peers belong to different clusters. */
+  CLUSTER: 2,
+  /** The first frame was not a valid HELLO. */
+  MALFORMED: 3,
+} as const;
+
+/** A refusal reason code, see {@link RefuseReason}. */
+export type RefuseReason = (typeof RefuseReason)[keyof typeof RefuseReason];
+
+/** Smallest `maxFrameBytes` a node may announce (and configure). */
+export const MIN_MAX_FRAME_BYTES = 1024;

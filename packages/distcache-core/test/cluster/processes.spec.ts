@@ -1,0 +1,157 @@
+// Three cluster nodes as separate processes on loopback, driven over IPC. These tests kill -9 and
+// SIGSTOP real processes and assert which process called its data source.
+import { afterEach, describe, expect, it } from 'vitest';
+import { killAll, type NodeProcess, startProcessCluster } from '../support/process-cluster';
+
+let nodes: NodeProcess[] = [];
+afterEach(async () => {
+  await killAll(nodes);
+  nodes = [];
+});
+
+const sum = (values: Record<string, number>[]) =>
+  values.reduce((total, counts) => total + Object.values(counts).reduce((a, b) => a + b, 0), 0);
+const callsFor = async (key: string): Promise<Record<string, number>> =>
+  Object.fromEntries(
+    await Promise.all(
+      nodes.map(async (node): Promise<[string, number]> => [
+        node.name,
+        (await node.call<Record<string, number>>('calls'))[key] ?? 0,
+      ]),
+    ),
+  );
+
+async function ownerOf(key: string): Promise<NodeProcess> {
+  const id = await nodes[0]!.call<string>('ownerOf', { key });
+  return nodes.find((node) => node.id === id)!;
+}
+
+/** A key whose owner is `target`. */
+async function keyOwnedBy(target: NodeProcess, from = 0): Promise<string> {
+  for (let index = from; index < 1_000; index += 1) {
+    if ((await ownerOf(String(index))) === target) return String(index);
+  }
+  throw new Error(`no key owned by ${target.name}`);
+}
+
+describe('cluster of three processes', () => {
+  it('loads a cold key once, in the owner process, whichever process is asked', async () => {
+    nodes = await startProcessCluster(3);
+    for (const key of ['1', '2', '3', '4']) {
+      for (const node of nodes) expect(await node.call('get', { key })).toEqual({ id: key, version: 0 });
+      const owner = await ownerOf(key);
+      expect(await callsFor(key)).toEqual(
+        Object.fromEntries(nodes.map((node) => [node.name, node === owner ? 1 : 0])),
+      );
+    }
+  });
+
+  it('3,000 concurrent gets of one cold key over three processes call the source once', async () => {
+    nodes = await startProcessCluster(3, { sourceDelayMs: 50 });
+    const bursts = await Promise.all(
+      nodes.map((node) => node.call<{ ok: number }>('burst', { key: '77', count: 1_000 })),
+    );
+    expect(bursts.map((burst) => burst.ok)).toEqual([1_000, 1_000, 1_000]);
+    expect(sum([await callsFor('77')])).toBe(1);
+    expect((await callsFor('77'))[(await ownerOf('77')).name]).toBe(1);
+  });
+
+  it('a put on A is read on B and C without a source call; a delete on A makes the owner load again', async () => {
+    nodes = await startProcessCluster(3);
+    const [a, b, c] = nodes as [NodeProcess, NodeProcess, NodeProcess];
+    await a.call('put', { key: '5', value: { id: '5', version: 99 } });
+    expect(await b.call('get', { key: '5' })).toEqual({ id: '5', version: 99 });
+    expect(await c.call('get', { key: '5' })).toEqual({ id: '5', version: 99 });
+    expect(sum([await callsFor('5')])).toBe(0);
+    await a.call('delete', { key: '5' });
+    expect(await b.call('get', { key: '5' })).toEqual({ id: '5', version: 0 });
+    expect(await c.call('get', { key: '5' })).toEqual({ id: '5', version: 0 });
+    const owner = await ownerOf('5');
+    expect(await callsFor('5')).toEqual(
+      Object.fromEntries(nodes.map((node) => [node.name, node === owner ? 1 : 0])),
+    );
+  });
+
+  it('kill -9 of the owner under load: no get fails, the ring drops it, its keys get a new owner', async () => {
+    const failureTimeoutMs = 1_000;
+    nodes = await startProcessCluster(3, {
+      clusterOptions: { pingInterval: 100, failureTimeout: failureTimeoutMs },
+    });
+    const [a, b, victim] = nodes as [NodeProcess, NodeProcess, NodeProcess];
+    const keys = [await keyOwnedBy(victim), await keyOwnedBy(victim, 500)];
+    for (const key of keys) await a.call('get', { key });
+
+    let running = true;
+    const failures: unknown[] = [];
+    let reads = 0;
+    const load = (async () => {
+      while (running) {
+        for (const node of [a, b]) {
+          for (const key of keys) {
+            await node
+              .call('get', { key: String((Number(key) + reads) % 1_000) })
+              .catch((error: unknown) => failures.push(error));
+            await node.call('get', { key }).catch((error: unknown) => failures.push(error));
+            reads += 2;
+          }
+        }
+      }
+    })();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const killedAt = Date.now();
+    victim.child.kill('SIGKILL');
+    let droppedAfterMs = -1;
+    while (Date.now() - killedAt < 10_000) {
+      if ((await a.call<number>('members')) === 2 && (await b.call<number>('members')) === 2) {
+        droppedAfterMs = Date.now() - killedAt;
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    running = false;
+    await load;
+
+    expect(failures).toEqual([]);
+    expect(reads).toBeGreaterThan(20);
+    expect(droppedAfterMs).toBeGreaterThanOrEqual(0);
+    // Detection time plus one ping interval and scheduling slack on a shared machine.
+    expect(droppedAfterMs).toBeLessThan(failureTimeoutMs + 1_500);
+    const newOwner = await a.call<string>('ownerOf', { key: keys[0] });
+    expect([a.id, b.id]).toContain(newOwner);
+    expect(await b.call<string>('ownerOf', { key: keys[0] })).toBe(newOwner);
+    const before = (await (newOwner === a.id ? a : b).call<Record<string, number>>('calls'))[keys[0]!] ?? 0;
+    await (newOwner === a.id ? b : a).call('delete', { key: keys[0] });
+    await (newOwner === a.id ? b : a).call('get', { key: keys[0] });
+    const after = (await (newOwner === a.id ? a : b).call<Record<string, number>>('calls'))[keys[0]!] ?? 0;
+    expect(after).toBe(before + 1);
+  });
+
+  it('SIGSTOP of a node: gets of its keys end within the read timeout, never hang; the ring drops it', async () => {
+    const readTimeoutMs = 800;
+    nodes = await startProcessCluster(3, {
+      readTimeout: readTimeoutMs,
+      clusterOptions: { pingInterval: 100, failureTimeout: 1_500 },
+    });
+    const [a, , frozen] = nodes as [NodeProcess, NodeProcess, NodeProcess];
+    const key = await keyOwnedBy(frozen);
+    frozen.child.kill('SIGSTOP');
+    const first = await a.call<{ ms: number; error?: { code: string } }>('timedGet', { key });
+    expect(first.ms).toBeLessThan(readTimeoutMs + 500);
+    if (first.error !== undefined) expect(first.error.code).toBe('E_TIMEOUT');
+    const deadline = Date.now() + 5_000;
+    while ((await a.call<number>('members')) !== 2) {
+      expect(Date.now()).toBeLessThan(deadline);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const later = await a.call<{ ms: number; value?: unknown; error?: unknown }>('timedGet', { key });
+    expect(later.error).toBeUndefined();
+    expect(later.value).toEqual({ id: key, version: 0 });
+    frozen.child.kill('SIGCONT');
+    const rejoin = Date.now() + 5_000;
+    while ((await a.call<number>('members')) !== 3) {
+      expect(Date.now()).toBeLessThan(rejoin);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  });
+});

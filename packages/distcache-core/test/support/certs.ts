@@ -1,0 +1,117 @@
+// Test PKI generated with the openssl CLI at test time: a cluster CA with two peer certificates,
+// and a second, unrelated CA with a certificate of its own. Certificates carry SAN IP:127.0.0.1 and
+// DNS:localhost and both server and client usage, as peer certificates do.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** PEM text of one certificate and its key. */
+export interface TestKeyPair {
+  cert: string;
+  key: string;
+}
+
+/** Everything the TLS tests need. */
+export interface TestPki {
+  /** PEM of the cluster CA. */
+  ca: string;
+  /** Two peer identities signed by `ca`. */
+  nodeA: TestKeyPair;
+  nodeB: TestKeyPair;
+  /** PEM of an unrelated CA. */
+  otherCa: string;
+  /** A peer identity signed by `otherCa`. */
+  stranger: TestKeyPair;
+  /** Removes the temporary directory. */
+  cleanup(): void;
+}
+
+const OPENSSL = '/usr/bin/openssl';
+
+/** Generates a fresh PKI in a temporary directory (EC P-256 keys, valid for one day). */
+export function createTestPki(): TestPki {
+  const dir = mkdtempSync(join(tmpdir(), 'distcache-pki-'));
+  const path = (name: string): string => join(dir, name);
+  const openssl = (...args: string[]): void => {
+    execFileSync(OPENSSL, args, { cwd: dir, stdio: 'pipe' });
+  };
+  writeFileSync(
+    path('peer.ext'),
+    [
+      'basicConstraints=critical,CA:FALSE',
+      'keyUsage=critical,digitalSignature,keyEncipherment',
+      'extendedKeyUsage=serverAuth,clientAuth',
+      'subjectAltName=IP:127.0.0.1,DNS:localhost',
+    ].join('\n'),
+  );
+  const newKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  const makeCa = (name: string): void =>
+    openssl(
+      'req',
+      '-x509',
+      ...newKey,
+      '-keyout',
+      path(`${name}.key`),
+      '-out',
+      path(`${name}.crt`),
+      '-days',
+      '1',
+      '-subj',
+      `/CN=${name}`,
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    );
+  let serial = 1;
+  const makePeer = (name: string, ca: string): TestKeyPair => {
+    openssl(
+      'req',
+      ...newKey,
+      '-keyout',
+      path(`${name}.key`),
+      '-out',
+      path(`${name}.csr`),
+      '-subj',
+      `/CN=${name}`,
+    );
+    openssl(
+      'x509',
+      '-req',
+      '-in',
+      path(`${name}.csr`),
+      '-CA',
+      path(`${ca}.crt`),
+      '-CAkey',
+      path(`${ca}.key`),
+      '-set_serial',
+      String(serial++),
+      '-days',
+      '1',
+      '-extfile',
+      path('peer.ext'),
+      '-out',
+      path(`${name}.crt`),
+    );
+    return {
+      cert: readFileSync(path(`${name}.crt`), 'utf8'),
+      key: readFileSync(path(`${name}.key`), 'utf8'),
+    };
+  };
+  try {
+    makeCa('cluster-ca');
+    makeCa('other-ca');
+    return {
+      ca: readFileSync(path('cluster-ca.crt'), 'utf8'),
+      nodeA: makePeer('node-a', 'cluster-ca'),
+      nodeB: makePeer('node-b', 'cluster-ca'),
+      otherCa: readFileSync(path('other-ca.crt'), 'utf8'),
+      stranger: makePeer('stranger', 'other-ca'),
+      cleanup: () => rmSync(dir, { recursive: true, force: true }),
+    };
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
