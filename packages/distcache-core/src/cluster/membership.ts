@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { DiscoveryProvider } from '../discovery/discovery';
 import { hashRing, type HashRing } from '../hashing/hash-ring';
 import type { PeerEvent } from '../engine/engine.events';
@@ -34,6 +35,8 @@ export class Membership {
   private readonly abort = new AbortController();
 
   constructor(private readonly deps: MembershipDeps) {
+    // One listener per ping in flight, one ping per peer: large clusters exceed the default 10.
+    setMaxListeners(0, this.abort.signal);
     this.ringValue = this.buildRing();
   }
 

@@ -1,4 +1,4 @@
-import { EventEmitter } from 'node:events';
+import { EventEmitter, setMaxListeners } from 'node:events';
 import type { ClusterCoordinator, PeerRef } from '../cluster/coordinator';
 import type { PeerInfo } from '../cluster/peer-state';
 import { PeerCoordinator } from '../cluster/peer.coordinator';
@@ -57,6 +57,8 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
   constructor(options: DistCacheEngineOptions = {}) {
     super();
     this.options = resolveEngineOptions(options);
+    // Every load in flight listens on the lifetime signal; hundreds at once are normal.
+    setMaxListeners(0, this.lifetime.signal);
     const { clock, clusterOptions } = this.options;
     this.coordinator = this.createCoordinator();
     for (const config of this.options.keySpaces) this.spaces.set(config.name, this.createKeySpace(config));

@@ -1,8 +1,18 @@
 // Three engines in one process, talking over real TCP on loopback. Every assertion is about a
 // cross-node effect: which node called its data source, how often, and what another node sees.
 import { afterEach, describe, expect, it } from 'vitest';
-import { isDistCacheError } from '../../src';
-import { callsByNode, ownerOf, startCluster, stopAll, type TestNode, waitUntil } from '../support/cluster';
+import { DistCacheEngine, isDistCacheError, type PeerEvent, staticDiscovery } from '../../src';
+import { TcpPeerTransport } from '../../src/transport/tcp-peer-transport';
+import {
+  callsByNode,
+  FAST_CLUSTER,
+  freePorts,
+  ownerOf,
+  startCluster,
+  stopAll,
+  type TestNode,
+  waitUntil,
+} from '../support/cluster';
 
 interface Product {
   id: string;
@@ -155,6 +165,58 @@ describe('cluster of three engines in one process', () => {
     const value = await survivors[0]!.engine.get<Product>('products', owned[0]!);
     expect(value?.id).toBe(owned[0]);
     expect(survivors.map((node) => node.id)).toContain(survivors[0]!.engine.ownerOf('products', owned[0]!));
+  });
+
+  it('serves a request that came from a peer itself, never forwarding it, even when it is not the owner', async () => {
+    nodes = await startCluster(3, catalogue);
+    const [, b, c] = nodes as [TestNode<Product>, TestNode<Product>, TestNode<Product>];
+    // A key C owns, asked of B as if by a peer whose ring is out of date.
+    const key = catalogue.map(([k]) => k).find((k) => ownerOf(nodes, k) === c)!;
+    const client = new TcpPeerTransport({ nodeId: 'stale-ring-peer', host: '127.0.0.1', port: 0 });
+    try {
+      const [host, port] = b.id.split(':') as [string, string];
+      const response = await client.request(
+        { host, port: Number(port) },
+        { op: 'get', keySpace: 'products', key, forwarded: true },
+        { timeoutMs: 2_000 },
+      );
+      expect(response.op).toBe('value');
+      expect(callsByNode(nodes, key)).toEqual({ 'node-a': 0, 'node-b': 1, 'node-c': 0 });
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('raises typed peer events when a node joins and when it leaves gracefully', async () => {
+    const [portA, portB] = (await freePorts(2)) as [number, number];
+    const peers = [`127.0.0.1:${portA}`, `127.0.0.1:${portB}`];
+    const make = (name: string, port: number) =>
+      new DistCacheEngine({
+        nodeName: name,
+        port,
+        discovery: staticDiscovery({ peers }),
+        clusterOptions: FAST_CLUSTER,
+        keySpaces: [{ name: 'products' }],
+      });
+    const first = make('first', portA);
+    const second = make('second', portB);
+    const events: PeerEvent[] = [];
+    first.on('peer', (event) => events.push(event));
+    try {
+      await first.start();
+      expect(first.stats().members).toBe(1);
+      await second.start();
+      await waitUntil(() => events.length === 1, 3_000, 'the join event');
+      await second.stop();
+      await waitUntil(() => events.length === 2, 3_000, 'the leave event');
+      expect(events).toEqual([
+        { type: 'joined', peer: { id: peers[1], host: '127.0.0.1', port: portB } },
+        { type: 'left', peer: { id: peers[1], host: '127.0.0.1', port: portB }, reason: 'graceful' },
+      ]);
+      expect(first.stats().members).toBe(1);
+    } finally {
+      await Promise.all([first.stop(), second.stop()]);
+    }
   });
 
   it('reports peers with state and ownership shares that add up to 1', async () => {
