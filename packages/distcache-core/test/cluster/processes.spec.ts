@@ -154,4 +154,51 @@ describe('cluster of three processes', () => {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   });
+
+  it('randomized put/delete/get across processes: no read older than the last acknowledged write', async () => {
+    nodes = await startProcessCluster(3);
+    const keys = ['900', '901', '902', '903', '904', '905'];
+    const acked = new Map(keys.map((key) => [key, 0]));
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 1_664_525 + 1_013_904_223) >>> 0;
+      return seed / 2 ** 32;
+    };
+    const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
+    let writing = true;
+    const stale: string[] = [];
+    let reads = 0;
+    const reader = async () => {
+      while (writing) {
+        const key = pick(keys);
+        const node = pick(nodes);
+        const floor = acked.get(key)!;
+        const value = await node.call<{ version: number }>('get', { key });
+        reads += 1;
+        if (value.version < floor) stale.push(`${node.name} read ${key} v${value.version} after v${floor}`);
+      }
+    };
+    const writer = async (group: readonly string[]) => {
+      for (let step = 0; step < 30; step += 1) {
+        const key = pick(group);
+        const version = acked.get(key)! + 1;
+        // Write the database first (every process's copy), then update or evict the cache.
+        await Promise.all(
+          nodes.map((node) => node.call('setDatabase', { key, value: { id: key, version } })),
+        );
+        if (random() < 0.5) await pick(nodes).call('put', { key, value: { id: key, version } });
+        else await pick(nodes).call('delete', { key });
+        acked.set(key, version);
+      }
+    };
+    const readers = Array.from({ length: 4 }, () => reader());
+    try {
+      await Promise.all([writer(keys.slice(0, 3)), writer(keys.slice(3))]);
+    } finally {
+      writing = false;
+      await Promise.allSettled(readers);
+    }
+    expect(stale).toEqual([]);
+    expect(reads).toBeGreaterThan(50);
+  });
 });
