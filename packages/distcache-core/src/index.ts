@@ -3,6 +3,7 @@ export { DistCacheEngine } from './engine/engine';
 export {
   type DistCacheEngineOptions,
   type ResolvedEngineOptions,
+  type PeerTransportTuning,
   resolveEngineOptions,
   DEFAULT_HOST,
   DEFAULT_PORT,

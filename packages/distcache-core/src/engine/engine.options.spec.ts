@@ -76,6 +76,10 @@ describe('engine options are validated at construction', () => {
     [{ keySpaces: [{ name: 'a', dataSource: {} }] }, 'keySpaces[0].dataSource'],
     [{ keySpaces: [{ name: 'a', codec: { name: 'x' } }] }, 'keySpaces[0].codec'],
     [{ keySpaces: [{ name: 'a', tll: '5m' }] }, 'keySpaces[0].tll'],
+    [{ keySpaces: [{ name: 'a', maxValueBytes: 8 << 20 }] }, 'keySpaces[0].maxValueBytes'],
+    [{ clusterOptions: { hotShare: 1 } }, 'clusterOptions.hotShare'],
+    [{ clusterOptions: { failureTimeout: 10, pingInterval: 100 } }, 'clusterOptions.failureTimeout'],
+    [{ clusterOptions: { pingInterval: '1 sec' } }, 'clusterOptions.pingInterval'],
   ])('rejects %j with E_INVALID_OPTION naming %s', (options, path) => {
     const error = errorOf(options);
     expect(isDistCacheError(error, 'E_INVALID_OPTION')).toBe(true);

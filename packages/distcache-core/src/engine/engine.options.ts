@@ -5,7 +5,11 @@ import {
   resolveClusterOptions,
 } from '../cluster/cluster.options';
 import type { DiscoveryProvider } from '../discovery/discovery';
-import type { PeerTlsOptions } from '../transport/transport-options';
+import {
+  DEFAULT_MAX_FRAME_BYTES,
+  type PeerTlsOptions,
+  type TcpPeerTransportOptions,
+} from '../transport/transport-options';
 import { standaloneDiscovery } from '../discovery/standalone.discovery';
 import { invalidOption, keySpaceExists } from '../errors/messages';
 import {
@@ -41,6 +45,8 @@ export interface DistCacheEngineOptions {
   tls?: PeerTlsOptions;
   /** Failure detection, hot copies and ring settings. */
   clusterOptions?: ClusterOptions;
+  /** Peer-connection limits and timeouts (frame size, requests in flight, handshake, reconnect). */
+  transportOptions?: PeerTransportTuning;
   /** Keyspaces registered at construction. More can be added at runtime with `addKeySpace`. */
   keySpaces?: ReadonlyArray<KeySpaceDefinition<unknown>>;
   /** Settings every keyspace inherits unless it sets its own. */
@@ -55,6 +61,15 @@ export interface DistCacheEngineOptions {
   logger?: Logger;
 }
 
+/** The transport settings an engine user may tune; identity and addresses come from the engine. */
+export type PeerTransportTuning = Pick<
+  TcpPeerTransportOptions,
+  'maxFrameBytes' | 'maxInFlightPerPeer' | 'handshakeTimeout' | 'connectTimeout' | 'reconnect'
+>;
+
+/** Room in a frame for everything but the value (header, keyspace, key, expiry). */
+const FRAME_OVERHEAD_BYTES = 64 * 1024;
+
 /** Options with every default filled in and every duration in milliseconds. */
 export interface ResolvedEngineOptions {
   readonly nodeName: string;
@@ -65,6 +80,7 @@ export interface ResolvedEngineOptions {
   readonly discovery: DiscoveryProvider;
   readonly tls: PeerTlsOptions | undefined;
   readonly clusterOptions: ResolvedClusterOptions;
+  readonly transportOptions: PeerTransportTuning;
   readonly keySpaces: ReadonlyArray<ResolvedKeySpaceConfig<unknown>>;
   readonly keySpaceDefaults: KeySpaceSettings;
   readonly maxKeyBytes: number;
@@ -88,6 +104,7 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
   'discovery',
   'tls',
   'clusterOptions',
+  'transportOptions',
   'keySpaces',
   'keySpaceDefaults',
   'maxKeyBytes',
@@ -153,6 +170,14 @@ export function resolveEngineOptions(options: DistCacheEngineOptions = {}): Reso
     const resolved = resolveKeySpaceConfig(definition, keySpaceDefaults, `keySpaces[${index}]`);
     if (seen.has(resolved.name)) throw keySpaceExists(resolved.name);
     seen.add(resolved.name);
+    const frameLimit = options.transportOptions?.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+    if (resolved.maxValueBytes > frameLimit - FRAME_OVERHEAD_BYTES) {
+      throw invalidOption(
+        `keySpaces[${index}].maxValueBytes`,
+        `must leave room in a peer frame: at most ${frameLimit - FRAME_OVERHEAD_BYTES} with maxFrameBytes ${frameLimit}`,
+        resolved.maxValueBytes,
+      );
+    }
     return resolved;
   });
   return Object.freeze({
@@ -164,6 +189,7 @@ export function resolveEngineOptions(options: DistCacheEngineOptions = {}): Reso
     discovery,
     tls: options.tls,
     clusterOptions: resolveClusterOptions(options.clusterOptions),
+    transportOptions: { ...options.transportOptions },
     keySpaces,
     keySpaceDefaults,
     maxKeyBytes,

@@ -397,19 +397,40 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
   }
 
   private createCoordinator(): ClusterCoordinator {
-    const { discovery, nodeName, host, port, advertiseHost, cluster, tls, clock, logger, clusterOptions } =
-      this.options;
+    const {
+      discovery,
+      nodeName,
+      host,
+      port,
+      advertiseHost,
+      cluster,
+      tls,
+      clock,
+      logger,
+      clusterOptions,
+      transportOptions,
+    } = this.options;
     const self = { host: advertiseHost, port, nodeName };
     if (isStandalone(discovery)) return new StandaloneCoordinator(discovery, self);
-    const transportOptions = { nodeId: nodeName, cluster, host, port, advertiseHost, tls, clock, logger };
+    const peerOptions = {
+      ...transportOptions,
+      nodeId: nodeName,
+      cluster,
+      host,
+      port,
+      advertiseHost,
+      tls,
+      clock,
+      logger,
+    };
     // Validates the transport options (TLS material included) now, at construction.
-    new TcpPeerTransport(transportOptions);
+    new TcpPeerTransport(peerOptions);
     return new PeerCoordinator({
       nodeName,
       bind: { host, port },
       advertiseHost,
       discovery,
-      createTransport: () => new TcpPeerTransport(transportOptions),
+      createTransport: () => new TcpPeerTransport(peerOptions),
       clock,
       logger,
       options: clusterOptions,
