@@ -9,6 +9,7 @@ import { KeySpace } from '../keyspace/keyspace';
 import { type KeySpaceDefinition, resolveKeySpaceConfig } from '../keyspace/keyspace.options';
 import { TcpPeerTransport } from '../transport/tcp-peer-transport';
 import { type Deadline, waitFor } from '../util/abort';
+import { CoarseClock } from '../util/clock';
 import { toMs } from '../util/duration';
 import { ClusterWrites } from './cluster-writes';
 import type { EngineEvents, EngineState } from './engine.events';
@@ -52,6 +53,7 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
   private readonly remote: RemoteLoading;
   private readonly writes: ClusterWrites;
   private purgeTimer: unknown;
+  private readonly coarseClock: CoarseClock;
 
   /** @throws DistCacheError `E_INVALID_OPTION` (naming the field) or `E_KEYSPACE_EXISTS` */
   constructor(options: DistCacheEngineOptions = {}) {
@@ -60,6 +62,7 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
     // Every load in flight listens on the lifetime signal; hundreds at once are normal.
     setMaxListeners(0, this.lifetime.signal);
     const { clock, clusterOptions } = this.options;
+    this.coarseClock = new CoarseClock(clock);
     this.coordinator = this.createCoordinator();
     for (const config of this.options.keySpaces) this.spaces.set(config.name, this.createKeySpace(config));
     this.remote = new RemoteLoading({
@@ -389,8 +392,10 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
 
   private createKeySpace<T>(config: KeySpace<T>['config']): KeySpace {
     const hotShare = isStandalone(this.options.discovery) ? 0 : this.options.clusterOptions.hotShare;
+    const coarse = this.coarseClock;
     return new KeySpace(config, {
       clock: this.options.clock,
+      readNow: () => coarse.now(),
       lifetime: this.lifetime.signal,
       hotShare,
     }) as KeySpace;

@@ -20,6 +20,8 @@ export interface KeySpaceContext {
   readonly lifetime: AbortSignal;
   /** Share of `maxBytes` kept for hot copies of keys other nodes own; 0 on a standalone node. */
   readonly hotShare: number;
+  /** A cheap, millisecond-resolution reading of `clock` for expiry checks on reads. */
+  readonly readNow: () => number;
 }
 
 /** Loads an entry for a key this node does not own (from its owner, or a fallback). */
@@ -48,8 +50,9 @@ export class KeySpace<T = unknown> {
       else if (reason === 'expired') this.counters.expirations += 1;
     };
     const [main, hot] = this.budgets(configValue.maxBytes);
-    this.storage = new LruStorage({ maxBytes: main, clock: context.clock, onRemove });
-    this.hot = new LruStorage({ maxBytes: hot, clock: context.clock, onRemove });
+    const { clock, readNow } = context;
+    this.storage = new LruStorage({ maxBytes: main, clock, readNow, onRemove });
+    this.hot = new LruStorage({ maxBytes: hot, clock, readNow, onRemove });
   }
 
   get config(): ResolvedKeySpaceConfig<T> {

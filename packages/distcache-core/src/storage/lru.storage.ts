@@ -7,6 +7,11 @@ export interface LruStorageOptions {
   /** Byte budget: the sum of entry sizes never exceeds it. */
   maxBytes: number;
   clock: Clock;
+  /**
+   * Time for the expiry check of `get` (the hit path); a cheaper, coarser reading of `clock` is
+   * fine here. Defaults to `clock.now`.
+   */
+  readNow?: () => number;
   /** Called for every entry that leaves the storage, with the reason. */
   onRemove?: (key: string, reason: RemovalReason) => void;
 }
@@ -19,12 +24,14 @@ export interface LruStorageOptions {
 export class LruStorage<E extends StorageEntry> implements Storage<E> {
   private cache: LRUCache<string, E>;
   private readonly clock: Clock;
+  private readonly readNow: () => number;
   private readonly onRemove: ((key: string, reason: RemovalReason) => void) | undefined;
   // Set while we remove on purpose, so dispose() can tell expiry and delete from eviction.
   private removing: RemovalReason | undefined;
 
   constructor(options: LruStorageOptions) {
     this.clock = options.clock;
+    this.readNow = options.readNow ?? (() => options.clock.now());
     this.onRemove = options.onRemove;
     this.cache = this.createCache(options.maxBytes);
   }
@@ -43,7 +50,7 @@ export class LruStorage<E extends StorageEntry> implements Storage<E> {
 
   get(key: string): E | undefined {
     const entry = this.cache.get(key);
-    if (entry === undefined || entry.expiresAt > this.clock.now()) return entry;
+    if (entry === undefined || entry.expiresAt > this.readNow()) return entry;
     this.remove(key, 'expired');
     return undefined;
   }

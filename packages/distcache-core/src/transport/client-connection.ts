@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import { type DistCacheError } from '../errors/distcache-error';
 import { peerProtocolError, peerUnavailable } from '../errors/messages';
 import type { TimerHandle } from '../util/clock';
-import { isResponseOpcode } from './frame-codec';
+import { isResponseOpcode, writeRequestFrame } from './frame-codec';
 import { FrameReader } from './frame-reader';
 import { FrameWriter } from './frame-writer';
 import {
@@ -14,9 +14,9 @@ import {
   refuseReasonName,
 } from './handshake-codec';
 import type { PeerSocketFactory } from './socket-factory';
-import type { PeerAddress } from './transport';
+import type { PeerAddress, PeerRequest, PeerRequestMeta } from './transport';
 import type { ResolvedTransportOptions } from './transport-options';
-import { HANDSHAKE_MAX_FRAME_BYTES } from './wire-format';
+import { HANDSHAKE_MAX_FRAME_BYTES, LENGTH_PREFIX_BYTES } from './wire-format';
 
 /** What a client connection reports to its owner once it is open. */
 export interface ClientConnectionEvents {
@@ -92,9 +92,31 @@ export class ClientConnection {
     return this.remote?.maxFrameBytes ?? HANDSHAKE_MAX_FRAME_BYTES;
   }
 
-  /** Queues a frame; frames queued in one tick go out in one write. */
-  send(frame: Buffer): void {
-    this.writer.write(frame);
+  /**
+   * Encodes a request straight into the connection's write arena; requests sent in one tick go out
+   * in one write.
+   *
+   * @throws DistCacheError `E_PROTOCOL` when the request cannot be encoded or is over the server's
+   *   `maxFrameBytes` (nothing is sent then)
+   */
+  sendRequest(id: number, request: PeerRequest, meta: PeerRequestMeta | undefined): void {
+    const builder = this.writer.builder;
+    let size: number;
+    try {
+      size = writeRequestFrame(builder, id, request, meta);
+    } catch (error) {
+      builder.rollback();
+      throw error;
+    }
+    if (size - LENGTH_PREFIX_BYTES > this.sendLimit) {
+      builder.discardLast(size);
+      throw peerProtocolError(
+        this.params.peerId,
+        'frame-too-large',
+        `a request of ${size - LENGTH_PREFIX_BYTES} bytes is over the peer's limit of ${this.sendLimit}`,
+      );
+    }
+    this.writer.commit();
   }
 
   /** Closes the connection; `onClose` is called with `error` unless it was already closed. */

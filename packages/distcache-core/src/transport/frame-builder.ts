@@ -8,24 +8,92 @@ const MAX_U32 = 0xffff_ffff;
 const SHORT_STRING = 64;
 
 /**
- * Writes one frame into a growing buffer: the header first, then body fields in wire order, then
- * {@link finish} patches the length prefix. Integers are big-endian. Strings are UTF-8.
+ * An append-only byte arena that frames are encoded into, one after the other: {@link begin} writes
+ * the header, the body fields follow in wire order, {@link finish} patches the length prefix (or
+ * {@link rollback} forgets the frame). {@link take} hands out everything finished since the last
+ * take, without copying; bytes once taken are never written again, so they may sit in a socket's
+ * queue. A connection encodes straight into its arena, so a reply costs no buffer of its own and no
+ * copy when a tick's frames are written together. Integers are big-endian, strings UTF-8.
  */
 export class FrameBuilder {
   private buf: Buffer;
-  private pos = FRAME_HEADER_BYTES;
+  /** Start of the bytes not yet taken. */
+  private start = 0;
+  /** Start of the frame being built. */
+  private frameStart = 0;
+  private pos = 0;
+  /** Finished, not yet taken regions of arenas that were outgrown. */
+  private sealed: Buffer[] = [];
 
-  /** @param capacity first guess of the frame size; the buffer grows when the guess is short */
-  constructor(opcode: number, flags: number, id: number, capacity = 64) {
-    this.buf = Buffer.allocUnsafe(Math.max(capacity, FRAME_HEADER_BYTES));
-    this.buf[4] = opcode;
-    this.buf[5] = flags;
-    this.buf.writeUInt32BE(id >>> 0, 6);
+  /** @param arenaBytes size of each arena; a frame larger than it gets an arena of its own size */
+  constructor(private readonly arenaBytes = 64 * 1024) {
+    this.buf = Buffer.allocUnsafe(arenaBytes);
   }
 
-  /** Sets header flag bits after construction (the meta flag is known only once meta is written). */
+  /** Bytes finished and not yet taken. */
+  get pendingBytes(): number {
+    let bytes = this.frameStart - this.start;
+    for (const region of this.sealed) bytes += region.length;
+    return bytes;
+  }
+
+  /**
+   * Starts a frame.
+   *
+   * @param estimate expected frame size; the arena makes room for it up front
+   */
+  begin(opcode: number, flags: number, id: number, estimate = 64): void {
+    this.frameStart = this.pos;
+    this.ensure(Math.max(estimate, FRAME_HEADER_BYTES));
+    const buf = this.buf;
+    const at = this.frameStart;
+    buf[at + 4] = opcode;
+    buf[at + 5] = flags;
+    buf.writeUInt32BE(id >>> 0, at + 6);
+    this.pos = at + FRAME_HEADER_BYTES;
+  }
+
+  /** Sets header flag bits of the current frame (the meta flag is known only once meta is written). */
   addFlags(flags: number): void {
-    this.buf[5] = (this.buf[5] ?? 0) | flags;
+    const at = this.frameStart + 5;
+    this.buf[at] = (this.buf[at] ?? 0) | flags;
+  }
+
+  /** Ends the current frame; returns its size in bytes, length prefix included. */
+  finish(): number {
+    const size = this.pos - this.frameStart;
+    this.buf.writeUInt32BE(size - LENGTH_PREFIX_BYTES, this.frameStart);
+    this.frameStart = this.pos;
+    return size;
+  }
+
+  /** Forgets the frame begun and not finished (it failed to encode). */
+  rollback(): void {
+    this.pos = this.frameStart;
+  }
+
+  /** Forgets the frame finished last, of `size` bytes (too large to send); only before {@link take}. */
+  discardLast(size: number): void {
+    this.pos -= size;
+    this.frameStart = this.pos;
+  }
+
+  /** Copies a ready-made frame in. */
+  raw(frame: Uint8Array): void {
+    this.frameStart = this.pos;
+    this.ensure(frame.length);
+    this.buf.set(frame, this.pos);
+    this.pos += frame.length;
+    this.frameStart = this.pos;
+  }
+
+  /** Everything finished since the last take (a view, or a few views when arenas were outgrown). */
+  take(): Buffer[] {
+    const out = this.sealed;
+    this.sealed = [];
+    if (this.frameStart > this.start) out.push(this.buf.subarray(this.start, this.frameStart));
+    this.start = this.frameStart;
+    return out;
   }
 
   u8(value: number): void {
@@ -75,41 +143,41 @@ export class FrameBuilder {
     this.pos += 4 + value.byteLength;
   }
 
-  /** Writes the length prefix and returns the frame (a view of the builder's buffer). */
-  finish(): Buffer {
-    this.buf.writeUInt32BE(this.pos - LENGTH_PREFIX_BYTES, 0);
-    return this.buf.subarray(0, this.pos);
-  }
-
   private string(value: string, prefix: number, max: number, field: string): void {
     if (typeof value !== 'string') throw invalidFrame(`${field} must be a string`);
     const length = value.length;
     // A UTF-16 code unit never takes more than 3 UTF-8 bytes, so this bound makes `write` exact.
     this.ensure(prefix + length * 3);
+    const buf = this.buf;
     const start = this.pos + prefix;
     let bytes = 0;
     if (length <= SHORT_STRING) {
       // Keys and keyspace names are short and mostly ASCII: a plain loop is ~4x cheaper than the
       // native UTF-8 encoder call for them.
-      const buf = this.buf;
       while (bytes < length) {
         const code = value.charCodeAt(bytes);
         if (code > 0x7f) break;
         buf[start + bytes++] = code;
       }
     }
-    if (bytes < length) bytes = this.buf.write(value, start, 'utf8');
+    if (bytes < length) bytes = buf.write(value, start, 'utf8');
     if (bytes > max) throw invalidFrame(`${field} is ${bytes} bytes, over the ${max}-byte limit`);
-    if (prefix === 2) this.buf.writeUInt16BE(bytes, this.pos);
-    else this.buf.writeUInt32BE(bytes, this.pos);
+    if (prefix === 2) buf.writeUInt16BE(bytes, this.pos);
+    else buf.writeUInt32BE(bytes, this.pos);
     this.pos = start + bytes;
   }
 
+  /** Makes room for `bytes` more; moves the current frame to a new arena when this one is full. */
   private ensure(bytes: number): void {
     const needed = this.pos + bytes;
     if (needed <= this.buf.length) return;
-    const grown = Buffer.allocUnsafe(Math.max(needed, this.buf.length * 2));
-    this.buf.copy(grown, 0, 0, this.pos);
+    if (this.frameStart > this.start) this.sealed.push(this.buf.subarray(this.start, this.frameStart));
+    const partial = this.pos - this.frameStart;
+    const grown = Buffer.allocUnsafe(Math.max(this.arenaBytes, 2 * partial + bytes));
+    this.buf.copy(grown, 0, this.frameStart, this.pos);
     this.buf = grown;
+    this.start = 0;
+    this.frameStart = 0;
+    this.pos = partial;
   }
 }

@@ -61,15 +61,37 @@ export function readFrameHeader(frame: Uint8Array): FrameHeader {
 }
 
 /**
- * Encodes a request frame.
+ * Encodes a request frame into its own buffer.
  *
  * @throws DistCacheError `E_PROTOCOL` when a field cannot be represented (string over its length
  *   limit, `expiresAt` not a safe non-negative integer, more than {@link MAX_META_ENTRIES} meta entries)
  */
 export function encodeRequestFrame(id: number, request: PeerRequest, meta?: PeerRequestMeta): Buffer {
-  const forwarded =
-    (request.op === 'get' || request.op === 'getMany') && request.forwarded ? FrameFlag.FORWARDED : 0;
-  const b = new FrameBuilder(requestOpcode(request), forwarded, id, estimateRequest(request));
+  const b = new FrameBuilder(estimateRequest(request));
+  writeRequestFrame(b, id, request, meta);
+  return single(b);
+}
+
+/**
+ * Encodes a response frame into its own buffer.
+ *
+ * @throws DistCacheError `E_PROTOCOL` when a field cannot be represented
+ */
+export function encodeResponseFrame(id: number, response: PeerResponse): Buffer {
+  const b = new FrameBuilder(64);
+  writeResponseFrame(b, id, response);
+  return single(b);
+}
+
+/**
+ * Appends a request frame to `b` and returns its size (length prefix included). On a throw the
+ * partial frame is still in `b`: call `b.rollback()`.
+ *
+ * @throws DistCacheError `E_PROTOCOL` like {@link encodeRequestFrame}
+ */
+export function writeRequestFrame(b: FrameBuilder, id: number, request: PeerRequest, meta?: PeerRequestMeta): number {
+  const forwarded = (request.op === 'get' || request.op === 'getMany') && request.forwarded ? FrameFlag.FORWARDED : 0;
+  b.begin(requestOpcode(request), forwarded, id, estimateRequest(request));
   if (meta !== undefined && writeMeta(b, meta)) b.addFlags(FrameFlag.META);
   switch (request.op) {
     case 'get':
@@ -101,41 +123,41 @@ export function encodeRequestFrame(id: number, request: PeerRequest, meta?: Peer
 }
 
 /**
- * Encodes a response frame.
+ * Appends a response frame to `b` and returns its size (length prefix included). On a throw the
+ * partial frame is still in `b`: call `b.rollback()`.
  *
- * @throws DistCacheError `E_PROTOCOL` when a field cannot be represented
+ * @throws DistCacheError `E_PROTOCOL` like {@link encodeResponseFrame}
  */
-export function encodeResponseFrame(id: number, response: PeerResponse): Buffer {
+export function writeResponseFrame(b: FrameBuilder, id: number, response: PeerResponse): number {
   switch (response.op) {
-    case 'value': {
-      const b = new FrameBuilder(Opcode.VALUE, 0, id, 32 + resultSize(response.result));
+    case 'value':
+      b.begin(Opcode.VALUE, 0, id, FRAME_HEADER_BYTES + resultSize(response.result));
       writeResult(b, response.result);
-      return b.finish();
-    }
+      break;
     case 'values': {
-      let size = 32;
+      let size = FRAME_HEADER_BYTES + 4;
       for (const result of response.results) size += resultSize(result);
-      const b = new FrameBuilder(Opcode.VALUES, 0, id, size);
+      b.begin(Opcode.VALUES, 0, id, size);
       b.u32(response.results.length);
       for (const result of response.results) writeResult(b, result);
-      return b.finish();
+      break;
     }
     case 'ok':
-      return new FrameBuilder(Opcode.OK, 0, id, FRAME_HEADER_BYTES).finish();
-    case 'pong': {
-      const b = new FrameBuilder(Opcode.PONG, 0, id);
+      b.begin(Opcode.OK, 0, id, FRAME_HEADER_BYTES);
+      break;
+    case 'pong':
+      b.begin(Opcode.PONG, 0, id, FRAME_HEADER_BYTES + 2 + 3 * response.nodeId.length);
       b.str16(response.nodeId, 'nodeId');
-      return b.finish();
-    }
-    case 'error': {
-      const b = new FrameBuilder(Opcode.ERROR, 0, id, 128);
+      break;
+    case 'error':
+      b.begin(Opcode.ERROR, 0, id, 128);
       b.str16(response.code, 'code');
       b.str16(String(response.message).slice(0, MAX_ERROR_MESSAGE_CHARS), 'message');
-      return b.finish();
-    }
+      break;
     default:
       throw invalidFrame(`unknown response op ${JSON.stringify((response as { op: unknown }).op)}`);
   }
+  return b.finish();
 }
 
 /**
@@ -272,15 +294,15 @@ function estimateRequest(request: PeerRequest): number {
   switch (request.op) {
     case 'get':
     case 'delete':
-      return 24 + 3 * (request.keySpace.length + request.key.length);
+      return FRAME_HEADER_BYTES + 6 + 3 * (request.keySpace.length + request.key.length);
     case 'set':
-      return 40 + 3 * (request.keySpace.length + request.key.length) + request.value.byteLength;
+      return FRAME_HEADER_BYTES + 18 + 3 * (request.keySpace.length + request.key.length) + request.value.byteLength;
     case 'getMany':
     case 'deleteMany':
     case 'invalidate':
-      return 24 + 3 * request.keySpace.length + request.keys.length * 40;
+      return FRAME_HEADER_BYTES + 6 + 3 * request.keySpace.length + request.keys.length * 40;
     default:
-      return 24 + (request.op === 'dropKeySpace' ? 3 * request.keySpace.length : 0);
+      return FRAME_HEADER_BYTES + 2 + (request.op === 'dropKeySpace' ? 3 * request.keySpace.length : 0);
   }
 }
 
@@ -335,6 +357,11 @@ function readMeta(r: ByteReader): PeerRequestMeta {
     meta[name] = r.str16('meta value');
   }
   return Object.freeze(meta);
+}
+
+/** The one frame a fresh builder holds. */
+function single(b: FrameBuilder): Buffer {
+  return b.take()[0] as Buffer;
 }
 
 function asBuffer(bytes: Uint8Array): Buffer {

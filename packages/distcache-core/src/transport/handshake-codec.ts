@@ -51,12 +51,14 @@ export function encodeWelcomeFrame(hello: HandshakeHello, version = PROTOCOL_VER
 
 /** Encodes a REFUSE frame. */
 export function encodeRefuseFrame(reason: RefuseReason, message: string, version = PROTOCOL_VERSION): Buffer {
-  const b = new FrameBuilder(Opcode.REFUSE, 0, 0, 32 + message.length);
+  const b = new FrameBuilder(32 + 3 * message.length);
+  b.begin(Opcode.REFUSE, 0, 0);
   b.u32(PROTOCOL_MAGIC);
   b.u16(version);
   b.u8(reason);
   b.str16(message.slice(0, 16_383), 'message');
-  return b.finish();
+  b.finish();
+  return b.take()[0] as Buffer;
 }
 
 /**
@@ -134,12 +136,8 @@ export function refuseReasonName(reason: number): string {
 }
 
 function encodeGreeting(opcode: number, hello: HandshakeHello, version: number): Buffer {
-  const b = new FrameBuilder(
-    opcode,
-    0,
-    0,
-    64 + hello.cluster.length + hello.nodeId.length + hello.address.host.length,
-  );
+  const b = new FrameBuilder(64 + 3 * (hello.cluster.length + hello.nodeId.length + hello.address.host.length));
+  b.begin(opcode, 0, 0);
   b.u32(PROTOCOL_MAGIC);
   b.u16(version);
   b.u32(hello.maxFrameBytes);
@@ -147,5 +145,6 @@ function encodeGreeting(opcode: number, hello: HandshakeHello, version: number):
   b.str16(hello.nodeId, 'nodeId');
   b.str16(hello.address.host, 'host');
   b.u16(hello.address.port);
-  return b.finish();
+  b.finish();
+  return b.take()[0] as Buffer;
 }

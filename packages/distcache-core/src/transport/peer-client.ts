@@ -2,13 +2,12 @@ import { type DistCacheError, isDistCacheError } from '../errors/distcache-error
 import { aborted, peerProtocolError, peerUnavailable, tooManyPeerRequests } from '../errors/messages';
 import { reconnectDelayMs } from './backoff';
 import { ClientConnection } from './client-connection';
-import { decodeResponseFrame, encodeRequestFrame } from './frame-codec';
+import { decodeResponseFrame } from './frame-codec';
 import type { HandshakeHello } from './handshake-codec';
 import { PendingRequest } from './pending-request';
 import type { PeerSocketFactory } from './socket-factory';
 import type { PeerAddress, PeerRequest, PeerRequestOptions, PeerResponse } from './transport';
 import type { ResolvedTransportOptions } from './transport-options';
-import { LENGTH_PREFIX_BYTES } from './wire-format';
 
 /** Lifecycle of the connection to one peer. */
 export type PeerClientState =
@@ -79,15 +78,10 @@ export class PeerClient {
         ),
       );
     }
-    let frame: Buffer;
-    try {
-      frame = encodeRequestFrame(0, request, options.meta);
-    } catch (error) {
-      return Promise.reject(error);
-    }
     return new Promise<PeerResponse>((resolve, reject) => {
       const pending = new PendingRequest(
-        frame,
+        request,
+        options.meta,
         resolve,
         reject,
         this.forget,
@@ -162,23 +156,16 @@ export class PeerClient {
   }
 
   private send(pending: PendingRequest, connection: ClientConnection): void {
-    const size = pending.frame.length - LENGTH_PREFIX_BYTES;
-    if (size > connection.sendLimit) {
-      return pending.reject(
-        peerProtocolError(
-          this.peerId,
-          'frame-too-large',
-          `a request of ${size} bytes is over the peer's limit of ${connection.sendLimit}`,
-        ),
-      );
-    }
     let id = this.nextId;
     while (this.sent.has(id)) id = id === MAX_ID ? 1 : id + 1;
+    try {
+      connection.sendRequest(id, pending.request, pending.meta);
+    } catch (error) {
+      return pending.reject(error);
+    }
     this.nextId = id === MAX_ID ? 1 : id + 1;
     pending.id = id;
-    pending.frame.writeUInt32BE(id, 6);
     this.sent.set(id, pending);
-    connection.send(pending.frame);
   }
 
   private onResponse(frame: Buffer): void {

@@ -1,10 +1,10 @@
 import { aborted, timeout } from '../errors/messages';
 import type { Clock, TimerHandle } from '../util/clock';
-import type { PeerResponse } from './transport';
+import type { PeerRequest, PeerRequestMeta, PeerResponse } from './transport';
 
 /**
- * One request of a peer client, from `request()` until it settles: its encoded frame, its deadline
- * timer and its abort listener. It settles exactly once; `onDone` lets the owner forget it.
+ * One request of a peer client, from `request()` until it settles: the request, its deadline timer
+ * and its abort listener. It settles exactly once; `onDone` lets the owner forget it.
  */
 export class PendingRequest {
   /** Request id on the wire; 0 until the frame is sent. */
@@ -14,8 +14,8 @@ export class PendingRequest {
   private readonly onAbort: (() => void) | undefined;
 
   constructor(
-    /** The encoded frame; its id field is patched when it is sent. */
-    readonly frame: Buffer,
+    readonly request: PeerRequest,
+    readonly meta: PeerRequestMeta | undefined,
     private readonly resolveFn: (response: PeerResponse) => void,
     private readonly rejectFn: (error: unknown) => void,
     private readonly onDone: (pending: PendingRequest) => void,

@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import { isDistCacheError } from '../errors/distcache-error';
 import { peerUnavailable } from '../errors/messages';
 import type { TimerHandle } from '../util/clock';
-import { decodeRequestFrame, encodeResponseFrame, isRequestOpcode, type RequestFrame } from './frame-codec';
+import { decodeRequestFrame, isRequestOpcode, type RequestFrame, writeResponseFrame } from './frame-codec';
 import { FrameReader } from './frame-reader';
 import { FrameWriter } from './frame-writer';
 import {
@@ -183,18 +183,20 @@ export class ServerConnection {
 
   private reply(id: number, response: PeerResponse, sendLimit: number): void {
     if (this.state.kind !== 'ready') return;
-    let frame: Buffer;
+    const builder = this.writer.builder;
+    let size: number;
     try {
-      frame = encodeResponseFrame(id, response);
+      size = writeResponseFrame(builder, id, response);
     } catch (error) {
-      frame = encodeResponseFrame(id, this.errorResponse(error, 'response encoding'));
+      builder.rollback();
+      size = writeResponseFrame(builder, id, this.errorResponse(error, 'response encoding'));
     }
-    const size = frame.length - LENGTH_PREFIX_BYTES;
-    if (size > sendLimit) {
-      const message = `the response of ${size} bytes is over the requester's maxFrameBytes of ${sendLimit}`;
-      frame = encodeResponseFrame(id, { op: 'error', code: 'E_PROTOCOL', message });
+    if (size - LENGTH_PREFIX_BYTES > sendLimit) {
+      builder.discardLast(size);
+      const message = `the response of ${size - LENGTH_PREFIX_BYTES} bytes is over the requester's maxFrameBytes of ${sendLimit}`;
+      writeResponseFrame(builder, id, { op: 'error', code: 'E_PROTOCOL', message });
     }
-    this.writer.write(frame);
+    this.writer.commit();
   }
 
   private errorResponse(error: unknown, what: string): PeerResponse {
