@@ -1,7 +1,15 @@
 import { defineConfig } from 'tsup';
 
+// One entry per public subpath. Discovery providers with a third-party client get their own entry,
+// so the client (an optional peer dependency) is only loaded by users who import that provider.
 export default defineConfig({
-  entry: { index: 'src/index.ts', 'testing/index': 'src/testing/index.ts' },
+  entry: {
+    index: 'src/index.ts',
+    'testing/index': 'src/testing/index.ts',
+    'dns/index': 'src/discovery/dns/index.ts',
+    'nats/index': 'src/discovery/nats/index.ts',
+    'kubernetes/index': 'src/discovery/kubernetes/index.ts',
+  },
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,

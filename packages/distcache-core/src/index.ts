@@ -56,6 +56,10 @@ export {
   DEFAULT_HOT_SHARE,
   DEFAULT_HOT_TTL,
   DEFAULT_BROADCAST_TIMEOUT,
+  DEFAULT_MIN_MEMBERS,
+  DEFAULT_BOOTSTRAP_TIMEOUT,
+  DEFAULT_JOIN_RETRIES,
+  DEFAULT_JOIN_RETRY_DELAY,
 } from './cluster';
 export * from './hashing';
 export * from './transport';

@@ -31,6 +31,18 @@ export interface ClusterOptions {
   hotTtl?: Duration;
   /** Deadline for invalidations and other fire-to-all messages. @default '1s' */
   broadcastTimeout?: Duration;
+  /**
+   * Members (this node included) that must answer before `start()` resolves; `start()` fails with
+   * `E_CLUSTER_QUORUM` when they have not within `bootstrapTimeout`.
+   * @default 1
+   */
+  minMembers?: number;
+  /** Longest `start()` waits for the quorum and for discovery to accept this node. @default '30s' */
+  bootstrapTimeout?: Duration;
+  /** Further attempts when discovery fails to initialize or register this node. @default 2 */
+  joinRetries?: number;
+  /** First delay between join attempts; doubles each time, with jitter. @default '200ms' */
+  joinRetryDelay?: Duration;
 }
 
 export interface ResolvedClusterOptions {
@@ -42,6 +54,10 @@ export interface ResolvedClusterOptions {
   readonly hotShare: number;
   readonly hotTtlMs: number;
   readonly broadcastTimeoutMs: number;
+  readonly minMembers: number;
+  readonly bootstrapTimeoutMs: number;
+  readonly joinRetries: number;
+  readonly joinRetryDelayMs: number;
 }
 
 export const DEFAULT_PING_INTERVAL: Duration = '500ms';
@@ -51,6 +67,10 @@ export const DEFAULT_DISCOVERY_INTERVAL: Duration = '5s';
 export const DEFAULT_HOT_SHARE = 0.25;
 export const DEFAULT_HOT_TTL: Duration = '10s';
 export const DEFAULT_BROADCAST_TIMEOUT: Duration = '1s';
+export const DEFAULT_MIN_MEMBERS = 1;
+export const DEFAULT_BOOTSTRAP_TIMEOUT: Duration = '30s';
+export const DEFAULT_JOIN_RETRIES = 2;
+export const DEFAULT_JOIN_RETRY_DELAY: Duration = '200ms';
 
 /** @throws DistCacheError `E_INVALID_OPTION` naming the field under `cluster.` */
 export function resolveClusterOptions(options: ClusterOptions = {}): ResolvedClusterOptions {
@@ -75,7 +95,25 @@ export function resolveClusterOptions(options: ClusterOptions = {}): ResolvedClu
       options.failureTimeout,
     );
   }
+  const minMembers = options.minMembers ?? DEFAULT_MIN_MEMBERS;
+  if (!Number.isInteger(minMembers) || minMembers < 1) {
+    throw invalidOption('clusterOptions.minMembers', 'must be an integer of at least 1', minMembers);
+  }
+  const joinRetries = options.joinRetries ?? DEFAULT_JOIN_RETRIES;
+  if (!Number.isInteger(joinRetries) || joinRetries < 0) {
+    throw invalidOption('clusterOptions.joinRetries', 'must be an integer of at least 0', joinRetries);
+  }
   return Object.freeze({
+    minMembers,
+    joinRetries,
+    joinRetryDelayMs: toPositiveMs(
+      options.joinRetryDelay ?? DEFAULT_JOIN_RETRY_DELAY,
+      'clusterOptions.joinRetryDelay',
+    ),
+    bootstrapTimeoutMs: toPositiveMs(
+      options.bootstrapTimeout ?? DEFAULT_BOOTSTRAP_TIMEOUT,
+      'clusterOptions.bootstrapTimeout',
+    ),
     pingIntervalMs,
     pingTimeoutMs: toPositiveMs(options.pingTimeout ?? DEFAULT_PING_TIMEOUT, 'clusterOptions.pingTimeout'),
     failureTimeoutMs,

@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events';
-import type { DiscoveryProvider } from '../discovery/discovery';
+import type { DiscoveredPeer, DiscoveryProvider } from '../discovery/discovery';
 import { hashRing, type HashRing } from '../hashing/hash-ring';
 import type { PeerEvent } from '../engine/engine.events';
 import type { PeerTransport } from '../transport/transport';
@@ -32,6 +32,7 @@ export class Membership {
   private pingTimer: unknown;
   private discoveryTimer: unknown;
   private running = false;
+  private unwatch: (() => void) | undefined;
   private readonly abort = new AbortController();
 
   constructor(private readonly deps: MembershipDeps) {
@@ -47,6 +48,7 @@ export class Membership {
   /** Loads the candidate list and pings everyone once, so the ring is as complete as it can be. */
   async start(): Promise<void> {
     this.running = true;
+    this.unwatch = this.deps.discovery.watch?.((peers) => this.applyCandidates(peers));
     await this.refreshCandidates();
     await this.pingAll();
     this.schedulePing();
@@ -56,6 +58,8 @@ export class Membership {
   /** Stops pinging; does not notify peers (the coordinator does, before closing the transport). */
   stop(): void {
     this.running = false;
+    this.unwatch?.();
+    this.unwatch = undefined;
     this.abort.abort();
     this.deps.clock.clearTimeout(this.pingTimer);
     this.deps.clock.clearTimeout(this.discoveryTimer);
@@ -114,19 +118,31 @@ export class Membership {
       });
       return;
     }
+    this.applyCandidates(discovered);
+  }
+
+  /**
+   * Takes a full candidate list: new candidates are pinged at once (so a join shows within one
+   * round trip), members no longer listed leave the ring.
+   */
+  applyCandidates(discovered: readonly DiscoveredPeer[]): void {
+    if (!this.running) return;
     const listed = new Set<string>();
+    const added: PeerRecord[] = [];
     for (const candidate of discovered) {
       const ref = peerRef(candidate.host, candidate.port);
       if (ref.id === this.deps.self.id) continue;
       listed.add(ref.id);
       if (!this.peers.has(ref.id)) {
-        this.peers.set(ref.id, {
+        const peer: PeerRecord = {
           ref,
           status: 'pending',
           nodeName: candidate.nodeName,
           lastSeenAt: undefined,
           pinging: false,
-        });
+        };
+        this.peers.set(ref.id, peer);
+        added.push(peer);
       }
     }
     for (const [id, peer] of this.peers) {
@@ -134,6 +150,7 @@ export class Membership {
       this.peers.delete(id);
       if (isMember(peer)) this.changed({ type: 'left', peer: peer.ref, reason: 'undiscovered' });
     }
+    for (const peer of added) void this.ping(peer);
   }
 
   private async pingAll(): Promise<void> {

@@ -1,5 +1,5 @@
 import type { DiscoveryProvider } from '../discovery/discovery';
-import { peerUnavailable } from '../errors/messages';
+import { clusterQuorum, peerUnavailable } from '../errors/messages';
 import type { PeerEvent } from '../engine/engine.events';
 import type { PeerRequest, PeerRequestHandler, PeerResponse, PeerTransport } from '../transport/transport';
 import type { Clock } from '../util/clock';
@@ -53,18 +53,18 @@ export class PeerCoordinator implements ClusterCoordinator {
       });
       this.opened.push(() => transport.close());
       this.selfRef = peerRef(this.deps.advertiseHost, bound.port);
+      const startedAt = this.deps.clock.now();
       // close() is idempotent and may be needed after a partial initialize.
       this.opened.push(() => discovery.close());
-      await discovery.initialize(signal);
-      await discovery.register(
-        { host: this.selfRef.host, port: this.selfRef.port, nodeName: this.deps.nodeName },
-        signal,
-      );
+      const self = { host: this.selfRef.host, port: this.selfRef.port, nodeName: this.deps.nodeName };
+      await this.withRetries('initialize', () => discovery.initialize(signal), startedAt);
+      await this.withRetries('register', () => discovery.register(self, signal), startedAt);
       this.opened.push(() => discovery.deregister());
       const membership = new Membership({ ...this.deps, transport, self: this.selfRef });
       this.membership = membership;
       this.opened.push(() => Promise.resolve(membership.stop()));
       await membership.start();
+      await this.awaitQuorum(membership, startedAt);
       logger.info('joined the cluster', { self: this.selfRef.id, members: membership.ring.size });
     } catch (error) {
       await this.release();
@@ -121,6 +121,40 @@ export class PeerCoordinator implements ClusterCoordinator {
       if (!ok) failed.push((targets[index] as PeerRef).id);
     });
     return failed;
+  }
+
+  /** Runs a discovery step, retrying with exponential backoff and jitter within the bootstrap time. */
+  private async withRetries(step: string, run: () => Promise<void>, startedAt: number): Promise<void> {
+    const { joinRetries, joinRetryDelayMs, bootstrapTimeoutMs } = this.deps.options;
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        await run();
+        return;
+      } catch (error) {
+        const delay = joinRetryDelayMs * 2 ** attempt * (0.5 + Math.random() / 2);
+        const elapsed = this.deps.clock.now() - startedAt;
+        if (attempt >= joinRetries || elapsed + delay > bootstrapTimeoutMs) throw error;
+        this.deps.logger.warn(`discovery ${step} failed; retrying`, {
+          attempt: attempt + 1,
+          error: String(error),
+        });
+        await this.sleep(delay);
+      }
+    }
+  }
+
+  /** Waits until the ring has `minMembers` members, or fails with `E_CLUSTER_QUORUM`. */
+  private async awaitQuorum(membership: Membership, startedAt: number): Promise<void> {
+    const { minMembers, bootstrapTimeoutMs, pingIntervalMs } = this.deps.options;
+    while (membership.ring.size < minMembers) {
+      const waited = this.deps.clock.now() - startedAt;
+      if (waited >= bootstrapTimeoutMs) throw clusterQuorum(membership.ring.size, minMembers, waited);
+      await this.sleep(Math.min(pingIntervalMs, bootstrapTimeoutMs - waited));
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => this.deps.clock.setTimeout(resolve, ms));
   }
 
   private async release(): Promise<void> {

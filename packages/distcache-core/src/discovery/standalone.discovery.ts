@@ -1,3 +1,4 @@
+import { discoveryFailed } from '../errors/messages';
 import type { DiscoveredPeer, DiscoveryProvider } from './discovery';
 
 /**
@@ -5,13 +6,18 @@ import type { DiscoveredPeer, DiscoveryProvider } from './discovery';
  * for one-replica deployments.
  */
 export function standaloneDiscovery(): DiscoveryProvider {
+  let closed = false;
   return {
     name: 'standalone',
     initialize: () => Promise.resolve(),
     register: () => Promise.resolve(),
-    discoverPeers: (): Promise<DiscoveredPeer[]> => Promise.resolve([]),
+    discoverPeers: (): Promise<DiscoveredPeer[]> =>
+      closed ? Promise.reject(discoveryFailed('standalone', 'the provider is closed')) : Promise.resolve([]),
     deregister: () => Promise.resolve(),
-    close: () => Promise.resolve(),
+    close: () => {
+      closed = true;
+      return Promise.resolve();
+    },
   };
 }
 

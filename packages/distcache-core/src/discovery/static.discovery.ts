@@ -1,4 +1,4 @@
-import { invalidOption } from '../errors/messages';
+import { discoveryFailed, invalidOption } from '../errors/messages';
 import type { DiscoveredPeer, DiscoveryProvider } from './discovery';
 
 /** Options of {@link staticDiscovery}. */
@@ -35,12 +35,19 @@ export function staticDiscovery(options: StaticDiscoveryOptions): DiscoveryProvi
     throw invalidOption('discovery.peers', 'must be an array of "host:port" strings');
   }
   const peers = options.peers.map((peer, index) => parseHostPort(peer, `discovery.peers[${index}]`));
+  let closed = false;
   return {
     name: 'static',
     initialize: () => Promise.resolve(),
     register: () => Promise.resolve(),
-    discoverPeers: () => Promise.resolve(peers.map((peer) => ({ ...peer }))),
+    discoverPeers: () =>
+      closed
+        ? Promise.reject(discoveryFailed('static', 'the provider is closed'))
+        : Promise.resolve(peers.map((peer) => ({ ...peer }))),
     deregister: () => Promise.resolve(),
-    close: () => Promise.resolve(),
+    close: () => {
+      closed = true;
+      return Promise.resolve();
+    },
   };
 }

@@ -10,7 +10,13 @@ import { rejectionOf } from './engine.fixture';
 
 function engineWith(discovery: DiscoveryProvider = standaloneDiscovery(), clock = new ManualClock()) {
   const source = new RecordingSource<number>([['a', 1]]);
-  return new DistCacheEngine({ clock, discovery, port: 0, keySpaces: [{ name: 'ks', dataSource: source }] });
+  return new DistCacheEngine({
+    clock,
+    discovery,
+    port: 0,
+    clusterOptions: { joinRetries: 0 },
+    keySpaces: [{ name: 'ks', dataSource: source }],
+  });
 }
 
 /** A discovery provider that records its calls and can be told to fail a step. */

@@ -43,6 +43,8 @@ export const ERROR_CODES = {
   E_PROTOCOL: 'E_PROTOCOL',
   /** Too many requests are in flight on a peer connection. */
   E_TOO_MANY_REQUESTS: 'E_TOO_MANY_REQUESTS',
+  /** A discovery provider failed (server unreachable, bad answer) or was used after `close()`. */
+  E_DISCOVERY_FAILED: 'E_DISCOVERY_FAILED',
   /** An optional peer dependency is not installed; the message says which package to add. */
   E_MISSING_DEPENDENCY: 'E_MISSING_DEPENDENCY',
 } as const;

@@ -169,3 +169,16 @@ export const listenFailed = (address: string, cause: unknown): DistCacheError =>
     cause,
     details: { address, reason: 'listen-failed' },
   });
+
+export const discoveryFailed = (provider: string, problem: string, cause?: unknown): DistCacheError =>
+  new DistCacheError('E_DISCOVERY_FAILED', `Discovery "${provider}" failed: ${problem}`, {
+    cause,
+    details: { provider },
+  });
+
+export const clusterQuorum = (members: number, minMembers: number, waitedMs: number): DistCacheError =>
+  new DistCacheError(
+    'E_CLUSTER_QUORUM',
+    `Only ${members} of the required ${minMembers} cluster members answered within ${waitedMs}ms`,
+    { details: { members, minMembers, waitedMs } },
+  );

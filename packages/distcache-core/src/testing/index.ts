@@ -1,4 +1,9 @@
-// Test helpers for users of distcache-core and for its own suites: a manual clock and a data
-// source that records calls.
+// Test helpers for users of distcache-core and for its own suites: a manual clock, a data source
+// that records calls, and the conformance checks every discovery provider must pass.
 export { ManualClock, settle } from './manual-clock';
 export { RecordingSource, type RecordedCall } from './recording-source';
+export {
+  discoveryConformanceChecks,
+  type ConformanceCheck,
+  type DiscoveryConformanceSubject,
+} from './discovery-conformance';

@@ -1,0 +1,2 @@
+// Entry point distcache-core/nats: filled in by the nats discovery provider.
+export {};

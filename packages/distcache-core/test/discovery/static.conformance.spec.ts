@@ -1,0 +1,39 @@
+// The conformance checks for the providers that need no server: static and standalone.
+import { describe, expect, it } from 'vitest';
+import { isDistCacheError, standaloneDiscovery, staticDiscovery } from '../../src';
+import { discoveryConformanceChecks } from '../../src/testing';
+
+describe('staticDiscovery conformance', () => {
+  const peers = ['127.0.0.1:4001', '127.0.0.1:4002', '[::1]:4003'];
+  for (const check of discoveryConformanceChecks({
+    create: () => staticDiscovery({ peers }),
+    announces: false,
+    expectedPeers: [
+      { host: '127.0.0.1', port: 4001 },
+      { host: '::1', port: 4003 },
+    ],
+  })) {
+    it(check.name, () => check.run());
+  }
+});
+
+describe('standaloneDiscovery conformance', () => {
+  for (const check of discoveryConformanceChecks({ create: () => standaloneDiscovery(), announces: false })) {
+    it(check.name, () => check.run());
+  }
+});
+
+describe('staticDiscovery options', () => {
+  it.each([[['nohost']], [['host:0']], [['host:70000']], [[':3320']], [[42]], ['host:1']])(
+    'rejects %j with E_INVALID_OPTION',
+    (peers) => {
+      let error: unknown;
+      try {
+        staticDiscovery({ peers: peers as string[] });
+      } catch (caught) {
+        error = caught;
+      }
+      expect(isDistCacheError(error, 'E_INVALID_OPTION')).toBe(true);
+    },
+  );
+});
