@@ -182,3 +182,19 @@ export const clusterQuorum = (members: number, minMembers: number, waitedMs: num
     `Only ${members} of the required ${minMembers} cluster members answered within ${waitedMs}ms`,
     { details: { members, minMembers, waitedMs } },
   );
+
+export const rateLimited = (scope: string, perSecond: number): DistCacheError =>
+  new DistCacheError(
+    'E_RATE_LIMITED',
+    `Data-source calls of ${scope} are over their limit of ${perSecond}/s`,
+    {
+      details: { scope, perSecond },
+    },
+  );
+
+export const circuitOpen = (keySpace: string, retryInMs: number): DistCacheError =>
+  new DistCacheError(
+    'E_CIRCUIT_OPEN',
+    `The circuit breaker of keyspace "${keySpace}" is open after repeated data-source failures; next probe in about ${retryInMs}ms`,
+    { details: { keySpace, retryInMs } },
+  );

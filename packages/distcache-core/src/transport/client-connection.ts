@@ -2,7 +2,8 @@ import type { Socket } from 'node:net';
 import { type DistCacheError } from '../errors/distcache-error';
 import { peerProtocolError, peerUnavailable } from '../errors/messages';
 import type { TimerHandle } from '../util/clock';
-import { isResponseOpcode, writeRequestFrame } from './frame-codec';
+import { isResponseOpcode } from './frame-header';
+import { writeRequestFrame } from './request-codec';
 import { FrameReader } from './frame-reader';
 import { FrameWriter } from './frame-writer';
 import {

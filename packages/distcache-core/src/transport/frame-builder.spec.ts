@@ -50,7 +50,13 @@ describe('FrameBuilder', () => {
     const b = new FrameBuilder(256);
     writeRequestFrame(b, 1, get('kept'));
     expect(() =>
-      writeRequestFrame(b, 2, { op: 'set', keySpace: 'ks', key: 'k', value: new Uint8Array(1), expiresAt: -1 }),
+      writeRequestFrame(b, 2, {
+        op: 'set',
+        keySpace: 'ks',
+        key: 'k',
+        value: new Uint8Array(1),
+        expiresAt: -1,
+      }),
     ).toThrow();
     b.rollback();
     const size = writeRequestFrame(b, 3, get('discarded'));

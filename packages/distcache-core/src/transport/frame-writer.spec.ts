@@ -4,6 +4,17 @@ import { FrameWriter, type FrameSink } from './frame-writer';
 class FakeSink implements FrameSink {
   writes: Buffer[] = [];
   accept = true;
+  corked = 0;
+  uncorked = 0;
+
+  cork(): void {
+    this.corked++;
+  }
+
+  uncork(): void {
+    this.uncorked++;
+  }
+
   private drainListener: (() => void) | undefined;
 
   write(chunk: Uint8Array): boolean {
@@ -55,6 +66,16 @@ describe('FrameWriter', () => {
     expect(sink.writes.map((chunk) => [...chunk])).toEqual([[1], [2, 3]]);
     expect(blocked).toEqual([true, false]);
     expect(writer.blocked).toBe(false);
+  });
+
+  it('writes frames that spilled over arenas as corked writes, in order', async () => {
+    const sink = new FakeSink();
+    const writer = new FrameWriter(sink, undefined, 16);
+    for (let i = 0; i < 10; i++) writer.write(Buffer.alloc(6, i));
+    await tick();
+    expect(sink.writes.length).toBeGreaterThan(1);
+    expect([sink.corked, sink.uncorked]).toEqual([1, 1]);
+    expect([...Buffer.concat(sink.writes)]).toEqual(Array.from({ length: 60 }, (_, i) => Math.floor(i / 6)));
   });
 
   it('drops frames after close()', async () => {

@@ -4,6 +4,9 @@ import { FrameBuilder } from './frame-builder';
 export interface FrameSink {
   write(chunk: Uint8Array): boolean;
   once(event: 'drain', listener: () => void): unknown;
+  /** Batch the writes until `uncork()` (one `writev`), when the sink can. */
+  cork?(): void;
+  uncork?(): void;
 }
 
 /**
@@ -63,8 +66,16 @@ export class FrameWriter {
     if (this.closed || this.blockedOnDrain) return;
     const chunks = this.builder.take();
     if (chunks.length === 0) return;
-    const chunk = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
-    if (!this.sink.write(chunk)) this.waitForDrain();
+    let accepted = true;
+    if (chunks.length === 1) {
+      accepted = this.sink.write(chunks[0] as Buffer);
+    } else {
+      // The tick's frames spilled over arenas: one corked write per arena, sent as one writev.
+      this.sink.cork?.();
+      for (const chunk of chunks) accepted = this.sink.write(chunk);
+      this.sink.uncork?.();
+    }
+    if (!accepted) this.waitForDrain();
   }
 
   /** Drops whatever is queued; later writes are ignored. */

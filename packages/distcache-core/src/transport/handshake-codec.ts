@@ -4,7 +4,7 @@
 import { invalidFrame } from '../errors/messages';
 import { ByteReader } from './byte-reader';
 import { FrameBuilder } from './frame-builder';
-import { readFrameHeader } from './frame-codec';
+import { asBuffer, readFrameHeader, singleFrame } from './frame-header';
 import type { PeerAddress } from './transport';
 import {
   FRAME_HEADER_BYTES,
@@ -58,7 +58,7 @@ export function encodeRefuseFrame(reason: RefuseReason, message: string, version
   b.u8(reason);
   b.str16(message.slice(0, 16_383), 'message');
   b.finish();
-  return b.take()[0] as Buffer;
+  return singleFrame(b);
 }
 
 /**
@@ -69,7 +69,7 @@ export function encodeRefuseFrame(reason: RefuseReason, message: string, version
  */
 export function decodeHandshakeFrame(frame: Uint8Array): HandshakeFrame {
   const { opcode, id } = readFrameHeader(frame);
-  const buf = Buffer.isBuffer(frame) ? frame : Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength);
+  const buf = asBuffer(frame);
   if (opcode !== Opcode.HELLO && opcode !== Opcode.WELCOME && opcode !== Opcode.REFUSE) {
     throw invalidFrame(`expected a handshake frame, got opcode 0x${opcode.toString(16)}`);
   }
@@ -136,7 +136,9 @@ export function refuseReasonName(reason: number): string {
 }
 
 function encodeGreeting(opcode: number, hello: HandshakeHello, version: number): Buffer {
-  const b = new FrameBuilder(64 + 3 * (hello.cluster.length + hello.nodeId.length + hello.address.host.length));
+  const b = new FrameBuilder(
+    64 + 3 * (hello.cluster.length + hello.nodeId.length + hello.address.host.length),
+  );
   b.begin(opcode, 0, 0);
   b.u32(PROTOCOL_MAGIC);
   b.u16(version);
@@ -146,5 +148,5 @@ function encodeGreeting(opcode: number, hello: HandshakeHello, version: number):
   b.str16(hello.address.host, 'host');
   b.u16(hello.address.port);
   b.finish();
-  return b.take()[0] as Buffer;
+  return singleFrame(b);
 }

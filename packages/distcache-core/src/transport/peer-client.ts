@@ -2,7 +2,8 @@ import { type DistCacheError, isDistCacheError } from '../errors/distcache-error
 import { aborted, peerProtocolError, peerUnavailable, tooManyPeerRequests } from '../errors/messages';
 import { reconnectDelayMs } from './backoff';
 import { ClientConnection } from './client-connection';
-import { decodeResponseFrame } from './frame-codec';
+import { DeadlineTimer } from './deadline-timer';
+import { decodeResponseFrame } from './response-codec';
 import type { HandshakeHello } from './handshake-codec';
 import { PendingRequest } from './pending-request';
 import type { PeerSocketFactory } from './socket-factory';
@@ -34,6 +35,7 @@ export class PeerClient {
   /** Requests waiting for the connection. */
   private readonly waiting = new Set<PendingRequest>();
   private readonly lifetime = new AbortController();
+  private readonly deadlines: DeadlineTimer;
   private readonly forget = (pending: PendingRequest): void => {
     this.inFlight--;
     if (pending.id !== 0) this.sent.delete(pending.id);
@@ -46,7 +48,9 @@ export class PeerClient {
     private readonly options: ResolvedTransportOptions,
     private readonly factory: PeerSocketFactory,
     private readonly hello: () => HandshakeHello,
-  ) {}
+  ) {
+    this.deadlines = new DeadlineTimer(options.clock, (now) => this.expire(now));
+  }
 
   /** Current lifecycle state (for diagnostics and tests). */
   get status(): PeerClientState['kind'] {
@@ -60,9 +64,10 @@ export class PeerClient {
 
   /** See {@link PeerTransport.request}. */
   request(request: PeerRequest, options: PeerRequestOptions): Promise<PeerResponse> {
-    const operation = `peer request "${request.op}" to ${this.peerId}`;
     if (this.state.kind === 'closed') return Promise.reject(this.closedError());
-    if (options.signal?.aborted === true) return Promise.reject(aborted(operation, options.signal.reason));
+    if (options.signal?.aborted === true) {
+      return Promise.reject(aborted(`peer request "${request.op}" to ${this.peerId}`, options.signal.reason));
+    }
     if (this.inFlight >= this.options.maxInFlightPerPeer) {
       return Promise.reject(tooManyPeerRequests(this.peerId, this.options.maxInFlightPerPeer));
     }
@@ -78,19 +83,21 @@ export class PeerClient {
         ),
       );
     }
+    const deadline = this.options.clock.now() + options.timeoutMs;
     return new Promise<PeerResponse>((resolve, reject) => {
       const pending = new PendingRequest(
         request,
         options.meta,
+        deadline,
+        options.timeoutMs,
+        this.peerId,
         resolve,
         reject,
         this.forget,
-        this.options.clock,
-        operation,
-        options.timeoutMs,
         options.signal,
       );
       this.inFlight++;
+      this.deadlines.schedule(deadline);
       if (this.state.kind === 'open') return this.send(pending, this.state.connection);
       this.waiting.add(pending);
       if (this.state.kind !== 'connecting') this.connect();
@@ -103,6 +110,7 @@ export class PeerClient {
     const connection = this.state.kind === 'open' ? this.state.connection : undefined;
     this.state = { kind: 'closed' };
     this.lifetime.abort();
+    this.deadlines.cancel();
     this.failAll(this.closedError());
     connection?.close(this.closedError());
   }
@@ -193,6 +201,22 @@ export class PeerClient {
       peer: this.peerId,
     });
     this.failAll(error);
+  }
+
+  /** Fails the requests whose deadline has come; returns the earliest deadline left. */
+  private expire(now: number): number {
+    let next = Number.POSITIVE_INFINITY;
+    const due: PendingRequest[] = [];
+    for (const pending of this.sent.values()) {
+      if (pending.deadline <= now) due.push(pending);
+      else if (pending.deadline < next) next = pending.deadline;
+    }
+    for (const pending of this.waiting) {
+      if (pending.deadline <= now) due.push(pending);
+      else if (pending.deadline < next) next = pending.deadline;
+    }
+    for (const pending of due) pending.expire();
+    return next;
   }
 
   private failAll(error: DistCacheError): void {

@@ -11,7 +11,7 @@ import type { ResolvedTransportOptions } from './transport-options';
 export class PeerServer {
   private readonly server: Server;
   private readonly connections = new Set<ServerConnection>();
-  private listening = false;
+  private listening: Promise<unknown> | undefined;
 
   constructor(
     private readonly options: ResolvedTransportOptions,
@@ -43,25 +43,30 @@ export class PeerServer {
    */
   listen(): Promise<PeerAddress> {
     const { host, port, logger } = this.options;
-    return new Promise<PeerAddress>((resolve, reject) => {
+    const listening = new Promise<PeerAddress>((resolve, reject) => {
       const onError = (error: Error): void => reject(listenFailed(formatPeerAddress({ host, port }), error));
       this.server.once('error', onError);
       this.server.listen({ host, port }, () => {
         this.server.off('error', onError);
         this.server.on('error', (error) => logger.error(`peer listener failed: ${error.message}`));
-        this.listening = true;
         const bound = this.server.address() as AddressInfo;
         resolve({ host: bound.address, port: bound.port });
       });
     });
+    this.listening = listening;
+    return listening;
   }
 
   /** Stops accepting and closes every connection (firing their handlers' signals). */
   async close(): Promise<void> {
-    const closed = this.listening
-      ? new Promise<void>((resolve) => this.server.close(() => resolve()))
-      : Promise.resolve();
-    this.listening = false;
+    // A close racing a listen waits for the bind to finish, so no listener outlives the transport.
+    const bound = await this.listening?.then(
+      () => true,
+      () => false,
+    );
+    const closed =
+      bound === true ? new Promise<void>((resolve) => this.server.close(() => resolve())) : undefined;
+    this.listening = undefined;
     for (const connection of [...this.connections]) connection.close();
     await closed;
   }

@@ -2,7 +2,9 @@ import type { Socket } from 'node:net';
 import { isDistCacheError } from '../errors/distcache-error';
 import { peerUnavailable } from '../errors/messages';
 import type { TimerHandle } from '../util/clock';
-import { decodeRequestFrame, isRequestOpcode, type RequestFrame, writeResponseFrame } from './frame-codec';
+import { isRequestOpcode } from './frame-header';
+import { decodeRequestFrame, type RequestFrame } from './request-codec';
+import { writeResponseFrame } from './response-codec';
 import { FrameReader } from './frame-reader';
 import { FrameWriter } from './frame-writer';
 import {

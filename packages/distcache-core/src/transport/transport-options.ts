@@ -1,3 +1,5 @@
+import { X509Certificate } from 'node:crypto';
+import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import { invalidOption } from '../errors/messages';
 import { type Clock, systemClock } from '../util/clock';
 import { type Duration, toPositiveMs } from '../util/duration';
@@ -85,17 +87,27 @@ export interface ResolvedTransportOptions {
   logger: Logger;
 }
 
+/** Default of {@link TcpPeerTransportOptions.cluster}. */
 export const DEFAULT_TRANSPORT_CLUSTER = 'distcache';
+/** Default of {@link TcpPeerTransportOptions.host} (loopback: listening on a network is a choice). */
 export const DEFAULT_TRANSPORT_HOST = '127.0.0.1';
+/** Default of {@link TcpPeerTransportOptions.port}: any free port. */
 export const DEFAULT_TRANSPORT_PORT = 0;
+/** Default of {@link TcpPeerTransportOptions.maxFrameBytes}: 8 MiB. */
 export const DEFAULT_MAX_FRAME_BYTES = 8 * 1024 * 1024;
 /** Upper bound of `maxFrameBytes` (1 GiB): the length prefix is an u32, but buffers are not free. */
 export const MAX_MAX_FRAME_BYTES = 1024 * 1024 * 1024;
+/** Default of {@link TcpPeerTransportOptions.maxInFlightPerPeer}. */
 export const DEFAULT_MAX_IN_FLIGHT_PER_PEER = 1024;
+/** Default of {@link TcpPeerTransportOptions.handshakeTimeout}. */
 export const DEFAULT_HANDSHAKE_TIMEOUT: Duration = '2s';
+/** Default of {@link TcpPeerTransportOptions.connectTimeout}. */
 export const DEFAULT_CONNECT_TIMEOUT: Duration = '2s';
+/** Default of {@link ReconnectOptions.baseDelay}. */
 export const DEFAULT_RECONNECT_BASE_DELAY: Duration = '100ms';
+/** Default of {@link ReconnectOptions.maxDelay}. */
 export const DEFAULT_RECONNECT_MAX_DELAY: Duration = '5s';
+/** Default of {@link ReconnectOptions.jitter}. */
 export const DEFAULT_RECONNECT_JITTER = 0.2;
 /** Longest node id or cluster name, in UTF-8 bytes. */
 export const MAX_NAME_BYTES = 1024;
@@ -174,7 +186,32 @@ function resolveTls(tls: PeerTlsOptions): Required<PeerTlsOptions> {
   if (hostnameCheck !== 'dns-only' && hostnameCheck !== 'always' && hostnameCheck !== 'never') {
     throw invalidOption('tls.hostnameCheck', 'must be "dns-only", "always" or "never"', hostnameCheck);
   }
+  // Parse the material now, so a bad PEM or a key that does not match fails at construction.
+  try {
+    new X509Certificate(tls.ca);
+  } catch (error) {
+    throw invalidOption(
+      'tls.ca',
+      `is not a PEM certificate: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+  tryContext('tls.cert', { cert: tls.cert, key: tls.key }, (message) =>
+    /key/i.test(message) ? 'tls.key' : 'tls.cert',
+  );
   return { ca: tls.ca, cert: tls.cert, key: tls.key, hostnameCheck };
+}
+
+function tryContext(
+  path: string,
+  material: SecureContextOptions,
+  pathOf?: (message: string) => string,
+): void {
+  try {
+    createSecureContext(material);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw invalidOption(pathOf?.(message) ?? path, `is not usable TLS material: ${message}`);
+  }
 }
 
 function name(value: unknown, path: string): string {

@@ -128,6 +128,15 @@ describe('close()', () => {
     expect((await rejection(client.listen(never))).code).toBe('E_INVALID_OPTION');
   });
 
+  it('leaves no listener behind when close() races listen()', async () => {
+    const racing = transport({ nodeId: 'racer' });
+    const listening = racing.listen(never);
+    await racing.close();
+    const address = await listening;
+    const error = await rejection(ping(transport(), address));
+    expect(error.details['reason']).toBe('connect-failed');
+  });
+
   it('rejects a second listen() and a port in use', async () => {
     const { server: peer, address } = await server();
     expect((await rejection(peer.listen(never))).code).toBe('E_INVALID_OPTION');

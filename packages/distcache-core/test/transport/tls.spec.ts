@@ -1,6 +1,7 @@
 import * as tls from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { PeerAddress, PeerTlsOptions } from '../../src/transport';
+import { isDistCacheError } from '../../src/errors';
+import { type PeerAddress, type PeerTlsOptions, resolveTransportOptions } from '../../src/transport';
 import { encodeHelloFrame } from '../../src/transport/handshake-codec';
 import { createTestPki, type TestPki } from '../support/certs';
 import { closeAll, ping, RecordingLogger, rejection, server, transport, until } from './helpers';
@@ -30,6 +31,24 @@ async function expectGoodClientServed(address: PeerAddress): Promise<void> {
 }
 
 describe('mutual TLS', () => {
+  it('validates the PEM material at construction', () => {
+    const withTls = (tls: PeerTlsOptions): void => void resolveTransportOptions({ nodeId: 'a', tls });
+    expect(() => withTls(nodeTls('nodeA'))).not.toThrow();
+    expect(resolveTransportOptions({ nodeId: 'a', tls: nodeTls('nodeA') }).tls?.hostnameCheck).toBe(
+      'dns-only',
+    );
+    const invalid = (tls: PeerTlsOptions): unknown => {
+      try {
+        withTls(tls);
+      } catch (error) {
+        return isDistCacheError(error, 'E_INVALID_OPTION') ? error.details['path'] : error;
+      }
+      return undefined;
+    };
+    expect(invalid({ ...nodeTls('nodeA'), key: pki.nodeB.key })).toBe('tls.key');
+    expect(invalid({ ...nodeTls('nodeA'), cert: 'garbage' })).toBe('tls.cert');
+  });
+
   it('serves a client with a certificate of the cluster CA, in every hostname-check mode', async () => {
     const { address } = await tlsServer();
     for (const hostnameCheck of ['dns-only', 'always', 'never'] as const) {

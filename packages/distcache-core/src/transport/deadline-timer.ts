@@ -1,0 +1,41 @@
+import type { Clock, TimerHandle } from '../util/clock';
+
+/**
+ * One timer for many deadlines. Owners call {@link schedule} with each new deadline; the timer is
+ * re-armed only when a deadline is earlier than the one it waits for, so requests with the same
+ * timeout (the usual case) cost no timer operation at all. When it fires, `onDue` expires what is
+ * due and returns the next deadline (or `Infinity`). Expiry is exact: the timer fires at the earliest
+ * deadline, never in coarse steps.
+ */
+export class DeadlineTimer {
+  private handle: TimerHandle;
+  /** The deadline the timer is armed for; `Infinity` when it is not armed. */
+  private at = Number.POSITIVE_INFINITY;
+  private readonly fire = (): void => {
+    this.at = Number.POSITIVE_INFINITY;
+    const next = this.onDue(this.clock.now());
+    if (next !== Number.POSITIVE_INFINITY) this.schedule(next);
+  };
+
+  /**
+   * @param onDue expires every deadline at or before `now`; returns the earliest deadline left
+   */
+  constructor(
+    private readonly clock: Clock,
+    private readonly onDue: (now: number) => number,
+  ) {}
+
+  /** Makes sure the timer fires no later than `deadline` (clock milliseconds). */
+  schedule(deadline: number): void {
+    if (deadline >= this.at) return;
+    if (this.at !== Number.POSITIVE_INFINITY) this.clock.clearTimeout(this.handle);
+    this.at = deadline;
+    this.handle = this.clock.setTimeout(this.fire, Math.max(0, deadline - this.clock.now()));
+  }
+
+  /** Stops the timer. */
+  cancel(): void {
+    if (this.at !== Number.POSITIVE_INFINITY) this.clock.clearTimeout(this.handle);
+    this.at = Number.POSITIVE_INFINITY;
+  }
+}

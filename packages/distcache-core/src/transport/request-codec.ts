@@ -1,0 +1,210 @@
+// Pure encode/decode of request frames (no sockets, no state), so they can be unit tested and
+// fuzzed on their own. The layout is specified in docs/protocol.md.
+import { invalidFrame } from '../errors/messages';
+import { ByteReader } from './byte-reader';
+import { FrameBuilder } from './frame-builder';
+import { asBuffer, checkFrameLength, singleFrame } from './frame-header';
+import { MAX_META_ENTRIES, type PeerRequest, type PeerRequestMeta } from './transport';
+import { FRAME_HEADER_BYTES, FrameFlag, Opcode } from './wire-format';
+
+/** A decoded request frame. */
+export interface RequestFrame {
+  id: number;
+  request: PeerRequest;
+  meta: PeerRequestMeta;
+}
+
+const NO_META: PeerRequestMeta = Object.freeze({});
+
+/**
+ * Encodes a request frame into its own buffer.
+ *
+ * @throws DistCacheError `E_PROTOCOL` when a field cannot be represented (string over its length
+ *   limit, `expiresAt` not a safe non-negative integer, more than {@link MAX_META_ENTRIES} meta entries)
+ */
+export function encodeRequestFrame(id: number, request: PeerRequest, meta?: PeerRequestMeta): Buffer {
+  const b = new FrameBuilder(estimateRequest(request));
+  writeRequestFrame(b, id, request, meta);
+  return singleFrame(b);
+}
+
+/**
+ * Appends a request frame to `b` and returns its size (length prefix included). On a throw the
+ * partial frame is still in `b`: call `b.rollback()`.
+ *
+ * @throws DistCacheError `E_PROTOCOL` like {@link encodeRequestFrame}
+ */
+export function writeRequestFrame(
+  b: FrameBuilder,
+  id: number,
+  request: PeerRequest,
+  meta?: PeerRequestMeta,
+): number {
+  const forwarded =
+    (request.op === 'get' || request.op === 'getMany') && request.forwarded ? FrameFlag.FORWARDED : 0;
+  b.begin(requestOpcode(request), forwarded, id, estimateRequest(request));
+  if (meta !== undefined && writeMeta(b, meta)) b.addFlags(FrameFlag.META);
+  switch (request.op) {
+    case 'get':
+    case 'delete':
+      b.str16(request.keySpace, 'keySpace');
+      b.str32(request.key, 'key');
+      break;
+    case 'getMany':
+    case 'deleteMany':
+    case 'invalidate':
+      b.str16(request.keySpace, 'keySpace');
+      b.u32(request.keys.length);
+      for (const key of request.keys) b.str32(key, 'key');
+      break;
+    case 'set':
+      b.str16(request.keySpace, 'keySpace');
+      b.str32(request.key, 'key');
+      b.u64(request.expiresAt, 'expiresAt');
+      b.bytes32(request.value, 'value');
+      break;
+    case 'dropKeySpace':
+      b.str16(request.keySpace, 'keySpace');
+      break;
+    case 'ping':
+    case 'leave':
+      break;
+  }
+  return b.finish();
+}
+
+/**
+ * Decodes a request frame (length prefix included).
+ *
+ * @throws DistCacheError `E_PROTOCOL` when the frame is not a well-formed request
+ */
+export function decodeRequestFrame(frame: Uint8Array): RequestFrame {
+  const buf = asBuffer(frame);
+  checkFrameLength(buf);
+  const opcode = buf[4] as number;
+  const flags = buf[5] as number;
+  const id = buf.readUInt32BE(6);
+  const r = new ByteReader(buf, FRAME_HEADER_BYTES);
+  const meta = (flags & FrameFlag.META) !== 0 ? readMeta(r) : NO_META;
+  const forwarded = (flags & FrameFlag.FORWARDED) !== 0;
+  let request: PeerRequest;
+  switch (opcode) {
+    case Opcode.GET:
+      request = { op: 'get', keySpace: r.str16('keySpace'), key: r.str32('key'), forwarded };
+      break;
+    case Opcode.DELETE:
+      request = { op: 'delete', keySpace: r.str16('keySpace'), key: r.str32('key') };
+      break;
+    case Opcode.GET_MANY:
+      request = { op: 'getMany', keySpace: r.str16('keySpace'), keys: readKeys(r), forwarded };
+      break;
+    case Opcode.DELETE_MANY:
+      request = { op: 'deleteMany', keySpace: r.str16('keySpace'), keys: readKeys(r) };
+      break;
+    case Opcode.INVALIDATE:
+      request = { op: 'invalidate', keySpace: r.str16('keySpace'), keys: readKeys(r) };
+      break;
+    case Opcode.SET: {
+      const keySpace = r.str16('keySpace');
+      const key = r.str32('key');
+      const expiresAt = r.u64('expiresAt');
+      request = { op: 'set', keySpace, key, value: r.bytes32('value'), expiresAt };
+      break;
+    }
+    case Opcode.DROP_KEYSPACE:
+      request = { op: 'dropKeySpace', keySpace: r.str16('keySpace') };
+      break;
+    case Opcode.PING:
+      request = { op: 'ping' };
+      break;
+    case Opcode.LEAVE:
+      request = { op: 'leave' };
+      break;
+    default:
+      throw invalidFrame(`opcode 0x${opcode.toString(16)} is not a request`);
+  }
+  if (!r.done) throw invalidFrame(`trailing bytes after a ${request.op} request`);
+  return { id, request, meta };
+}
+
+function requestOpcode(request: PeerRequest): number {
+  switch (request.op) {
+    case 'get':
+      return Opcode.GET;
+    case 'getMany':
+      return Opcode.GET_MANY;
+    case 'set':
+      return Opcode.SET;
+    case 'delete':
+      return Opcode.DELETE;
+    case 'deleteMany':
+      return Opcode.DELETE_MANY;
+    case 'invalidate':
+      return Opcode.INVALIDATE;
+    case 'dropKeySpace':
+      return Opcode.DROP_KEYSPACE;
+    case 'ping':
+      return Opcode.PING;
+    case 'leave':
+      return Opcode.LEAVE;
+    default:
+      throw invalidFrame(`unknown request op ${JSON.stringify((request as { op: unknown }).op)}`);
+  }
+}
+
+/** An upper bound of the frame size for ASCII strings, so the builder rarely has to grow. */
+function estimateRequest(request: PeerRequest): number {
+  switch (request.op) {
+    case 'get':
+    case 'delete':
+      return FRAME_HEADER_BYTES + 6 + 3 * (request.keySpace.length + request.key.length);
+    case 'set':
+      return (
+        FRAME_HEADER_BYTES +
+        18 +
+        3 * (request.keySpace.length + request.key.length) +
+        request.value.byteLength
+      );
+    case 'getMany':
+    case 'deleteMany':
+    case 'invalidate':
+      return FRAME_HEADER_BYTES + 6 + 3 * request.keySpace.length + request.keys.length * 40;
+    default:
+      return FRAME_HEADER_BYTES + 2 + (request.op === 'dropKeySpace' ? 3 * request.keySpace.length : 0);
+  }
+}
+
+function readKeys(r: ByteReader): string[] {
+  const count = r.count('keys', 4);
+  const keys = new Array<string>(count);
+  for (let i = 0; i < count; i++) keys[i] = r.str32('key');
+  return keys;
+}
+
+/** Writes the meta map; returns false (and writes nothing) when it is empty. */
+function writeMeta(b: FrameBuilder, meta: PeerRequestMeta): boolean {
+  const names = Object.keys(meta);
+  if (names.length === 0) return false;
+  if (names.length > MAX_META_ENTRIES) {
+    throw invalidFrame(`meta has ${names.length} entries, over the limit of ${MAX_META_ENTRIES}`);
+  }
+  b.u8(names.length);
+  for (const name of names) {
+    b.str16(name, 'meta name');
+    b.str16(meta[name] as string, `meta "${name}"`);
+  }
+  return true;
+}
+
+function readMeta(r: ByteReader): PeerRequestMeta {
+  const count = r.u8('meta count');
+  if (count > MAX_META_ENTRIES)
+    throw invalidFrame(`meta has ${count} entries, over the limit of ${MAX_META_ENTRIES}`);
+  // No prototype: a name like "__proto__" from the wire stays a plain entry.
+  const meta = Object.create(null) as Record<string, string>;
+  for (let i = 0; i < count; i++) {
+    const name = r.str16('meta name');
+    meta[name] = r.str16('meta value');
+  }
+  return Object.freeze(meta);
+}

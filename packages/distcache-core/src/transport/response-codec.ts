@@ -1,0 +1,131 @@
+// Pure encode/decode of response frames (no sockets, no state), so they can be unit tested and
+// fuzzed on their own. The layout is specified in docs/protocol.md.
+import { ERROR_CODES, type DistCacheErrorCode } from '../errors/error-codes';
+import { invalidFrame } from '../errors/messages';
+import { ByteReader } from './byte-reader';
+import { FrameBuilder } from './frame-builder';
+import { asBuffer, checkFrameLength, singleFrame } from './frame-header';
+import type { PeerResponse, ValueResult } from './transport';
+import { FRAME_HEADER_BYTES, Opcode } from './wire-format';
+
+/** A decoded response frame. */
+export interface ResponseFrame {
+  id: number;
+  response: PeerResponse;
+}
+
+const KNOWN_CODES: ReadonlySet<string> = new Set(Object.keys(ERROR_CODES));
+// Longest error message sent: 16 383 UTF-16 units can never exceed the u16 byte limit.
+const MAX_ERROR_MESSAGE_CHARS = 16_383;
+
+/**
+ * Encodes a response frame into its own buffer.
+ *
+ * @throws DistCacheError `E_PROTOCOL` when a field cannot be represented
+ */
+export function encodeResponseFrame(id: number, response: PeerResponse): Buffer {
+  const b = new FrameBuilder(64);
+  writeResponseFrame(b, id, response);
+  return singleFrame(b);
+}
+
+/**
+ * Appends a response frame to `b` and returns its size (length prefix included). On a throw the
+ * partial frame is still in `b`: call `b.rollback()`.
+ *
+ * @throws DistCacheError `E_PROTOCOL` like {@link encodeResponseFrame}
+ */
+export function writeResponseFrame(b: FrameBuilder, id: number, response: PeerResponse): number {
+  switch (response.op) {
+    case 'value':
+      b.begin(Opcode.VALUE, 0, id, FRAME_HEADER_BYTES + resultSize(response.result));
+      writeResult(b, response.result);
+      break;
+    case 'values': {
+      let size = FRAME_HEADER_BYTES + 4;
+      for (const result of response.results) size += resultSize(result);
+      b.begin(Opcode.VALUES, 0, id, size);
+      b.u32(response.results.length);
+      for (const result of response.results) writeResult(b, result);
+      break;
+    }
+    case 'ok':
+      b.begin(Opcode.OK, 0, id, FRAME_HEADER_BYTES);
+      break;
+    case 'pong':
+      b.begin(Opcode.PONG, 0, id, FRAME_HEADER_BYTES + 2 + 3 * response.nodeId.length);
+      b.str16(response.nodeId, 'nodeId');
+      break;
+    case 'error':
+      b.begin(Opcode.ERROR, 0, id, 128);
+      b.str16(response.code, 'code');
+      b.str16(String(response.message).slice(0, MAX_ERROR_MESSAGE_CHARS), 'message');
+      break;
+    default:
+      throw invalidFrame(`unknown response op ${JSON.stringify((response as { op: unknown }).op)}`);
+  }
+  return b.finish();
+}
+
+/**
+ * Decodes a response frame (length prefix included). An error code this version does not know is
+ * reported as `E_PEER_UNAVAILABLE`, with the original code kept at the start of the message.
+ *
+ * @throws DistCacheError `E_PROTOCOL` when the frame is not a well-formed response
+ */
+export function decodeResponseFrame(frame: Uint8Array): ResponseFrame {
+  const buf = asBuffer(frame);
+  checkFrameLength(buf);
+  const opcode = buf[4] as number;
+  const id = buf.readUInt32BE(6);
+  const r = new ByteReader(buf, FRAME_HEADER_BYTES);
+  let response: PeerResponse;
+  switch (opcode) {
+    case Opcode.VALUE:
+      response = { op: 'value', result: readResult(r) };
+      break;
+    case Opcode.VALUES: {
+      const count = r.count('results', 9);
+      const results = new Array<ValueResult>(count);
+      for (let i = 0; i < count; i++) results[i] = readResult(r);
+      response = { op: 'values', results };
+      break;
+    }
+    case Opcode.OK:
+      response = { op: 'ok' };
+      break;
+    case Opcode.PONG:
+      response = { op: 'pong', nodeId: r.str16('nodeId') };
+      break;
+    case Opcode.ERROR: {
+      const code = r.str16('code');
+      const message = r.str16('message');
+      response = KNOWN_CODES.has(code)
+        ? { op: 'error', code: code as DistCacheErrorCode, message }
+        : { op: 'error', code: 'E_PEER_UNAVAILABLE', message: `[${code}] ${message}` };
+      break;
+    }
+    default:
+      throw invalidFrame(`opcode 0x${opcode.toString(16)} is not a response`);
+  }
+  if (!r.done) throw invalidFrame(`trailing bytes after a ${response.op} response`);
+  return { id, response };
+}
+
+function resultSize(result: ValueResult): number {
+  return result.found ? 13 + result.value.byteLength : 9;
+}
+
+function writeResult(b: FrameBuilder, result: ValueResult): void {
+  b.u8(result.found ? 1 : 0);
+  b.u64(result.expiresAt, 'expiresAt');
+  if (result.found) b.bytes32(result.value, 'value');
+}
+
+function readResult(r: ByteReader): ValueResult {
+  const found = r.u8('found');
+  const expiresAt = r.u64('expiresAt');
+  if (found === 0) return { found: false, expiresAt };
+  if (found !== 1) throw invalidFrame(`found byte must be 0 or 1, got ${found}`);
+  return { found: true, value: r.bytes32('value'), expiresAt };
+}
