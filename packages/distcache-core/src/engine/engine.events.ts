@@ -15,9 +15,25 @@ export type PeerEvent =
   | { readonly type: 'left'; readonly peer: PeerRef; readonly reason: 'graceful' | 'failed' | 'undiscovered' }
   | { readonly type: 'updated'; readonly peer: PeerRef };
 
+/** A keyspace's circuit breaker changed state. */
+export interface BreakerEvent {
+  readonly keySpace: string;
+  readonly state: 'closed' | 'open' | 'half-open';
+}
+
+/** A stale value (within grace) was served instead of a fresh one. */
+export interface StaleEvent {
+  readonly keySpace: string;
+  readonly key: string;
+  /** The load's error code, or `'revalidating'` for stale-while-revalidate. */
+  readonly reason: string;
+}
+
 /** Event names and payloads of {@link DistCacheEngine}. */
 export interface EngineEvents {
   state: [state: EngineState];
   keySpace: [event: KeySpaceEvent];
   peer: [event: PeerEvent];
+  breaker: [event: BreakerEvent];
+  stale: [event: StaleEvent];
 }

@@ -1,3 +1,8 @@
+import {
+  type RateLimitOptions,
+  type ResolvedRateLimit,
+  resolveRateLimit,
+} from '../datasource/protection.options';
 import { hostname } from 'node:os';
 import {
   type ClusterOptions,
@@ -47,6 +52,11 @@ export interface DistCacheEngineOptions {
   clusterOptions?: ClusterOptions;
   /** Peer-connection limits and timeouts (frame size, requests in flight, handshake, reconnect). */
   transportOptions?: PeerTransportTuning;
+  /**
+   * One token bucket for the data-source calls of every keyspace together (on top of each
+   * keyspace's own `rateLimit`). Protects a backend that all keyspaces share.
+   */
+  sharedRateLimit?: RateLimitOptions;
   /** Keyspaces registered at construction. More can be added at runtime with `addKeySpace`. */
   keySpaces?: ReadonlyArray<KeySpaceDefinition<unknown>>;
   /** Settings every keyspace inherits unless it sets its own. */
@@ -81,6 +91,7 @@ export interface ResolvedEngineOptions {
   readonly tls: PeerTlsOptions | undefined;
   readonly clusterOptions: ResolvedClusterOptions;
   readonly transportOptions: PeerTransportTuning;
+  readonly sharedRateLimit: ResolvedRateLimit | undefined;
   readonly keySpaces: ReadonlyArray<ResolvedKeySpaceConfig<unknown>>;
   readonly keySpaceDefaults: KeySpaceSettings;
   readonly maxKeyBytes: number;
@@ -105,6 +116,7 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
   'tls',
   'clusterOptions',
   'transportOptions',
+  'sharedRateLimit',
   'keySpaces',
   'keySpaceDefaults',
   'maxKeyBytes',
@@ -190,6 +202,7 @@ export function resolveEngineOptions(options: DistCacheEngineOptions = {}): Reso
     tls: options.tls,
     clusterOptions: resolveClusterOptions(options.clusterOptions),
     transportOptions: { ...options.transportOptions },
+    sharedRateLimit: resolveRateLimit(options.sharedRateLimit, 'sharedRateLimit'),
     keySpaces,
     keySpaceDefaults,
     maxKeyBytes,

@@ -5,10 +5,12 @@ import { PeerCoordinator } from '../cluster/peer.coordinator';
 import { StandaloneCoordinator } from '../cluster/standalone.coordinator';
 import { isStandalone } from '../discovery/standalone.discovery';
 import { engineStopped, invalidKey, keySpaceExists, keySpaceNotFound } from '../errors/messages';
+import type { CacheEntry } from '../keyspace/cache-entry';
 import { KeySpace } from '../keyspace/keyspace';
 import { type KeySpaceDefinition, resolveKeySpaceConfig } from '../keyspace/keyspace.options';
 import { TcpPeerTransport } from '../transport/tcp-peer-transport';
 import { type Deadline, waitFor } from '../util/abort';
+import { TokenBucket } from '../datasource/token-bucket';
 import { CoarseClock } from '../util/clock';
 import { toMs } from '../util/duration';
 import { ClusterWrites } from './cluster-writes';
@@ -54,6 +56,8 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
   private readonly writes: ClusterWrites;
   private purgeTimer: unknown;
   private readonly coarseClock: CoarseClock;
+  /** The engine-wide bucket every keyspace's loads draw from, when `sharedRateLimit` is set. */
+  private readonly sharedLimit: TokenBucket | undefined;
 
   /** @throws DistCacheError `E_INVALID_OPTION` (naming the field) or `E_KEYSPACE_EXISTS` */
   constructor(options: DistCacheEngineOptions = {}) {
@@ -63,6 +67,8 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
     setMaxListeners(0, this.lifetime.signal);
     const { clock, clusterOptions } = this.options;
     this.coarseClock = new CoarseClock(clock);
+    const shared = this.options.sharedRateLimit;
+    this.sharedLimit = shared === undefined ? undefined : new TokenBucket(shared, clock, 'the engine');
     this.coordinator = this.createCoordinator();
     for (const config of this.options.keySpaces) this.spaces.set(config.name, this.createKeySpace(config));
     this.remote = new RemoteLoading({
@@ -112,7 +118,7 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
         await this.coordinator.stop();
       } finally {
         this.lifetime.abort(engineStopped('finish the load'));
-        for (const space of this.spaces.values()) space.clear();
+        for (const space of this.spaces.values()) space.close();
       }
     });
   }
@@ -132,14 +138,15 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
     counters.gets += 1;
     const owner = this.coordinator.ownerOf(keySpace, key);
     const entry = owner === undefined ? space.storage.get(key) : space.hot.get(key);
-    if (entry !== undefined) {
+    if (entry !== undefined && (owner !== undefined || space.isFresh(entry))) {
       counters.hits += 1;
       if (owner !== undefined) counters.hotHits += 1;
       return space.read(key, entry);
     }
     counters.misses += 1;
     const deadline = this.deadline(options, 'timeout');
-    if (owner === undefined) return space.load(key, deadline);
+    if (owner === undefined)
+      return entry === undefined ? space.load(key, deadline) : space.readStale(key, entry, deadline);
     return space.loadRemote(key, deadline, this.remote.single(space, owner));
   }
 
@@ -157,6 +164,7 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
     const space = this.running<T>(keySpace, 'getMany');
     const unique = [...new Set(this.checkKeys(space, keys))];
     const results = new Map<string, T | undefined>();
+    const stale = new Map<string, CacheEntry<T>>();
     const local: string[] = [];
     const remote = new Map<PeerRef, string[]>();
     for (const key of unique) {
@@ -164,7 +172,10 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
       const owner = this.coordinator.ownerOf(keySpace, key);
       const entry = owner === undefined ? space.storage.get(key) : space.hot.get(key);
       results.set(key, undefined);
-      if (entry !== undefined) {
+      if (entry !== undefined && owner === undefined && !space.isFresh(entry)) {
+        space.counters.misses += 1;
+        stale.set(key, entry);
+      } else if (entry !== undefined) {
         space.counters.hits += 1;
         if (owner !== undefined) space.counters.hotHits += 1;
         results.set(key, space.read(key, entry));
@@ -178,12 +189,10 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
     const pending: Array<[string, Promise<T | undefined>]> = [];
     const localLoads = space.loadMany(local, deadline);
     local.forEach((key, index) => pending.push([key, localLoads[index] as Promise<T | undefined>]));
+    for (const [key, entry] of stale) pending.push([key, space.readStale(key, entry, deadline)]);
     for (const [owner, ownerKeys] of remote) {
-      const loaders = this.remote.batch(
-        space,
-        owner,
-        ownerKeys.filter((key) => !space.hasRemoteLoad(key)),
-      );
+      const fresh = ownerKeys.filter((key) => !space.hasRemoteLoad(key));
+      const loaders = fresh.length > 0 ? this.remote.batch(space, owner, fresh) : new Map<string, never>();
       for (const key of ownerKeys) {
         const loader = loaders.get(key) ?? this.remote.single(space, owner);
         pending.push([key, space.loadRemote(key, deadline, loader)]);
@@ -353,7 +362,7 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
   private removeKeySpace(name: string): void {
     const space = this.spaces.get(name);
     if (space === undefined) return;
-    space.clear();
+    space.close();
     this.spaces.delete(name);
     this.emit('keySpace', { type: 'deleted', name });
   }
@@ -398,6 +407,11 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
       readNow: () => coarse.now(),
       lifetime: this.lifetime.signal,
       hotShare,
+      sharedLimit: this.sharedLimit,
+      onEvent: (event) => {
+        if (event.type === 'breaker') this.emit('breaker', { keySpace: event.keySpace, state: event.state });
+        else this.emit('stale', { keySpace: event.keySpace, key: event.key, reason: event.reason });
+      },
     }) as KeySpace;
   }
 
@@ -470,5 +484,9 @@ function snapshot(space: KeySpace): KeySpaceConfigSnapshot {
     codec: config.codec.name,
     hasDataSource: config.dataSource !== undefined,
     batchLoads: config.dataSource?.fetchMany !== undefined,
+    graceMs: config.graceMs,
+    staleWhileRevalidate: config.staleWhileRevalidate,
+    circuitBreaker: config.circuitBreaker ?? null,
+    rateLimit: config.rateLimit ?? null,
   };
 }

@@ -1,3 +1,4 @@
+import type { ResolvedBreakerOptions, ResolvedRateLimit } from '../datasource/protection.options';
 import type { Duration } from '../util/duration';
 import type { KeySpaceStats } from '../keyspace/keyspace.stats';
 import type { ValueMode } from '../keyspace/keyspace.options';
@@ -45,6 +46,12 @@ export interface KeySpaceConfigSnapshot {
   codec: string;
   hasDataSource: boolean;
   batchLoads: boolean;
+  graceMs: number;
+  staleWhileRevalidate: boolean;
+  /** Effective breaker settings (durations in ms); `null` when off. */
+  circuitBreaker: ResolvedBreakerOptions | null;
+  /** Effective rate limit of this keyspace (the shared engine bucket comes on top); `null` when none. */
+  rateLimit: ResolvedRateLimit | null;
 }
 
 /** What `engine.stats()` returns. */

@@ -38,20 +38,24 @@ export function createPeerRequestHandler(deps: PeerHandlerDeps): PeerRequestHand
         return { op: 'pong', nodeId: deps.nodeName };
       case 'get': {
         const target = space(request.keySpace);
-        const entry = target.storage.get(request.key) ?? (await target.loadEntry(request.key));
+        const entry = await target.ownedEntry(request.key);
         return { op: 'value', result: toValueResult(entry, deps.clock.now()) };
       }
       case 'getMany': {
         const target = space(request.keySpace);
         const now = deps.clock.now();
+        // Fresh entries as they are; missing ones in one batch load; stale ones reloaded or served
+        // within grace, one by one.
         const cached = request.keys.map((key) => target.storage.get(key));
         const missing = request.keys.filter((_key, index) => cached[index] === undefined);
         const loads = target.loadEntries(missing);
         const loaded = new Map(missing.map((key, index) => [key, loads[index]]));
         const results = await Promise.all(
-          request.keys.map(async (key, index) =>
-            toValueResult(cached[index] ?? (await loaded.get(key))!, now),
-          ),
+          request.keys.map(async (key, index) => {
+            const entry = cached[index];
+            if (entry === undefined) return toValueResult(await loaded.get(key)!, now);
+            return toValueResult(target.isFresh(entry) ? entry : await target.ownedEntry(key), now);
+          }),
         );
         return { op: 'values', results };
       }

@@ -3,14 +3,19 @@ import type { ValueResult } from '../transport/transport';
 
 // On the wire, expiry 0 means "never" for a value and "do not remember" for a "not found".
 
-/** The wire form of an entry. */
+/**
+ * The wire form of an entry. The expiry sent is the end of freshness: a stale value (served within
+ * the owner's grace period) goes out with its past expiry, so the asking node uses it but keeps no
+ * hot copy.
+ */
 export function toValueResult(entry: CacheEntry<unknown>, now: number): ValueResult {
-  if (entry.bytes === undefined)
-    return { found: false, expiresAt: entry.expiresAt > now ? entry.expiresAt : 0 };
+  if (entry.bytes === undefined) {
+    return { found: false, expiresAt: entry.freshUntil > now ? entry.freshUntil : 0 };
+  }
   return {
     found: true,
     value: entry.bytes,
-    expiresAt: Number.isFinite(entry.expiresAt) ? entry.expiresAt : 0,
+    expiresAt: Number.isFinite(entry.freshUntil) ? entry.freshUntil : 0,
   };
 }
 

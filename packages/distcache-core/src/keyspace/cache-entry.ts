@@ -6,7 +6,9 @@ import type { ValueMode } from './keyspace.options';
 /**
  * One cached key: the encoded bytes (what the budget counts and what peers receive) and, once a
  * local caller has read it, the decoded value, deeply frozen so it can be handed out as is.
- * `bytes === undefined` is a remembered "not found".
+ * `bytes === undefined` is a remembered "not found". An entry is fresh until `freshUntil`; past
+ * that and until `expiresAt` (the keyspace's grace period) it is stale: kept only to be served when
+ * the data source cannot answer.
  */
 export class CacheEntry<T> implements StorageEntry {
   private shared: T | undefined;
@@ -15,9 +17,15 @@ export class CacheEntry<T> implements StorageEntry {
 
   constructor(
     readonly bytes: Uint8Array | undefined,
-    /** Epoch ms; `Infinity` for no expiry. */
-    readonly expiresAt: number,
+    /** Epoch ms until which the entry is fresh; `Infinity` for no expiry. */
+    readonly freshUntil: number,
+    /** Epoch ms at which the storage drops it (fresh time plus grace). */
+    readonly expiresAt: number = freshUntil,
   ) {}
+
+  isFresh(now: number): boolean {
+    return this.freshUntil > now;
+  }
 
   get found(): boolean {
     return this.bytes !== undefined;

@@ -3,6 +3,14 @@ import { structuredCodec } from '../codec/structured.codec';
 import type { DataSource, FetchFunction } from '../datasource/datasource';
 import { toDataSource } from '../datasource/datasource';
 import { invalidOption } from '../errors/messages';
+import {
+  type CircuitBreakerOptions,
+  type RateLimitOptions,
+  type ResolvedBreakerOptions,
+  type ResolvedRateLimit,
+  resolveBreakerOptions,
+  resolveRateLimit,
+} from '../datasource/protection.options';
 import { type Duration, toMs, toOptionalMs, toPositiveMs } from '../util/duration';
 
 /** How values are protected from callers who change what they got back. */
@@ -40,6 +48,22 @@ export interface KeySpaceSettings {
    * @default 'frozen'
    */
   valueMode?: ValueMode;
+  /**
+   * How long an expired value is kept to be served when the data source fails, is rate-limited or
+   * its breaker is open (stale-if-error). `0` keeps nothing past expiry.
+   * @default 0
+   */
+  grace?: Duration;
+  /**
+   * With `grace`: serve a stale value at once and refresh it in the background, instead of waiting
+   * for the reload (stale-while-revalidate).
+   * @default false
+   */
+  staleWhileRevalidate?: boolean;
+  /** Circuit breaker around the data source; `true` for the defaults, `false` to turn it off. @default false */
+  circuitBreaker?: CircuitBreakerOptions | boolean;
+  /** Token bucket for this keyspace's data-source calls; `false` for none. @default false */
+  rateLimit?: RateLimitOptions | false;
 }
 
 /** A keyspace: a named cache with its own budget, expiry, data source and codec. */
@@ -63,6 +87,10 @@ export interface ResolvedKeySpaceConfig<T = unknown> {
   readonly readTimeoutMs: number;
   readonly writeTimeoutMs: number;
   readonly valueMode: ValueMode;
+  readonly graceMs: number;
+  readonly staleWhileRevalidate: boolean;
+  readonly circuitBreaker: ResolvedBreakerOptions | undefined;
+  readonly rateLimit: ResolvedRateLimit | undefined;
   readonly dataSource: DataSource<T> | undefined;
   readonly codec: Codec<T>;
 }
@@ -81,6 +109,10 @@ const SETTING_KEYS: ReadonlySet<string> = new Set([
   'readTimeout',
   'writeTimeout',
   'valueMode',
+  'grace',
+  'staleWhileRevalidate',
+  'circuitBreaker',
+  'rateLimit',
 ]);
 const DEFINITION_KEYS: ReadonlySet<string> = new Set([...SETTING_KEYS, 'name', 'dataSource', 'codec']);
 
@@ -178,7 +210,17 @@ export function resolveKeySpaceConfig<T>(
     readTimeoutMs: toPositiveMs(pick('readTimeout') ?? DEFAULT_READ_TIMEOUT, `${path}.readTimeout`),
     writeTimeoutMs: toPositiveMs(pick('writeTimeout') ?? DEFAULT_WRITE_TIMEOUT, `${path}.writeTimeout`),
     valueMode,
+    graceMs: toMs(pick('grace') ?? 0, `${path}.grace`),
+    staleWhileRevalidate: resolveFlag(pick('staleWhileRevalidate'), `${path}.staleWhileRevalidate`),
+    circuitBreaker: resolveBreakerOptions(pick('circuitBreaker'), `${path}.circuitBreaker`),
+    rateLimit: resolveRateLimit(pick('rateLimit'), `${path}.rateLimit`),
     dataSource,
     codec,
   });
+}
+
+function resolveFlag(value: unknown, path: string): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== 'boolean') throw invalidOption(path, 'must be true or false', value);
+  return value;
 }

@@ -30,6 +30,12 @@ export interface KeySpaceCounters {
   fallbackLoads: number;
   /** Requests served for other nodes (get, getMany, set, delete, invalidate). */
   peerRequestsServed: number;
+  /** Stale values served within grace (source failing, limited, breaker open, or revalidating). */
+  staleHits: number;
+  /** Loads refused by a rate limit (`E_RATE_LIMITED`). */
+  rateLimited: number;
+  /** Loads refused by the open breaker (`E_CIRCUIT_OPEN`). */
+  circuitRejected: number;
 }
 
 /** A snapshot of a keyspace's counters and occupancy. */
@@ -43,6 +49,8 @@ export interface KeySpaceStats extends KeySpaceCounters {
   maxBytes: number;
   /** Loads running now. */
   inFlight: number;
+  /** State of the data source's circuit breaker; `'none'` when the keyspace has none. */
+  breaker: 'closed' | 'open' | 'half-open' | 'none';
   /** hits / gets, 0 when there were no gets. */
   hitRatio: number;
 }
@@ -64,5 +72,8 @@ export function newCounters(): KeySpaceCounters {
     peerErrors: 0,
     fallbackLoads: 0,
     peerRequestsServed: 0,
+    staleHits: 0,
+    rateLimited: 0,
+    circuitRejected: 0,
   };
 }

@@ -1,4 +1,9 @@
+import type { BreakerState } from '../datasource/circuit-breaker';
 import { SingleFlight, type Flight } from '../datasource/single-flight';
+import { SourceGuard } from '../datasource/source-guard';
+import type { TokenBucket } from '../datasource/token-bucket';
+import { isDistCacheError } from '../errors/distcache-error';
+import type { DistCacheErrorCode } from '../errors/error-codes';
 import {
   dataSourceFailed,
   dataSourceTimeout,
@@ -22,7 +27,30 @@ export interface KeySpaceContext {
   readonly hotShare: number;
   /** A cheap, millisecond-resolution reading of `clock` for expiry checks on reads. */
   readonly readNow: () => number;
+  /** The engine-wide token bucket shared by every keyspace, when configured. */
+  readonly sharedLimit?: TokenBucket | undefined;
+  /** Reports breaker state changes and stale values served. */
+  readonly onEvent?: (event: KeySpaceSourceEvent) => void;
 }
+
+/** What a keyspace reports about its data source. */
+export type KeySpaceSourceEvent =
+  | { readonly type: 'breaker'; readonly keySpace: string; readonly state: BreakerState }
+  | {
+      readonly type: 'stale';
+      readonly keySpace: string;
+      readonly key: string;
+      /** Why the stale value was served: the load's error code, or `'revalidating'`. */
+      readonly reason: DistCacheErrorCode | 'revalidating';
+    };
+
+/** Load failures after which a stale value within grace is served instead of the error. */
+const STALE_IF: ReadonlySet<DistCacheErrorCode> = new Set([
+  'E_DATASOURCE_FAILED',
+  'E_DATASOURCE_TIMEOUT',
+  'E_CIRCUIT_OPEN',
+  'E_RATE_LIMITED',
+]);
 
 /** Loads an entry for a key this node does not own (from its owner, or a fallback). */
 export type RemoteLoader<T> = (key: string, flight: Flight<CacheEntry<T>>) => Promise<CacheEntry<T>>;
@@ -40,6 +68,7 @@ export class KeySpace<T = unknown> {
   readonly counters: KeySpaceCounters = newCounters();
   private readonly flights = new SingleFlight<CacheEntry<T>>();
   private readonly remoteFlights = new SingleFlight<CacheEntry<T>>();
+  private readonly guard: SourceGuard;
 
   constructor(
     private configValue: ResolvedKeySpaceConfig<T>,
@@ -53,6 +82,9 @@ export class KeySpace<T = unknown> {
     const { clock, readNow } = context;
     this.storage = new LruStorage({ maxBytes: main, clock, readNow, onRemove });
     this.hot = new LruStorage({ maxBytes: hot, clock, readNow, onRemove });
+    this.guard = new SourceGuard(configValue, context.sharedLimit, clock, configValue.name, (state) =>
+      context.onEvent?.({ type: 'breaker', keySpace: this.name, state }),
+    );
   }
 
   get config(): ResolvedKeySpaceConfig<T> {
@@ -91,6 +123,49 @@ export class KeySpace<T = unknown> {
     }
     return this.flights.start(key, async (flight) => this.finishLoad(key, await this.fetchOne(key), flight))
       .promise;
+  }
+
+  /** True when `entry` may be served as fresh now. */
+  isFresh(entry: CacheEntry<T>): boolean {
+    // Without grace the storage drops an entry when it stops being fresh: no second clock read.
+    return entry.freshUntil === entry.expiresAt || entry.isFresh(this.context.readNow());
+  }
+
+  /**
+   * The entry for a key this node owns, as a peer request needs it: the cached one when fresh, a
+   * reload when missing or stale, and the stale one when the reload fails within grace.
+   */
+  ownedEntry(key: string): Promise<CacheEntry<T>> {
+    const entry = this.storage.get(key);
+    if (entry === undefined) return this.loadEntry(key);
+    if (this.isFresh(entry)) return Promise.resolve(entry);
+    return this.staleOrReload(key, entry);
+  }
+
+  /** Serves a stale entry: refreshed in the background, or only when the reload fails. */
+  readStale(key: string, stale: CacheEntry<T>, deadline: Deadline): Promise<T | undefined> {
+    return this.wait(key, this.staleOrReload(key, stale), deadline);
+  }
+
+  private async staleOrReload(key: string, stale: CacheEntry<T>): Promise<CacheEntry<T>> {
+    if (this.configValue.staleWhileRevalidate) {
+      // The refresh's own failure is counted in loadErrors; the caller has its value already.
+      this.loadEntry(key).catch(() => undefined);
+      this.servedStale(key, 'revalidating');
+      return stale;
+    }
+    try {
+      return await this.loadEntry(key);
+    } catch (error) {
+      if (!isDistCacheError(error) || !STALE_IF.has(error.code)) throw error;
+      this.servedStale(key, error.code);
+      return stale;
+    }
+  }
+
+  private servedStale(key: string, reason: DistCacheErrorCode | 'revalidating'): void {
+    this.counters.staleHits += 1;
+    this.context.onEvent?.({ type: 'stale', keySpace: this.name, key, reason });
   }
 
   /**
@@ -175,10 +250,13 @@ export class KeySpace<T = unknown> {
     }
   }
 
-  /** Stores encoded bytes as owner (or a "not found" when `bytes` is undefined) until `expiresAt`. */
-  store(key: string, bytes: Uint8Array | undefined, expiresAt: number): CacheEntry<T> {
+  /**
+   * Stores encoded bytes as owner (or a "not found" when `bytes` is undefined), fresh until
+   * `freshUntil` and kept `grace` longer.
+   */
+  store(key: string, bytes: Uint8Array | undefined, freshUntil: number): CacheEntry<T> {
     this.flights.invalidate(key);
-    const entry = new CacheEntry<T>(bytes, expiresAt);
+    const entry = this.newEntry(bytes, freshUntil);
     this.storage.set(key, entry, entrySize(key, bytes));
     return entry;
   }
@@ -189,7 +267,7 @@ export class KeySpace<T = unknown> {
    */
   storeHot(key: string, entry: CacheEntry<T>, flight: Flight<CacheEntry<T>>, maxExpiresAt: number): void {
     if (flight.invalidated) return;
-    const expiresAt = Math.min(entry.expiresAt, maxExpiresAt);
+    const expiresAt = Math.min(entry.freshUntil, maxExpiresAt);
     if (expiresAt <= this.context.clock.now() || this.hot.maxBytes === 0) return;
     this.hot.set(key, new CacheEntry<T>(entry.bytes, expiresAt), entrySize(key, entry.bytes));
   }
@@ -214,6 +292,12 @@ export class KeySpace<T = unknown> {
     this.hot.delete(key);
   }
 
+  /** Drops every entry and running load, and stops the breaker's timers. */
+  close(): void {
+    this.clear();
+    this.guard.shutdown();
+  }
+
   /** Drops every entry and running load. */
   clear(): void {
     this.flights.invalidateAll();
@@ -231,6 +315,7 @@ export class KeySpace<T = unknown> {
   reconfigure(config: ResolvedKeySpaceConfig<T>): void {
     const codecChanged = config.codec.name !== this.configValue.codec.name;
     this.configValue = config;
+    this.guard.reconfigure(config);
     if (codecChanged) this.clear();
     const [main, hot] = this.budgets(config.maxBytes);
     this.storage.resize(main);
@@ -246,6 +331,7 @@ export class KeySpace<T = unknown> {
       hotItems: this.hot.items,
       maxBytes: this.configValue.maxBytes,
       inFlight: this.flights.size + this.remoteFlights.size,
+      breaker: this.guard.breakerState ?? 'none',
       hitRatio: gets === 0 ? 0 : hits / gets,
     };
   }
@@ -264,32 +350,44 @@ export class KeySpace<T = unknown> {
     );
   }
 
-  /** One data-source call, bounded by the read timeout and the engine's lifetime. */
+  /**
+   * One data-source call, admitted by the rate limits and the breaker, bounded by the read timeout
+   * and the engine's lifetime.
+   */
   private async callSource<R>(
     keys: readonly string[],
     call: (signal: AbortSignal) => Promise<R>,
   ): Promise<R> {
-    this.counters.loads += 1;
     const { readTimeoutMs } = this.configValue;
     const label = keys.length === 1 ? String(keys[0]) : `${keys.length} keys`;
-    const { signal, dispose } = linkedSignal([this.context.lifetime], readTimeoutMs, this.context.clock, () =>
-      dataSourceTimeout(this.name, label, readTimeoutMs),
-    );
     try {
-      let work: Promise<R>;
-      try {
-        work = call(signal);
-      } catch (error) {
-        work = Promise.reject(error);
-      }
-      return await abortable(work, signal).catch((error: unknown) => {
-        throw signal.aborted ? signal.reason : dataSourceFailed(this.name, label, error);
+      return await this.guard.run(async () => {
+        this.counters.loads += 1;
+        const { signal, dispose } = linkedSignal(
+          [this.context.lifetime],
+          readTimeoutMs,
+          this.context.clock,
+          () => dataSourceTimeout(this.name, label, readTimeoutMs),
+        );
+        try {
+          let work: Promise<R>;
+          try {
+            work = call(signal);
+          } catch (error) {
+            work = Promise.reject(error);
+          }
+          return await abortable(work, signal).catch((error: unknown) => {
+            throw signal.aborted ? signal.reason : dataSourceFailed(this.name, label, error);
+          });
+        } finally {
+          dispose();
+        }
       });
     } catch (error) {
       this.counters.loadErrors += keys.length;
+      if (isDistCacheError(error, 'E_RATE_LIMITED')) this.counters.rateLimited += 1;
+      if (isDistCacheError(error, 'E_CIRCUIT_OPEN')) this.counters.circuitRejected += 1;
       throw error;
-    } finally {
-      dispose();
     }
   }
 
@@ -316,6 +414,12 @@ export class KeySpace<T = unknown> {
       this.counters.loadErrors += 1;
       throw error;
     }
-    return new CacheEntry<T>(bytes, this.expiryFor(undefined));
+    return this.newEntry(bytes, this.expiryFor(undefined));
+  }
+
+  /** An entry fresh until `freshUntil`; a value (not a "not found") is kept `grace` longer. */
+  private newEntry(bytes: Uint8Array | undefined, freshUntil: number): CacheEntry<T> {
+    const { graceMs } = this.configValue;
+    return new CacheEntry<T>(bytes, freshUntil, bytes === undefined ? freshUntil : freshUntil + graceMs);
   }
 }

@@ -48,6 +48,8 @@ export class ManualClock implements Clock {
    * each one (so a timeout's rejection has reached its awaiters when this resolves).
    */
   async advance(ms: number): Promise<void> {
+    // Let work already under way reach its timers first.
+    await settle();
     const target = this.time + ms;
     for (;;) {
       const due = this.timers

@@ -19,6 +19,11 @@ function filesUnder(dir: string, suffix: string): string[] {
   });
 }
 
+/** A declaration line without comments and string literals (a literal 'any' is not the type). */
+function withoutCommentsAndStrings(line: string): string {
+  return line.replace(/'[^']*'|"[^"]*"/g, '').replace(/\/\/.*|\/?\*.*$/g, '');
+}
+
 function runNode(code: string, type: 'module' | 'commonjs'): string {
   return execFileSync(
     process.execPath,
@@ -47,7 +52,7 @@ describe('public surface', () => {
     for (const file of declarations) {
       const offending = readFileSync(file, 'utf8')
         .split('\n')
-        .filter((line) => /(?<![\w$])any(?![\w$])/.test(line.replace(/\/\/.*|\/?\*.*$/g, '')));
+        .filter((line) => /(?<![\w$])any(?![\w$])/.test(withoutCommentsAndStrings(line)));
       expect(offending, file).toEqual([]);
     }
   });
