@@ -9,7 +9,12 @@ import { DistCacheEngine, defineKeySpace, staticDiscovery } from 'distcache-core
 const queries = new Map(); // node name -> database queries it made
 const catalogue = (id) =>
   Number(id) >= 1 && Number(id) <= 10_000
-    ? { id: Number(id), name: `Product ${id}`, price: 9.99 + Number(id), updatedAt: new Date(Date.UTC(2026, 10, 1)) }
+    ? {
+        id: Number(id),
+        name: `Product ${id}`,
+        price: 9.99 + Number(id),
+        updatedAt: new Date(Date.UTC(2026, 10, 1)),
+      }
     : undefined;
 
 async function freePort() {
@@ -51,34 +56,46 @@ console.log('distcache cluster demo: three nodes on loopback\n');
 await Promise.all(nodes.map((node) => node.start()));
 while (!nodes.every((node) => node.stats().members === 3)) await sleep(20);
 for (const peer of a.peers()) {
-  console.log(`  ${peer.id.padEnd(16)} ${peer.status.padEnd(6)} owns ${(peer.ownershipShare * 100).toFixed(1)}% of keys`);
+  console.log(
+    `  ${peer.id.padEnd(16)} ${peer.status.padEnd(6)} owns ${(peer.ownershipShare * 100).toFixed(1)}% of keys`,
+  );
 }
 
 console.log(`\n1. product 42 is owned by ${nameOf(a.ownerOf('products', '42'))}; read it on every node:`);
 for (const node of nodes) {
   const started = performance.now();
   const product = await node.get('products', '42');
-  console.log(`   ${node.options.nodeName} got "${product.name}" in ${(performance.now() - started).toFixed(2)} ms`);
+  console.log(
+    `   ${node.options.nodeName} got "${product.name}" in ${(performance.now() - started).toFixed(2)} ms`,
+  );
 }
 console.log(`   database queries: ${counts()} (one, on the owner)`);
 
 console.log('\n2. 3,000 concurrent reads of cold product 7, spread over the three nodes:');
 const before = [...queries.values()].reduce((x, y) => x + y, 0);
 await Promise.all(Array.from({ length: 3_000 }, (_, index) => nodes[index % 3].get('products', '7')));
-console.log(`   database queries for the burst: ${[...queries.values()].reduce((x, y) => x + y, 0) - before}`);
+console.log(
+  `   database queries for the burst: ${[...queries.values()].reduce((x, y) => x + y, 0) - before}`,
+);
 
 console.log('\n3. put a new price on node-a; node-b and node-c read it at once:');
 await a.put('products', '42', { ...(await a.get('products', '42')), price: 1.99 });
-console.log(`   node-b sees ${(await b.get('products', '42')).price}, node-c sees ${(await c.get('products', '42')).price}`);
+console.log(
+  `   node-b sees ${(await b.get('products', '42')).price}, node-c sees ${(await c.get('products', '42')).price}`,
+);
 
-const cKey = Array.from({ length: 100 }, (_, index) => String(index + 1)).find((id) => a.ownerOf('products', id) === peers[2]);
+const cKey = Array.from({ length: 100 }, (_, index) => String(index + 1)).find(
+  (id) => a.ownerOf('products', id) === peers[2],
+);
 await b.get('products', cKey);
 console.log(`\n4. product ${cKey} is owned by node-c (queries: ${counts()}); node-c leaves:`);
 await c.stop();
 const newOwner = nameOf(a.ownerOf('products', cKey));
 console.log(`   members seen by node-a: ${a.stats().members}; product ${cKey} now owned by ${newOwner}`);
 const moved = await b.get('products', cKey);
-console.log(`   node-b reads product ${cKey}: "${moved.name}"; ${newOwner} loaded it as its new owner (queries: ${counts()})`);
+console.log(
+  `   node-b reads product ${cKey}: "${moved.name}"; ${newOwner} loaded it as its new owner (queries: ${counts()})`,
+);
 console.log('\nper-node stats of keyspace "products":');
 for (const node of [a, b]) {
   const s = node.stats().keySpaces.products;
