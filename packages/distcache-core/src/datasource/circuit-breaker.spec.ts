@@ -93,8 +93,13 @@ describe('SourceBreaker', () => {
     [{ resetTimeout: 0 }, 'cb.resetTimeout'],
     [{ rollingWindow: 'soon' }, 'cb.rollingWindow'],
   ])('rejects %j naming %s', (options, path) => {
-    expect(() => resolveBreakerOptions(options as never, 'cb')).toThrow(
-      expect.objectContaining({ code: 'E_INVALID_OPTION', message: expect.stringContaining(path) }),
-    );
+    let error: unknown;
+    try {
+      resolveBreakerOptions(options as never, 'cb');
+    } catch (caught) {
+      error = caught;
+    }
+    expect(isDistCacheError(error, 'E_INVALID_OPTION')).toBe(true);
+    expect((error as Error).message).toContain(path);
   });
 });

@@ -75,8 +75,13 @@ describe('TokenBucket', () => {
     [{ perSecond: 5, burst: 1.5 }, 'rateLimit.burst'],
     [{ perSecond: 5, maxWait: '-1s' }, 'rateLimit.maxWait'],
   ])('rejects %j naming %s', (options, path) => {
-    expect(() => resolveRateLimit(options as never, 'rateLimit')).toThrow(
-      expect.objectContaining({ code: 'E_INVALID_OPTION', message: expect.stringContaining(path) }),
-    );
+    let error: unknown;
+    try {
+      resolveRateLimit(options as never, 'rateLimit');
+    } catch (caught) {
+      error = caught;
+    }
+    expect(isDistCacheError(error, 'E_INVALID_OPTION')).toBe(true);
+    expect((error as Error).message).toContain(path);
   });
 });
