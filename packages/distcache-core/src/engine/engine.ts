@@ -14,6 +14,7 @@ import { TokenBucket } from '../datasource/token-bucket';
 import { CoarseClock } from '../util/clock';
 import { toMs } from '../util/duration';
 import { ClusterWrites } from './cluster-writes';
+import { WarmUp } from './warm-up';
 import type { EngineEvents, EngineState } from './engine.events';
 import {
   type DistCacheEngineOptions,
@@ -54,6 +55,8 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
   private readonly coordinator: ClusterCoordinator;
   private readonly remote: RemoteLoading;
   private readonly writes: ClusterWrites;
+  private readonly warmUp: WarmUp;
+  private refreshing = false;
   private purgeTimer: unknown;
   private readonly coarseClock: CoarseClock;
   /** The engine-wide bucket every keyspace's loads draw from, when `sharedRateLimit` is set. */
@@ -78,6 +81,12 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
       hotTtlMs: clusterOptions.hotTtlMs,
     });
     this.writes = new ClusterWrites(this.coordinator, clusterOptions.broadcastTimeoutMs);
+    this.warmUp = new WarmUp({
+      spaces: this.spaces,
+      coordinator: this.coordinator,
+      clock,
+      logger: this.options.logger,
+    });
   }
 
   /** `idle`, `starting`, `running`, `stopping` or `stopped`. */
@@ -103,6 +112,8 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
       });
       await this.coordinator.start(handler, this.lifetime.signal);
       this.schedulePurge();
+      this.startRefreshAhead();
+      await this.warmUp.warmStart();
     });
   }
 
@@ -114,6 +125,7 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
     return this.lifecycle.stop(async () => {
       this.options.clock.clearTimeout(this.purgeTimer);
       this.purgeTimer = undefined;
+      this.warmUp.stop();
       try {
         await this.coordinator.stop();
       } finally {
@@ -141,9 +153,11 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
     if (entry !== undefined && (owner !== undefined || space.isFresh(entry))) {
       counters.hits += 1;
       if (owner !== undefined) counters.hotHits += 1;
+      space.noteRead(key, true);
       return space.read(key, entry);
     }
     counters.misses += 1;
+    space.noteRead(key, false);
     const deadline = this.deadline(options, 'timeout');
     if (owner === undefined)
       return entry === undefined ? space.load(key, deadline) : space.readStale(key, entry, deadline);
@@ -172,6 +186,7 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
       const owner = this.coordinator.ownerOf(keySpace, key);
       const entry = owner === undefined ? space.storage.get(key) : space.hot.get(key);
       results.set(key, undefined);
+      space.noteRead(key, entry !== undefined);
       if (entry !== undefined && owner === undefined && !space.isFresh(entry)) {
         space.counters.misses += 1;
         stale.set(key, entry);
@@ -283,6 +298,7 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
     const config = resolveKeySpaceConfig(definition, this.options.keySpaceDefaults, 'keySpace');
     if (this.spaces.has(config.name)) throw keySpaceExists(config.name);
     this.spaces.set(config.name, this.createKeySpace(config));
+    if (this.lifecycle.state === 'running') this.startRefreshAhead();
     this.emit('keySpace', { type: 'added', name: config.name });
   }
 
@@ -297,6 +313,7 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
     const space = this.spaces.get(config.name) as KeySpace<T> | undefined;
     if (space === undefined) throw keySpaceNotFound(config.name);
     space.reconfigure(config);
+    if (this.lifecycle.state === 'running') this.startRefreshAhead();
     this.emit('keySpace', { type: 'updated', name: config.name });
   }
 
@@ -453,8 +470,19 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
       clock,
       logger,
       options: clusterOptions,
-      onEvent: (event) => this.emit('peer', event),
+      onEvent: (event) => {
+        this.emit('peer', event);
+        this.warmUp.scheduleRebalance();
+      },
     });
+  }
+
+  /** Starts the refresh-ahead loop once some keyspace asks for it. */
+  private startRefreshAhead(): void {
+    if (this.refreshing) return;
+    if (![...this.spaces.values()].some((space) => space.config.refreshAheadMs !== undefined)) return;
+    this.refreshing = true;
+    this.warmUp.startRefreshAhead();
   }
 
   private schedulePurge(): void {

@@ -38,12 +38,14 @@ export function createPeerRequestHandler(deps: PeerHandlerDeps): PeerRequestHand
         return { op: 'pong', nodeId: deps.nodeName };
       case 'get': {
         const target = space(request.keySpace);
+        target.hotKeys?.record(request.key, deps.clock.now());
         const entry = await target.ownedEntry(request.key);
         return { op: 'value', result: toValueResult(entry, deps.clock.now()) };
       }
       case 'getMany': {
         const target = space(request.keySpace);
         const now = deps.clock.now();
+        for (const key of request.keys) target.hotKeys?.record(key, now);
         // Fresh entries as they are; missing ones in one batch load; stale ones reloaded or served
         // within grace, one by one.
         const cached = request.keys.map((key) => target.storage.get(key));
@@ -62,6 +64,7 @@ export function createPeerRequestHandler(deps: PeerHandlerDeps): PeerRequestHand
       case 'set': {
         const target = space(request.keySpace);
         target.checkSize(request.key, request.value);
+        if (request.ifAbsent === true && target.holdsOrLoads(request.key)) return { op: 'ok' };
         target.store(request.key, request.value, request.expiresAt === 0 ? Infinity : request.expiresAt);
         target.invalidateHot(request.key);
         return { op: 'ok' };

@@ -64,6 +64,18 @@ export interface KeySpaceSettings {
   circuitBreaker?: CircuitBreakerOptions | boolean;
   /** Token bucket for this keyspace's data-source calls; `false` for none. @default false */
   rateLimit?: RateLimitOptions | false;
+  /**
+   * Tracking of popular keys (decayed counts, bounded memory), used to prefetch the keys a node
+   * starts to own when members join or leave, and for `refreshAhead`. `false` turns it off.
+   * @default { capacity: 1000, halfLife: '1m' }
+   */
+  hotKeys?: { capacity?: number; halfLife?: Duration } | false;
+  /**
+   * Reload hot keys this long before they expire, on their owner only (one data-source call per
+   * key per refresh for the whole cluster). Needs `ttl`. `false` turns it off.
+   * @default false
+   */
+  refreshAhead?: Duration | false;
 }
 
 /** A keyspace: a named cache with its own budget, expiry, data source and codec. */
@@ -74,6 +86,8 @@ export interface KeySpaceDefinition<T = unknown> extends KeySpaceSettings {
   dataSource?: DataSource<T> | FetchFunction<T>;
   /** @default structuredCodec() */
   codec?: Codec<T>;
+  /** Keys each node loads at start, for the keys it owns; a function is called once per start. */
+  warmKeys?: readonly string[] | (() => readonly string[] | Promise<readonly string[]>);
 }
 
 /** Effective keyspace configuration: defaults applied, durations in milliseconds. */
@@ -91,6 +105,9 @@ export interface ResolvedKeySpaceConfig<T = unknown> {
   readonly staleWhileRevalidate: boolean;
   readonly circuitBreaker: ResolvedBreakerOptions | undefined;
   readonly rateLimit: ResolvedRateLimit | undefined;
+  readonly hotKeys: { readonly capacity: number; readonly halfLifeMs: number } | undefined;
+  readonly refreshAheadMs: number | undefined;
+  readonly warmKeys: KeySpaceDefinition<T>['warmKeys'];
   readonly dataSource: DataSource<T> | undefined;
   readonly codec: Codec<T>;
 }
@@ -113,8 +130,16 @@ const SETTING_KEYS: ReadonlySet<string> = new Set([
   'staleWhileRevalidate',
   'circuitBreaker',
   'rateLimit',
+  'hotKeys',
+  'refreshAhead',
 ]);
-const DEFINITION_KEYS: ReadonlySet<string> = new Set([...SETTING_KEYS, 'name', 'dataSource', 'codec']);
+const DEFINITION_KEYS: ReadonlySet<string> = new Set([
+  ...SETTING_KEYS,
+  'name',
+  'dataSource',
+  'codec',
+  'warmKeys',
+]);
 
 /**
  * Declares a keyspace with its value type; validates it at once.
@@ -214,9 +239,43 @@ export function resolveKeySpaceConfig<T>(
     staleWhileRevalidate: resolveFlag(pick('staleWhileRevalidate'), `${path}.staleWhileRevalidate`),
     circuitBreaker: resolveBreakerOptions(pick('circuitBreaker'), `${path}.circuitBreaker`),
     rateLimit: resolveRateLimit(pick('rateLimit'), `${path}.rateLimit`),
+    hotKeys: resolveHotKeys(pick('hotKeys'), `${path}.hotKeys`),
+    refreshAheadMs: resolveRefreshAhead(pick('refreshAhead'), ttlMs, `${path}.refreshAhead`),
+    warmKeys: resolveWarmKeys(definition.warmKeys, `${path}.warmKeys`),
     dataSource,
     codec,
   });
+}
+
+function resolveHotKeys(value: KeySpaceSettings['hotKeys'], path: string): ResolvedKeySpaceConfig['hotKeys'] {
+  if (value === false) return undefined;
+  if (value !== undefined && (typeof value !== 'object' || value === null)) {
+    throw invalidOption(path, 'must be hot-key options or false', value);
+  }
+  const capacity = value?.capacity ?? 1_000;
+  if (!Number.isInteger(capacity) || capacity < 1 || capacity > 1_000_000) {
+    throw invalidOption(`${path}.capacity`, 'must be an integer from 1 to 1000000', capacity);
+  }
+  return Object.freeze({ capacity, halfLifeMs: toPositiveMs(value?.halfLife ?? '1m', `${path}.halfLife`) });
+}
+
+function resolveRefreshAhead(value: Duration | false | undefined, ttlMs: number | undefined, path: string) {
+  if (value === undefined || value === false) return undefined;
+  const ms = toPositiveMs(value, path);
+  if (ttlMs === undefined || ms >= ttlMs) throw invalidOption(path, 'needs a ttl longer than itself', value);
+  return ms;
+}
+
+function resolveWarmKeys<T>(
+  value: KeySpaceDefinition<T>['warmKeys'],
+  path: string,
+): KeySpaceDefinition<T>['warmKeys'] {
+  if (value === undefined || typeof value === 'function') return value;
+  const list: unknown = value;
+  if (!Array.isArray(list) || list.some((key) => typeof key !== 'string' || key.length === 0)) {
+    throw invalidOption(path, 'must be an array of non-empty strings or a function returning one');
+  }
+  return Object.freeze([...(list as string[])]);
 }
 
 function resolveFlag(value: unknown, path: string): boolean {

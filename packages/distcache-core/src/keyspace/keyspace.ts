@@ -15,6 +15,7 @@ import { LruStorage } from '../storage/lru.storage';
 import { abortable, type Deadline, linkedSignal, waitFor } from '../util/abort';
 import type { Clock } from '../util/clock';
 import { CacheEntry, entrySize } from './cache-entry';
+import { HotKeyTracker } from './hot-keys';
 import type { ResolvedKeySpaceConfig } from './keyspace.options';
 import { type KeySpaceCounters, type KeySpaceStats, newCounters } from './keyspace.stats';
 
@@ -69,6 +70,8 @@ export class KeySpace<T = unknown> {
   private readonly flights = new SingleFlight<CacheEntry<T>>();
   private readonly remoteFlights = new SingleFlight<CacheEntry<T>>();
   private readonly guard: SourceGuard;
+  /** Recent popularity of this keyspace's keys on this node; undefined when turned off. */
+  hotKeys: HotKeyTracker | undefined;
 
   constructor(
     private configValue: ResolvedKeySpaceConfig<T>,
@@ -82,6 +85,7 @@ export class KeySpace<T = unknown> {
     const { clock, readNow } = context;
     this.storage = new LruStorage({ maxBytes: main, clock, readNow, onRemove });
     this.hot = new LruStorage({ maxBytes: hot, clock, readNow, onRemove });
+    this.hotKeys = makeTracker(configValue);
     this.guard = new SourceGuard(configValue, context.sharedLimit, clock, configValue.name, (state) =>
       context.onEvent?.({ type: 'breaker', keySpace: this.name, state }),
     );
@@ -204,6 +208,29 @@ export class KeySpace<T = unknown> {
     return this.wait(key, flight.promise, deadline);
   }
 
+  /** Counts a read of `key` for hot-key tracking (hits are sampled, misses always count). */
+  noteRead(key: string, hit: boolean): void {
+    const tracker = this.hotKeys;
+    if (tracker === undefined) return;
+    if (hit) tracker.hit(key, this.context.readNow);
+    else tracker.record(key, this.context.readNow());
+  }
+
+  /** Moves a hot copy into owned storage (this node became the key's owner). True when there was one. */
+  promoteHot(key: string): boolean {
+    const entry = this.hot.peek(key);
+    if (entry === undefined) return false;
+    this.hot.delete(key);
+    this.store(key, entry.bytes, entry.freshUntil);
+    return true;
+  }
+
+  /** True when this node holds a fresh entry for `key` as its owner, or is loading it. */
+  holdsOrLoads(key: string): boolean {
+    const entry = this.storage.get(key);
+    return (entry !== undefined && this.isFresh(entry)) || this.flights.get(key) !== undefined;
+  }
+
   /** True while a load of `key` from its owner is running on this node. */
   hasRemoteLoad(key: string): boolean {
     return this.remoteFlights.get(key) !== undefined;
@@ -300,6 +327,7 @@ export class KeySpace<T = unknown> {
 
   /** Drops every entry and running load. */
   clear(): void {
+    this.hotKeys?.clear();
     this.flights.invalidateAll();
     this.remoteFlights.invalidateAll();
     this.storage.clear();
@@ -314,6 +342,8 @@ export class KeySpace<T = unknown> {
   /** Applies a new configuration, keeping entries unless the codec changed. */
   reconfigure(config: ResolvedKeySpaceConfig<T>): void {
     const codecChanged = config.codec.name !== this.configValue.codec.name;
+    if (JSON.stringify(config.hotKeys) !== JSON.stringify(this.configValue.hotKeys))
+      this.hotKeys = makeTracker(config);
     this.configValue = config;
     this.guard.reconfigure(config);
     if (codecChanged) this.clear();
@@ -422,4 +452,8 @@ export class KeySpace<T = unknown> {
     const { graceMs } = this.configValue;
     return new CacheEntry<T>(bytes, freshUntil, bytes === undefined ? freshUntil : freshUntil + graceMs);
   }
+}
+
+function makeTracker(config: ResolvedKeySpaceConfig<unknown>): HotKeyTracker | undefined {
+  return config.hotKeys === undefined ? undefined : new HotKeyTracker(config.hotKeys);
 }

@@ -42,7 +42,8 @@ export function writeRequestFrame(
 ): number {
   const forwarded =
     (request.op === 'get' || request.op === 'getMany') && request.forwarded ? FrameFlag.FORWARDED : 0;
-  b.begin(requestOpcode(request), forwarded, id, estimateRequest(request));
+  const ifAbsent = request.op === 'set' && request.ifAbsent === true ? FrameFlag.IF_ABSENT : 0;
+  b.begin(requestOpcode(request), forwarded | ifAbsent, id, estimateRequest(request));
   if (meta !== undefined && writeMeta(b, meta)) b.addFlags(FrameFlag.META);
   switch (request.op) {
     case 'get':
@@ -109,6 +110,7 @@ export function decodeRequestFrame(frame: Uint8Array): RequestFrame {
       const key = r.str32('key');
       const expiresAt = r.u64('expiresAt');
       request = { op: 'set', keySpace, key, value: r.bytes32('value'), expiresAt };
+      if ((flags & FrameFlag.IF_ABSENT) !== 0) request.ifAbsent = true;
       break;
     }
     case Opcode.DROP_KEYSPACE:

@@ -14,7 +14,15 @@ export type PeerRequest =
   | { op: 'get'; keySpace: string; key: string; forwarded: boolean }
   | { op: 'getMany'; keySpace: string; keys: string[]; forwarded: boolean }
   /** `expiresAt` is absolute, in epoch milliseconds; 0 means "never". */
-  | { op: 'set'; keySpace: string; key: string; value: Uint8Array; expiresAt: number }
+  | {
+      op: 'set';
+      keySpace: string;
+      key: string;
+      value: Uint8Array;
+      expiresAt: number;
+      /** Store only if the receiver holds no fresh entry for the key (ownership hand-off). */
+      ifAbsent?: boolean;
+    }
   | { op: 'delete'; keySpace: string; key: string }
   | { op: 'deleteMany'; keySpace: string; keys: string[] }
   /** Drop hot copies of these keys (the owner's value changed). */

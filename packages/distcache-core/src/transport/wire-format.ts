@@ -52,6 +52,8 @@ export type Opcode = (typeof Opcode)[keyof typeof Opcode];
 export const FrameFlag = {
   /** GET / GET_MANY: the request came from a peer and must not be forwarded again. */
   FORWARDED: 0x01,
+  /** SET: store only if the receiver holds no fresh entry for the key (ownership hand-off). */
+  IF_ABSENT: 0x02,
   /** Any request: a meta map follows the header. */
   META: 0x80,
 } as const;

@@ -1,0 +1,152 @@
+import type { ClusterCoordinator } from '../cluster/coordinator';
+import type { KeySpace } from '../keyspace/keyspace';
+import type { Clock } from '../util/clock';
+import type { Logger } from '../util/logger';
+
+export interface WarmUpDeps {
+  readonly spaces: ReadonlyMap<string, KeySpace>;
+  readonly coordinator: ClusterCoordinator;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Loads and hand-offs running at once per keyspace. @default 8 */
+  readonly concurrency?: number;
+  /** Hot keys per keyspace considered when ownership moves. @default 200 */
+  readonly hotLimit?: number;
+}
+
+/**
+ * Keeps the cache warm around start-up and topology changes:
+ * - at start, each node loads the keyspace's `warmKeys` it owns;
+ * - when members join or leave, each node looks at the keys that are hot on it (and the warm
+ *   keys): a key it now owns is taken from its hot copy or loaded ahead of demand; a key it held as
+ *   owner but that moved is handed to the new owner (a SET that never replaces a newer value), so
+ *   a joining node has the hot keys before its first request;
+ * - `refreshAhead`: the owner reloads its hot keys shortly before they expire.
+ * Every step runs with bounded concurrency; failures are logged and counted, never thrown.
+ */
+export class WarmUp {
+  private rebalanceTimer: unknown;
+  private refreshTimer: unknown;
+  private stopped = false;
+  /** Rebalancing starts after the warm start: during start-up the ring is still forming. */
+  private active = false;
+
+  constructor(private readonly deps: WarmUpDeps) {}
+
+  /** Loads the warm keys this node owns. Resolves when done (failures only logged). */
+  async warmStart(): Promise<void> {
+    await Promise.all(
+      [...this.deps.spaces.values()].map(async (space) => {
+        const keys = await this.warmKeysOf(space);
+        const owned = keys.filter((key) => this.deps.coordinator.ownerOf(space.name, key) === undefined);
+        await this.bounded(owned, (key) =>
+          space.holdsOrLoads(key) ? Promise.resolve() : space.loadEntry(key),
+        );
+      }),
+    );
+    this.active = true;
+  }
+
+  /** Schedules a rebalance (collapsing bursts of membership events into one). */
+  scheduleRebalance(): void {
+    if (this.stopped || !this.active) return;
+    this.deps.clock.clearTimeout(this.rebalanceTimer);
+    this.rebalanceTimer = this.deps.clock.setTimeout(() => void this.rebalance(), 0);
+  }
+
+  /** Starts the periodic refresh-ahead check, when any keyspace asks for it. */
+  startRefreshAhead(intervalMs = 1_000): void {
+    if (this.stopped) return;
+    this.refreshTimer = this.deps.clock.setTimeout(() => {
+      void this.refreshAhead().finally(() => this.startRefreshAhead(intervalMs));
+    }, intervalMs);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.deps.clock.clearTimeout(this.rebalanceTimer);
+    this.deps.clock.clearTimeout(this.refreshTimer);
+  }
+
+  /** Moves hot keys to where they now belong. */
+  async rebalance(): Promise<void> {
+    if (this.stopped) return;
+    const { coordinator } = this.deps;
+    await Promise.all(
+      [...this.deps.spaces.values()].map(async (space) => {
+        const candidates = new Set([...this.hotKeysOf(space), ...(await this.warmKeysOf(space))]);
+        await this.bounded([...candidates], async (key) => {
+          const owner = coordinator.ownerOf(space.name, key);
+          if (owner === undefined) {
+            if (space.holdsOrLoads(key) || space.promoteHot(key)) return;
+            await space.loadEntry(key);
+            return;
+          }
+          const held = space.storage.peek(key);
+          if (held === undefined || held.bytes === undefined) return;
+          const response = await coordinator.send(
+            owner,
+            {
+              op: 'set',
+              keySpace: space.name,
+              key,
+              value: held.bytes,
+              expiresAt: Number.isFinite(held.freshUntil) ? held.freshUntil : 0,
+              ifAbsent: true,
+            },
+            { timeoutMs: space.config.writeTimeoutMs },
+          );
+          if (response.op === 'ok') space.storage.delete(key);
+        });
+      }),
+    );
+  }
+
+  /** Reloads hot keys this node owns that expire within their keyspace's `refreshAhead`. */
+  async refreshAhead(): Promise<void> {
+    const now = this.deps.clock.now();
+    await Promise.all(
+      [...this.deps.spaces.values()].map((space) => {
+        const window = space.config.refreshAheadMs;
+        if (window === undefined) return Promise.resolve();
+        const due = this.hotKeysOf(space).filter((key) => {
+          if (this.deps.coordinator.ownerOf(space.name, key) !== undefined) return false;
+          const entry = space.storage.peek(key);
+          return entry !== undefined && entry.found && entry.freshUntil - now <= window;
+        });
+        return this.bounded(due, (key) => space.loadEntry(key));
+      }),
+    );
+  }
+
+  private hotKeysOf(space: KeySpace): string[] {
+    return (space.hotKeys?.top(this.deps.hotLimit ?? 200, this.deps.clock.now()) ?? []).map(([key]) => key);
+  }
+
+  private async warmKeysOf(space: KeySpace): Promise<readonly string[]> {
+    const source = space.config.warmKeys;
+    if (source === undefined) return [];
+    try {
+      return typeof source === 'function' ? await source() : source;
+    } catch (error) {
+      this.deps.logger.warn('warm keys could not be listed', { keySpace: space.name, error: String(error) });
+      return [];
+    }
+  }
+
+  /** Runs `work` over `items`, `concurrency` at a time; failures are logged and skipped. */
+  private async bounded(items: readonly string[], work: (item: string) => Promise<unknown>): Promise<void> {
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < items.length && !this.stopped) {
+        const item = items[next++] as string;
+        try {
+          await work(item);
+        } catch (error) {
+          this.deps.logger.debug('warm-up step failed', { key: item, error: String(error) });
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.deps.concurrency ?? 8, items.length) }, worker));
+  }
+}

@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { HotKeyTracker } from './hot-keys';
+
+describe('HotKeyTracker', () => {
+  it('ranks keys by recent reads', () => {
+    const tracker = new HotKeyTracker({ halfLifeMs: 1_000 });
+    for (let index = 0; index < 10; index += 1) tracker.record('a', 0);
+    for (let index = 0; index < 5; index += 1) tracker.record('b', 0);
+    tracker.record('c', 0);
+    expect(tracker.top(2, 0).map(([key]) => key)).toEqual(['a', 'b']);
+    expect(tracker.top(3, 0)[0]![1]).toBe(10);
+  });
+
+  it('halves scores every half-life, so a burst long ago loses to steady recent reads', () => {
+    const tracker = new HotKeyTracker({ halfLifeMs: 1_000 });
+    for (let index = 0; index < 16; index += 1) tracker.record('old', 0);
+    expect(tracker.top(1, 1_000)[0]![1]).toBeCloseTo(8, 6);
+    expect(tracker.top(1, 4_000)[0]![1]).toBeCloseTo(1, 6);
+    for (let index = 0; index < 3; index += 1) tracker.record('recent', 4_000);
+    expect(tracker.top(2, 4_000).map(([key]) => key)).toEqual(['recent', 'old']);
+  });
+
+  it('keeps memory bounded, dropping the least popular keys', () => {
+    const tracker = new HotKeyTracker({ capacity: 100 });
+    for (let round = 0; round < 5; round += 1) tracker.record('popular', 0);
+    for (let index = 0; index < 10_000; index += 1) tracker.record(`cold-${index}`, 0);
+    expect(tracker.size).toBeLessThanOrEqual(200);
+    expect(tracker.top(1, 0)[0]![0]).toBe('popular');
+  });
+
+  it('samples hits: one in hitSampling is recorded, with that weight', () => {
+    const tracker = new HotKeyTracker({ hitSampling: 4 });
+    for (let index = 0; index < 8; index += 1) tracker.hit('k', () => 0);
+    expect(tracker.top(1, 0)).toEqual([['k', 8]]);
+  });
+});
