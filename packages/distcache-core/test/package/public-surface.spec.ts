@@ -44,6 +44,17 @@ describe('public surface', () => {
     expect(
       runNode("const t = require('distcache-core/testing'); console.log(typeof t.ManualClock)", 'commonjs'),
     ).toBe('function');
+    for (const [entry, name] of [
+      ['dns', 'dnsDiscovery'],
+      ['kubernetes', 'kubernetesDiscovery'],
+    ] as const) {
+      expect(
+        runNode(`console.log(typeof require('distcache-core/${entry}').${name})`, 'commonjs'),
+        entry,
+      ).toBe('function');
+      const esm = `const m = await import('distcache-core/${entry}'); console.log(typeof m.${name})`;
+      expect(runNode(esm, 'module'), entry).toBe('function');
+    }
   });
 
   it('has no `any` in its declaration files', () => {
