@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DistCacheEngine, defineKeySpace, staticDiscovery } from 'distcache-core';
 
 const queries = new Map(); // node name -> database queries it made
+const queriesByKey = new Map(); // product id -> database queries for it, cluster-wide
 const catalogue = (id) =>
   Number(id) >= 1 && Number(id) <= 10_000
     ? {
@@ -41,6 +42,7 @@ const nodes = ports.map((port, index) => {
         ttl: '5m',
         dataSource: async (id, { signal }) => {
           queries.set(name, queries.get(name) + 1);
+          queriesByKey.set(id, (queriesByKey.get(id) ?? 0) + 1);
           await sleep(15, undefined, { signal }); // a database round trip
           return catalogue(id);
         },
@@ -92,9 +94,14 @@ console.log(`\n4. product ${cKey} is owned by node-c (queries: ${counts()}); nod
 await c.stop();
 const newOwner = nameOf(a.ownerOf('products', cKey));
 console.log(`   members seen by node-a: ${a.stats().members}; product ${cKey} now owned by ${newOwner}`);
-const moved = await b.get('products', cKey);
+const beforeMove = queriesByKey.get(cKey) ?? 0;
+const moved = await a.get('products', cKey);
+const extra = (queriesByKey.get(cKey) ?? 0) - beforeMove;
 console.log(
-  `   node-b reads product ${cKey}: "${moved.name}"; ${newOwner} loaded it as its new owner (queries: ${counts()})`,
+  `   node-a reads product ${cKey}: "${moved.name}"; database queries for it since node-c left: ${extra}` +
+    (extra === 0
+      ? ' (the cluster still had a copy: node-b read it earlier)'
+      : ' (loaded once by the new owner)'),
 );
 console.log('\nper-node stats of keyspace "products":');
 for (const node of [a, b]) {
