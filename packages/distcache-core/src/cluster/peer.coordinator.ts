@@ -1,4 +1,5 @@
 import type { DiscoveryProvider } from '../discovery/discovery';
+import { isDistCacheError } from '../errors/distcache-error';
 import { clusterQuorum, peerUnavailable } from '../errors/messages';
 import type { PeerEvent } from '../engine/engine.events';
 import type { PeerRequest, PeerRequestHandler, PeerResponse, PeerTransport } from '../transport/transport';
@@ -133,7 +134,10 @@ export class PeerCoordinator implements ClusterCoordinator {
       } catch (error) {
         const delay = joinRetryDelayMs * 2 ** attempt * (0.5 + Math.random() / 2);
         const elapsed = this.deps.clock.now() - startedAt;
-        if (attempt >= joinRetries || elapsed + delay > bootstrapTimeoutMs) throw error;
+        // A missing client library or a bad option will not fix itself: fail at once.
+        const permanent =
+          isDistCacheError(error, 'E_MISSING_DEPENDENCY') || isDistCacheError(error, 'E_INVALID_OPTION');
+        if (permanent || attempt >= joinRetries || elapsed + delay > bootstrapTimeoutMs) throw error;
         this.deps.logger.warn(`discovery ${step} failed; retrying`, {
           attempt: attempt + 1,
           error: String(error),

@@ -47,6 +47,7 @@ describe('public surface', () => {
     for (const [entry, name] of [
       ['dns', 'dnsDiscovery'],
       ['kubernetes', 'kubernetesDiscovery'],
+      ['nats', 'natsDiscovery'],
     ] as const) {
       expect(
         runNode(`console.log(typeof require('distcache-core/${entry}').${name})`, 'commonjs'),
