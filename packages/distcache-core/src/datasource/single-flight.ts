@@ -6,6 +6,8 @@ export interface Flight<R> {
    * be stored, because it may predate the write.
    */
   invalidated: boolean;
+  /** Callers waiting on this flight: 1 for the one that started it, plus every one that joined. */
+  waiters: number;
 }
 
 /**
@@ -29,9 +31,10 @@ export class SingleFlight<R> {
    * before storing). The flight removes itself from the table when it settles.
    */
   start(key: string, load: (flight: Flight<R>) => Promise<R>): Flight<R> {
-    const flight: { promise: Promise<R>; invalidated: boolean } = {
+    const flight: { promise: Promise<R>; invalidated: boolean; waiters: number } = {
       promise: undefined as unknown as Promise<R>,
       invalidated: false,
+      waiters: 1,
     };
     this.flights.set(key, flight);
     flight.promise = load(flight).finally(() => {

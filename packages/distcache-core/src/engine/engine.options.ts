@@ -27,6 +27,11 @@ import {
 import { type Clock, systemClock } from '../util/clock';
 import { type Duration, toPositiveMs } from '../util/duration';
 import { type Logger, silentLogger } from '../util/logger';
+import {
+  type ResolvedTelemetryOptions,
+  type TelemetryOptions,
+  resolveTelemetryOptions,
+} from '../telemetry/telemetry.options';
 
 /** Options of {@link DistCacheEngine}. */
 export interface DistCacheEngineOptions {
@@ -69,6 +74,13 @@ export interface DistCacheEngineOptions {
   clock?: Clock;
   /** @default silentLogger */
   logger?: Logger;
+  /**
+   * OpenTelemetry metrics and spans, through `@opentelemetry/api` when it is installed and an SDK
+   * is registered before `start()` (or providers are given here). `false` turns them off. See
+   * docs/observability.md for the instrument and span names.
+   * @default {}
+   */
+  telemetry?: TelemetryOptions | false;
 }
 
 /** The transport settings an engine user may tune; identity and addresses come from the engine. */
@@ -98,6 +110,7 @@ export interface ResolvedEngineOptions {
   readonly purgeIntervalMs: number;
   readonly clock: Clock;
   readonly logger: Logger;
+  readonly telemetry: ResolvedTelemetryOptions;
 }
 
 export const DEFAULT_HOST = '127.0.0.1';
@@ -123,6 +136,7 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
   'purgeInterval',
   'clock',
   'logger',
+  'telemetry',
 ]);
 
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
@@ -209,5 +223,6 @@ export function resolveEngineOptions(options: DistCacheEngineOptions = {}): Reso
     purgeIntervalMs: toPositiveMs(options.purgeInterval ?? DEFAULT_PURGE_INTERVAL, 'purgeInterval'),
     clock,
     logger: options.logger ?? silentLogger,
+    telemetry: resolveTelemetryOptions(options.telemetry),
   });
 }

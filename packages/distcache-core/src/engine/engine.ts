@@ -30,6 +30,7 @@ import type {
   WriteOptions,
 } from './engine.types';
 import { Lifecycle } from './lifecycle';
+import { EngineProbe } from '../telemetry/engine.probe';
 import { createPeerRequestHandler } from './peer-request.handler';
 import { RemoteLoading } from './remote-loader';
 
@@ -61,11 +62,15 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
   private readonly coarseClock: CoarseClock;
   /** The engine-wide bucket every keyspace's loads draw from, when `sharedRateLimit` is set. */
   private readonly sharedLimit: TokenBucket | undefined;
+  /** Telemetry: OpenTelemetry and diagnostics channels, consulted with one boolean per call. */
+  private readonly probe: EngineProbe;
 
   /** @throws DistCacheError `E_INVALID_OPTION` (naming the field) or `E_KEYSPACE_EXISTS` */
   constructor(options: DistCacheEngineOptions = {}) {
     super();
     this.options = resolveEngineOptions(options);
+    const { nodeName, telemetry, logger } = this.options;
+    this.probe = new EngineProbe({ nodeName, telemetry, logger });
     // Every load in flight listens on the lifetime signal; hundreds at once are normal.
     setMaxListeners(0, this.lifetime.signal);
     const { clock, clusterOptions } = this.options;
@@ -102,19 +107,29 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
    */
   start(): Promise<void> {
     return this.lifecycle.start(async () => {
-      const handler = createPeerRequestHandler({
-        nodeName: this.options.nodeName,
-        clock: this.options.clock,
-        spaces: this.spaces,
-        coordinator: () => this.coordinator,
-        accepting: () => this.lifecycle.state === 'running' || this.lifecycle.state === 'starting',
-        dropKeySpace: (name) => this.removeKeySpace(name),
+      await this.probe.start(() => this.stats());
+      // Timers and connections opened while joining must not join the caller's trace.
+      await this.probe.detached(() => this.join()).catch((error: unknown) => {
+        this.probe.stop();
+        throw error;
       });
-      await this.coordinator.start(handler, this.lifetime.signal);
-      this.schedulePurge();
-      this.startRefreshAhead();
-      await this.warmUp.warmStart();
     });
+  }
+
+  /** Opens the peer listener, joins the cluster and starts background work. */
+  private async join(): Promise<void> {
+    const handler = createPeerRequestHandler({
+      nodeName: this.options.nodeName,
+      clock: this.options.clock,
+      spaces: this.spaces,
+      coordinator: () => this.coordinator,
+      accepting: () => this.lifecycle.state === 'running' || this.lifecycle.state === 'starting',
+      dropKeySpace: (name) => this.removeKeySpace(name),
+    });
+    await this.coordinator.start(handler, this.lifetime.signal);
+    this.schedulePurge();
+    this.startRefreshAhead();
+    await this.warmUp.warmStart();
   }
 
   /**
@@ -131,6 +146,7 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
       } finally {
         this.lifetime.abort(engineStopped('finish the load'));
         for (const space of this.spaces.values()) space.close();
+        this.probe.stop();
       }
     });
   }
@@ -143,7 +159,13 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
    *   `E_DATASOURCE_TIMEOUT`, `E_INVALID_VALUE`, `E_VALUE_TOO_LARGE`, `E_TIMEOUT`, `E_ABORTED`,
    *   `E_ENGINE_NOT_STARTED`, `E_ENGINE_STOPPED`
    */
-  async get<T = unknown>(keySpace: string, key: string, options?: GetOptions): Promise<T | undefined> {
+  get<T = unknown>(keySpace: string, key: string, options?: GetOptions): Promise<T | undefined> {
+    return this.probe.reads
+      ? this.probe.get(this.spaces.get(keySpace), keySpace, key, () => this.readKey<T>(keySpace, key, options))
+      : this.readKey<T>(keySpace, key, options);
+  }
+
+  private async readKey<T>(keySpace: string, key: string, options?: GetOptions): Promise<T | undefined> {
     const space = this.running<T>(keySpace, 'get');
     this.checkKey(space, key);
     const { counters } = space;
@@ -170,7 +192,17 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
    * map has one entry per distinct key, in request order.
    * @throws the first error of any key, after every key settled; see {@link get}
    */
-  async getMany<T = unknown>(
+  getMany<T = unknown>(
+    keySpace: string,
+    keys: readonly string[],
+    options?: GetOptions,
+  ): Promise<Map<string, T | undefined>> {
+    return this.probe.reads
+      ? this.probe.getMany(keySpace, keys, () => this.readKeys<T>(keySpace, keys, options))
+      : this.readKeys<T>(keySpace, keys, options);
+  }
+
+  private async readKeys<T>(
     keySpace: string,
     keys: readonly string[],
     options?: GetOptions,
@@ -237,7 +269,17 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
    * entry leaves the cache unchanged.
    * @throws see {@link put}
    */
-  async putMany<T = unknown>(
+  putMany<T = unknown>(
+    keySpace: string,
+    entries: ReadonlyArray<PutEntry<T>>,
+    options?: WriteOptions,
+  ): Promise<void> {
+    return this.probe.writes
+      ? this.probe.write('put', keySpace, entries, () => this.writeEntries(keySpace, entries, options))
+      : this.writeEntries(keySpace, entries, options);
+  }
+
+  private async writeEntries<T>(
     keySpace: string,
     entries: ReadonlyArray<PutEntry<T>>,
     options?: WriteOptions,
@@ -275,7 +317,13 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
    * Removes several keys (one request per owner); all keys are validated before any is removed.
    * @throws see {@link delete}
    */
-  async deleteMany(keySpace: string, keys: readonly string[], options?: WriteOptions): Promise<void> {
+  deleteMany(keySpace: string, keys: readonly string[], options?: WriteOptions): Promise<void> {
+    return this.probe.writes
+      ? this.probe.write('delete', keySpace, keys, () => this.removeKeys(keySpace, keys, options))
+      : this.removeKeys(keySpace, keys, options);
+  }
+
+  private async removeKeys(keySpace: string, keys: readonly string[], options?: WriteOptions): Promise<void> {
     const space = this.running(keySpace, 'delete');
     const checked = [...new Set(this.checkKeys(space, keys))];
     space.counters.deletes += checked.length;
@@ -425,6 +473,7 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
       lifetime: this.lifetime.signal,
       hotShare,
       sharedLimit: this.sharedLimit,
+      probe: this.probe,
       onEvent: (event) => {
         if (event.type === 'breaker') this.emit('breaker', { keySpace: event.keySpace, state: event.state });
         else this.emit('stale', { keySpace: event.keySpace, key: event.key, reason: event.reason });
@@ -466,12 +515,13 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
       bind: { host, port },
       advertiseHost,
       discovery,
-      createTransport: () => new TcpPeerTransport(peerOptions),
+      createTransport: () => this.probe.transport(new TcpPeerTransport(peerOptions)),
       clock,
       logger,
       options: clusterOptions,
       onEvent: (event) => {
         this.emit('peer', event);
+        this.probe.membership(event, () => this.coordinator.members().length);
         this.warmUp.scheduleRebalance();
       },
     });

@@ -51,6 +51,11 @@ export class CacheEntry<T> implements StorageEntry {
   }
 }
 
+/** A private decoded copy for a single caller (nothing shared, so nothing to freeze). */
+export function decodePrivate<T>(entry: CacheEntry<T>, codec: Codec<T>): T | undefined {
+  return entry.bytes === undefined ? undefined : codec.decode(entry.bytes);
+}
+
 /** Budget charged for an entry: encoded bytes plus the key (UTF-16 length as a cheap bound). */
 export function entrySize(key: string, bytes: Uint8Array | undefined): number {
   return key.length + (bytes === undefined ? 1 : bytes.byteLength);

@@ -28,6 +28,22 @@ describe('HotKeyTracker', () => {
     expect(tracker.top(1, 0)[0]![0]).toBe('popular');
   });
 
+  it('lets sampled hits add keys only while there is room; misses always add', () => {
+    const tracker = new HotKeyTracker({ capacity: 2, hitSampling: 1 });
+    tracker.hit('a', () => 0);
+    tracker.hit('b', () => 0);
+    tracker.hit('c', () => 0);
+    expect(
+      tracker
+        .top(5, 0)
+        .map(([key]) => key)
+        .sort(),
+    ).toEqual(['a', 'b']);
+    tracker.hit('a', () => 0);
+    tracker.record('c', 0);
+    expect(tracker.top(5, 0).map(([key]) => key)).toEqual(['a', 'b', 'c']);
+  });
+
   it('samples hits: one in hitSampling is recorded, with that weight', () => {
     const tracker = new HotKeyTracker({ hitSampling: 4 });
     for (let index = 0; index < 8; index += 1) tracker.hit('k', () => 0);

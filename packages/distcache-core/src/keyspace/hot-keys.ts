@@ -7,7 +7,7 @@ export interface HotKeyOptions {
   /**
    * Record one cache hit in this many (misses and peer requests are always recorded). Sampling keeps
    * the hit path cheap; popularity is relative, so a constant factor changes no ranking.
-   * @default 8
+   * @default 32
    */
   hitSampling?: number;
 }
@@ -32,7 +32,7 @@ export class HotKeyTracker {
   constructor(options: HotKeyOptions = {}) {
     this.capacity = options.capacity ?? 1_000;
     this.halfLifeMs = options.halfLifeMs ?? 60_000;
-    this.hitSampling = options.hitSampling ?? 8;
+    this.hitSampling = options.hitSampling ?? 32;
   }
 
   /** Keys tracked now. */
@@ -40,10 +40,17 @@ export class HotKeyTracker {
     return this.scores.size;
   }
 
-  /** Records a cache hit (sampled). */
+  /**
+   * Records a cache hit (sampled). A hit only adds a key while there is room: keys enter through
+   * misses and peer requests, which every cached key had. Letting every sampled hit insert made the
+   * tracker sort itself over and over under uniform access to many keys, and cost a third of the
+   * local-hit rate (bench/README.md, "Local hit").
+   */
   hit(key: string, now: () => number): void {
-    this.hits += 1;
-    if (this.hits % this.hitSampling === 0) this.record(key, now(), this.hitSampling);
+    if (++this.hits < this.hitSampling) return;
+    this.hits = 0;
+    if (this.scores.size >= this.capacity && !this.scores.has(key)) return;
+    this.record(key, now(), this.hitSampling);
   }
 
   /** Records a read that is always counted (a miss, a peer request), with `weight`. */

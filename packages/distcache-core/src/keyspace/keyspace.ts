@@ -14,7 +14,7 @@ import {
 import { LruStorage } from '../storage/lru.storage';
 import { abortable, type Deadline, linkedSignal, waitFor } from '../util/abort';
 import type { Clock } from '../util/clock';
-import { CacheEntry, entrySize } from './cache-entry';
+import { CacheEntry, decodePrivate, entrySize } from './cache-entry';
 import { HotKeyTracker } from './hot-keys';
 import type { ResolvedKeySpaceConfig } from './keyspace.options';
 import { type KeySpaceCounters, type KeySpaceStats, newCounters } from './keyspace.stats';
@@ -32,6 +32,13 @@ export interface KeySpaceContext {
   readonly sharedLimit?: TokenBucket | undefined;
   /** Reports breaker state changes and stale values served. */
   readonly onEvent?: (event: KeySpaceSourceEvent) => void;
+  /** Observes data-source calls (telemetry); absent, calls run unobserved. */
+  readonly probe?: LoadProbe | undefined;
+}
+
+/** Observes data-source calls: runs `run` and reports how it went (implemented in `telemetry`). */
+export interface LoadProbe {
+  load<R>(keySpace: string, keys: readonly string[], signal: AbortSignal, run: () => Promise<R>): Promise<R>;
 }
 
 /** What a keyspace reports about its data source. */
@@ -106,6 +113,15 @@ export class KeySpace<T = unknown> {
     } catch (error) {
       if (this.storage.peek(key) === entry) this.storage.delete(key);
       if (this.hot.peek(key) === entry) this.hot.delete(key);
+      throw decodeFailed(this.name, key, error);
+    }
+  }
+
+  /** Decodes a private copy for one caller. @throws DistCacheError `E_DECODE_FAILED` */
+  private readPrivate(key: string, entry: CacheEntry<T>): T | undefined {
+    try {
+      return decodePrivate(entry, this.configValue.codec);
+    } catch (error) {
       throw decodeFailed(this.name, key, error);
     }
   }
@@ -203,9 +219,20 @@ export class KeySpace<T = unknown> {
    */
   loadRemote(key: string, deadline: Deadline, loader: RemoteLoader<T>): Promise<T | undefined> {
     let flight = this.remoteFlights.get(key);
-    if (flight !== undefined) this.counters.dedupedLoads += 1;
-    else flight = this.remoteFlights.start(key, (f) => loader(key, f));
-    return this.wait(key, flight.promise, deadline);
+    if (flight !== undefined) {
+      this.counters.dedupedLoads += 1;
+      flight.waiters += 1;
+    } else {
+      flight = this.remoteFlights.start(key, (f) => loader(key, f));
+    }
+    const shared = flight;
+    // An answer from the owner is seen by this flight's callers only (the hot copy is a separate
+    // entry). A lone caller gets a private copy: freezing it would protect nobody and cost more
+    // than the decode (bench/README.md, "Remote hit").
+    const value = shared.promise.then((entry) =>
+      shared.waiters > 1 ? this.read(key, entry) : this.readPrivate(key, entry),
+    );
+    return waitFor(value, deadline, this.context.clock, `get "${this.name}/${key}"`);
   }
 
   /** Counts a read of `key` for hot-key tracking (hits are sampled, misses always count). */
@@ -402,7 +429,8 @@ export class KeySpace<T = unknown> {
         try {
           let work: Promise<R>;
           try {
-            work = call(signal);
+            const probe = this.context.probe;
+            work = probe === undefined ? call(signal) : probe.load(this.name, keys, signal, () => call(signal));
           } catch (error) {
             work = Promise.reject(error);
           }
