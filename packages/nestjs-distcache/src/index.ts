@@ -1,4 +1,29 @@
-// The NestJS module (DistCacheModule, @KeySpace, @ReadThrough, DistCacheService) arrives with the
-// NestJS issue. Until then this package re-exports the engine surface it will wrap, so that the
-// workspace wiring (build order, exports map, dual ESM/CJS output) is exercised end to end.
-export { DistCacheEngine, defineKeySpace, DistCacheError, isDistCacheError } from 'distcache-core';
+// Public surface of nestjs-distcache. The Terminus health indicator is exported from
+// `nestjs-distcache/terminus`, so that `@nestjs/terminus` stays optional.
+export { DistCacheModule } from './distcache.module';
+export type {
+  DistCacheModuleAsyncOptions,
+  DistCacheModuleExtras,
+  DistCacheModuleForRootOptions,
+  DistCacheModuleOptions,
+  DistCacheOptionsFactory,
+} from './distcache.options';
+export { DISTCACHE_ENGINE, DISTCACHE_MODULE_OPTIONS } from './distcache.constants';
+export { DistCacheService } from './distcache.service';
+export type { BreakerEvent, DistCacheEvent, StaleEvent } from './distcache.events';
+export { KeySpace, type KeySpaceOptions, type KeySpaceProvider } from './decorators/key-space.decorator';
+export { ReadThrough } from './decorators/read-through.decorator';
+export { CacheEvict, CachePut } from './decorators/cache-write.decorators';
+export { InjectDistCacheEngine } from './decorators/inject-engine.decorator';
+export { currentFetchContext } from './fetch-context';
+export type {
+  AsyncMethodDecorator,
+  CacheEvictOptions,
+  CachePutOptions,
+  DecoratedKeySpaceSettings,
+  KeyFunction,
+  ReadThroughOptions,
+} from './decorators/decorator.types';
+export { decodeArguments, encodeArguments, methodShape, type MethodShape } from './keys/method-key';
+export { canonicalJson } from './keys/canonical-json';
+export { NestLoggerAdapter } from './logging/nest-logger.adapter';

@@ -1,0 +1,55 @@
+import { CACHE_WRITE_METADATA } from '../distcache.constants';
+import type {
+  AsyncMethodDecorator,
+  CacheEvictOptions,
+  CachePutOptions,
+  CacheWriteMetadata,
+} from './decorator.types';
+
+function recordWrite(entry: CacheWriteMetadata): AsyncMethodDecorator {
+  return (target, propertyKey) => {
+    // Own metadata only: a subclass adding a decorator must not append to its parent's list.
+    const previous = (Reflect.getOwnMetadata(CACHE_WRITE_METADATA, target, propertyKey) ?? []) as
+      CacheWriteMetadata[] | [];
+    // Decorators run bottom-up; prepend so the list reads in source order.
+    Reflect.defineMetadata(CACHE_WRITE_METADATA, [entry, ...previous], target, propertyKey);
+  };
+}
+
+/**
+ * After the method resolves, removes the derived key from keyspace `keySpace` on every node of
+ * the cluster (the call resolves once the owner deleted it and hot copies were dropped). When the
+ * method throws, nothing is evicted. Stack several to evict from several keyspaces.
+ *
+ * @throws DistCacheError `E_INVALID_OPTION` at bootstrap when no keyspace `keySpace` exists or the
+ *   method is not async (the message names class and method)
+ * @example
+ * ```ts
+ * @CacheEvict('products', { key: (id: string) => id })
+ * async rename(id: string, name: string): Promise<void> {
+ *   await this.db.products.update({ where: { id }, data: { name } });
+ * }
+ * ```
+ */
+export function CacheEvict(keySpace: string, options: CacheEvictOptions = {}): AsyncMethodDecorator {
+  return recordWrite({ kind: 'evict', keySpace, options });
+}
+
+/**
+ * After the method resolves, stores its result under the derived key in keyspace `keySpace` (on
+ * the key's owner; other nodes drop their hot copies), so the next read anywhere gets it without
+ * calling the data source. A result of `undefined` ("not found") evicts the key instead.
+ *
+ * @throws DistCacheError `E_INVALID_OPTION` at bootstrap when no keyspace `keySpace` exists or the
+ *   method is not async (the message names class and method)
+ * @example
+ * ```ts
+ * @CachePut('products', { key: (product: Product) => product.id })
+ * async save(product: Product): Promise<Product> {
+ *   return this.db.products.upsert(product);
+ * }
+ * ```
+ */
+export function CachePut(keySpace: string, options: CachePutOptions = {}): AsyncMethodDecorator {
+  return recordWrite({ kind: 'put', keySpace, options });
+}

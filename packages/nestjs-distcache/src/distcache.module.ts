@@ -1,0 +1,54 @@
+import { Module, type Provider } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { DistCacheEngine } from 'distcache-core';
+import { DISTCACHE_ENGINE, DISTCACHE_MODULE_OPTIONS } from './distcache.constants';
+import { DistCacheExplorer } from './distcache.explorer';
+import { DistCacheLifecycle } from './distcache.lifecycle';
+import { ConfigurableDistCacheModule } from './distcache.module-definition';
+import type { DistCacheModuleOptions } from './distcache.options';
+import { DistCacheService } from './distcache.service';
+import { NestLoggerAdapter } from './logging/nest-logger.adapter';
+
+/** Builds the engine from the module options; invalid options fail here, naming the field. */
+const engineProvider: Provider = {
+  provide: DISTCACHE_ENGINE,
+  inject: [DISTCACHE_MODULE_OPTIONS],
+  useFactory: (options: DistCacheModuleOptions): DistCacheEngine =>
+    new DistCacheEngine({ ...options, logger: options.logger ?? new NestLoggerAdapter() }),
+};
+
+/**
+ * The distcache module: one engine per application, started when the application bootstraps and
+ * leaving the cluster on shutdown. Import it once, in the root module.
+ *
+ * @example
+ * ```ts
+ * @Module({
+ *   imports: [
+ *     DistCacheModule.forRoot({
+ *       isGlobal: true,
+ *       port: 3320,
+ *       discovery: staticDiscovery({ peers: ['10.0.0.1:3320', '10.0.0.2:3320'] }),
+ *     }),
+ *   ],
+ * })
+ * export class AppModule {}
+ *
+ * // or, from configuration:
+ * DistCacheModule.forRootAsync({
+ *   isGlobal: true,
+ *   imports: [ConfigModule],
+ *   inject: [ConfigService],
+ *   useFactory: (config: ConfigService) => ({
+ *     port: config.getOrThrow<number>('CACHE_PORT'),
+ *     discovery: staticDiscovery({ peers: config.getOrThrow<string>('CACHE_PEERS').split(',') }),
+ *   }),
+ * });
+ * ```
+ */
+@Module({
+  imports: [DiscoveryModule],
+  providers: [engineProvider, DistCacheService, DistCacheExplorer, DistCacheLifecycle],
+  exports: [DISTCACHE_ENGINE, DistCacheService],
+})
+export class DistCacheModule extends ConfigurableDistCacheModule {}

@@ -1,0 +1,58 @@
+import { DistCacheError, isDistCacheError } from 'distcache-core';
+
+// Messages of the errors that fail bootstrap. Each names the decorator, the keyspace and the
+// class and method, so the stack trace is not needed to find the culprit.
+
+function invalid(message: string, details: Record<string, unknown>, cause?: unknown): DistCacheError {
+  return new DistCacheError('E_INVALID_OPTION', message, { details, cause });
+}
+
+export function notAsync(where: string, label: string): DistCacheError {
+  return invalid(
+    `${where}: ${label} must be async (or declare a Promise return type), because every call now ` +
+      'goes through the cache and resolves later',
+    { method: label },
+  );
+}
+
+export function duplicateSource(keySpace: string, first: string, second: string): DistCacheError {
+  return invalid(
+    `keyspace "${keySpace}" has two data sources: ${first} and ${second}. A keyspace has exactly one ` +
+      'data source; give one of them another keyspace name',
+    { keySpace, first, second },
+  );
+}
+
+export function unknownKeySpace(where: string, keySpace: string, known: readonly string[]): DistCacheError {
+  const list = known.length === 0 ? 'none' : known.join(', ');
+  return invalid(
+    `${where}: no keyspace "${keySpace}" is registered (known: ${list}). Declare it with ` +
+      '@ReadThrough, @KeySpace or the keySpaces of DistCacheModule.forRoot()',
+    { keySpace, known },
+  );
+}
+
+export function keyWithoutArgs(where: string): DistCacheError {
+  return invalid(
+    `${where}: give both \`key\` and \`args\` (or neither): the node that owns a key rebuilds the ` +
+      'arguments from the key alone to call the method',
+    {},
+  );
+}
+
+export function readThroughWithWrites(where: string): DistCacheError {
+  return invalid(`${where}: @ReadThrough cannot be combined with @CacheEvict or @CachePut on one method`, {});
+}
+
+export function missingFetch(where: string): DistCacheError {
+  return invalid(`${where}: the class has no fetch(key, context) method to load keys with`, {});
+}
+
+/** Prefixes an engine error (an invalid keyspace setting) with the decorator that caused it. */
+export function fromDecorator(where: string, error: unknown): unknown {
+  if (!isDistCacheError(error)) return error;
+  return new DistCacheError(error.code, `${where}: ${error.message}`, {
+    cause: error,
+    details: { ...error.details },
+  });
+}

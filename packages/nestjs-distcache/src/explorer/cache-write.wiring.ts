@@ -1,0 +1,56 @@
+import type { Logger } from '@nestjs/common';
+import type { DistCacheEngine } from 'distcache-core';
+import type { CacheWriteMetadata } from '../decorators/decorator.types';
+import { encodeArguments, type MethodShape, methodShape } from '../keys/method-key';
+import { cacheAvailable, replaceMethod } from './method-wiring';
+import type { MethodSite } from './read-through.wiring';
+
+/**
+ * Runs the method, then its `@CacheEvict`/`@CachePut` writes in source order, and resolves with the
+ * method's result once the cluster applied them. A method that throws writes nothing. A failed
+ * write rejects the call: the caller learns that other nodes may still serve the old value.
+ */
+export function wrapCacheWrites(
+  engine: DistCacheEngine,
+  site: MethodSite,
+  writes: readonly CacheWriteMetadata[],
+  logger: Logger,
+): void {
+  const shape = methodShape(site.prototype, site.name);
+  const { original, label } = site;
+  const wrapped = async function (this: unknown, ...args: unknown[]): Promise<unknown> {
+    const result: unknown = await original.apply(this, args);
+    if (!cacheAvailable(engine)) {
+      logger.warn(`${label}: cache writes skipped, the engine is ${engine.state}`);
+      return result;
+    }
+    for (const write of writes) await applyWrite(engine, write, args, shape, result);
+    return result;
+  };
+  replaceMethod(site.instance, site.name, original, wrapped);
+}
+
+async function applyWrite(
+  engine: DistCacheEngine,
+  write: CacheWriteMetadata,
+  args: unknown[],
+  shape: MethodShape,
+  result: unknown,
+): Promise<void> {
+  switch (write.kind) {
+    case 'evict': {
+      const derive = write.options.key as ((...args: unknown[]) => string | readonly string[]) | undefined;
+      const keys = derive === undefined ? encodeArguments(args, shape) : derive(...args);
+      await engine.deleteMany(write.keySpace, typeof keys === 'string' ? [keys] : keys);
+      return;
+    }
+    case 'put': {
+      const derive = write.options.key as ((...args: unknown[]) => string) | undefined;
+      const key = derive === undefined ? encodeArguments(args, shape) : derive(...args);
+      // `undefined` means "not found" everywhere in distcache: drop the key rather than store it.
+      if (result === undefined) await engine.delete(write.keySpace, key);
+      else await engine.put(write.keySpace, key, result, { ttl: write.options.ttl });
+      return;
+    }
+  }
+}

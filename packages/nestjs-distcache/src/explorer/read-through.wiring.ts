@@ -1,0 +1,72 @@
+import type { DistCacheEngine, KeySpaceDefinition } from 'distcache-core';
+import type { ReadThroughMetadata } from '../decorators/decorator.types';
+import { runWithFetchContext } from '../fetch-context';
+import { decodeArguments, encodeArguments, methodShape } from '../keys/method-key';
+import { fromDecorator, keyWithoutArgs } from './bootstrap-errors';
+import { cacheAvailable, type Method, replaceMethod } from './method-wiring';
+
+/** A decorated method of one provider instance. */
+export interface MethodSite {
+  readonly instance: object;
+  readonly prototype: object;
+  readonly name: string;
+  readonly original: Method;
+  /** `ClassName.method`, for messages. */
+  readonly label: string;
+}
+
+/** Checks `key`/`args` of a `@ReadThrough`. @throws DistCacheError `E_INVALID_OPTION` */
+export function checkReadThrough(where: string, metadata: ReadThroughMetadata): void {
+  const { key, args } = metadata.options;
+  if ((key === undefined) !== (args === undefined)) throw keyWithoutArgs(where);
+}
+
+/**
+ * Registers the keyspace of a `@ReadThrough` with the method as its data source. The source calls
+ * the original method (never the wrapper) on `site.instance`, with the arguments decoded from the
+ * key: this is what the owner node runs for a miss from anywhere in the cluster.
+ * @throws DistCacheError `E_INVALID_OPTION` for invalid keyspace settings, prefixed with `where`
+ */
+export function registerReadThroughKeySpace(
+  engine: DistCacheEngine,
+  site: MethodSite,
+  metadata: ReadThroughMetadata,
+  where: string,
+): void {
+  const { key: _key, args, ...settings } = metadata.options;
+  const shape = methodShape(site.prototype, site.name);
+  const decode = args ?? ((key: string) => decodeArguments(key, shape));
+  const definition: KeySpaceDefinition<unknown> = {
+    ...settings,
+    name: metadata.keySpace,
+    dataSource: {
+      fetch: async (key, context) => {
+        const callArgs = await decode(key);
+        return runWithFetchContext(context, () => site.original.apply(site.instance, [...callArgs]));
+      },
+    },
+  };
+  try {
+    engine.addKeySpace(definition);
+  } catch (error) {
+    throw fromDecorator(where, error);
+  }
+}
+
+/** Sends every call of the method through `engine.get`; the key is derived from the arguments. */
+export function wrapReadThrough(
+  engine: DistCacheEngine,
+  site: MethodSite,
+  metadata: ReadThroughMetadata,
+): void {
+  const { keySpace, options } = metadata;
+  const shape = methodShape(site.prototype, site.name);
+  const deriveKey = options.key as ((...args: unknown[]) => string) | undefined;
+  const { original } = site;
+  const wrapped = async function (this: unknown, ...args: unknown[]): Promise<unknown> {
+    if (!cacheAvailable(engine)) return original.apply(this, args);
+    const key = deriveKey === undefined ? encodeArguments(args, shape) : deriveKey(...args);
+    return engine.get(keySpace, key);
+  };
+  replaceMethod(site.instance, site.name, original, wrapped);
+}

@@ -1,0 +1,94 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { type HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
+import type { DistCacheEngine } from 'distcache-core';
+import { DISTCACHE_ENGINE } from '../distcache.constants';
+
+/** Options of {@link DistCacheHealthIndicator.isHealthy}. */
+export interface DistCacheHealthOptions {
+  /**
+   * Members (this node included) needed for quorum; fewer reports `down`.
+   * @default the engine's `clusterOptions.minMembers` (1 unless configured)
+   */
+  minMembers?: number;
+  /**
+   * Status when a keyspace's circuit breaker is open: the node still serves cached values, but a
+   * data source is failing. `'degraded'` needs Terminus 12 and reads as `'up'` on Terminus 11.
+   * @default 'degraded'
+   */
+  onOpenBreaker?: 'up' | 'degraded' | 'down';
+}
+
+/**
+ * Terminus health indicator of the distcache engine: `up` when the engine runs with a quorum of
+ * members, `down` otherwise (so `HealthCheckService` answers 503), with the engine state, node and
+ * cluster names, member count, quorum, peers by status and the keyspaces whose breaker is open.
+ * Import it from `nestjs-distcache/terminus` and list it in the providers of the module that
+ * imports `TerminusModule`.
+ *
+ * @example
+ * ```ts
+ * @Controller('health')
+ * export class HealthController {
+ *   constructor(
+ *     private readonly health: HealthCheckService,
+ *     private readonly distcache: DistCacheHealthIndicator,
+ *   ) {}
+ *
+ *   @Get()
+ *   @HealthCheck()
+ *   check() {
+ *     return this.health.check([() => this.distcache.isHealthy('distcache')]);
+ *   }
+ * }
+ * ```
+ */
+@Injectable()
+export class DistCacheHealthIndicator {
+  constructor(
+    @Inject(HealthIndicatorService) private readonly indicators: HealthIndicatorService,
+    @Inject(DISTCACHE_ENGINE) private readonly engine: DistCacheEngine,
+  ) {}
+
+  /** Reports the engine's health under `key`. Never throws: a broken engine is a `down` result. */
+  isHealthy<const Key extends string = 'distcache'>(
+    key: Key = 'distcache' as Key,
+    options: DistCacheHealthOptions = {},
+  ): HealthIndicatorResult<Key> {
+    const session = this.indicators.check(key);
+    const { engine } = this;
+    const stats = engine.stats();
+    const minMembers = options.minMembers ?? engine.options.clusterOptions.minMembers;
+    const peers: Record<string, number> = {};
+    for (const peer of engine.peers()) peers[peer.status] = (peers[peer.status] ?? 0) + 1;
+    const openBreakers = Object.entries(stats.keySpaces)
+      .filter(([, space]) => space.breaker === 'open')
+      .map(([name]) => name);
+    const details = {
+      state: stats.state,
+      nodeName: stats.nodeName,
+      cluster: stats.cluster,
+      members: stats.members,
+      minMembers,
+      quorum: stats.members >= minMembers,
+      peers,
+      openBreakers,
+    };
+    if (stats.state !== 'running') return session.down({ ...details, message: `engine is ${stats.state}` });
+    if (!details.quorum) {
+      return session.down({ ...details, message: `${stats.members} of ${minMembers} members needed` });
+    }
+    if (openBreakers.length === 0) return session.up(details);
+    const message = `circuit breaker open: ${openBreakers.join(', ')}`;
+    switch (options.onOpenBreaker ?? 'degraded') {
+      case 'up':
+        return session.up(details);
+      case 'down':
+        return session.down({ ...details, message });
+      case 'degraded':
+        // Terminus 11 has no degraded status; there the node reports up with the message.
+        return typeof session.degraded === 'function'
+          ? session.degraded({ ...details, message })
+          : session.up({ ...details, message });
+    }
+  }
+}

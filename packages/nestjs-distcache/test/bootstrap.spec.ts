@@ -1,0 +1,249 @@
+// Bootstrap refuses configurations that would make the cache wrong, with messages naming the
+// class and method, and warns about providers it cannot serve.
+import { Controller, Get, Injectable, Scope } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { isDistCacheError } from 'distcache-core';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  CacheEvict,
+  CachePut,
+  DistCacheModule,
+  DistCacheService,
+  KeySpace,
+  type KeySpaceProvider,
+  ReadThrough,
+} from '../src';
+import {
+  bootstrapError,
+  closeStarted,
+  Counter,
+  ProductsService,
+  startStandalone as start,
+} from './support/standalone';
+
+afterEach(closeStarted);
+
+describe('bootstrap errors name the class and method', () => {
+  it('@CacheEvict of an unknown keyspace', async () => {
+    @Injectable()
+    class Writer {
+      @CacheEvict('prodcts')
+      async remove(_id: string): Promise<void> {}
+    }
+    const error = await bootstrapError({ providers: [Counter, ProductsService, Writer] });
+    expect(isDistCacheError(error, 'E_INVALID_OPTION')).toBe(true);
+    expect(error.message).toBe(
+      `@CacheEvict('prodcts') on Writer.remove: no keyspace "prodcts" is registered (known: products). ` +
+        'Declare it with @ReadThrough, @KeySpace or the keySpaces of DistCacheModule.forRoot()',
+    );
+  });
+
+  it('@CachePut of an unknown keyspace', async () => {
+    @Injectable()
+    class Writer {
+      @CachePut('nowhere')
+      async save(id: string): Promise<string> {
+        return id;
+      }
+    }
+    const error = await bootstrapError({ providers: [Writer] });
+    expect(error.message).toMatch(
+      /^@CachePut\('nowhere'\) on Writer\.save: no keyspace "nowhere" is registered \(known: none\)/,
+    );
+  });
+
+  it('two @ReadThrough methods for one keyspace', async () => {
+    @Injectable()
+    class OtherProducts {
+      @ReadThrough('products')
+      async load(id: string): Promise<string> {
+        return id;
+      }
+    }
+    const error = await bootstrapError({ providers: [Counter, ProductsService, OtherProducts] });
+    expect(error.message).toBe(
+      'keyspace "products" has two data sources: @ReadThrough on ProductsService.find and @ReadThrough on ' +
+        'OtherProducts.load. A keyspace has exactly one data source; give one of them another keyspace name',
+    );
+  });
+
+  it('a @KeySpace class and a @ReadThrough method for one keyspace', async () => {
+    @KeySpace({ name: 'products' })
+    @Injectable()
+    class ProductsSource implements KeySpaceProvider<string> {
+      async fetch(key: string): Promise<string> {
+        return key;
+      }
+    }
+    const error = await bootstrapError({ providers: [ProductsSource, Counter, ProductsService] });
+    expect(error.message).toMatch(
+      /^keyspace "products" has two data sources: @KeySpace class ProductsSource and @ReadThrough on ProductsService\.find\./,
+    );
+  });
+
+  it('a keyspace of the module options redeclared by @ReadThrough', async () => {
+    const error = await bootstrapError(
+      { providers: [Counter, ProductsService] },
+      { keySpaces: [{ name: 'products' }] },
+    );
+    expect(error.message).toMatch(
+      /^keyspace "products" has two data sources: the keySpaces of DistCacheModule options and @ReadThrough on ProductsService\.find\./,
+    );
+  });
+
+  it('@ReadThrough on a method that is not async', async () => {
+    @Injectable()
+    class SyncService {
+      // @ts-expect-error the decorator's type accepts only methods returning a Promise
+      @ReadThrough('sync')
+      find(id: string): string {
+        return id;
+      }
+    }
+    const error = await bootstrapError({ providers: [SyncService] });
+    expect(error.message).toBe(
+      "@ReadThrough('sync') on SyncService.find: SyncService.find must be async (or declare a Promise " +
+        'return type), because every call now goes through the cache and resolves later',
+    );
+  });
+
+  it('@CacheEvict on a method that is not async', async () => {
+    @Injectable()
+    class SyncWriter {
+      // @ts-expect-error the decorator's type accepts only methods returning a Promise
+      @CacheEvict('products')
+      remove(_id: number): void {}
+    }
+    const error = await bootstrapError({ providers: [Counter, ProductsService, SyncWriter] });
+    expect(error.message).toMatch(
+      /^@CacheEvict\('products'\) on SyncWriter\.remove: SyncWriter\.remove must be async/,
+    );
+  });
+
+  it('@ReadThrough with `key` but no `args`', async () => {
+    @Injectable()
+    class Keyed {
+      @ReadThrough('keyed', { key: (a: string, b: string) => `${a}/${b}` })
+      async find(a: string, b: string): Promise<string> {
+        return a + b;
+      }
+    }
+    const error = await bootstrapError({ providers: [Keyed] });
+    expect(error.message).toMatch(
+      /^@ReadThrough\('keyed'\) on Keyed\.find: give both `key` and `args` \(or neither\)/,
+    );
+  });
+
+  it('@ReadThrough combined with @CacheEvict on one method', async () => {
+    @Injectable()
+    class Mixed {
+      @ReadThrough('mixed')
+      @CacheEvict('mixed')
+      async find(id: string): Promise<string> {
+        return id;
+      }
+    }
+    const error = await bootstrapError({ providers: [Mixed] });
+    expect(error.message).toBe(
+      "@ReadThrough('mixed') on Mixed.find: @ReadThrough cannot be combined with @CacheEvict or @CachePut on one method",
+    );
+  });
+
+  it('an invalid keyspace setting names the decorator and the field', async () => {
+    @Injectable()
+    class BadTtl {
+      // @ts-expect-error 'soon' is not a Duration
+      @ReadThrough('bad', { ttl: 'soon' })
+      async find(id: string): Promise<string> {
+        return id;
+      }
+    }
+    const error = await bootstrapError({ providers: [BadTtl] });
+    expect(isDistCacheError(error, 'E_INVALID_OPTION')).toBe(true);
+    expect(error.message).toMatch(/^@ReadThrough\('bad'\) on BadTtl\.find: .*ttl/);
+  });
+
+  it('a @KeySpace class without fetch', async () => {
+    // @ts-expect-error the decorator's type requires fetch(key, context)
+    @KeySpace({ name: 'empty' })
+    @Injectable()
+    class NoFetch {}
+    const error = await bootstrapError({ providers: [NoFetch] });
+    expect(error.message).toBe(
+      "@KeySpace('empty') on NoFetch: the class has no fetch(key, context) method to load keys with",
+    );
+  });
+
+  it('invalid module options fail when the module is compiled, naming the field', async () => {
+    const error = await Test.createTestingModule({ imports: [DistCacheModule.forRoot({ port: 70_000 })] })
+      .compile()
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(isDistCacheError(error, 'E_INVALID_OPTION')).toBe(true);
+    expect((error as Error).message).toContain('port');
+  });
+});
+
+describe('providers the module cannot serve get a warning, not a crash', () => {
+  it('request-scoped and transient providers are left alone with a warning', async () => {
+    @Injectable({ scope: Scope.REQUEST })
+    class PerRequest {
+      calls = 0;
+
+      @ReadThrough('per-request')
+      async find(id: string): Promise<string> {
+        this.calls += 1;
+        return id;
+      }
+    }
+    @Injectable({ scope: Scope.TRANSIENT })
+    class Transient {
+      @CacheEvict('products')
+      async remove(_id: number): Promise<void> {}
+    }
+    const { app, logger } = await start({ providers: [Counter, ProductsService, PerRequest, Transient] });
+    expect(logger.warnings()).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^PerRequest is request-scoped: its distcache decorators are ignored/),
+        expect.stringMatching(/^Transient is transient: its distcache decorators are ignored/),
+      ]),
+    );
+    expect(app.get(DistCacheService).keySpaces()).toEqual(['products']);
+  });
+
+  it('a provider that depends on a request-scoped one is named as such', async () => {
+    @Injectable({ scope: Scope.REQUEST })
+    class RequestContext {}
+    @Injectable()
+    class UsesContext {
+      constructor(readonly context: RequestContext) {}
+
+      @ReadThrough('ctx')
+      async find(id: string): Promise<string> {
+        return id;
+      }
+    }
+    const { logger } = await start({ providers: [RequestContext, UsesContext] });
+    expect(logger.warnings()).toContainEqual(
+      expect.stringMatching(/^UsesContext is request-scoped through a dependency/),
+    );
+  });
+
+  it('a controller method with @ReadThrough is reported and not wired', async () => {
+    @Controller('things')
+    class ThingsController {
+      @Get()
+      @ReadThrough('things')
+      async list(): Promise<string[]> {
+        return [];
+      }
+    }
+    const { app, logger } = await start({ controllers: [ThingsController] });
+    expect(logger.warnings()).toContainEqual(
+      expect.stringMatching(/^ThingsController is a controller: its distcache decorators are ignored/),
+    );
+    expect(app.get(DistCacheService).keySpaces()).toEqual([]);
+  });
+});

@@ -1,0 +1,98 @@
+// Three catalogue apps in three child processes. The parent only speaks HTTP to them, and stops
+// one with SIGTERM as an orchestrator would (the apps call enableShutdownHooks()).
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  type ChildCluster,
+  type ChildNode,
+  getJson,
+  post,
+  startChildCluster,
+  stopChildCluster,
+} from './support/child-cluster';
+import { FAST_CLUSTER, SLOW_FAILURE_DETECTION, waitUntil } from './support/net';
+
+let cluster: ChildCluster | undefined;
+afterEach(async () => {
+  if (cluster !== undefined) await stopChildCluster(cluster);
+  cluster = undefined;
+});
+
+async function callsOf(
+  nodes: readonly ChildNode[],
+  method: string,
+  arg: string,
+): Promise<Record<string, number>> {
+  const counts = await Promise.all(
+    nodes.map((node) => getJson<{ count: number }>(node, `/calls/${method}/${arg}`)),
+  );
+  return Object.fromEntries(nodes.map((node, index) => [node.name, counts[index]!.count]));
+}
+
+async function owner(nodes: readonly ChildNode[], key: string): Promise<ChildNode> {
+  const { owner: id } = await getJson<{ owner: string }>(nodes[0]!, `/owner/products/${key}`);
+  return nodes.find((node) => node.id === id)!;
+}
+
+const sum = (counts: Record<string, number>) =>
+  Object.values(counts).reduce((total, count) => total + count, 0);
+
+describe('three Nest apps in child processes', () => {
+  it('concurrent HTTP reads on all three run the @ReadThrough body once, on the owner; Dates stay Dates; @CacheEvict on A makes B reload', async () => {
+    cluster = await startChildCluster(3, FAST_CLUSTER);
+    const nodes = cluster.nodes;
+    const [a, b] = nodes as [ChildNode, ChildNode];
+    for (const node of nodes) expect(await post(node, '/gate/close')).toBe(204);
+    const reads = nodes.flatMap((node) =>
+      Array.from({ length: 5 }, () => getJson<Record<string, unknown>>(node, '/products/9')),
+    );
+    await waitUntil(
+      async () => sum(await callsOf(nodes, 'find', '9')) === 1,
+      5_000,
+      'the owner to start its load',
+    );
+    for (const node of nodes) await post(node, '/gate/open');
+    const answers = await Promise.all(reads);
+    for (const answer of answers)
+      expect(answer).toMatchObject({ id: '9', name: 'Product 9', updatedAtIsDate: true });
+    const ownerNode = await owner(nodes, '9');
+    expect(await callsOf(nodes, 'find', '9')).toEqual(
+      Object.fromEntries(nodes.map((node) => [node.name, node === ownerNode ? 1 : 0])),
+    );
+
+    expect(await post(a, '/products/9/name', { name: 'Renamed in process A' })).toBe(204);
+    expect(await getJson(b, '/products/9')).toMatchObject({
+      name: 'Renamed in process A',
+      updatedAtIsDate: true,
+    });
+    expect(sum(await callsOf(nodes, 'find', '9'))).toBe(2);
+    expect((await callsOf(nodes, 'find', '9'))[ownerNode.name]).toBe(2);
+
+    const health = await fetch(`${b.url}/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({
+      details: { distcache: { status: 'up', members: 3, quorum: true } },
+    });
+  });
+
+  it('SIGTERM on one process: it leaves gracefully and the others drop it at once', async () => {
+    cluster = await startChildCluster(3, SLOW_FAILURE_DETECTION);
+    const [a, b, c] = cluster.nodes as [ChildNode, ChildNode, ChildNode];
+    const started = Date.now();
+    c.process.kill('SIGTERM');
+    await waitUntil(
+      async () =>
+        (await Promise.all([a, b].map((node) => getJson<{ members: number }>(node, '/cluster')))).every(
+          (view) => view.members === 2,
+        ),
+      1_500,
+      'c to be dropped',
+    );
+    // With a 20 s failure timeout, only the leave notice explains this.
+    expect(Date.now() - started).toBeLessThan(1_500);
+    // Nest re-raises the signal once app.close() finished, so the process ends by SIGTERM.
+    expect(await c.exited).toEqual({ code: null, signal: 'SIGTERM' });
+    const view = await getJson<{ peers: Record<string, string> }>(a, '/cluster');
+    expect(view.peers[c.id]).toBe('left');
+    expect(await getJson(a, '/products/3')).toMatchObject({ id: '3' });
+  });
+});

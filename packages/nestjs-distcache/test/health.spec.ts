@@ -1,0 +1,99 @@
+// The Terminus indicator on one node: quorum and open breakers, through a real HTTP endpoint.
+import { Controller, Get, Injectable, type INestApplication } from '@nestjs/common';
+import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminus';
+import { Test } from '@nestjs/testing';
+import { filter, firstValueFrom } from 'rxjs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DistCacheModule, DistCacheService, KeySpace, type KeySpaceProvider } from '../src';
+import { DistCacheHealthIndicator } from '../src/terminus';
+
+@KeySpace({
+  name: 'fragile',
+  circuitBreaker: { volumeThreshold: 2, errorThresholdPercentage: 50, resetTimeout: '1m' },
+})
+@Injectable()
+class FragileSource implements KeySpaceProvider<string> {
+  async fetch(key: string): Promise<string> {
+    throw new Error(`backend down for ${key}`);
+  }
+}
+
+@Controller('health')
+class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly distcache: DistCacheHealthIndicator,
+  ) {}
+
+  @Get()
+  @HealthCheck()
+  check() {
+    return this.health.check([() => this.distcache.isHealthy('cache')]);
+  }
+
+  @Get('strict')
+  @HealthCheck()
+  strict() {
+    return this.health.check([() => this.distcache.isHealthy('cache', { onOpenBreaker: 'down' })]);
+  }
+
+  @Get('quorum')
+  @HealthCheck()
+  quorum() {
+    return this.health.check([() => this.distcache.isHealthy('cache', { minMembers: 2 })]);
+  }
+}
+
+let app: INestApplication | undefined;
+afterEach(async () => {
+  await app?.close();
+  app = undefined;
+});
+
+async function startApp(): Promise<string> {
+  const moduleRef = await Test.createTestingModule({
+    imports: [DistCacheModule.forRoot({ isGlobal: true }), TerminusModule],
+    controllers: [HealthController],
+    providers: [FragileSource, DistCacheHealthIndicator],
+  }).compile();
+  app = moduleRef.createNestApplication({ logger: false });
+  await app.listen(0, '127.0.0.1');
+  return app.getUrl();
+}
+
+describe('DistCacheHealthIndicator', () => {
+  it('is down below the quorum it is given', async () => {
+    const url = await startApp();
+    const response = await fetch(`${url}/health/quorum`);
+    expect(response.status).toBe(503);
+    expect(await response.json()).toMatchObject({
+      error: {
+        cache: { status: 'down', members: 1, minMembers: 2, quorum: false, message: '1 of 2 members needed' },
+      },
+    });
+  });
+
+  it('reports an open breaker as degraded by default (still 200), or down when asked', async () => {
+    const url = await startApp();
+    const cache = app!.get(DistCacheService);
+    const opened = firstValueFrom(
+      cache.events$.pipe(filter((event) => event.kind === 'breaker' && event.state === 'open')),
+    );
+    for (const key of ['a', 'b', 'c']) await expect(cache.get('fragile', key)).rejects.toThrow();
+    expect(await opened).toEqual({ kind: 'breaker', keySpace: 'fragile', state: 'open' });
+
+    const degraded = await fetch(`${url}/health`);
+    expect(degraded.status).toBe(200);
+    expect(await degraded.json()).toMatchObject({
+      status: 'degraded',
+      details: {
+        cache: { status: 'degraded', openBreakers: ['fragile'], message: 'circuit breaker open: fragile' },
+      },
+    });
+    const strict = await fetch(`${url}/health/strict`);
+    expect(strict.status).toBe(503);
+    expect(await strict.json()).toMatchObject({
+      error: { cache: { status: 'down', openBreakers: ['fragile'] } },
+    });
+  });
+});
