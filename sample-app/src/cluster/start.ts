@@ -1,0 +1,81 @@
+// The main job (`npm start` at the repository root): three catalogue nodes on loopback as one
+// distcache cluster, sharing one database, until Ctrl-C.
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DEFAULT_PGLITE_DIR, DEFAULT_SEED_PRODUCTS } from '../config/app.config.js';
+import { CLUSTER_FILE_PATH as CLUSTER_FILE } from '../load/cluster-file.js';
+import { startCluster } from './cluster.js';
+
+const DATA_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '.data');
+
+const size = Number(process.env.NODES ?? 3);
+const databaseUrl = process.env.DATABASE_URL || undefined;
+const pgliteDir = process.env.PGLITE_DIR || DEFAULT_PGLITE_DIR;
+const seedProducts = Number(process.env.SEED_PRODUCTS ?? DEFAULT_SEED_PRODUCTS);
+
+const started = performance.now();
+console.log(
+  `distcache catalogue: starting ${size} nodes on loopback, database: ${
+    databaseUrl === undefined
+      ? `PGlite in ${relative(process.cwd(), pgliteDir).startsWith('..') ? pgliteDir : relative(process.cwd(), pgliteDir)} (owned by this launcher)`
+      : 'PostgreSQL (DATABASE_URL)'
+  }`,
+);
+const cluster = await startCluster({
+  size,
+  databaseUrl,
+  pgliteDir,
+  seedProducts,
+  httpPort: 3001,
+  cachePort: 3311,
+  adminPort: 3321,
+  onOutput: (node, line) => console.log(`[${node}] ${line}`),
+});
+mkdirSync(DATA_DIR, { recursive: true });
+writeFileSync(
+  CLUSTER_FILE,
+  JSON.stringify({ nodes: cluster.nodes.map(({ name, url }) => ({ name, url })) }, null, 2),
+);
+
+console.log(`cluster of ${size} ready in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+for (const node of cluster.nodes) {
+  console.log(
+    `  ${node.name}  API ${node.url}/products/42   health ${node.url}/health   stats ${node.url}/stats`,
+  );
+  if (node.adminUrl !== undefined) console.log(`          dashboard ${node.adminUrl}`);
+}
+const first = cluster.nodes[0]?.url ?? '';
+console.log(`
+Try:
+  curl ${first}/products/42
+  curl '${first}/products?ids=1,2,3'
+  curl -X PUT -H 'content-type: application/json' -d '{"price": 19.99}' ${first}/products/42
+  npm run load -w sample-app        # Zipf workload on all nodes, in another terminal
+
+Ctrl-C stops the cluster.`);
+
+let stopping = false;
+const shutdown = (signal: string): void => {
+  if (stopping) return;
+  stopping = true;
+  console.log(`\n${signal}: stopping the nodes (each leaves the cluster), then the database...`);
+  void cluster.stop().then(
+    () => {
+      rmSync(CLUSTER_FILE, { force: true });
+      console.log('stopped cleanly');
+      process.exit(0);
+    },
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+};
+process.on('SIGINT', () => shutdown('SIGINT'));
+process.on('SIGTERM', () => shutdown('SIGTERM'));
+for (const node of cluster.nodes) {
+  void node.exited.then(() => {
+    if (!stopping) console.log(`${node.name} exited; the other nodes keep serving (Ctrl-C to stop all)`);
+  });
+}

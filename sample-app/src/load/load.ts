@@ -1,0 +1,129 @@
+// A Zipf workload on every node of a running catalogue cluster (`npm start` first), with a progress
+// bar, then a summary: requests/s, p50/p99 latency, cluster hit ratio, database queries per node.
+//
+//   npm run load -w sample-app -- [--duration 15] [--concurrency 32] [--products 50000] [--s 1.1] [--batch 0.05]
+//
+// Targets: LOAD_TARGETS=http://127.0.0.1:3001,... or the cluster file `npm start` writes.
+import { existsSync, readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { CLUSTER_FILE_PATH } from './cluster-file.js';
+import { ZipfSampler } from './zipf.js';
+
+interface NodeStats {
+  node: string;
+  dataSource: { queries: number; productRows: number };
+  cache: Record<string, { gets: number; hits: number }>;
+}
+
+const { values } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '15' },
+    concurrency: { type: 'string', default: '32' },
+    products: { type: 'string', default: '50000' },
+    s: { type: 'string', default: '1.1' },
+    batch: { type: 'string', default: '0.05' },
+  },
+});
+const durationMs = Number(values.duration) * 1000;
+const concurrency = Number(values.concurrency);
+const products = Number(values.products);
+const batchShare = Number(values.batch);
+const zipf = new ZipfSampler(products, Number(values.s));
+// Spread popular ranks over the id space (7919 is prime, so this is a permutation for most sizes).
+const idOf = (rank: number): number => ((rank * 7919) % products) + 1;
+
+function targets(): string[] {
+  const fromEnv = process.env.LOAD_TARGETS;
+  if (fromEnv !== undefined && fromEnv !== '') return fromEnv.split(',').map((url) => url.trim());
+  if (!existsSync(CLUSTER_FILE_PATH)) {
+    console.error('no cluster found: run `npm start` first (or set LOAD_TARGETS=http://host:port,...)');
+    process.exit(1);
+  }
+  return (JSON.parse(readFileSync(CLUSTER_FILE_PATH, 'utf8')) as { nodes: { url: string }[] }).nodes.map(
+    (n) => n.url,
+  );
+}
+
+const urls = targets();
+const snapshot = (): Promise<NodeStats[]> =>
+  Promise.all(urls.map(async (url) => (await (await fetch(`${url}/stats`)).json()) as NodeStats));
+
+const before = await snapshot();
+const latencies: number[] = [];
+let errors = 0;
+let sent = 0;
+const started = performance.now();
+const deadline = started + durationMs;
+
+async function worker(index: number): Promise<void> {
+  for (let turn = index; performance.now() < deadline; turn += 1) {
+    const url = urls[turn % urls.length]!;
+    const path =
+      Math.random() < batchShare
+        ? `/products?ids=${Array.from({ length: 10 }, () => idOf(zipf.next())).join(',')}`
+        : `/products/${idOf(zipf.next())}`;
+    const begin = performance.now();
+    try {
+      const response = await fetch(url + path);
+      await response.arrayBuffer();
+      if (!response.ok) errors += 1;
+    } catch {
+      errors += 1;
+    }
+    latencies.push(performance.now() - begin);
+    sent += 1;
+  }
+}
+
+const tty = process.stderr.isTTY === true;
+let lastLine = 0;
+const progress = setInterval(() => {
+  const elapsed = performance.now() - started;
+  const share = Math.min(1, elapsed / durationMs);
+  const bar = '#'.repeat(Math.round(share * 30)).padEnd(30, '.');
+  const line = `[${bar}] ${(share * 100).toFixed(0).padStart(3)}%  ${sent.toLocaleString('en')} requests  ${Math.round(
+    sent / (elapsed / 1000),
+  ).toLocaleString('en')} req/s  ${errors} errors`;
+  if (tty) process.stderr.write(`\r${line}`);
+  else if (elapsed - lastLine >= 5_000) {
+    lastLine = elapsed;
+    process.stderr.write(`${line}\n`);
+  }
+}, 250);
+
+console.log(
+  `Zipf load (s=${values.s}, ${products.toLocaleString('en')} products, ${concurrency} in flight, ${values.duration} s) on ${urls.join(' ')}`,
+);
+await Promise.all(Array.from({ length: concurrency }, (_, index) => worker(index)));
+clearInterval(progress);
+if (tty) process.stderr.write('\n');
+const seconds = (performance.now() - started) / 1000;
+const after = await snapshot();
+
+latencies.sort((x, y) => x - y);
+const percentile = (p: number): number =>
+  latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? 0;
+let gets = 0;
+let hits = 0;
+const rows: string[] = [];
+for (const [index, node] of after.entries()) {
+  const previous = before[index]!;
+  const products = node.cache.products ?? { gets: 0, hits: 0 };
+  const old = previous.cache.products ?? { gets: 0, hits: 0 };
+  gets += products.gets - old.gets;
+  hits += products.hits - old.hits;
+  rows.push(
+    `  ${node.node.padEnd(8)} ${String(node.dataSource.queries - previous.dataSource.queries).padStart(8)} queries  ${String(
+      node.dataSource.productRows - previous.dataSource.productRows,
+    ).padStart(
+      8,
+    )} rows   hit ratio ${(((products.hits - old.hits) / Math.max(1, products.gets - old.gets)) * 100).toFixed(1)}%`,
+  );
+}
+console.log(`
+requests     ${sent.toLocaleString('en')} in ${seconds.toFixed(1)} s, ${errors} errors
+throughput   ${Math.round(sent / seconds).toLocaleString('en')} req/s
+latency      p50 ${percentile(0.5).toFixed(2)} ms   p99 ${percentile(0.99).toFixed(2)} ms
+hit ratio    ${((hits / Math.max(1, gets)) * 100).toFixed(1)}% of ${gets.toLocaleString('en')} cache reads (all nodes, hot copies included)
+database     (each product loaded once cluster-wide, by its owner, until it expires or is written)
+${rows.join('\n')}`);

@@ -1,0 +1,105 @@
+import {
+  BadRequestException,
+  Body,
+  Controller,
+  Get,
+  NotFoundException,
+  Param,
+  ParseIntPipe,
+  Put,
+  Query,
+} from '@nestjs/common';
+import type { CategorySummary, Product, ProductPatch } from './product.js';
+import { ProductsService } from './products.service.js';
+
+const MAX_IDS = 200;
+const positiveId = new ParseIntPipe({
+  exceptionFactory: () => new BadRequestException('id must be an integer'),
+});
+
+function parseIds(raw: string | undefined): number[] {
+  if (raw === undefined || raw.trim() === '')
+    throw new BadRequestException('ids is required, e.g. ?ids=1,2,3');
+  const parts = raw.split(',').map((part) => part.trim());
+  if (parts.length > MAX_IDS) throw new BadRequestException(`at most ${MAX_IDS} ids per request`);
+  return parts.map((part) => {
+    if (!/^\d{1,9}$/.test(part)) throw new BadRequestException(`invalid id "${part}"`);
+    return Number(part);
+  });
+}
+
+function parsePatch(body: unknown): ProductPatch {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new BadRequestException('body must be a JSON object');
+  }
+  const input = body as Record<string, unknown>;
+  const allowed = new Set(['name', 'price', 'stock', 'description']);
+  const unknown = Object.keys(input).filter((key) => !allowed.has(key));
+  if (unknown.length > 0) throw new BadRequestException(`unknown field(s): ${unknown.join(', ')}`);
+  const patch: ProductPatch = {};
+  for (const field of ['name', 'description'] as const) {
+    const value = input[field];
+    if (value === undefined) continue;
+    if (typeof value !== 'string' || value.trim() === '' || value.length > 500) {
+      throw new BadRequestException(`${field} must be a non-empty string of at most 500 characters`);
+    }
+    patch[field] = value;
+  }
+  if (input.price !== undefined) {
+    if (
+      typeof input.price !== 'number' ||
+      !Number.isFinite(input.price) ||
+      input.price < 0 ||
+      input.price > 1e7
+    ) {
+      throw new BadRequestException('price must be a number from 0 to 10000000');
+    }
+    patch.price = input.price;
+  }
+  if (input.stock !== undefined) {
+    if (!Number.isInteger(input.stock) || (input.stock as number) < 0) {
+      throw new BadRequestException('stock must be a non-negative integer');
+    }
+    patch.stock = input.stock as number;
+  }
+  if (Object.keys(patch).length === 0) throw new BadRequestException('nothing to update');
+  return patch;
+}
+
+@Controller()
+export class ProductsController {
+  constructor(private readonly products: ProductsService) {}
+
+  @Get('products')
+  async many(@Query('ids') ids: string | undefined): Promise<{ products: Product[]; missing: number[] }> {
+    const found = await this.products.findMany(parseIds(ids));
+    const products: Product[] = [];
+    const missing: number[] = [];
+    for (const [id, product] of found) {
+      if (product === undefined) missing.push(id);
+      else products.push(product);
+    }
+    return { products, missing };
+  }
+
+  @Get('products/:id')
+  async one(@Param('id', positiveId) id: number): Promise<Product> {
+    const product = await this.products.find(id);
+    if (product === undefined) throw new NotFoundException(`product ${id} not found`);
+    return product;
+  }
+
+  @Put('products/:id')
+  async update(@Param('id', positiveId) id: number, @Body() body: unknown): Promise<Product> {
+    const product = await this.products.update(id, parsePatch(body));
+    if (product === undefined) throw new NotFoundException(`product ${id} not found`);
+    return product;
+  }
+
+  @Get('categories/:name')
+  async category(@Param('name') name: string): Promise<CategorySummary> {
+    const summary = await this.products.categorySummary(name);
+    if (summary === undefined) throw new NotFoundException(`category ${name} not found`);
+    return summary;
+  }
+}
