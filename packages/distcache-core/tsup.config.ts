@@ -9,6 +9,7 @@ export default defineConfig({
     'dns/index': 'src/discovery/dns/index.ts',
     'nats/index': 'src/discovery/nats/index.ts',
     'kubernetes/index': 'src/discovery/kubernetes/index.ts',
+    'admin/index': 'src/admin/index.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,

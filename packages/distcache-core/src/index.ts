@@ -63,3 +63,4 @@ export {
 } from './cluster';
 export * from './hashing';
 export * from './transport';
+export * from './telemetry';

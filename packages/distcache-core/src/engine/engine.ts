@@ -109,10 +109,12 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
     return this.lifecycle.start(async () => {
       await this.probe.start(() => this.stats());
       // Timers and connections opened while joining must not join the caller's trace.
-      await this.probe.detached(() => this.join()).catch((error: unknown) => {
-        this.probe.stop();
-        throw error;
-      });
+      await this.probe
+        .detached(() => this.join())
+        .catch((error: unknown) => {
+          this.probe.stop();
+          throw error;
+        });
     });
   }
 
@@ -161,7 +163,9 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
    */
   get<T = unknown>(keySpace: string, key: string, options?: GetOptions): Promise<T | undefined> {
     return this.probe.reads
-      ? this.probe.get(this.spaces.get(keySpace), keySpace, key, () => this.readKey<T>(keySpace, key, options))
+      ? this.probe.get(this.spaces.get(keySpace), keySpace, key, () =>
+          this.readKey<T>(keySpace, key, options),
+        )
       : this.readKey<T>(keySpace, key, options);
   }
 
@@ -181,6 +185,19 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
     counters.misses += 1;
     space.noteRead(key, false);
     const deadline = this.deadline(options, 'timeout');
+    return this.probe.misses
+      ? this.probe.miss(space, keySpace, key, () => this.loadMissing(space, key, entry, owner, deadline))
+      : this.loadMissing(space, key, entry, owner, deadline);
+  }
+
+  /** A read that missed: loads as owner (or serves the stale entry within grace), else asks the owner. */
+  private loadMissing<T>(
+    space: KeySpace<T>,
+    key: string,
+    entry: CacheEntry<T> | undefined,
+    owner: PeerRef | undefined,
+    deadline: Deadline,
+  ): Promise<T | undefined> {
     if (owner === undefined)
       return entry === undefined ? space.load(key, deadline) : space.readStale(key, entry, deadline);
     return space.loadRemote(key, deadline, this.remote.single(space, owner));
@@ -197,7 +214,7 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
     keys: readonly string[],
     options?: GetOptions,
   ): Promise<Map<string, T | undefined>> {
-    return this.probe.reads
+    return this.probe.batchReads
       ? this.probe.getMany(keySpace, keys, () => this.readKeys<T>(keySpace, keys, options))
       : this.readKeys<T>(keySpace, keys, options);
   }

@@ -430,7 +430,8 @@ export class KeySpace<T = unknown> {
           let work: Promise<R>;
           try {
             const probe = this.context.probe;
-            work = probe === undefined ? call(signal) : probe.load(this.name, keys, signal, () => call(signal));
+            work =
+              probe === undefined ? call(signal) : probe.load(this.name, keys, signal, () => call(signal));
           } catch (error) {
             work = Promise.reject(error);
           }

@@ -1,8 +1,7 @@
 import type { Attributes, Span } from '@opentelemetry/api';
 import type { PeerEvent } from '../engine/engine.events';
 import type { EngineStats } from '../engine/engine.types';
-import type { KeySpace } from '../keyspace/keyspace';
-import type { LoadProbe } from '../keyspace/keyspace';
+import type { KeySpace, LoadProbe } from '../keyspace/keyspace';
 import type { PeerTransport } from '../transport/transport';
 import type { Logger } from '../util/logger';
 import { getChannel, loadChannel, membershipChannel, type ReadOutcome } from './diagnostics.channels';
@@ -25,9 +24,10 @@ export interface EngineProbeDeps {
 }
 
 /**
- * The engine's one telemetry hook. The engine asks a single boolean (`reads`, `writes`) before a
- * call and goes through the probe only when OpenTelemetry is on or someone subscribed to a
- * diagnostics channel; otherwise the call runs exactly as it would without telemetry.
+ * The engine's one telemetry hook. The engine asks a single boolean (`reads`, `misses`, `writes`)
+ * before a call and goes through the probe only when OpenTelemetry is on or someone subscribed to
+ * a diagnostics channel; otherwise the call runs exactly as it would without telemetry. A read
+ * that hits is never timed or traced unless a `distcache:get` subscriber asks for every read.
  */
 export class EngineProbe implements LoadProbe {
   private otel: OtelInstrumentation | undefined;
@@ -43,12 +43,26 @@ export class EngineProbe implements LoadProbe {
     return this.deps.nodeName;
   }
 
-  /** True when reads must be observed: OpenTelemetry on, or a `distcache:get` subscriber. */
+  /** True when every read must be observed: someone subscribed to `distcache:get`. */
   get reads(): boolean {
+    return getChannel.hasSubscribers;
+  }
+
+  /**
+   * True when reads that miss are traced and timed (OpenTelemetry on). Hits are not: they take
+   * well under a microsecond, less than a span or a histogram record would; the keyspace counters
+   * count them and are observed at collection time.
+   */
+  get misses(): boolean {
+    return this.otel !== undefined;
+  }
+
+  /** True when `getMany` calls are observed (OpenTelemetry on, or a `distcache:get` subscriber). */
+  get batchReads(): boolean {
     return this.otel !== undefined || getChannel.hasSubscribers;
   }
 
-  /** True when writes must be observed (OpenTelemetry on). */
+  /** True when writes are observed (OpenTelemetry on). */
   get writes(): boolean {
     return this.otel !== undefined;
   }
@@ -96,26 +110,57 @@ export class EngineProbe implements LoadProbe {
     return new InstrumentedPeerTransport(inner, this);
   }
 
-  /** Observes one `get`. `space` is read to tell a hit (and a stale value) from a miss. */
+  /**
+   * Publishes one `get` on `distcache:get`. `space` is read to tell a hit (and a stale value) from
+   * a miss.
+   */
   get<T>(space: KeySpace | undefined, keySpace: string, key: string, run: () => Promise<T>): Promise<T> {
-    const otel = this.otel;
     const started = performance.now();
-    const span = otel?.internalSpan(SPAN_NAMES.get, this.spanAttributes(keySpace, 'get', key));
     const counters = space?.counters;
     const hits = counters?.hits;
     const staleHits = counters?.staleHits;
-    const promise = span === undefined ? run() : (otel as OtelInstrumentation).runIn(span, run);
+    const promise = run();
     // Hits, and stale values served while revalidating, are decided before the first await.
     let outcome: ReadOutcome | undefined;
     if (counters !== undefined && counters.hits !== hits) outcome = 'hit';
     else if (counters !== undefined && counters.staleHits !== staleHits) outcome = 'stale';
+    const publish = (settled: ReadOutcome, error?: unknown): void => {
+      if (!getChannel.hasSubscribers) return;
+      const durationMs = performance.now() - started;
+      const { nodeName: node } = this.deps;
+      getChannel.publish({ node, operation: 'get', keySpace, key, outcome: settled, durationMs, error });
+    };
     return promise.then(
       (value) => {
-        this.endRead(otel, span, keySpace, key, outcome ?? missOrStale(space, key), started);
+        publish(outcome ?? missOrStale(space, key));
         return value;
       },
       (error: unknown) => {
-        this.endRead(otel, span, keySpace, key, 'error', started, error);
+        publish('error', error);
+        throw error;
+      },
+    );
+  }
+
+  /**
+   * Traces and times a `get` that missed (OpenTelemetry on): a `distcache.get` span around the load
+   * or the request to the owner, and a `distcache.operation.duration` record.
+   */
+  miss<T, R>(space: KeySpace<T>, keySpace: string, key: string, run: () => Promise<R>): Promise<R> {
+    const otel = this.otel as OtelInstrumentation;
+    const started = performance.now();
+    const span = otel.internalSpan(SPAN_NAMES.get, this.spanAttributes(keySpace, 'get', key));
+    const staleHits = space.counters.staleHits;
+    const promise = span === undefined ? run() : otel.runIn(span, run);
+    const revalidating = space.counters.staleHits !== staleHits;
+    return promise.then(
+      (value) => {
+        const outcome = revalidating ? 'stale' : missOrStale(space, key);
+        this.finish(otel, span, 'get', keySpace, outcome, performance.now() - started);
+        return value;
+      },
+      (error: unknown) => {
+        this.finish(otel, span, 'get', keySpace, 'error', performance.now() - started, error);
         throw error;
       },
     );
@@ -226,29 +271,6 @@ export class EngineProbe implements LoadProbe {
     return attributes;
   }
 
-  private endRead(
-    otel: OtelInstrumentation | undefined,
-    span: Span | undefined,
-    keySpace: string,
-    key: string,
-    outcome: ReadOutcome,
-    started: number,
-    error?: unknown,
-  ): void {
-    const durationMs = performance.now() - started;
-    this.finish(otel, span, 'get', keySpace, outcome, durationMs, error);
-    if (!getChannel.hasSubscribers) return;
-    getChannel.publish({
-      node: this.deps.nodeName,
-      operation: 'get',
-      keySpace,
-      key,
-      outcome,
-      durationMs,
-      error,
-    });
-  }
-
   private finish(
     otel: OtelInstrumentation | undefined,
     span: Span | undefined,
@@ -268,7 +290,7 @@ export class EngineProbe implements LoadProbe {
  * After a read that was not a hit: `stale` when the owned entry is still there and past its
  * freshness (the reload failed and grace served it), else `miss`.
  */
-function missOrStale(space: KeySpace | undefined, key: string): 'miss' | 'stale' {
+function missOrStale<T>(space: KeySpace<T> | undefined, key: string): 'miss' | 'stale' {
   const entry = space?.storage.peek(key);
-  return entry !== undefined && entry.found && !(space as KeySpace).isFresh(entry) ? 'stale' : 'miss';
+  return entry !== undefined && entry.found && !(space as KeySpace<T>).isFresh(entry) ? 'stale' : 'miss';
 }

@@ -37,7 +37,9 @@ export class InstrumentedPeerTransport implements PeerTransport {
 
   listen(handler: PeerRequestHandler): Promise<PeerAddress> {
     return this.inner.listen((request, from, signal, meta) =>
-      this.observed() ? this.serve(handler, request, from, signal, meta) : handler(request, from, signal, meta),
+      this.observed()
+        ? this.serve(handler, request, from, signal, meta)
+        : handler(request, from, signal, meta),
     );
   }
 
@@ -57,8 +59,13 @@ export class InstrumentedPeerTransport implements PeerTransport {
     const otel = this.probe.instrumentation;
     const started = performance.now();
     const id = formatPeerAddress(peer);
-    const span = UNTRACED.has(request.op) ? undefined : otel?.peerClientSpan(request.op, id, peer.host, peer.port);
-    const sent = span === undefined || otel === undefined ? options : { ...options, meta: otel.inject(span, options.meta) };
+    const span = UNTRACED.has(request.op)
+      ? undefined
+      : otel?.peerClientSpan(request.op, id, peer.host, peer.port);
+    const sent =
+      span === undefined || otel === undefined
+        ? options
+        : { ...options, meta: otel.inject(span, options.meta) };
     const promise = this.inner.request(peer, request, sent);
     promise.then(
       (response) => this.settle('client', otel, span, request.op, id, started, answeredError(response)),

@@ -13,17 +13,13 @@ import type { EngineStats } from '../engine/engine.types';
 import { isDistCacheError } from '../errors/distcache-error';
 import type { PeerRequestMeta } from '../transport/transport';
 import type { OtelApi } from './otel.loader';
-import { ATTRIBUTE_NAMES as A, METRIC_NAMES as M, type TelemetryOutcome } from './telemetry.names';
+import {
+  ATTRIBUTE_NAMES as A,
+  DURATION_BUCKETS,
+  METRIC_NAMES as M,
+  type TelemetryOutcome,
+} from './telemetry.names';
 import { formatTraceparent, parseTraceparent, TRACEPARENT, TRACESTATE } from './trace-context';
-
-/**
- * Bucket bounds (seconds) of every duration histogram: from a microsecond (a local hit) to ten
- * seconds (a slow source), since the SDK's defaults start at 5 ms and would put every hit in one bucket.
- */
-export const DURATION_BUCKETS: readonly number[] = [
-  1e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
-  1, 2.5, 5, 10,
-];
 
 /** Which peer histogram a measurement goes to. */
 export type PeerDirection = 'client' | 'server';
@@ -194,6 +190,10 @@ function observeStats(
   meter: Meter,
   snapshot: () => EngineStats,
 ): { callback: BatchObservableCallback; observables: Observable[] } {
+  const requests = meter.createObservableCounter(M.requests, {
+    unit: '{request}',
+    description: 'Engine calls by operation and outcome',
+  });
   const bytes = meter.createObservableGauge(M.keySpaceBytes, {
     unit: 'By',
     description: 'Encoded bytes held',
@@ -242,6 +242,7 @@ function observeStats(
     description: 'Members on the ring, this node included',
   });
   const observables: Observable[] = [
+    requests,
     bytes,
     limit,
     entries,
@@ -260,6 +261,10 @@ function observeStats(
     result.observe(members, stats.members);
     for (const [name, space] of Object.entries(stats.keySpaces)) {
       const ks = { [A.keySpace]: name };
+      result.observe(requests, space.hits, { ...ks, [A.operation]: 'get', [A.outcome]: 'hit' });
+      result.observe(requests, space.misses, { ...ks, [A.operation]: 'get', [A.outcome]: 'miss' });
+      result.observe(requests, space.puts, { ...ks, [A.operation]: 'put' });
+      result.observe(requests, space.deletes, { ...ks, [A.operation]: 'delete' });
       result.observe(bytes, space.bytes, ks);
       result.observe(limit, space.maxBytes, ks);
       result.observe(entries, space.items - space.hotItems, { ...ks, [A.entryKind]: 'owned' });

@@ -4,7 +4,15 @@
  * the SDK exports, nothing recorded on the read path). See docs/observability.md.
  */
 export const METRIC_NAMES = {
-  /** Histogram (s): engine calls by `distcache.operation` and `distcache.outcome`. */
+  /**
+   * Counter ({request}): engine calls by `distcache.operation` (`get`, `put`, `delete`; batch keys
+   * counted one by one) and, for `get`, `distcache.outcome` (`hit`, `miss`).
+   */
+  requests: 'distcache.requests',
+  /**
+   * Histogram (s): `get`s that missed (outcome `miss`, `stale` or `error`), and every `get_many`,
+   * `put` and `delete` (`ok` or `error`). Hits are counted in `distcache.requests`, not timed.
+   */
   operationDuration: 'distcache.operation.duration',
   /** Histogram (s): data-source calls made by this node, by `distcache.outcome`. */
   loadDuration: 'distcache.load.duration',
@@ -79,3 +87,12 @@ export type TelemetryOutcome = 'hit' | 'miss' | 'stale' | 'ok' | 'error';
 
 /** How a data-source call ended (`found` for a `fetchMany` batch that resolved). */
 export type LoadOutcome = 'found' | 'not_found' | 'error';
+
+/**
+ * Bucket bounds (seconds) of every duration histogram: from a microsecond (a local hit) to ten
+ * seconds (a slow source), since the SDK's defaults start at 5 ms and would put every hit in one bucket.
+ */
+export const DURATION_BUCKETS: readonly number[] = [
+  1e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+  1, 2.5, 5, 10,
+];

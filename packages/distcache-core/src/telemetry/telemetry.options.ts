@@ -73,7 +73,7 @@ export function resolveTelemetryOptions(options: TelemetryOptions | false = {}):
     if (!KNOWN.has(key)) throw invalidOption(`telemetry.${key}`, 'is not a known telemetry option');
   }
   const flag = (name: 'metrics' | 'traces' | 'recordKeys', fallback: boolean): boolean => {
-    const value = options[name] ?? fallback;
+    const value = options[name] === undefined ? fallback : options[name];
     if (typeof value !== 'boolean') throw invalidOption(`telemetry.${name}`, 'must be a boolean', value);
     return value;
   };
