@@ -11,11 +11,13 @@ if ! node -e "const [a,b]=process.argv[1].split('.').map(Number),[c,d]=process.a
   exit 1
 fi
 
-# System binaries used by the test suites: openssl (certificates for the TLS tests) and
-# nats-server (discovery tests start their own on a free port).
+# System binaries used by the test suites: openssl (certificates for the TLS tests),
+# nats-server (discovery tests start their own on a free port) and chromium (the admin dashboard's
+# browser test drives /usr/bin/chromium with playwright-core).
 missing=()
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v nats-server >/dev/null 2>&1 || missing+=(nats-server)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
     echo "setup: installing ${missing[*]} with apt-get"

@@ -1,0 +1,94 @@
+// The dashboard in a real browser: playwright-core drives Debian's Chromium (installed by
+// scripts/setup.sh) against the admin server of one node of a running three-node cluster. It checks
+// the members table and that a keyspace's hit ratio appears and follows new traffic, and refreshes
+// the screenshot in docs/admin-dashboard.png.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { adminServer } from '../../src/admin';
+import { startCluster, stopAll, type TestNode } from '../support/cluster';
+
+const CHROMIUM = '/usr/bin/chromium';
+const SCREENSHOT = fileURLToPath(new URL('../../../../docs/admin-dashboard.png', import.meta.url));
+// The page polls every two seconds: a change shows up within one or two polls.
+const UPDATE_TIMEOUT_MS = 6_000;
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function launch(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `${CHROMIUM} not found: the dashboard browser test needs Debian's Chromium. Run \`bash scripts/setup.sh\`.`,
+    );
+  }
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+}
+
+/** The dashboard's own formatting of a ratio. */
+const percent = (ratio: number): string => `${(ratio * 100).toFixed(1)}%`;
+
+const hitRatioOnPage = (page: Page): Promise<string | null> =>
+  page.locator('[data-keyspace="products"] [data-field="hit-ratio"]').textContent({ timeout: 1_000 });
+
+describe('admin dashboard in Chromium', () => {
+  it('shows the three members and a hit ratio that follows the traffic', async () => {
+    const browser = await launch();
+    cleanups.push(() => browser.close());
+    const data = Array.from({ length: 20 }, (_, i): [string, string] => [String(i), `product ${i}`]);
+    const nodes: Array<TestNode<string>> = await startCluster(3, data);
+    cleanups.push(() => stopAll(nodes));
+    const engine = nodes[0]!.engine;
+    const server = adminServer(engine, { port: 0 });
+    cleanups.push(() => server.stop());
+    await server.start();
+    const ratio = (): number => engine.stats().keySpaces.products!.hitRatio;
+
+    // First traffic: every key missed once, half of them read again.
+    for (const [key] of data) await engine.get('products', key);
+    for (const [key] of data.slice(0, 10)) await engine.get('products', key);
+    const first = ratio();
+
+    const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+    const requests: string[] = [];
+    page.on('request', (request) => requests.push(request.url()));
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    await page.goto(server.url!);
+
+    const rows = page.locator('#members tbody tr');
+    await expect.poll(() => rows.count(), { timeout: UPDATE_TIMEOUT_MS }).toBe(3);
+    const names = await page.locator('#members tbody tr td:first-child').allTextContents();
+    expect(names.sort()).toEqual(['node-a', 'node-b', 'node-c']);
+    const states = await page.locator('#members tbody tr .badge').allTextContents();
+    expect(states.sort()).toEqual(['alive', 'alive', 'self']);
+    expect(await page.locator('#node').textContent()).toBe('node-a');
+    expect(await page.locator('#member-count').textContent()).toContain('3 on the ring');
+    await expect.poll(() => hitRatioOnPage(page), { timeout: UPDATE_TIMEOUT_MS }).toBe(percent(first));
+
+    // More traffic, all hits: the next poll shows a higher ratio without a reload.
+    for (let round = 0; round < 5; round++) for (const [key] of data) await engine.get('products', key);
+    const second = ratio();
+    expect(second).toBeGreaterThan(first);
+    await expect.poll(() => hitRatioOnPage(page), { timeout: UPDATE_TIMEOUT_MS }).toBe(percent(second));
+
+    // Self-contained: every request went to the admin server, and the script ran without errors.
+    expect(requests.filter((url) => !url.startsWith(server.url!))).toEqual([]);
+    expect(errors).toEqual([]);
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+  });
+});
