@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { TerminusModule } from '@nestjs/terminus';
 import { staticDiscovery } from 'distcache-core';
+import { natsDiscovery } from 'distcache-core/nats';
 import { DistCacheModule } from 'nestjs-distcache';
 import { DistCacheHealthIndicator } from 'nestjs-distcache/terminus';
 import { type AppConfig, validateEnv } from './config/app.config.js';
@@ -29,7 +30,15 @@ import { StatsController } from './stats/stats.controller.js';
         cluster: config.get('cluster', { infer: true }),
         host: config.get('cacheHost', { infer: true }),
         port: config.get('cachePort', { infer: true }),
-        discovery: staticDiscovery({ peers: config.get('cachePeers', { infer: true }) }),
+        // Static: the peer list from CACHE_PEERS. NATS: the replicas announce themselves on the
+        // server(s) of NATS_URL, under the cluster name (npm start -- --nats).
+        discovery:
+          config.get('cacheDiscovery', { infer: true }) === 'nats'
+            ? natsDiscovery({
+                servers: config.get('natsServers', { infer: true }),
+                cluster: config.get('cluster', { infer: true }),
+              })
+            : staticDiscovery({ peers: config.get('cachePeers', { infer: true }) }),
         keySpaceDefaults: {
           ttl: config.get('cacheTtl', { infer: true }),
           maxBytes: config.get('cacheMaxBytes', { infer: true }),

@@ -1,5 +1,5 @@
 // Runs N catalogue nodes as child processes on loopback, as one distcache cluster (static
-// discovery). Without a DATABASE_URL, this process owns the one PGlite database of the cluster and
+// discovery, or NATS discovery through a nats-server this process starts). Without a DATABASE_URL, this process owns the one PGlite database of the cluster and
 // answers the nodes' SQL over IPC (PGlite is single-process; three nodes opening one directory
 // would corrupt it, and three copies would not be one catalogue). Used by `npm start` and the e2e tests.
 import { type ChildProcess, fork } from 'node:child_process';
@@ -13,7 +13,11 @@ import {
   type ReadyMessage,
 } from '../database/launcher.protocol.js';
 import { PgliteDatabase } from '../database/pglite.database.js';
+import { type OwnedNatsServer, startNatsServer } from './nats-server.js';
 import { pickPorts } from './ports.js';
+
+/** How the nodes find each other. */
+export type ClusterDiscovery = 'static' | 'nats';
 
 export interface ClusterOptions {
   /** Number of nodes. @default 3 */
@@ -38,6 +42,14 @@ export interface ClusterOptions {
   onOutput?: (node: string, line: string) => void;
   /** How long to wait for the cluster to form. @default 30_000 */
   readyTimeoutMs?: number;
+  /**
+   * `static`: every node gets the peer list (`CACHE_PEERS`). `nats`: this process starts its own
+   * nats-server on a free loopback port, the nodes use `natsDiscovery` on it (`NATS_URL`), and
+   * `stop()` stops it after the nodes. @default 'static'
+   */
+  discovery?: ClusterDiscovery;
+  /** Preferred nats-server port with `discovery: 'nats'` (taken: a free one). @default 0 */
+  natsPort?: number;
 }
 
 export interface ClusterNode {
@@ -53,7 +65,10 @@ export interface RunningCluster {
   readonly nodes: ClusterNode[];
   /** `pglite (in memory)`, `pglite (<dir>)` or `postgres`. */
   readonly database: string;
-  /** SIGTERM every node still running, wait for them, close the database. Idempotent. */
+  readonly discovery: ClusterDiscovery;
+  /** The URL of the nats-server this launcher started (`discovery: 'nats'` only). */
+  readonly natsUrl: string | undefined;
+  /** SIGTERM every node still running, wait for them, stop nats-server, close the database. Idempotent. */
   stop(): Promise<void>;
 }
 
@@ -70,9 +85,20 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
   const cachePorts = await pickPorts(size, options.cachePort ?? 0, taken);
   const adminPorts = options.adminPort === undefined ? [] : await pickPorts(size, options.adminPort, taken);
   const peers = cachePorts.map((port) => `127.0.0.1:${port}`);
+  const discovery = options.discovery ?? 'static';
+  const natsPorts = discovery === 'nats' ? await pickPorts(1, options.natsPort ?? 0, taken) : [];
 
-  const pglite = options.databaseUrl === undefined ? await PgliteDatabase.open(options.pgliteDir) : undefined;
-  if (pglite !== undefined) await ensureCatalogue(pglite, options.seedProducts ?? 50_000);
+  const nats: OwnedNatsServer | undefined =
+    natsPorts[0] === undefined ? undefined : await startNatsServer(natsPorts[0]);
+  let pglite: PgliteDatabase | undefined;
+  try {
+    pglite = options.databaseUrl === undefined ? await PgliteDatabase.open(options.pgliteDir) : undefined;
+    if (pglite !== undefined) await ensureCatalogue(pglite, options.seedProducts ?? 50_000);
+  } catch (error) {
+    await nats?.stop();
+    await pglite?.close();
+    throw error;
+  }
 
   const nodes: ClusterNode[] = [];
   const children: ChildProcess[] = [];
@@ -90,6 +116,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
       );
       for (const child of children)
         if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      // After the nodes: they announce their departure through NATS on the way out.
+      await nats?.stop();
       await pglite?.close();
     })());
 
@@ -105,10 +133,17 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
           HTTP_PORT: String(httpPorts[index]),
           CACHE_HOST: '127.0.0.1',
           CACHE_PORT: String(cachePort),
-          CACHE_PEERS: peers.join(','),
+          CACHE_DISCOVERY: discovery,
           LOG_LEVELS: options.logLevels ?? 'warn,error',
           SEED_PRODUCTS: String(options.seedProducts ?? 50_000),
         };
+        if (nats !== undefined) {
+          env.NATS_URL = nats.url;
+          delete env.CACHE_PEERS; // the nodes find each other through NATS only
+        } else {
+          env.CACHE_PEERS = peers.join(',');
+          delete env.NATS_URL;
+        }
         if (adminPorts[index] !== undefined) env.ADMIN_PORT = String(adminPorts[index]);
         else delete env.ADMIN_PORT;
         if (options.databaseUrl !== undefined) {
@@ -149,7 +184,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
   }
   const database =
     options.databaseUrl !== undefined ? 'postgres' : `pglite (${options.pgliteDir ?? 'in memory'})`;
-  return { nodes, database, stop };
+  return { nodes, database, discovery, natsUrl: nats?.url, stop };
 }
 
 function exitOf(child: ChildProcess): Promise<void> {

@@ -1,11 +1,13 @@
 // The main job (`npm start` at the repository root): three catalogue nodes on loopback as one
-// distcache cluster, sharing one database, until Ctrl-C.
+// distcache cluster, sharing one database, until Ctrl-C. Static discovery by default; with
+// `--nats` (or DISCOVERY=nats) the launcher starts its own nats-server on a free loopback port and
+// the nodes find each other through it (natsDiscovery).
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_PGLITE_DIR, DEFAULT_SEED_PRODUCTS } from '../config/app.config.js';
 import { CLUSTER_FILE_PATH as CLUSTER_FILE } from '../load/cluster-file.js';
-import { startCluster } from './cluster.js';
+import { type ClusterDiscovery, startCluster } from './cluster.js';
 
 const DATA_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '.data');
 
@@ -13,6 +15,14 @@ const size = Number(process.env.NODES ?? 3);
 const databaseUrl = process.env.DATABASE_URL || undefined;
 const pgliteDir = process.env.PGLITE_DIR || DEFAULT_PGLITE_DIR;
 const seedProducts = Number(process.env.SEED_PRODUCTS ?? DEFAULT_SEED_PRODUCTS);
+// `npm start -- --nats` at the root runs `npm run start -w sample-app --nats`: npm keeps that flag
+// for itself as npm_config_nats=true instead of passing it on, so accept all three spellings.
+const discovery: ClusterDiscovery =
+  process.argv.includes('--nats') ||
+  process.env.npm_config_nats === 'true' ||
+  process.env.DISCOVERY?.toLowerCase() === 'nats'
+    ? 'nats'
+    : 'static';
 
 const started = performance.now();
 console.log(
@@ -20,7 +30,7 @@ console.log(
     databaseUrl === undefined
       ? `PGlite in ${relative(process.cwd(), pgliteDir).startsWith('..') ? pgliteDir : relative(process.cwd(), pgliteDir)} (owned by this launcher)`
       : 'PostgreSQL (DATABASE_URL)'
-  }`,
+  }, discovery: ${discovery === 'nats' ? 'NATS (own nats-server)' : 'static'}`,
 );
 const cluster = await startCluster({
   size,
@@ -30,6 +40,7 @@ const cluster = await startCluster({
   httpPort: 3001,
   cachePort: 3311,
   adminPort: 3321,
+  discovery,
   onOutput: (node, line) => console.log(`[${node}] ${line}`),
 });
 mkdirSync(DATA_DIR, { recursive: true });
@@ -38,7 +49,11 @@ writeFileSync(
   JSON.stringify({ nodes: cluster.nodes.map(({ name, url }) => ({ name, url })) }, null, 2),
 );
 
-console.log(`cluster of ${size} ready in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+console.log(
+  `cluster of ${size} ready in ${((performance.now() - started) / 1000).toFixed(1)} s${
+    cluster.natsUrl === undefined ? '' : ` (NATS discovery via nats-server at ${cluster.natsUrl})`
+  }\n`,
+);
 for (const node of cluster.nodes) {
   console.log(
     `  ${node.name}  API ${node.url}/products/42   health ${node.url}/health   stats ${node.url}/stats`,
@@ -59,7 +74,11 @@ let stopping = false;
 const shutdown = (signal: string): void => {
   if (stopping) return;
   stopping = true;
-  console.log(`\n${signal}: stopping the nodes (each leaves the cluster), then the database...`);
+  console.log(
+    `\n${signal}: stopping the nodes (each leaves the cluster), then ${
+      cluster.natsUrl === undefined ? '' : 'nats-server and '
+    }the database...`,
+  );
   void cluster.stop().then(
     () => {
       rmSync(CLUSTER_FILE, { force: true });

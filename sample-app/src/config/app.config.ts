@@ -10,6 +10,9 @@ import { fileURLToPath } from 'node:url';
 /** Where the catalogue lives. */
 export type DatabaseDriver = 'pglite' | 'postgres' | 'launcher';
 
+/** How the node finds the other replicas. */
+export type CacheDiscovery = 'static' | 'nats';
+
 /** The validated configuration, as `ConfigService<AppConfig, true>` serves it. */
 export interface AppConfig {
   nodeName: string;
@@ -19,6 +22,9 @@ export interface AppConfig {
   cacheHost: string;
   cachePort: number;
   cachePeers: string[];
+  cacheDiscovery: CacheDiscovery;
+  /** NATS servers (`CACHE_DISCOVERY=nats`); empty with static discovery. */
+  natsServers: string[];
   cacheTtl: Duration;
   cacheMaxBytes: number;
   databaseDriver: DatabaseDriver;
@@ -47,6 +53,7 @@ export const DEFAULT_SEED_PRODUCTS = 50_000;
 
 const DURATION = /^\d+(ms|s|m|h)?$/;
 const HOST_PORT = /^[^\s:]+:\d{1,5}$/;
+const NATS_SERVER = /^((nats|tls):\/\/)?([^\s:/@]+(:[^\s:/@]*)?@)?[^\s:/@]+(:\d{1,5})?$/;
 
 /**
  * Validates the environment and builds the {@link AppConfig}. Used as `ConfigModule.forRoot`'s
@@ -91,6 +98,28 @@ export function validateEnv(env: Record<string, unknown>): AppConfig {
   if (badPeers.length > 0) {
     problems.push(`CACHE_PEERS must be a comma-separated list of host:port, got "${badPeers.join(',')}"`);
   }
+  const discoveryRaw = text('CACHE_DISCOVERY') ?? 'static';
+  let cacheDiscovery: CacheDiscovery = 'static';
+  if (discoveryRaw === 'static' || discoveryRaw === 'nats') {
+    cacheDiscovery = discoveryRaw;
+  } else {
+    problems.push(`CACHE_DISCOVERY must be static or nats, got "${discoveryRaw}"`);
+  }
+  const natsServers = (text('NATS_URL') ?? '')
+    .split(',')
+    .map((server) => server.trim())
+    .filter((server) => server.length > 0);
+  if (cacheDiscovery === 'nats') {
+    if (natsServers.length === 0) {
+      problems.push('CACHE_DISCOVERY=nats needs NATS_URL (e.g. nats://127.0.0.1:4222)');
+    }
+    const badServers = natsServers.filter((server) => !NATS_SERVER.test(server));
+    if (badServers.length > 0) {
+      problems.push(
+        `NATS_URL must be a comma-separated list of nats://host:port or tls://host:port, got "${badServers.join(',')}"`,
+      );
+    }
+  }
   const cacheTtl = text('CACHE_TTL') ?? '5m';
   if (!DURATION.test(cacheTtl))
     problems.push(`CACHE_TTL must be a duration like 250ms, 30s, 5m or 1h, got "${cacheTtl}"`);
@@ -123,6 +152,8 @@ export function validateEnv(env: Record<string, unknown>): AppConfig {
     cacheHost,
     cachePort,
     cachePeers,
+    cacheDiscovery,
+    natsServers: cacheDiscovery === 'nats' ? natsServers : [],
     cacheTtl: cacheTtl as Duration,
     cacheMaxBytes: integer('CACHE_MAX_BYTES', 64 * 1024 * 1024, 1024, 2 ** 40),
     databaseDriver,
@@ -145,6 +176,8 @@ export function configOf(config: ConfigService<AppConfig, true>): AppConfig {
     'cacheHost',
     'cachePort',
     'cachePeers',
+    'cacheDiscovery',
+    'natsServers',
     'cacheTtl',
     'cacheMaxBytes',
     'databaseDriver',
