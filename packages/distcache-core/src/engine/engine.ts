@@ -1,19 +1,19 @@
 import { EventEmitter, setMaxListeners } from 'node:events';
 import type { ClusterCoordinator, PeerRef } from '../cluster/coordinator';
 import type { PeerInfo } from '../cluster/peer-state';
-import { PeerCoordinator } from '../cluster/peer.coordinator';
-import { StandaloneCoordinator } from '../cluster/standalone.coordinator';
 import { isStandalone } from '../discovery/standalone.discovery';
 import { engineStopped, invalidKey, keySpaceExists, keySpaceNotFound } from '../errors/messages';
 import type { CacheEntry } from '../keyspace/cache-entry';
 import { KeySpace } from '../keyspace/keyspace';
 import { type KeySpaceDefinition, resolveKeySpaceConfig } from '../keyspace/keyspace.options';
-import { TcpPeerTransport } from '../transport/tcp-peer-transport';
 import { type Deadline, waitFor } from '../util/abort';
 import { TokenBucket } from '../datasource/token-bucket';
 import { CoarseClock } from '../util/clock';
 import { toMs } from '../util/duration';
 import { ClusterWrites } from './cluster-writes';
+import { createCoordinator } from './coordinator.factory';
+import { snapshot } from './engine.snapshot';
+import { checkKey, checkKeys, isList } from './key-check';
 import { WarmUp } from './warm-up';
 import type { EngineEvents, EngineState } from './engine.events';
 import {
@@ -21,14 +21,7 @@ import {
   type ResolvedEngineOptions,
   resolveEngineOptions,
 } from './engine.options';
-import type {
-  EngineStats,
-  GetOptions,
-  KeySpaceConfigSnapshot,
-  PutEntry,
-  PutOptions,
-  WriteOptions,
-} from './engine.types';
+import type { EngineStats, GetOptions, PutEntry, PutOptions, WriteOptions } from './engine.types';
 import { Lifecycle } from './lifecycle';
 import { EngineProbe } from '../telemetry/engine.probe';
 import { createPeerRequestHandler } from './peer-request.handler';
@@ -457,19 +450,11 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
   }
 
   private checkKey(space: { readonly name: string }, key: unknown): asserts key is string {
-    if (typeof key !== 'string') throw invalidKey(space.name, `must be a string, got ${typeof key}`);
-    if (key.length === 0) throw invalidKey(space.name, 'must not be empty');
-    const limit = this.options.maxKeyBytes;
-    // UTF-8 needs at least one byte per UTF-16 unit and at most three: skip the count when clear.
-    if (key.length * 3 <= limit) return;
-    const bytes = key.length > limit ? key.length : Buffer.byteLength(key, 'utf8');
-    if (bytes > limit) throw invalidKey(space.name, `is ${bytes}+ bytes, over maxKeyBytes (${limit})`);
+    checkKey(space.name, key, this.options.maxKeyBytes);
   }
 
   private checkKeys(space: { readonly name: string }, keys: readonly string[]): readonly string[] {
-    if (!isList(keys)) throw invalidKey(space.name, 'expected an array of keys');
-    for (const key of keys) this.checkKey(space, key);
-    return keys;
+    return checkKeys(space.name, keys, this.options.maxKeyBytes);
   }
 
   private deadline(
@@ -499,44 +484,9 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
   }
 
   private createCoordinator(): ClusterCoordinator {
-    const {
-      discovery,
-      nodeName,
-      host,
-      port,
-      advertiseHost,
-      cluster,
-      tls,
-      clock,
-      logger,
-      clusterOptions,
-      transportOptions,
-    } = this.options;
-    const self = { host: advertiseHost, port, nodeName };
-    if (isStandalone(discovery)) return new StandaloneCoordinator(discovery, self);
-    const peerOptions = {
-      ...transportOptions,
-      nodeId: nodeName,
-      cluster,
-      host,
-      port,
-      advertiseHost,
-      tls,
-      clock,
-      logger,
-    };
-    // Validates the transport options (TLS material included) now, at construction.
-    new TcpPeerTransport(peerOptions);
-    return new PeerCoordinator({
-      nodeName,
-      bind: { host, port },
-      advertiseHost,
-      discovery,
-      createTransport: () => this.probe.transport(new TcpPeerTransport(peerOptions)),
-      clock,
-      logger,
-      options: clusterOptions,
-      onEvent: (event) => {
+    return createCoordinator(this.options, {
+      wrapTransport: (transport) => this.probe.transport(transport),
+      onPeerEvent: (event) => {
         this.emit('peer', event);
         this.probe.membership(event, () => this.coordinator.members().length);
         this.warmUp.scheduleRebalance();
@@ -559,29 +509,4 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
       if (this.lifecycle.state === 'running') this.schedulePurge();
     }, purgeIntervalMs);
   }
-}
-
-/** Array check that does not narrow a typed parameter to `any[]`. */
-function isList(value: unknown): boolean {
-  return Array.isArray(value);
-}
-
-function snapshot(space: KeySpace): KeySpaceConfigSnapshot {
-  const config = space.config;
-  return {
-    maxBytes: config.maxBytes,
-    maxValueBytes: config.maxValueBytes,
-    ttlMs: config.ttlMs ?? null,
-    negativeTtlMs: config.negativeTtlMs,
-    readTimeoutMs: config.readTimeoutMs,
-    writeTimeoutMs: config.writeTimeoutMs,
-    valueMode: config.valueMode,
-    codec: config.codec.name,
-    hasDataSource: config.dataSource !== undefined,
-    batchLoads: config.dataSource?.fetchMany !== undefined,
-    graceMs: config.graceMs,
-    staleWhileRevalidate: config.staleWhileRevalidate,
-    circuitBreaker: config.circuitBreaker ?? null,
-    rateLimit: config.rateLimit ?? null,
-  };
 }

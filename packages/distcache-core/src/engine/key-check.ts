@@ -1,0 +1,30 @@
+import { invalidKey } from '../errors/messages';
+
+/**
+ * Checks one key: a non-empty string of at most `maxKeyBytes` UTF-8 bytes.
+ * @throws DistCacheError `E_INVALID_KEY`
+ */
+export function checkKey(keySpace: string, key: unknown, maxKeyBytes: number): asserts key is string {
+  if (typeof key !== 'string') throw invalidKey(keySpace, `must be a string, got ${typeof key}`);
+  if (key.length === 0) throw invalidKey(keySpace, 'must not be empty');
+  // UTF-8 needs at least one byte per UTF-16 unit and at most three: skip the count when clear.
+  if (key.length * 3 <= maxKeyBytes) return;
+  const bytes = key.length > maxKeyBytes ? key.length : Buffer.byteLength(key, 'utf8');
+  if (bytes > maxKeyBytes)
+    throw invalidKey(keySpace, `is ${bytes}+ bytes, over maxKeyBytes (${maxKeyBytes})`);
+}
+
+/**
+ * Checks every key of a batch before anything is done with any of them.
+ * @throws DistCacheError `E_INVALID_KEY`
+ */
+export function checkKeys(keySpace: string, keys: readonly string[], maxKeyBytes: number): readonly string[] {
+  if (!isList(keys)) throw invalidKey(keySpace, 'expected an array of keys');
+  for (const key of keys) checkKey(keySpace, key, maxKeyBytes);
+  return keys;
+}
+
+/** Array check that does not narrow a typed parameter to `any[]`. */
+export function isList(value: unknown): boolean {
+  return Array.isArray(value);
+}
