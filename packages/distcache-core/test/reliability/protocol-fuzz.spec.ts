@@ -23,6 +23,7 @@ import {
 import { FrameReader } from '../../src/transport/frame-reader';
 import { RefuseReason } from '../../src/transport/wire-format';
 import { callsByNode, ownerOf, startCluster, stopAll, type TestNode, waitUntil } from '../support/cluster';
+import { RawSocket } from '../transport/helpers';
 
 const env = (name: string, fallback: number): number => {
   const raw = process.env[name];
@@ -343,28 +344,9 @@ interface ConnectionResult {
   refused: boolean;
 }
 
-class FuzzSocket {
-  readonly frames: Buffer[] = [];
-  readonly closed: Promise<void>;
-  isClosed = false;
-  private readonly reader = new FrameReader(
-    1 << 30,
-    (frame) => this.frames.push(Buffer.from(frame)),
-    () => undefined,
-  );
-
-  constructor(readonly socket: net.Socket) {
-    socket.on('data', (chunk: Buffer) => this.reader.push(chunk));
-    socket.on('error', () => undefined);
-    this.closed = new Promise((resolve) =>
-      socket.once('close', () => {
-        this.isClosed = true;
-        resolve();
-      }),
-    );
-  }
-
-  static connect(port: number): Promise<FuzzSocket> {
+/** The transport tests' raw socket, plus chunked writes and bounded waits; not tracked for closeAll. */
+class FuzzSocket extends RawSocket {
+  static connectTo(port: number): Promise<FuzzSocket> {
     return new Promise((resolve, reject) => {
       const socket = net.connect({ host: '127.0.0.1', port });
       socket.once('connect', () => resolve(new FuzzSocket(socket)));
@@ -373,7 +355,7 @@ class FuzzSocket {
   }
 
   /** Writes `bytes` in a few randomly cut chunks, to exercise frame reassembly. */
-  send(rng: Rng, bytes: Buffer): void {
+  sendChunked(rng: Rng, bytes: Buffer): void {
     let at = 0;
     while (at < bytes.length && !this.isClosed) {
       const n = rng() < 0.3 ? 1 + int(rng, 64) : bytes.length - at;
@@ -406,7 +388,7 @@ async function fuzzConnection(port: number, index: number, frames: number): Prom
   const scenario: Scenario =
     rng() < 0.45 ? 'framed-garbage' : rng() < 0.55 ? 'stream-garbage' : 'garbage-handshake';
   const nodeId = `fuzz-${index}`;
-  const s = await FuzzSocket.connect(port);
+  const s = await FuzzSocket.connectTo(port);
   const result: ConnectionResult = {
     scenario,
     framesSent: 0,
@@ -464,7 +446,7 @@ async function fuzzConnection(port: number, index: number, frames: number): Prom
     }
   }
   result.framesSent = batch.length;
-  s.send(rng, Buffer.concat(batch));
+  s.sendChunked(rng, Buffer.concat(batch));
 
   const finalPong = () =>
     s.frames.some((f) => f.length >= 10 && f.readUInt32BE(6) === FINAL_PING_ID && f[4] === 0x84);
@@ -474,7 +456,7 @@ async function fuzzConnection(port: number, index: number, frames: number): Prom
       // then the final ping, unless a non-request opcode made it close the connection.
       await s.until(finalPong, 10_000);
       if (killer !== undefined) {
-        s.send(rng, killer);
+        s.sendChunked(rng, killer);
         result.framesSent++;
         await s.until(() => false, 5000);
       }

@@ -103,7 +103,7 @@ export class RawSocket {
     () => undefined,
   );
 
-  private constructor(readonly socket: net.Socket) {
+  protected constructor(readonly socket: net.Socket) {
     socket.on('data', (chunk: Buffer) => this.reader.push(chunk));
     socket.on('error', () => undefined);
     this.closed = new Promise((resolve) =>
