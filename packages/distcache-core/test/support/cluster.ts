@@ -1,44 +1,14 @@
 // Helpers for cluster tests: free loopback ports, a cluster of engines in this process, and waits
 // on observable state (never on wall-clock sleeps).
-import { type AddressInfo, createServer, type Server } from 'node:net';
 import {
   DistCacheEngine,
   type DistCacheEngineOptions,
   type KeySpaceDefinition,
   staticDiscovery,
 } from '../../src';
-import { RecordingSource } from '../../src/testing';
+import { freePorts, RecordingSource, waitUntil } from '../../src/testing';
 
-/** Ports the OS says are free right now on 127.0.0.1. */
-export async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: count },
-      () =>
-        new Promise<Server>((resolve, reject) => {
-          const server = createServer();
-          server.once('error', reject);
-          server.listen(0, '127.0.0.1', () => resolve(server));
-        }),
-    ),
-  );
-  const ports = servers.map((server) => (server.address() as AddressInfo).port);
-  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
-  return ports;
-}
-
-/** Polls `condition` every 10 ms until it holds or `timeoutMs` passes. */
-export async function waitUntil(
-  condition: () => boolean,
-  timeoutMs = 10_000,
-  what = 'condition',
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+export { freePorts, waitUntil } from '../../src/testing';
 
 /** Fast failure detection for tests. */
 export const FAST_CLUSTER = {
