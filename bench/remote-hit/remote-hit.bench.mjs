@@ -31,12 +31,12 @@
 //          --check          exit with status 1 when a goal is missed (the default always exits 0)
 import { execFileSync, fork } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Redis from 'ioredis';
+import { freePorts } from 'distcache-core/testing';
 import { median } from '../lib/measure.mjs';
+import { deleteKeysByPrefix } from '../lib/redis.mjs';
 import { formatRate, formatRatio, machineLine, numberFlag, parseFlags, printTable } from '../lib/report.mjs';
 
 const flags = parseFlags();
@@ -78,18 +78,7 @@ async function cleanup() {
   for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill();
   rmSync(tempDir, { recursive: true, force: true });
   // The client deletes its keys; this catches what a crashed client left behind.
-  const redis = new Redis({ host: config.redis.host, port: config.redis.port, lazyConnect: true });
-  try {
-    await redis.connect();
-    let scan = '0';
-    do {
-      const [next, found] = await redis.scan(scan, 'MATCH', `${config.redis.prefix}*`, 'COUNT', 1000);
-      if (found.length > 0) await redis.del(...found);
-      scan = next;
-    } while (scan !== '0');
-  } finally {
-    redis.disconnect();
-  }
+  await deleteKeysByPrefix(config.redis, config.redis.prefix);
 }
 
 // Ctrl-C or a kill: still stop the children and delete this run's keys and files.
@@ -117,17 +106,6 @@ function makeTlsMaterial() {
     'x509 -req -in node.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out node.pem -days 2 -extfile node.ext',
   );
   return { ca: join(tempDir, 'ca.pem'), cert: join(tempDir, 'node.pem'), key: join(tempDir, 'node.key') };
-}
-
-function freePort() {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolvePort(port));
-    });
-  });
 }
 
 function start(script, childConfig) {
@@ -158,8 +136,10 @@ try {
   console.log(`remote-hit: ${machineLine()}`);
   const tls = makeTlsMaterial();
   const clusters = [];
-  for (const kind of ['tcp', 'tls'])
-    clusters.push({ kind, ownerPort: await freePort(), clientPort: await freePort() });
+  for (const kind of ['tcp', 'tls']) {
+    const [ownerPort, clientPort] = await freePorts(2);
+    clusters.push({ kind, ownerPort, clientPort });
+  }
   const childConfig = { ...config, tls, clusters };
 
   const owner = start('owner.mjs', childConfig);

@@ -17,7 +17,6 @@
 // Options: --trials=5 --per-node=1000 --source-ms=20 --seed=42 --redis=127.0.0.1:6379
 //          --check  exit with status 1 when a goal is missed (the default always exits 0)
 import { fork } from 'node:child_process';
-import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -26,9 +25,10 @@ import { memoryDriver } from 'bentocache/drivers/memory';
 import { redisDriver } from 'bentocache/drivers/redis';
 import { createCache } from 'cache-manager';
 import { DistCacheEngine, staticDiscovery } from 'distcache-core';
-import Redis from 'ioredis';
 import { Keyv } from 'keyv';
+import { freePorts } from 'distcache-core/testing';
 import { median, seededRandom } from '../lib/measure.mjs';
+import { deleteKeysByPrefix } from '../lib/redis.mjs';
 import { makeProduct } from '../lib/product.mjs';
 import { formatRatio, machineLine, numberFlag, parseFlags, printTable } from '../lib/report.mjs';
 
@@ -52,33 +52,11 @@ let missed = 0;
 async function cleanup() {
   for (const close of closers.splice(0).reverse()) await close().catch(() => undefined);
   for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill();
-  const redis = new Redis({ ...REDIS, lazyConnect: true });
-  try {
-    await redis.connect();
-    let cursor = '0';
-    do {
-      const [next, found] = await redis.scan(cursor, 'MATCH', `${PREFIX}*`, 'COUNT', 1000);
-      if (found.length > 0) await redis.del(...found);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
+  await deleteKeysByPrefix(REDIS, PREFIX);
 }
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.once(signal, () => {
     void cleanup().finally(() => process.exit(130));
-  });
-}
-
-function freePort() {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolvePort(port));
-    });
   });
 }
 
@@ -127,8 +105,7 @@ try {
   console.log(`stampede: ${machineLine()}`);
 
   // --- distcache, three processes ---------------------------------------------------------------
-  const processPorts = [];
-  for (let i = 0; i < NODES; i++) processPorts.push(await freePort());
+  const processPorts = await freePorts(NODES);
   const nodes = processPorts.map((_, index) => {
     const config = { index, ports: processPorts, sourceDelayMs: SOURCE_MS };
     const child = fork(join(here, 'node.mjs'), [JSON.stringify(config)], { stdio: 'inherit' });
@@ -147,8 +124,7 @@ try {
   });
 
   // --- distcache, three engines in this process --------------------------------------------------
-  const enginePorts = [];
-  for (let i = 0; i < NODES; i++) enginePorts.push(await freePort());
+  const enginePorts = await freePorts(NODES);
   const engineSources = enginePorts.map(() => countingSource());
   const engines = enginePorts.map(
     (port, index) =>
