@@ -41,7 +41,7 @@ export class RemoteLoading {
         if (response.op === 'value') return response.result;
         throw unexpected(owner, response);
       });
-      return this.settle(space, key, flight, owner, answer);
+      return this.settle(space, key, flight, answer);
     };
   }
 
@@ -62,7 +62,6 @@ export class RemoteLoading {
             space,
             k,
             flight,
-            owner,
             answers.then((results) => results[index] as ValueResult),
           ),
       ]),
@@ -78,7 +77,6 @@ export class RemoteLoading {
     space: KeySpace<T>,
     key: string,
     flight: Flight<CacheEntry<T>>,
-    owner: PeerRef,
     answer: Promise<ValueResult>,
   ): Promise<CacheEntry<T>> {
     let entry: CacheEntry<T>;
