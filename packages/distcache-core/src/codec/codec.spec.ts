@@ -107,4 +107,27 @@ describe('structuredCodec aliasing', () => {
     first.blob[0] = 0x7a;
     expect(codec.decode(bytes).blob.toString()).toBe('abc');
   });
+
+  it('decodes every kind of typed array and DataView as a copy of its own, of the same type', () => {
+    const value = {
+      u8: new Uint8Array([1, 2, 3]),
+      f64: new Float64Array([1.5, -2]),
+      i16: new Int16Array([7, -7]),
+      view: new DataView(new Uint8Array([9, 8, 7, 6]).buffer),
+      buffers: [Buffer.from('x'), Buffer.from('yz')],
+    };
+    const codec = structuredCodec<typeof value>();
+    const bytes = codec.encode(value);
+    const first = codec.decode(bytes);
+    expect(first).toEqual(value);
+    expect(Buffer.isBuffer(first.buffers[1])).toBe(true);
+    expect(first.f64).toBeInstanceOf(Float64Array);
+    expect(first.view).toBeInstanceOf(DataView);
+    first.u8[0] = 100;
+    first.f64[0] = 100;
+    first.i16[0] = 100;
+    first.view.setUint8(0, 100);
+    first.buffers[1]![0] = 0x41;
+    expect(codec.decode(bytes)).toEqual(value);
+  });
 });

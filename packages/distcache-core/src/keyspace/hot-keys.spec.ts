@@ -28,7 +28,7 @@ describe('HotKeyTracker', () => {
     expect(tracker.top(1, 0)[0]![0]).toBe('popular');
   });
 
-  it('lets sampled hits add keys only while there is room; misses always add', () => {
+  it('lets sampled hits add keys only while there is room; misses add one key in 8 once full', () => {
     const tracker = new HotKeyTracker({ capacity: 2, hitSampling: 1 });
     tracker.hit('a', () => 0);
     tracker.hit('b', () => 0);
@@ -40,8 +40,26 @@ describe('HotKeyTracker', () => {
         .sort(),
     ).toEqual(['a', 'b']);
     tracker.hit('a', () => 0);
+    for (let index = 0; index < 7; index += 1) tracker.record('c', 0);
+    expect(tracker.top(5, 0).map(([key]) => key)).toEqual(['a', 'b']);
     tracker.record('c', 0);
     expect(tracker.top(5, 0).map(([key]) => key)).toEqual(['a', 'b', 'c']);
+  });
+
+  it('compacts to exactly capacity keys, keeping the best scores, also when scores tie', () => {
+    const tracker = new HotKeyTracker({ capacity: 4 });
+    for (let index = 0; index < 3; index += 1) tracker.record('top', 0);
+    for (let index = 0; index < 100; index += 1) tracker.record(`tie-${index}`, 0);
+    expect(tracker.size).toBeLessThanOrEqual(8);
+    expect(tracker.size).toBeGreaterThanOrEqual(4);
+    expect(tracker.top(1, 0)).toEqual([['top', 3]]);
+    // Equal scores everywhere: compaction still gets back to capacity instead of running on every insert.
+    // 4 keys fill it, then every 8th new key is admitted: the 44th record admits the 9th key.
+    const flat = new HotKeyTracker({ capacity: 4 });
+    for (let index = 0; index < 43; index += 1) flat.record(`k-${index}`, 0);
+    expect(flat.size).toBe(8);
+    flat.record('k-43', 0);
+    expect(flat.size).toBe(4);
   });
 
   it('samples hits: one in hitSampling is recorded, with that weight', () => {
