@@ -148,6 +148,7 @@ export class Membership {
     for (const [id, peer] of this.peers) {
       if (listed.has(id)) continue;
       this.peers.delete(id);
+      this.deps.transport.disconnect?.(peer.ref);
       if (isMember(peer)) this.changed({ type: 'left', peer: peer.ref, reason: 'undiscovered' });
     }
     for (const peer of added) void this.ping(peer);

@@ -47,6 +47,10 @@ export class InstrumentedPeerTransport implements PeerTransport {
     return this.observed() ? this.send(peer, request, options) : this.inner.request(peer, request, options);
   }
 
+  disconnect(peer: PeerAddress): void {
+    this.inner.disconnect?.(peer);
+  }
+
   close(): Promise<void> {
     return this.inner.close();
   }

@@ -103,6 +103,28 @@ export class TcpPeerTransport implements PeerTransport {
   }
 
   /** @inheritDoc */
+  disconnect(peer: PeerAddress): void {
+    const byPort = this.clients.get(peer.host);
+    const client = byPort?.get(peer.port);
+    if (byPort === undefined || client === undefined) return;
+    byPort.delete(peer.port);
+    if (byPort.size === 0) this.clients.delete(peer.host);
+    client.close();
+  }
+
+  /** Connections peers opened to this node's listener (for diagnostics and tests). */
+  get inboundConnections(): number {
+    return this.server?.connectionCount ?? 0;
+  }
+
+  /** Peers this transport holds a client for (connected, connecting or idle). */
+  get peerCount(): number {
+    let count = 0;
+    for (const byPort of this.clients.values()) count += byPort.size;
+    return count;
+  }
+
+  /** @inheritDoc */
   close(): Promise<void> {
     if (this.closing !== undefined) return this.closing;
     this.closed = true;

@@ -115,6 +115,13 @@ export interface PeerTransport {
    *   `E_PROTOCOL` (handshake refused, malformed reply, frame over the size limit)
    */
   request(peer: PeerAddress, request: PeerRequest, options: PeerRequestOptions): Promise<PeerResponse>;
+  /**
+   * Closes the connection to `peer` and forgets it (the peer left the cluster); its pending
+   * requests fail with `E_PEER_UNAVAILABLE`. A later request to the same address connects anew.
+   * Without it, a cluster whose members come and go at new addresses (pods) would keep a client
+   * and, for a peer that is still up, a socket for every address it ever saw.
+   */
+  disconnect?(peer: PeerAddress): void;
   /** Closes the listener and every connection; pending requests fail at once. Idempotent. */
   close(): Promise<void>;
 }
