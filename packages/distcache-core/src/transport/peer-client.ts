@@ -104,15 +104,15 @@ export class PeerClient {
     });
   }
 
-  /** Fails everything pending and closes the connection. Idempotent. */
-  close(): void {
+  /** Fails everything pending with `error` and closes the connection. Idempotent. */
+  close(error: DistCacheError = this.closedError()): void {
     if (this.state.kind === 'closed') return;
     const connection = this.state.kind === 'open' ? this.state.connection : undefined;
     this.state = { kind: 'closed' };
     this.lifetime.abort();
     this.deadlines.cancel();
-    this.failAll(this.closedError());
-    connection?.close(this.closedError());
+    this.failAll(error);
+    connection?.close(error);
   }
 
   private connect(): void {

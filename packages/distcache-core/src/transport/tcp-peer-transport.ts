@@ -109,7 +109,7 @@ export class TcpPeerTransport implements PeerTransport {
     if (byPort === undefined || client === undefined) return;
     byPort.delete(peer.port);
     if (byPort.size === 0) this.clients.delete(peer.host);
-    client.close();
+    client.close(peerUnavailable(formatPeerAddress(peer), 'peer-left', 'it left the cluster'));
   }
 
   /** Connections peers opened to this node's listener (for diagnostics and tests). */

@@ -66,11 +66,16 @@ describe('peers that are no longer discovered', () => {
     expect(self.peerCount).toBe(2);
     await waitUntil(() => c.server.inboundConnections === 1, 2_000, 'C to hold our connection');
 
-    const stuck = self.request(c.address, { op: 'get', keySpace: 's', key: 'k' }, { timeoutMs: 60_000 });
+    const stuck = self.request(
+      c.address,
+      { op: 'get', keySpace: 's', key: 'k', forwarded: true },
+      { timeoutMs: 60_000 },
+    );
     discovery.set([selfAddress, b.address]);
 
     const error = await rejection(stuck);
     expect(error.code).toBe('E_PEER_UNAVAILABLE');
+    expect(error.details['reason']).toBe('peer-left');
     expect(self.peerCount).toBe(1);
     await waitUntil(() => c.server.inboundConnections === 0, 2_000, 'C to see our connection closed');
     expect(events.map((event) => `${event.type}:${event.peer.id}`)).toContain(
