@@ -1,5 +1,5 @@
 import { invalidOption } from '../errors/messages';
-import { type Duration, toMs, toPositiveMs } from '../util/duration';
+import { type Duration, toMs, toOrderedMs, toPositiveMs } from '../util/duration';
 
 /** How the cluster detects failures and keeps hot copies. Every node should use the same values. */
 export interface ClusterOptions {
@@ -80,21 +80,10 @@ export function resolveClusterOptions(options: ClusterOptions = {}): ResolvedClu
   if (typeof hotShare !== 'number' || !(hotShare > 0 && hotShare < 1)) {
     throw invalidOption('clusterOptions.hotShare', 'must be a number between 0 and 1 (exclusive)', hotShare);
   }
-  const pingIntervalMs = toPositiveMs(
-    options.pingInterval ?? DEFAULT_PING_INTERVAL,
-    'clusterOptions.pingInterval',
+  const [pingIntervalMs, failureTimeoutMs] = toOrderedMs(
+    { value: options.pingInterval ?? DEFAULT_PING_INTERVAL, path: 'clusterOptions.pingInterval' },
+    { value: options.failureTimeout ?? DEFAULT_FAILURE_TIMEOUT, path: 'clusterOptions.failureTimeout' },
   );
-  const failureTimeoutMs = toPositiveMs(
-    options.failureTimeout ?? DEFAULT_FAILURE_TIMEOUT,
-    'clusterOptions.failureTimeout',
-  );
-  if (failureTimeoutMs < pingIntervalMs) {
-    throw invalidOption(
-      'clusterOptions.failureTimeout',
-      'must be at least pingInterval',
-      options.failureTimeout,
-    );
-  }
   const minMembers = options.minMembers ?? DEFAULT_MIN_MEMBERS;
   if (!Number.isInteger(minMembers) || minMembers < 1) {
     throw invalidOption('clusterOptions.minMembers', 'must be an integer of at least 1', minMembers);

@@ -2,7 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import { invalidOption } from '../errors/messages';
 import { type Clock, systemClock } from '../util/clock';
-import { type Duration, toPositiveMs } from '../util/duration';
+import { type Duration, toOrderedMs, toPositiveMs } from '../util/duration';
 import { type Logger, silentLogger } from '../util/logger';
 import { MIN_MAX_FRAME_BYTES } from './wire-format';
 
@@ -122,21 +122,10 @@ export function resolveTransportOptions(options: TcpPeerTransportOptions): Resol
     throw invalidOption('options', 'must be an object', options);
   const host = name(options.host ?? DEFAULT_TRANSPORT_HOST, 'host');
   const reconnect = options.reconnect ?? {};
-  const reconnectBaseMs = toPositiveMs(
-    reconnect.baseDelay ?? DEFAULT_RECONNECT_BASE_DELAY,
-    'reconnect.baseDelay',
+  const [reconnectBaseMs, reconnectMaxMs] = toOrderedMs(
+    { value: reconnect.baseDelay ?? DEFAULT_RECONNECT_BASE_DELAY, path: 'reconnect.baseDelay' },
+    { value: reconnect.maxDelay ?? DEFAULT_RECONNECT_MAX_DELAY, path: 'reconnect.maxDelay' },
   );
-  const reconnectMaxMs = toPositiveMs(
-    reconnect.maxDelay ?? DEFAULT_RECONNECT_MAX_DELAY,
-    'reconnect.maxDelay',
-  );
-  if (reconnectMaxMs < reconnectBaseMs) {
-    throw invalidOption(
-      'reconnect.maxDelay',
-      `must be at least reconnect.baseDelay (${reconnectBaseMs}ms)`,
-      reconnect.maxDelay,
-    );
-  }
   const reconnectJitter = reconnect.jitter ?? DEFAULT_RECONNECT_JITTER;
   if (typeof reconnectJitter !== 'number' || !(reconnectJitter >= 0 && reconnectJitter <= 1)) {
     throw invalidOption('reconnect.jitter', 'must be a number from 0 to 1', reconnectJitter);

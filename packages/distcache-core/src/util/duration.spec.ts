@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isDistCacheError } from '../errors/distcache-error';
-import { toMs, toOptionalMs, toPositiveMs } from './duration';
+import { type DistCacheError, isDistCacheError } from '../errors/distcache-error';
+import { toMs, toOptionalMs, toOrderedMs, toPositiveMs } from './duration';
 
 describe('toMs', () => {
   it.each([
@@ -38,3 +38,29 @@ describe('toMs', () => {
     expect(toPositiveMs('1s', 'readTimeout')).toBe(1000);
   });
 });
+
+describe('toOrderedMs', () => {
+  const field = (value: unknown, path: string) => ({ value, path });
+
+  it('resolves both durations when the upper one is at least factor times the lower one', () => {
+    expect(toOrderedMs(field('1s', 'a.base'), field(1_000, 'a.max'))).toEqual([1_000, 1_000]);
+    expect(toOrderedMs(field(100, 'hb.interval'), field('200ms', 'hb.timeout'), 2)).toEqual([100, 200]);
+  });
+
+  it('names the upper option, the lower one and its value when the order is wrong', () => {
+    const error = captured(() => toOrderedMs(field(100, 'hb.interval'), field(150, 'hb.timeout'), 2));
+    expect(error.code).toBe('E_INVALID_OPTION');
+    expect(error.message).toContain('hb.timeout');
+    expect(error.message).toContain('must be at least twice hb.interval (100ms)');
+    expect(captured(() => toOrderedMs(field(0, 'x.base'), field(1, 'x.max'))).message).toContain('x.base');
+  });
+});
+
+function captured(run: () => unknown): DistCacheError {
+  try {
+    run();
+  } catch (error) {
+    return error as DistCacheError;
+  }
+  throw new Error('expected a throw');
+}

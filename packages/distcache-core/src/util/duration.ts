@@ -46,3 +46,29 @@ export function toPositiveMs(value: unknown, path: string): number {
   if (ms === 0) throw invalidOption(path, 'must be greater than zero', value);
   return ms;
 }
+
+/** One duration option: its value (or default) and its path in the options, for errors. */
+export interface DurationField {
+  readonly value: unknown;
+  readonly path: string;
+}
+
+/**
+ * Resolves two positive durations where the second must be at least `factor` times the first: a
+ * backoff and its cap, a ping interval and the failure timeout built on it.
+ *
+ * @throws DistCacheError `E_INVALID_OPTION` naming the offending path
+ */
+export function toOrderedMs(
+  lower: DurationField,
+  upper: DurationField,
+  factor = 1,
+): [lowerMs: number, upperMs: number] {
+  const lowerMs = toPositiveMs(lower.value, lower.path);
+  const upperMs = toPositiveMs(upper.value, upper.path);
+  if (upperMs < factor * lowerMs) {
+    const times = factor === 1 ? '' : factor === 2 ? 'twice ' : `${factor} times `;
+    throw invalidOption(upper.path, `must be at least ${times}${lower.path} (${lowerMs}ms)`, upper.value);
+  }
+  return [lowerMs, upperMs];
+}

@@ -1,6 +1,6 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { invalidOption } from '../../errors/messages';
-import { type Duration, toPositiveMs } from '../../util/duration';
+import { type Duration, toOrderedMs, toPositiveMs } from '../../util/duration';
 
 /** Options of {@link kubernetesDiscovery}. */
 export interface KubernetesDiscoveryOptions {
@@ -216,21 +216,10 @@ export function resolveKubernetesDiscoveryOptions(
       portName,
     );
   }
-  const retryDelayMs = toPositiveMs(
-    options.retryDelay ?? DEFAULT_KUBERNETES_RETRY_DELAY,
-    'discovery.retryDelay',
+  const [retryDelayMs, maxRetryDelayMs] = toOrderedMs(
+    { value: options.retryDelay ?? DEFAULT_KUBERNETES_RETRY_DELAY, path: 'discovery.retryDelay' },
+    { value: options.maxRetryDelay ?? DEFAULT_KUBERNETES_MAX_RETRY_DELAY, path: 'discovery.maxRetryDelay' },
   );
-  const maxRetryDelayMs = toPositiveMs(
-    options.maxRetryDelay ?? DEFAULT_KUBERNETES_MAX_RETRY_DELAY,
-    'discovery.maxRetryDelay',
-  );
-  if (maxRetryDelayMs < retryDelayMs) {
-    throw invalidOption(
-      'discovery.maxRetryDelay',
-      'must be at least discovery.retryDelay',
-      options.maxRetryDelay,
-    );
-  }
   const watchTimeoutMs = toPositiveMs(
     options.watchTimeout ?? DEFAULT_KUBERNETES_WATCH_TIMEOUT,
     'discovery.watchTimeout',

@@ -1,5 +1,5 @@
 import { invalidOption } from '../../errors/messages';
-import { type Duration, toPositiveMs } from '../../util/duration';
+import { type Duration, toOrderedMs, toPositiveMs } from '../../util/duration';
 import { type Logger, silentLogger } from '../../util/logger';
 import type { NatsClientModule } from './nats-client';
 
@@ -153,22 +153,15 @@ export function resolveNatsDiscoveryOptions(options: NatsDiscoveryOptions): Reso
     options.subjectPrefix ?? DEFAULT_NATS_SUBJECT_PREFIX,
     'discovery.subjectPrefix',
   );
-  const heartbeatIntervalMs = toPositiveMs(
-    options.heartbeatInterval ?? DEFAULT_NATS_HEARTBEAT_INTERVAL,
-    'discovery.heartbeatInterval',
+  // One late heartbeat must not drop a healthy peer: the timeout is at least two intervals.
+  const [heartbeatIntervalMs, heartbeatTimeoutMs] = toOrderedMs(
+    {
+      value: options.heartbeatInterval ?? DEFAULT_NATS_HEARTBEAT_INTERVAL,
+      path: 'discovery.heartbeatInterval',
+    },
+    { value: options.heartbeatTimeout ?? DEFAULT_NATS_HEARTBEAT_TIMEOUT, path: 'discovery.heartbeatTimeout' },
+    2,
   );
-  const heartbeatTimeoutMs = toPositiveMs(
-    options.heartbeatTimeout ?? DEFAULT_NATS_HEARTBEAT_TIMEOUT,
-    'discovery.heartbeatTimeout',
-  );
-  // One late heartbeat must not drop a healthy peer.
-  if (heartbeatTimeoutMs < 2 * heartbeatIntervalMs) {
-    throw invalidOption(
-      'discovery.heartbeatTimeout',
-      `must be at least twice discovery.heartbeatInterval (${heartbeatIntervalMs}ms)`,
-      options.heartbeatTimeout ?? DEFAULT_NATS_HEARTBEAT_TIMEOUT,
-    );
-  }
   const discoverWindowMs = toPositiveMs(
     options.discoverWindow ?? DEFAULT_NATS_DISCOVER_WINDOW,
     'discovery.discoverWindow',
