@@ -32,6 +32,7 @@ import {
   type TelemetryOptions,
   resolveTelemetryOptions,
 } from '../telemetry/telemetry.options';
+import { checkWarmKeys } from './key-check';
 
 /** Options of {@link DistCacheEngine}. */
 export interface DistCacheEngineOptions {
@@ -194,6 +195,7 @@ export function resolveEngineOptions(options: DistCacheEngineOptions = {}): Reso
   const seen = new Set<string>();
   const keySpaces = definitions.map((definition: KeySpaceDefinition<unknown>, index) => {
     const resolved = resolveKeySpaceConfig(definition, keySpaceDefaults, `keySpaces[${index}]`);
+    checkWarmKeys(resolved, maxKeyBytes, `keySpaces[${index}]`);
     if (seen.has(resolved.name)) throw keySpaceExists(resolved.name);
     seen.add(resolved.name);
     const frameLimit = options.transportOptions?.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;

@@ -1,4 +1,5 @@
-import { invalidKey } from '../errors/messages';
+import { invalidKey, invalidOption } from '../errors/messages';
+import type { ResolvedKeySpaceConfig } from '../keyspace/keyspace.options';
 
 /**
  * Checks one key: a non-empty string of at most `maxKeyBytes` UTF-8 bytes.
@@ -27,4 +28,18 @@ export function checkKeys(keySpace: string, keys: readonly string[], maxKeyBytes
 /** Array check that does not narrow a typed parameter to `any[]`. */
 export function isList(value: unknown): boolean {
   return Array.isArray(value);
+}
+
+/**
+ * Holds a keyspace's static `warmKeys` to the key limit at construction (a function's keys are
+ * checked when it is called, in the warm-up).
+ * @throws DistCacheError `E_INVALID_OPTION` naming `<path>.warmKeys[i]`
+ */
+export function checkWarmKeys(config: ResolvedKeySpaceConfig, maxKeyBytes: number, path: string): void {
+  const keys = config.warmKeys;
+  if (keys === undefined || typeof keys === 'function') return;
+  keys.forEach((key, index) => {
+    if (Buffer.byteLength(key, 'utf8') > maxKeyBytes)
+      throw invalidOption(`${path}.warmKeys[${index}]`, `is over maxKeyBytes (${maxKeyBytes})`);
+  });
 }

@@ -40,6 +40,8 @@ export class ServerConnection {
   private readonly writer: FrameWriter;
   // One signal per connection: it fires when the connection closes, for every request on it.
   private readonly lifetime = new AbortController();
+  /** The first bytes received, to name what a connection dropped before its HELLO was speaking. */
+  private head: Buffer | undefined;
 
   constructor(
     private readonly socket: Socket,
@@ -53,7 +55,8 @@ export class ServerConnection {
       HANDSHAKE_MAX_FRAME_BYTES,
       (frame) => this.onFrame(frame),
       (error) => {
-        options.logger.warn(`dropping peer connection from ${this.remote}: ${error.message}`, {
+        const hint = this.state.kind === 'handshaking' ? foreignProtocolHint(this.head) : '';
+        options.logger.warn(`dropping peer connection from ${this.remote}: ${error.message}${hint}`, {
           remote: this.remote,
         });
         this.close();
@@ -68,6 +71,8 @@ export class ServerConnection {
       this.close();
     }, options.handshakeTimeoutMs);
     this.state = { kind: 'handshaking', timer };
+    // A copy: a view would pin the socket's whole read chunk for the life of the connection.
+    socket.once('data', (chunk: Buffer) => (this.head = Buffer.from(chunk.subarray(0, 8))));
     socket.on('data', (chunk: Buffer) => this.reader.push(chunk));
     socket.on('error', (error) =>
       options.logger.debug(`peer connection from ${this.remote} failed: ${error.message}`),
@@ -208,4 +213,14 @@ export class ServerConnection {
     this.options.logger.error(`peer request handler failed (${what}): ${message}`, { remote: this.remote });
     return { op: 'error', code: 'E_PEER_UNAVAILABLE', message: `internal error on the peer: ${message}` };
   }
+}
+
+/** Names the protocol a client spoke instead of ours, when its first bytes make that obvious. */
+function foreignProtocolHint(head: Buffer | undefined): string {
+  if (head === undefined || head.length < 2) return '';
+  // A TLS record: content type 22 (handshake), version 3.x.
+  if (head[0] === 0x16 && head[1] === 0x03)
+    return ' (the bytes are a TLS handshake: the peer uses tls and this node does not)';
+  if (/^[A-Z]{3,7} \//.test(head.toString('latin1'))) return ' (the bytes are an HTTP request)';
+  return '';
 }

@@ -82,21 +82,48 @@ export function tlsSocketFactory(options: ResolvedTransportOptions): PeerSocketF
           key,
           minVersion: 'TLSv1.2',
           requestCert: true,
-          rejectUnauthorized: true,
+          // The client certificate is checked below, before the socket is used: with Node's own
+          // rejection the refusal is logged as "socket hang up" from an unknown address, which
+          // tells an operator neither who was refused nor why (expired, unknown CA, none).
+          rejectUnauthorized: false,
           handshakeTimeout: options.handshakeTimeoutMs,
           noDelay: true,
         },
-        (socket) => onSocket(prepare(socket)),
+        (socket) => {
+          if (socket.authorized) return onSocket(prepare(socket));
+          const reason = String(socket.authorizationError ?? 'no certificate');
+          onRejected(remoteOf(socket), new Error(`client certificate not accepted (${reason})`));
+          socket.destroy();
+        },
       );
-      server.on('tlsClientError', (error, socket) => {
-        onRejected(`${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`, error);
-      });
+      server.on('tlsClientError', (error, socket) => onRejected(remoteOf(socket), handshakeFailure(error)));
       return server;
     },
   };
 }
 
 const ignore = (): void => undefined;
+
+function remoteOf(socket: net.Socket): string {
+  return `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+}
+
+/** A readable reason for a TLS handshake that failed on the accepting side. */
+function handshakeFailure(error: Error & { code?: string; reason?: string }): Error {
+  switch (error.code) {
+    case 'ECONNRESET':
+      // The client gave up before the handshake completed: most often it does not accept this
+      // node's certificate (expired, another CA, another name).
+      return new Error("the client ended the TLS handshake (does it accept this node's certificate?)");
+    case 'ERR_SSL_WRONG_VERSION_NUMBER':
+      return new Error('not a TLS client (a peer without tls?)');
+    default: {
+      // OpenSSL's reason, without the multi-line stack of its message.
+      const reason = error.reason ?? error.message;
+      return new Error(error.code === undefined ? reason : `${reason} (${error.code})`);
+    }
+  }
+}
 
 function prepare<S extends net.Socket>(socket: S): S {
   socket.setNoDelay(true);
