@@ -18,6 +18,13 @@ export interface MembershipDeps {
   readonly logger: Logger;
   readonly options: ResolvedClusterOptions;
   readonly onEvent: (event: PeerEvent) => void;
+  /**
+   * Contact with `peer` resumed after a silence of at least the failure timeout: one of the two
+   * nodes was frozen, partitioned away or dropped, and writes acknowledged meanwhile on one side
+   * never reached the other. Called before the peer is back on the ring and before this node
+   * answers the ping that revealed it.
+   */
+  readonly onContactResumed?: (peer: PeerRef, silentForMs: number) => void;
 }
 
 /**
@@ -75,7 +82,50 @@ export class Membership {
     return this.membersById.get(id);
   }
 
-  /** A peer announced it is leaving: drop it from the ring now. */
+  /**
+   * Someone announced that member `id` is leaving. Any client that passed the handshake can send
+   * that notice naming any address (the handshake's advertised address is not proven), so it is
+   * only a hint: the member is pinged over this node's own connection and dropped at once only when
+   * it does not answer as a running node. A node that is really leaving answers `E_ENGINE_STOPPED`
+   * or has closed its listener; a forged notice about a live member is ignored with a warning.
+   */
+  async confirmLeave(id: string): Promise<void> {
+    const peer = this.peers.get(id);
+    if (peer === undefined || !isMember(peer)) return;
+    const answered = await this.deps.transport
+      .request(
+        peer.ref,
+        { op: 'ping' },
+        { timeoutMs: this.deps.options.pingTimeoutMs, signal: this.abort.signal },
+      )
+      .then(
+        (response) => response.op === 'pong',
+        () => false,
+      );
+    if (!this.running || this.peers.get(id) !== peer) return;
+    if (!answered) return this.markLeft(id);
+    this.deps.logger.warn(`ignored a leave notice for peer ${id}: it still answers pings`, { peer: id });
+  }
+
+  /**
+   * A listed peer pinged this node. After a long silence that may be the first sign of a healed
+   * partition or a thawed node: it is reported before the pong goes out, since the pong is what
+   * lets the peer route here. It is reported again for every such ping until a ping of ours is
+   * answered (over a one-way or very slow link, pings keep coming while ours fail). A peer off the
+   * ring is pinged back now, on a new connection (the reconnect backoff its earlier failures left
+   * would refuse the ping for up to `reconnect.maxDelay`), instead of at the next interval: a node
+   * that (re)starts is on everyone's ring about one round trip after its first ping.
+   */
+  heardFrom(id: string): void {
+    const peer = this.peers.get(id);
+    if (peer === undefined || !this.running) return;
+    this.noteResumedContact(peer, false);
+    if (isMember(peer) || peer.pinging) return;
+    this.deps.transport.disconnect?.(peer.ref);
+    void this.ping(peer);
+  }
+
+  /** A peer left (confirmed): drop it from the ring now. */
   markLeft(id: string): void {
     const peer = this.peers.get(id);
     if (peer === undefined || !isMember(peer)) return;
@@ -171,6 +221,7 @@ export class Membership {
       if (response.op !== 'pong')
         throw new Error(response.op === 'error' ? response.message : `unexpected ${response.op}`);
       if (!this.running || this.peers.get(peer.ref.id) !== peer) return;
+      this.noteResumedContact(peer, true);
       peer.lastSeenAt = clock.now();
       peer.nodeName = response.nodeId;
       const wasMember = isMember(peer);
@@ -192,6 +243,26 @@ export class Membership {
     } finally {
       peer.pinging = false;
     }
+  }
+
+  /**
+   * Reports contact with `peer` after a silence of at least the failure timeout since its last
+   * answered ping. `answered`: a ping of ours was answered (two-way contact is back), else the peer
+   * pinged us.
+   */
+  private noteResumedContact(peer: PeerRecord, answered: boolean): void {
+    const last = peer.lastSeenAt;
+    // A graceful leaver took nothing with it; a peer never seen has nothing to reconcile.
+    if (last === undefined || peer.status === 'left') return;
+    const silentFor = this.deps.clock.now() - last;
+    if (silentFor < this.deps.options.failureTimeoutMs) return;
+    if (answered) {
+      this.deps.logger.warn('contact with a peer resumed after a silence', {
+        peer: peer.ref.id,
+        silentForMs: silentFor,
+      });
+    }
+    this.deps.onContactResumed?.(peer.ref, silentFor);
   }
 
   private schedulePing(): void {

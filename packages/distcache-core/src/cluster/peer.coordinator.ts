@@ -21,6 +21,8 @@ export interface PeerCoordinatorDeps {
   readonly logger: Logger;
   readonly options: ResolvedClusterOptions;
   readonly onEvent: (event: PeerEvent) => void;
+  /** Contact with a peer resumed after a silence of at least the failure timeout (see `Membership`). */
+  readonly onContactResumed?: (peer: PeerRef, silentForMs: number) => void;
 }
 
 /** Separates keyspace and key in the ring's hash input; neither may contain it in practice. */
@@ -47,9 +49,13 @@ export class PeerCoordinator implements ClusterCoordinator {
     try {
       const bound = await transport.listen((request, from, requestSignal, meta) => {
         if (request.op === 'leave') {
-          this.membership?.markLeft(peerRef(from.address.host, from.address.port).id);
-          return Promise.resolve({ op: 'ok' });
+          // Answered once confirmed, so the leaving node's broadcast ends with it off our ring.
+          const leaving = peerRef(from.address.host, from.address.port).id;
+          const confirmed = this.membership?.confirmLeave(leaving) ?? Promise.resolve();
+          return confirmed.then((): PeerResponse => ({ op: 'ok' }));
         }
+        if (request.op === 'ping')
+          this.membership?.heardFrom(peerRef(from.address.host, from.address.port).id);
         return handler(request, from, requestSignal, meta);
       });
       this.opened.push(() => transport.close());

@@ -3,6 +3,7 @@ import { DistCacheError } from '../errors/distcache-error';
 import type { KeySpace } from '../keyspace/keyspace';
 import type { PeerRequest } from '../transport/transport';
 import type { Deadline } from '../util/abort';
+import type { Clock } from '../util/clock';
 
 /** A validated, encoded write; `bytes` undefined removes the key. */
 export interface PreparedWrite {
@@ -11,21 +12,69 @@ export interface PreparedWrite {
   readonly expiresAt: number;
 }
 
+/** Keys per invalidation sent by {@link ClusterWrites.replayTo}. */
+const REPLAY_BATCH = 512;
+
+/** A key this node wrote, kept for {@link ClusterWrites.replayTo}. */
+interface RecentWrite {
+  readonly keySpace: string;
+  readonly key: string;
+  readonly at: number;
+}
+
 /**
  * Writes in a cluster: each key goes to its owner (one request per key, multiplexed on the owner's
  * connection), then every other node is told to drop its copies. The order matters: invalidating
  * before the owner has the new value would let a node re-fetch the old one in between.
  */
 export class ClusterWrites {
+  /** Keys written in the last `replayWindowMs`, oldest first, from index `recentHead` on. */
+  private recent: RecentWrite[] = [];
+  private recentHead = 0;
+
+  /**
+   * @param replayWindowMs how long written keys are remembered for a peer that joins: longer than
+   *   two nodes can disagree on whether it is a member (the failure timeout)
+   */
   constructor(
     private readonly coordinator: ClusterCoordinator,
     private readonly broadcastTimeoutMs: number,
+    private readonly clock: Clock,
+    private readonly replayWindowMs: number,
   ) {}
+
+  /**
+   * Tells a peer that just joined to drop the keys this node wrote lately. Nodes learn of a join
+   * one at a time: until this node did, its writes went to the key's previous owner and its
+   * invalidations skipped the peer, while a node that knew already may have had the peer load the
+   * key, an older value. Failures are ignored (the peer is pinged; if it is gone, so is its cache).
+   */
+  replayTo(peer: PeerRef): void {
+    this.prune();
+    const byKeySpace = new Map<string, Set<string>>();
+    for (let index = this.recentHead; index < this.recent.length; index += 1) {
+      const { keySpace, key } = this.recent[index] as RecentWrite;
+      const keys = byKeySpace.get(keySpace) ?? new Set<string>();
+      byKeySpace.set(keySpace, keys.add(key));
+    }
+    for (const [keySpace, keySet] of byKeySpace) {
+      const keys = [...keySet];
+      // In slices, so a busy writer's list stays far under the frame limit.
+      for (let from = 0; from < keys.length; from += REPLAY_BATCH) {
+        const batch = keys.slice(from, from + REPLAY_BATCH);
+        this.coordinator
+          .send(peer, { op: 'invalidate', keySpace, keys: batch }, { timeoutMs: this.broadcastTimeoutMs })
+          .catch(() => undefined);
+      }
+    }
+  }
 
   async put(space: KeySpace, writes: readonly PreparedWrite[], deadline: Deadline): Promise<void> {
     const remote: Array<Promise<void>> = [];
+    const targets = new Map<string, string | undefined>();
     for (const write of writes) {
       const owner = this.coordinator.ownerOf(space.name, write.key);
+      targets.set(write.key, owner?.id);
       if (owner === undefined) {
         if (write.bytes === undefined) space.delete(write.key);
         else space.store(write.key, write.bytes, write.expiresAt);
@@ -45,17 +94,15 @@ export class ClusterWrites {
       remote.push(this.sendToOwner(owner, request, space, deadline));
     }
     await settleAll(remote);
-    await this.invalidateEverywhere(
-      space,
-      writes.map((write) => write.key),
-      deadline,
-    );
+    await this.invalidateEverywhere(space, targets, deadline);
   }
 
   async delete(space: KeySpace, keys: readonly string[], deadline: Deadline): Promise<void> {
     const byOwner = new Map<PeerRef, string[]>();
+    const targets = new Map<string, string | undefined>();
     for (const key of keys) {
       const owner = this.coordinator.ownerOf(space.name, key);
+      targets.set(key, owner?.id);
       if (owner === undefined) space.delete(key);
       else byOwner.set(owner, [...(byOwner.get(owner) ?? []), key]);
     }
@@ -64,7 +111,7 @@ export class ClusterWrites {
         this.sendToOwner(owner, { op: 'deleteMany', keySpace: space.name, keys: ownerKeys }, space, deadline),
       ),
     );
-    await this.invalidateEverywhere(space, keys, deadline);
+    await this.invalidateEverywhere(space, targets, deadline);
   }
 
   /** Tells every reachable node to drop the keyspace. */
@@ -88,21 +135,51 @@ export class ClusterWrites {
   }
 
   /**
-   * Drops this node's copies of keys it does not own, then every other node's (owners keep their
-   * entry). Unreachable nodes are not waited for: they serve nothing until they rejoin, and a hot
-   * copy never outlives `hotTtl`.
+   * Drops this node's copies of keys it does not own, then every other node's, except on the node
+   * each key was written to. A receiver drops every copy it has, its own entry included: a node
+   * whose ring says it owns the key while this node's ring said otherwise (it just joined, or
+   * came back) holds a value this write never reached. Unreachable nodes are not waited for: they
+   * drop everything when contact resumes, and a hot copy never outlives `hotTtl`.
    */
   private async invalidateEverywhere(
     space: KeySpace,
-    keys: readonly string[],
+    targets: ReadonlyMap<string, string | undefined>,
     deadline: Deadline,
   ): Promise<void> {
-    for (const key of keys) if (this.coordinator.ownerOf(space.name, key) !== undefined) space.delete(key);
+    const at = this.clock.now();
+    // Keys by the node they were written to (undefined: this node), whatever the ring says now.
+    const byOwner = new Map<string | undefined, string[]>();
+    for (const [key, owner] of targets) {
+      if (owner !== undefined) space.delete(key);
+      const keys = byOwner.get(owner) ?? [];
+      byOwner.set(owner, keys);
+      keys.push(key);
+      this.recent.push({ keySpace: space.name, key, at });
+    }
+    this.prune();
     const timeoutMs = Math.min(this.broadcastTimeoutMs, deadline.timeoutMs ?? Infinity);
-    await this.coordinator.broadcast(
-      { op: 'invalidate', keySpace: space.name, keys: [...keys] },
-      { timeoutMs, signal: deadline.signal },
+    await Promise.all(
+      [...byOwner].map(([owner, ownerKeys]) =>
+        this.coordinator.broadcast(
+          { op: 'invalidate', keySpace: space.name, keys: ownerKeys },
+          { timeoutMs, signal: deadline.signal },
+          owner === undefined ? undefined : new Set([owner]),
+        ),
+      ),
     );
+  }
+
+  /** Forgets writes older than the replay window (amortised O(1) per write). */
+  private prune(): void {
+    const oldest = this.clock.now() - this.replayWindowMs;
+    const { recent } = this;
+    while (this.recentHead < recent.length && (recent[this.recentHead] as RecentWrite).at < oldest) {
+      this.recentHead += 1;
+    }
+    if (this.recentHead > 1_024 && this.recentHead * 2 > recent.length) {
+      this.recent = recent.slice(this.recentHead);
+      this.recentHead = 0;
+    }
   }
 }
 

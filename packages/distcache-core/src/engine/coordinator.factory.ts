@@ -12,6 +12,8 @@ export interface CoordinatorHooks {
   /** Wraps each transport the coordinator makes (telemetry). */
   readonly wrapTransport: (transport: PeerTransport) => PeerTransport;
   readonly onPeerEvent: (event: PeerEvent) => void;
+  /** Contact with a peer resumed after a silence of at least the failure timeout. */
+  readonly onContactResumed: () => void;
 }
 
 /**
@@ -60,5 +62,6 @@ export function createCoordinator(
     logger,
     options: clusterOptions,
     onEvent: hooks.onPeerEvent,
+    onContactResumed: hooks.onContactResumed,
   });
 }

@@ -13,7 +13,7 @@ import { toMs } from '../util/duration';
 import { ClusterWrites } from './cluster-writes';
 import { createCoordinator } from './coordinator.factory';
 import { snapshot } from './engine.snapshot';
-import { checkKey, checkKeys, isList } from './key-check';
+import { checkKey, checkKeys, checkWarmKeys, isList } from './key-check';
 import { WarmUp } from './warm-up';
 import type { EngineEvents, EngineState } from './engine.events';
 import {
@@ -78,9 +78,15 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
       lifetime: this.lifetime.signal,
       hotTtlMs: clusterOptions.hotTtlMs,
     });
-    this.writes = new ClusterWrites(this.coordinator, clusterOptions.broadcastTimeoutMs);
+    this.writes = new ClusterWrites(
+      this.coordinator,
+      clusterOptions.broadcastTimeoutMs,
+      clock,
+      clusterOptions.failureTimeoutMs,
+    );
     this.warmUp = new WarmUp({
       spaces: this.spaces,
+      maxKeyBytes: this.options.maxKeyBytes,
       coordinator: this.coordinator,
       clock,
       logger: this.options.logger,
@@ -116,6 +122,7 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
     const handler = createPeerRequestHandler({
       nodeName: this.options.nodeName,
       clock: this.options.clock,
+      maxKeyBytes: this.options.maxKeyBytes,
       spaces: this.spaces,
       coordinator: () => this.coordinator,
       accepting: () => this.lifecycle.state === 'running' || this.lifecycle.state === 'starting',
@@ -354,6 +361,7 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
   addKeySpace<T>(definition: KeySpaceDefinition<T>): void {
     this.lifecycle.assertNotStopped('addKeySpace');
     const config = resolveKeySpaceConfig(definition, this.options.keySpaceDefaults, 'keySpace');
+    checkWarmKeys(config, this.options.maxKeyBytes, 'keySpace');
     if (this.spaces.has(config.name)) throw keySpaceExists(config.name);
     this.spaces.set(config.name, this.createKeySpace(config));
     if (this.lifecycle.state === 'running') this.startRefreshAhead();
@@ -368,6 +376,7 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
   updateKeySpace<T>(definition: KeySpaceDefinition<T>): void {
     this.lifecycle.assertNotStopped('updateKeySpace');
     const config = resolveKeySpaceConfig(definition, this.options.keySpaceDefaults, 'keySpace');
+    checkWarmKeys(config, this.options.maxKeyBytes, 'keySpace');
     const space = this.spaces.get(config.name) as KeySpace<T> | undefined;
     if (space === undefined) throw keySpaceNotFound(config.name);
     space.reconfigure(config);
@@ -490,8 +499,26 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
         this.emit('peer', event);
         this.probe.membership(event, () => this.coordinator.members().length);
         this.warmUp.scheduleRebalance();
+        if (event.type === 'joined') this.writes.replayTo(event.peer);
       },
+      onContactResumed: () => this.dropAfterSilence(),
     });
+  }
+
+  /**
+   * Contact with a peer resumed after a silence long enough for one of us to have been dropped from
+   * the other's ring: writes acknowledged meanwhile went to other owners and their invalidations
+   * never came here (a thawed node still owns its keys; after a partition heals both sides have
+   * written). Nothing held here can be trusted, so every entry and hot copy is dropped now, before
+   * the peer is back on the ring, and once more after the requests already received are handled
+   * (a thawed node applies the writes queued in its sockets in the same turn, after this call).
+   */
+  private dropAfterSilence(): void {
+    const drop = (): void => {
+      for (const space of this.spaces.values()) space.dropEntries();
+    };
+    drop();
+    setImmediate(drop);
   }
 
   /** Starts the refresh-ahead loop once some keyspace asks for it. */

@@ -4,12 +4,15 @@ import { engineStopped, keySpaceNotFound } from '../errors/messages';
 import type { KeySpace } from '../keyspace/keyspace';
 import type { PeerRequest, PeerRequestHandler, PeerResponse } from '../transport/transport';
 import type { Clock } from '../util/clock';
+import { checkKey } from './key-check';
 import { toValueResult } from './wire-entry';
 
 /** What serving peers needs from the engine. */
 export interface PeerHandlerDeps {
   readonly nodeName: string;
   readonly clock: Clock;
+  /** The engine's key limit: a peer's keys are held to it like a caller's. */
+  readonly maxKeyBytes: number;
   readonly spaces: ReadonlyMap<string, KeySpace>;
   readonly coordinator: () => ClusterCoordinator;
   /** False once the engine is stopping: pings fail so peers stop routing here. */
@@ -30,20 +33,30 @@ export function createPeerRequestHandler(deps: PeerHandlerDeps): PeerRequestHand
     found.counters.peerRequestsServed += 1;
     return found;
   };
+  // A key from a peer gets the checks a caller's key gets (E_INVALID_KEY), before it reaches the
+  // data source, the storage or the hot-key tracker: the frame limit alone would let an 8 MiB key in.
+  const checked = (keySpace: string, keys: readonly string[]): void => {
+    for (const key of keys) checkKey(keySpace, key, deps.maxKeyBytes);
+  };
 
   return async (request: PeerRequest): Promise<PeerResponse> => {
-    if (!deps.accepting()) throw engineStopped(`serve ${request.op}`);
+    // While stopping, only pings are refused (peers must not take this node back). Everything else
+    // is still served until the listener closes: peers route here until they have processed the
+    // leave notice, and a write refused in that window would fail for no reason.
+    if (request.op === 'ping' && !deps.accepting()) throw engineStopped('serve ping');
     switch (request.op) {
       case 'ping':
         return { op: 'pong', nodeId: deps.nodeName };
       case 'get': {
         const target = space(request.keySpace);
+        checked(request.keySpace, [request.key]);
         target.hotKeys?.record(request.key, deps.clock.now());
         const entry = await target.ownedEntry(request.key);
         return { op: 'value', result: toValueResult(entry, deps.clock.now()) };
       }
       case 'getMany': {
         const target = space(request.keySpace);
+        checked(request.keySpace, request.keys);
         const now = deps.clock.now();
         for (const key of request.keys) target.hotKeys?.record(key, now);
         // Fresh entries as they are; missing ones in one batch load; stale ones reloaded or served
@@ -63,6 +76,7 @@ export function createPeerRequestHandler(deps: PeerHandlerDeps): PeerRequestHand
       }
       case 'set': {
         const target = space(request.keySpace);
+        checked(request.keySpace, [request.key]);
         target.checkSize(request.key, request.value);
         if (request.ifAbsent === true && target.holdsOrLoads(request.key)) return { op: 'ok' };
         target.store(request.key, request.value, request.expiresAt === 0 ? Infinity : request.expiresAt);
@@ -72,20 +86,19 @@ export function createPeerRequestHandler(deps: PeerHandlerDeps): PeerRequestHand
       case 'delete':
       case 'deleteMany': {
         const target = space(request.keySpace);
-        for (const key of request.op === 'delete' ? [request.key] : request.keys) target.delete(key);
+        const keys = request.op === 'delete' ? [request.key] : request.keys;
+        checked(request.keySpace, keys);
+        for (const key of keys) target.delete(key);
         return { op: 'ok' };
       }
       case 'invalidate': {
         const target = deps.spaces.get(request.keySpace);
         if (target === undefined) return { op: 'ok' };
         target.counters.peerRequestsServed += 1;
-        const coordinator = deps.coordinator();
-        for (const key of request.keys) {
-          // The owner keeps its entry (the write already went to it); anyone else drops every copy,
-          // including one left in its main storage from a time it owned the key.
-          if (coordinator.ownerOf(request.keySpace, key) === undefined) target.invalidateHot(key);
-          else target.delete(key);
-        }
+        checked(request.keySpace, request.keys);
+        // The writer does not send this to the node it wrote to, so every copy goes, an owned entry
+        // included: a node whose ring disagreed with the writer's holds a value the write missed.
+        for (const key of request.keys) target.delete(key);
         return { op: 'ok' };
       }
       case 'dropKeySpace':

@@ -2,9 +2,12 @@ import type { ClusterCoordinator } from '../cluster/coordinator';
 import type { KeySpace } from '../keyspace/keyspace';
 import type { Clock } from '../util/clock';
 import type { Logger } from '../util/logger';
+import { checkKey } from './key-check';
 
 export interface WarmUpDeps {
   readonly spaces: ReadonlyMap<string, KeySpace>;
+  /** Warm keys over the engine's key limit are skipped, as a caller's would be refused. */
+  readonly maxKeyBytes: number;
   readonly coordinator: ClusterCoordinator;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -96,7 +99,19 @@ export class WarmUp {
             },
             { timeoutMs: space.config.writeTimeoutMs },
           );
-          if (response.op === 'ok') space.storage.delete(key);
+          if (response.op !== 'ok') return;
+          if (space.storage.peek(key) === held) {
+            space.storage.delete(key);
+            return;
+          }
+          // The key was written while the copy was on its way, and that write's invalidation (or a
+          // replay) may have reached the new owner before the copy did: the new owner drops it.
+          // Same connection as the hand-off, so this arrives after it.
+          await coordinator.send(
+            owner,
+            { op: 'invalidate', keySpace: space.name, keys: [key] },
+            { timeoutMs: space.config.writeTimeoutMs },
+          );
         });
       }),
     );
@@ -126,12 +141,23 @@ export class WarmUp {
   private async warmKeysOf(space: KeySpace): Promise<readonly string[]> {
     const source = space.config.warmKeys;
     if (source === undefined) return [];
+    let keys: unknown;
     try {
-      return typeof source === 'function' ? await source() : source;
+      keys = typeof source === 'function' ? await source() : source;
+      if (!Array.isArray(keys)) throw new TypeError('warmKeys() did not return an array');
     } catch (error) {
       this.deps.logger.warn('warm keys could not be listed', { keySpace: space.name, error: String(error) });
       return [];
     }
+    return (keys as unknown[]).filter((key): key is string => {
+      try {
+        checkKey(space.name, key, this.deps.maxKeyBytes);
+        return true;
+      } catch (error) {
+        this.deps.logger.warn('warm key skipped', { keySpace: space.name, error: String(error) });
+        return false;
+      }
+    });
   }
 
   /** Runs `work` over `items`, `concurrency` at a time; failures are logged and skipped. */

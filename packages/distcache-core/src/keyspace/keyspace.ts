@@ -355,6 +355,11 @@ export class KeySpace<T = unknown> {
   /** Drops every entry and running load. */
   clear(): void {
     this.hotKeys?.clear();
+    this.dropEntries();
+  }
+
+  /** Drops every entry and running load, keeping the hot-key counts (warm-up uses them). */
+  dropEntries(): void {
     this.flights.invalidateAll();
     this.remoteFlights.invalidateAll();
     this.storage.clear();

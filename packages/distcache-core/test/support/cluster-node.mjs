@@ -1,6 +1,8 @@
 // A cluster node in its own process, driven by its parent over IPC. It runs the built package
 // (what users install) with a data source that counts calls per key, so the parent can tell
-// which process loaded what.
+// which process loaded what. With `sourceFromParent` the data source asks the parent instead (one
+// database for the whole cluster, which the parent can make fail); `host`/`advertiseHost` let the
+// fault tests put a proxy in front of the node (test/support/tcp-proxy.ts).
 import { DistCacheEngine, staticDiscovery } from 'distcache-core';
 
 const config = JSON.parse(process.env.DISTCACHE_NODE ?? '{}');
@@ -9,9 +11,34 @@ const database = new Map(
   Array.from({ length: 1_000 }, (_, index) => [String(index), { id: String(index), version: 0 }]),
 );
 
+// Source calls answered by the parent, by call id.
+const sourceCalls = new Map();
+let nextSourceCall = 0;
+const askParent = (key, signal) =>
+  new Promise((resolve, reject) => {
+    const sid = ++nextSourceCall;
+    const abort = () => {
+      sourceCalls.delete(sid);
+      reject(signal.reason);
+    };
+    sourceCalls.set(sid, {
+      resolve: (value) => {
+        signal.removeEventListener('abort', abort);
+        resolve(value);
+      },
+      reject: (error) => {
+        signal.removeEventListener('abort', abort);
+        reject(error);
+      },
+    });
+    signal.addEventListener('abort', abort, { once: true });
+    process.send({ source: { sid, key } });
+  });
+
 const engine = new DistCacheEngine({
   nodeName: config.name,
-  host: '127.0.0.1',
+  host: config.host ?? '127.0.0.1',
+  advertiseHost: config.advertiseHost,
   port: config.port,
   discovery: staticDiscovery({ peers: config.peers }),
   tls: config.tls,
@@ -20,10 +47,11 @@ const engine = new DistCacheEngine({
     {
       name: 'products',
       readTimeout: config.readTimeout ?? '2s',
-      dataSource: async (key) => {
+      ...config.keySpace,
+      dataSource: async (key, { signal }) => {
         calls.set(key, (calls.get(key) ?? 0) + 1);
         if (config.sourceDelayMs) await new Promise((resolve) => setTimeout(resolve, config.sourceDelayMs));
-        return database.get(key);
+        return config.sourceFromParent ? askParent(key, signal) : database.get(key);
       },
     },
   ],
@@ -65,6 +93,26 @@ const commands = {
       return { ms: performance.now() - started, error: describeError(error) };
     }
   },
+  // One operation timed inside this process (IPC excluded): how long it took and how it ended.
+  timed: async ({ op, key, value }) => {
+    const started = performance.now();
+    try {
+      let result;
+      if (op === 'get') result = await engine.get('products', key);
+      else if (op === 'put') await engine.put('products', key, value);
+      else await engine.delete('products', key);
+      return { ms: performance.now() - started, value: result };
+    } catch (error) {
+      return { ms: performance.now() - started, error: describeError(error) };
+    }
+  },
+  // The member ids this node routes to (itself, alive and suspect peers), sorted.
+  memberIds: async () =>
+    engine
+      .peers()
+      .filter((peer) => peer.status === 'self' || peer.status === 'alive' || peer.status === 'suspect')
+      .map((peer) => peer.id)
+      .sort(),
   stop: async () => {
     await engine.stop();
     setImmediate(() => process.exit(0));
@@ -72,6 +120,13 @@ const commands = {
 };
 
 process.on('message', async (message) => {
+  if (message.sourceReply !== undefined) {
+    const pending = sourceCalls.get(message.sourceReply);
+    sourceCalls.delete(message.sourceReply);
+    if (message.error !== undefined) pending?.reject(new Error(message.error));
+    else pending?.resolve(message.value ?? undefined);
+    return;
+  }
   const { id, cmd, ...args } = message;
   try {
     const result = await commands[cmd](args);

@@ -18,6 +18,23 @@ export interface ProcessClusterOptions {
   readTimeout?: string | number;
   sourceDelayMs?: number;
   tls?: unknown;
+  /** Interface the peer listener binds. @default '127.0.0.1' */
+  host?: string;
+  /** Host peers are told to dial (a proxy in front of the node). @default the value of `host` */
+  advertiseHost?: string;
+  /** More settings of the `products` keyspace (plain JSON: ttl, grace, circuitBreaker, ...). */
+  keySpace?: Record<string, unknown>;
+  /** The data source asks the parent (see {@link NodeHooks.source}) instead of a local map. */
+  sourceFromParent?: boolean;
+}
+
+/** Parent-side callbacks of a node. */
+export interface NodeHooks {
+  /**
+   * Answers the node's data-source calls when it runs with `sourceFromParent`; a throw or a
+   * rejection fails the call with its message.
+   */
+  source?: (key: string, node: string) => unknown;
 }
 
 export async function startProcessCluster(
@@ -44,6 +61,7 @@ export function spawnNode(
   port: number,
   peers: string[],
   options: ProcessClusterOptions,
+  hooks: NodeHooks = {},
 ): Promise<NodeProcess> {
   const child = fork(SCRIPT, [], {
     env: { ...process.env, DISTCACHE_NODE: JSON.stringify({ name, port, peers, ...options }) },
@@ -51,7 +69,8 @@ export function spawnNode(
   });
   let nextId = 0;
   const waiting = new Map<number, { resolve: (value: unknown) => void; reject: (error: unknown) => void }>();
-  child.on('message', (message: { id?: number; result?: unknown; error?: unknown }) => {
+  child.on('message', (message: { id?: number; result?: unknown; error?: unknown; source?: SourceCall }) => {
+    if (message.source !== undefined) return answerSource(child, name, message.source, hooks);
     if (message.id === undefined) return;
     const pending = waiting.get(message.id);
     waiting.delete(message.id);
@@ -65,7 +84,7 @@ export function spawnNode(
   });
   const node: NodeProcess = {
     name,
-    id: `127.0.0.1:${port}`,
+    id: `${options.advertiseHost ?? options.host ?? '127.0.0.1'}:${port}`,
     child,
     call: <R>(cmd: string, args: Record<string, unknown> = {}, timeoutMs = 20_000) =>
       new Promise<R>((resolve, reject) => {
@@ -94,6 +113,27 @@ export function spawnNode(
     });
     child.once('exit', (code) => reject(new Error(`${name} exited with ${code} before it was ready`)));
   });
+}
+
+interface SourceCall {
+  sid: number;
+  key: string;
+}
+
+function answerSource(child: ChildProcess, name: string, call: SourceCall, hooks: NodeHooks): void {
+  const reply = (message: { value?: unknown; error?: string }): void => {
+    // The node may have died meanwhile; its call is gone with it.
+    if (child.connected) child.send({ sourceReply: call.sid, ...message }, () => undefined);
+  };
+  Promise.resolve()
+    .then(() => {
+      if (hooks.source === undefined) throw new Error('no source hook in the parent');
+      return hooks.source(call.key, name);
+    })
+    .then(
+      (value) => reply({ value }),
+      (error: unknown) => reply({ error: error instanceof Error ? error.message : String(error) }),
+    );
 }
 
 /** Ends every node still running (SIGCONT first, in case a test stopped one). */
