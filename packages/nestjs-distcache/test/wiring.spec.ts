@@ -180,6 +180,31 @@ describe('wiring', () => {
     expect(await products.find(1)).toEqual({ id: 1, call: 3 });
   });
 
+  it('a call waiting on a load when the app shuts down is finished by the method, not failed', async () => {
+    @Injectable()
+    class Draining {
+      calls = 0;
+
+      @ReadThrough('draining')
+      async find(id: string): Promise<string> {
+        this.calls += 1;
+        const context = currentFetchContext();
+        if (context === undefined) return `${id} from the method`;
+        await new Promise((resolve) => context.signal.addEventListener('abort', resolve, { once: true }));
+        return `${id} from the aborted load`;
+      }
+    }
+    const { app } = await createStandaloneApp({ providers: [Draining] });
+    await app.init();
+    const draining = app.get(Draining);
+    const pending = draining.find('x');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(draining.calls).toBe(1); // the load is running
+    await app.close();
+    expect(await pending).toBe('x from the method');
+    expect(draining.calls).toBe(2);
+  });
+
   it('isGlobal makes DistCacheService injectable in modules that do not import DistCacheModule', async () => {
     @Injectable()
     class Consumer {

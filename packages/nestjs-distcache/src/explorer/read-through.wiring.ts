@@ -1,4 +1,4 @@
-import type { DistCacheEngine, KeySpaceDefinition } from 'distcache-core';
+import { type DistCacheEngine, isDistCacheError, type KeySpaceDefinition } from 'distcache-core';
 import type { ReadThroughMetadata } from '../decorators/decorator.types';
 import { runWithFetchContext } from '../fetch-context';
 import { decodeArguments, encodeArguments, methodShape } from '../keys/method-key';
@@ -53,7 +53,11 @@ export function registerReadThroughKeySpace(
   }
 }
 
-/** Sends every call of the method through `engine.get`; the key is derived from the arguments. */
+/**
+ * Sends every call of the method through `engine.get`; the key is derived from the arguments. A
+ * call still waiting when the engine stops (application shutdown) is finished by the method, as
+ * calls made after the stop are, so requests being drained do not fail with `E_ENGINE_STOPPED`.
+ */
 export function wrapReadThrough(
   engine: DistCacheEngine,
   site: MethodSite,
@@ -66,7 +70,12 @@ export function wrapReadThrough(
   const wrapped = async function (this: unknown, ...args: unknown[]): Promise<unknown> {
     if (!cacheAvailable(engine)) return original.apply(this, args);
     const key = deriveKey === undefined ? encodeArguments(args, shape) : deriveKey(...args);
-    return engine.get(keySpace, key);
+    try {
+      return await engine.get(keySpace, key);
+    } catch (error) {
+      if (isDistCacheError(error, 'E_ENGINE_STOPPED')) return original.apply(this, args);
+      throw error;
+    }
   };
   replaceMethod(site.instance, site.name, original, wrapped);
 }
