@@ -1,4 +1,5 @@
 import type { ClusterCoordinator, PeerRef } from '../cluster/coordinator';
+import { appendTo } from '../util/group';
 import { DistCacheError } from '../errors/distcache-error';
 import type { KeySpace } from '../keyspace/keyspace';
 import type { PeerRequest } from '../transport/transport';
@@ -104,7 +105,7 @@ export class ClusterWrites {
       const owner = this.coordinator.ownerOf(space.name, key);
       targets.set(key, owner?.id);
       if (owner === undefined) space.delete(key);
-      else byOwner.set(owner, [...(byOwner.get(owner) ?? []), key]);
+      else appendTo(byOwner, owner, key);
     }
     await settleAll(
       [...byOwner].map(([owner, ownerKeys]) =>
@@ -151,9 +152,7 @@ export class ClusterWrites {
     const byOwner = new Map<string | undefined, string[]>();
     for (const [key, owner] of targets) {
       if (owner !== undefined) space.delete(key);
-      const keys = byOwner.get(owner) ?? [];
-      byOwner.set(owner, keys);
-      keys.push(key);
+      appendTo(byOwner, owner, key);
       this.recent.push({ keySpace: space.name, key, at });
     }
     this.prune();

@@ -1,4 +1,5 @@
 import { EventEmitter, setMaxListeners } from 'node:events';
+import { appendTo } from '../util/group';
 import type { ClusterCoordinator, PeerRef } from '../cluster/coordinator';
 import type { PeerInfo } from '../cluster/peer-state';
 import { isStandalone } from '../discovery/standalone.discovery';
@@ -246,7 +247,7 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
       } else {
         space.counters.misses += 1;
         if (owner === undefined) local.push(key);
-        else remote.set(owner, [...(remote.get(owner) ?? []), key]);
+        else appendTo(remote, owner, key);
       }
     }
     const deadline = this.deadline(options, 'timeout');
