@@ -16,15 +16,8 @@ import { deserialize, serialize } from 'node:v8';
 import { DistCacheEngine, defineKeySpace, jsonCodec, structuredCodec } from 'distcache-core';
 import { measureInterleaved } from '../lib/measure.mjs';
 import { makeProduct } from '../lib/product.mjs';
-import {
-  formatNs,
-  formatRate,
-  formatRatio,
-  machineLine,
-  numberFlag,
-  parseFlags,
-  printTable,
-} from '../lib/report.mjs';
+import { formatNs, formatRate, formatRatio, machineLine, numberFlag, parseFlags } from '../lib/report.mjs';
+import { createResults } from '../lib/results.mjs';
 
 const flags = parseFlags();
 const ROUNDS = numberFlag(flags, 'rounds', 30);
@@ -83,6 +76,7 @@ const decodeOnly = (codec, encoded) => (n) => {
 };
 
 console.log(`codec: ${machineLine()}`);
+const report = createResults('codec');
 console.log(
   `one ~1 KB product (${serialize(product).length} bytes as v8, ${JSON.stringify(product).length} as JSON); ` +
     `${ROUNDS} rounds, each timing one ~${SAMPLE_MS} ms batch per candidate in random order; medians over rounds; ` +
@@ -107,7 +101,8 @@ const codecResults = await measureInterleaved(codecCandidates, {
 const result = (name) => codecResults.find((candidate) => candidate.name === name);
 
 console.log('(a) Encode + decode of the same ~1 KB product');
-printTable(
+report.table(
+  '(a) Encode + decode of the same ~1 KB product',
   codecs.map((codec) => {
     const encoded = codec.encode(product);
     const back = codec.decode(encoded);
@@ -167,7 +162,8 @@ const readReference = readResults.find((candidate) => candidate.name === REFEREN
 console.log('\n(b) What one read costs, by how the cache protects its stored value');
 // Handing out the shared value is a pointer return (about a nanosecond, the loop's own cost), so
 // its ratio is shown as a bound rather than a noisy four-digit number.
-printTable(
+report.table(
+  '(b) What one read costs, by how the cache protects its stored value',
   readResults.map((candidate) => {
     const { ratio } = candidate.ratioTo(readReference);
     return {
@@ -227,7 +223,8 @@ const firstReadResults = await measureInterleaved(
 await engine.stop();
 const [frozenFirst, copyFirst] = firstReadResults;
 console.log('\nThe price of sharing: the first read of each entry decodes and deep-freezes it');
-printTable(
+report.table(
+  'The price of sharing: the first read of each entry decodes and deep-freezes it',
   firstReadResults.map((candidate) => ({
     'per put + first read': candidate.name,
     'ops/s': formatRate(candidate.opsPerSecond),
@@ -238,11 +235,44 @@ printTable(
 const freezeNs = 1e9 / frozenFirst.opsPerSecond - 1e9 / copyFirst.opsPerSecond;
 const copyReadNs = 1e9 / readReference.opsPerSecond;
 const sharedReadNs = 1e9 / readResults[0].opsPerSecond;
-console.log(
+const verdict =
   `Deep freeze: +${(freezeNs / 1e3).toFixed(2)} µs once per entry; a 'copy' read decodes for ` +
-    `${(copyReadNs / 1e3).toFixed(2)} µs every time. Sharing pays off from the ` +
-    `${ordinal(1 + Math.ceil(freezeNs / (copyReadNs - sharedReadNs)))} read of an entry.`,
-);
+  `${(copyReadNs / 1e3).toFixed(2)} µs every time. Sharing pays off from the ` +
+  `${ordinal(1 + Math.ceil(freezeNs / (copyReadNs - sharedReadNs)))} read of an entry.`;
+console.log(verdict);
+report.note(verdict);
+report.chart({
+  id: 'round-trip',
+  title: 'Encode + decode of one ~1 KB product, by codec',
+  unit: 'µs/round trip',
+  higherIsBetter: false,
+  groups: [
+    {
+      label: '',
+      bars: codecs.map((codec) => ({
+        label: codec.name,
+        value: 1e6 / result(`${codec.name} round trip`).opsPerSecond,
+      })),
+    },
+  ],
+});
+report.chart({
+  id: 'read-cost',
+  title: 'What one read costs, by how the cache protects its stored value',
+  unit: 'ns/read',
+  higherIsBetter: false,
+  scale: 'log',
+  groups: [
+    {
+      label: '',
+      bars: readResults.map((candidate) => ({
+        label: candidate.name.replace(" (valueMode 'frozen', after the first read)", " ('frozen')"),
+        value: 1e9 / candidate.opsPerSecond,
+      })),
+    },
+  ],
+});
+await report.write();
 
 function ordinal(n) {
   const suffix = n % 10 === 1 && n % 100 !== 11 ? 'st' : n % 10 === 2 && n % 100 !== 12 ? 'nd' : 'th';

@@ -27,16 +27,24 @@ export function numberFlag(flags, name, fallback) {
   return value;
 }
 
-/** One line saying when and where a run happened, printed at the top of every scenario. */
-export function machineLine() {
-  const now = new Date();
-  const load = loadavg()
+/** The 1, 5 and 15 minute load averages, as `1.40 0.90 0.51`. */
+export function loadAverage() {
+  return loadavg()
     .map((n) => n.toFixed(2))
     .join(' ');
+}
+
+/** Where a run happens: Node and V8 versions, cores, CPU model and the load average now. */
+export function machineDescription() {
   return (
-    `${now.toISOString().slice(0, 16).replace('T', ' ')} UTC, node ${process.version} (V8 ${process.versions.v8}), ` +
-    `${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown cpu'}), load ${load}`
+    `node ${process.version} (V8 ${process.versions.v8}), ` +
+    `${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown cpu'}), load ${loadAverage()}`
   );
+}
+
+/** One line saying when and where a run happened, printed at the top of every scenario. */
+export function machineLine() {
+  return `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, ${machineDescription()}`;
 }
 
 /**

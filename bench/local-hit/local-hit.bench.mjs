@@ -17,15 +17,8 @@ import { DistCacheEngine, defineKeySpace } from 'distcache-core';
 import { LRUCache } from 'lru-cache';
 import { measureInterleaved, seededRandom } from '../lib/measure.mjs';
 import { makeProduct } from '../lib/product.mjs';
-import {
-  formatNs,
-  formatRate,
-  formatRatio,
-  machineLine,
-  numberFlag,
-  parseFlags,
-  printTable,
-} from '../lib/report.mjs';
+import { formatNs, formatRate, formatRatio, machineLine, numberFlag, parseFlags } from '../lib/report.mjs';
+import { createResults } from '../lib/results.mjs';
 
 const flags = parseFlags();
 const KEY_COUNT = numberFlag(flags, 'keys', 10_000);
@@ -180,6 +173,7 @@ const candidates = [
 ];
 
 console.log(`local-hit: ${machineLine()}`);
+const report = createResults('local-hit');
 console.log(
   `${KEY_COUNT.toLocaleString('en')} keys, ~1 KB products, uniform random access (seed ${SEED}); ` +
     `${ROUNDS} rounds, each timing one ~${SAMPLE_MS} ms batch per candidate in random order; medians over rounds; ` +
@@ -194,7 +188,8 @@ for (const [name, count] of misses) {
 }
 
 const percent = (spread) => `±${((spread / 2) * 100).toFixed(0)}%`;
-printTable(
+report.table(
+  'Local hit: engine.get of a key this node holds, vs lru-cache behind await',
   results.map((result) => {
     const { ratio, spread } = result.ratioTo(byName[LRU]);
     return {
@@ -215,7 +210,8 @@ const goals = [
   { goal: 'distcache >= 8x bentocache', versus: BENTO, target: 8 },
 ].map((goal) => ({ ...goal, ...byName[DISTCACHE].ratioTo(byName[goal.versus]) }));
 console.log('');
-printTable(
+report.table(
+  'Goals',
   goals.map(({ goal, ratio, spread, target }) => ({
     goal,
     measured: formatRatio(ratio),
@@ -225,6 +221,18 @@ printTable(
 );
 const missed = goals.filter(({ ratio, target }) => ratio < target).length;
 console.log(`\n${missed === 0 ? 'all goals met' : `${missed} goal(s) missed`}${CHECK ? ' (--check)' : ''}`);
+
+report.chart({
+  id: 'throughput',
+  title: 'Local hit: gets per CPU-second of a ~1 KB product the cache holds',
+  unit: 'ops/s',
+  higherIsBetter: true,
+  scale: 'log',
+  groups: [
+    { label: '', bars: results.map((result) => ({ label: result.name, value: result.opsPerSecond })) },
+  ],
+});
+await report.write();
 
 await engine.stop();
 await bento.disconnect();

@@ -37,7 +37,8 @@ import { fileURLToPath } from 'node:url';
 import { freePorts } from 'distcache-core/testing';
 import { median } from '../lib/measure.mjs';
 import { deleteKeysByPrefix } from '../lib/redis.mjs';
-import { formatRate, formatRatio, machineLine, numberFlag, parseFlags, printTable } from '../lib/report.mjs';
+import { formatRate, formatRatio, machineLine, numberFlag, parseFlags } from '../lib/report.mjs';
+import { createResults } from '../lib/results.mjs';
 
 const flags = parseFlags();
 const here = dirname(fileURLToPath(import.meta.url));
@@ -134,6 +135,7 @@ function start(script, childConfig) {
 let missed = 0;
 try {
   console.log(`remote-hit: ${machineLine()}`);
+  const results = createResults('remote-hit');
   const tls = makeTlsMaterial();
   const clusters = [];
   for (const kind of ['tcp', 'tls']) {
@@ -202,7 +204,9 @@ try {
       });
     }
   }
-  printTable(rows, { align: { 'in flight': 'right', candidate: 'left' } });
+  results.table('Remote hit: engine.get of a key another node holds (hotTtl 0) vs ioredis GET', rows, {
+    align: { 'in flight': 'right', candidate: 'left' },
+  });
 
   const goals = [
     {
@@ -222,7 +226,8 @@ try {
     },
   ];
   console.log('');
-  printTable(
+  results.table(
+    'Goals',
     goals.map(({ goal, measured, target }) => ({
       goal,
       measured: show(measured),
@@ -248,6 +253,36 @@ try {
       `${ownerStats.engines.map(({ kind, served }) => `${kind} ${served}`).join(', ')}.`,
   );
   if (PROFILE_DIR !== undefined) console.log(`CPU profiles (owner and client) in ${PROFILE_DIR}`);
+
+  const SHORT = {
+    tcp: 'distcache TCP',
+    'tcp-raw': 'distcache TCP, rawCodec + JSON.parse',
+    tls: 'distcache mutual TLS',
+    redis: 'ioredis GET + JSON.parse',
+    'redis-ap': 'ioredis GET, auto-pipelining',
+  };
+  const byLevel = (field) =>
+    config.concurrency.map((concurrency) => ({
+      label: `${concurrency} in flight`,
+      bars: config.candidates.map((id) => ({
+        label: SHORT[id],
+        value: median(cell(id, concurrency).map((sample) => sample[field] ?? 0)),
+      })),
+    }));
+  results.chart({
+    id: 'throughput',
+    title: 'Remote hit: gets per second of a ~1 KB value another node holds, vs ioredis GET',
+    unit: 'ops/s',
+    higherIsBetter: true,
+    groups: byLevel('opsPerSecond'),
+  });
+  results.chart({
+    id: 'client-cpu',
+    title: 'Remote hit: client CPU per get',
+    unit: 'µs/get',
+    higherIsBetter: false,
+    groups: byLevel('clientCpuUs'),
+  });
   const verdict =
     missed > 0
       ? `${missed} goal(s) missed`
@@ -255,6 +290,8 @@ try {
         ? `${evaluated} goal(s) evaluated, all met`
         : 'all goals met';
   console.log(`\n${verdict}${CHECK ? ' (--check)' : ''}`);
+  results.note(verdict);
+  await results.write();
 } finally {
   await cleanup();
 }

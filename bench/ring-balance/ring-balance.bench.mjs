@@ -8,6 +8,8 @@
 import { createHash, hash as cryptoHash } from 'node:crypto';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { DEFAULT_HASHER, DEFAULT_VIRTUAL_NODES, hashRing } from 'distcache-core';
+import { nsPerCall, ringKeys, ringNodeId, ringSink, ringStats } from '../lib/ring.mjs';
+import { createResults } from '../lib/results.mjs';
 
 const args = Object.fromEntries(
   process.argv
@@ -25,9 +27,8 @@ const JOINS = Number(args.joins ?? 3);
 // of the hash space, no key sampling) shows the typical and the unlucky case.
 const SETS = Number(args.sets ?? 20);
 
-const nodeId = (i, set = 0) => `10.${set}.${Math.floor(i / 250)}.${(i % 250) + 1}:3320`;
 // Keys shaped like real cache keys: a keyspace prefix and an id, 12 to 20 characters.
-const keys = Array.from({ length: KEY_COUNT }, (_, i) => `products:${i * 7 + 1_000}`);
+const keys = ringKeys(KEY_COUNT);
 
 let sink = 0;
 
@@ -45,98 +46,24 @@ function printTable(rows) {
   for (const row of cells) console.log(line(row));
 }
 
-function nsPerCall(fn, inputs, minMs = 300) {
-  // Best of several passes: the machine is shared, the best pass is the least disturbed one.
-  let best = Infinity;
-  const started = performance.now();
-  for (let pass = 0; pass < 3 || performance.now() - started < minMs; pass++) {
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < inputs.length; i++) sink ^= fn(inputs[i]);
-    best = Math.min(best, Number(process.hrtime.bigint() - t0) / inputs.length);
-    if (pass >= 20) break;
-  }
-  return best;
-}
-
-function medianMs(fn, reps) {
-  const times = [];
-  for (let r = 0; r < reps; r++) {
-    const t0 = process.hrtime.bigint();
-    fn();
-    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
-  }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
-}
-
+/** One row of the table: balance, movement on join and cost (bench/lib/ring.mjs measures). */
 function measure(nodeCount, virtualNodes) {
-  const members = Array.from({ length: nodeCount }, (_, i) => nodeId(i));
-  const buildMs = medianMs(
-    () => hashRing(members, { virtualNodes }),
-    nodeCount * virtualNodes > 20_000 ? 5 : 15,
-  );
-  const ring = hashRing(members, { virtualNodes });
-
-  const sample = keys.length > 200_000 ? keys.slice(0, 200_000) : keys;
-  const ownerNs = nsPerCall((key) => ring.ownerOf(key).length, sample);
-
-  const indexOf = new Map(ring.members.map((member, i) => [member, i]));
-  const counts = new Float64Array(nodeCount);
-  const owner = new Uint32Array(keys.length);
-  for (let i = 0; i < keys.length; i++) {
-    const index = indexOf.get(ring.ownerOf(keys[i]));
-    owner[i] = index;
-    counts[index]++;
-  }
-  const mean = keys.length / nodeCount;
-  const max = Math.max(...counts);
-  const min = Math.min(...counts);
-  const cv = Math.sqrt(counts.reduce((sum, c) => sum + (c - mean) ** 2, 0) / nodeCount) / mean;
-
-  // Join: a new node takes keys only from the others; ideally 1/(n+1) of all keys move.
-  let movedTotal = 0;
-  let movedMax = 0;
-  for (let j = 0; j < JOINS; j++) {
-    const joined = `10.1.${j}.1:3320`;
-    const grown = ring.withMembers([...members, joined]);
-    let moved = 0;
-    for (let i = 0; i < keys.length; i++) {
-      const now = grown.ownerOf(keys[i]);
-      if (now !== ring.members[owner[i]]) {
-        if (now !== joined) throw new Error(`key ${keys[i]} moved to ${now}, not to the joining ${joined}`);
-        moved++;
-      }
-    }
-    movedTotal += moved;
-    movedMax = Math.max(movedMax, moved);
-  }
-  const setMaxima = [];
-  for (let set = 1; set <= SETS; set++) {
-    const shares = hashRing(
-      Array.from({ length: nodeCount }, (_, i) => nodeId(i, set)),
-      { virtualNodes },
-    ).ownershipShare();
-    setMaxima.push(Math.max(...shares.values()) * nodeCount);
-  }
-  setMaxima.sort((a, b) => a - b);
-
-  const ideal = 1 / (nodeCount + 1);
-  const movedShare = movedTotal / JOINS / keys.length;
+  const stats = ringStats(keys, nodeCount, virtualNodes, { joins: JOINS, sets: SETS, timing: true });
   return {
     nodes: nodeCount,
     vnodes: virtualNodes,
-    points: ring.pointCount,
-    'build ms': buildMs.toFixed(2),
-    'ns/ownerOf': ownerNs.toFixed(0),
-    'max/mean': (max / mean).toFixed(3),
-    'min/mean': (min / mean).toFixed(3),
-    'cv %': (cv * 100).toFixed(1),
-    'sets p50': setMaxima[Math.floor(setMaxima.length / 2)].toFixed(3),
-    'sets worst': setMaxima[setMaxima.length - 1].toFixed(3),
-    'moved %': (movedShare * 100).toFixed(2),
-    'ideal %': (ideal * 100).toFixed(2),
-    'moved/ideal': (movedShare / ideal).toFixed(2),
-    'worst join/ideal': (movedMax / keys.length / ideal).toFixed(2),
+    points: stats.points,
+    'build ms': stats.buildMs.toFixed(2),
+    'ns/ownerOf': stats.ownerNs.toFixed(0),
+    'max/mean': stats.maxOverMean.toFixed(3),
+    'min/mean': stats.minOverMean.toFixed(3),
+    'cv %': (stats.cv * 100).toFixed(1),
+    'sets p50': stats.setsMedian.toFixed(3),
+    'sets worst': stats.setsWorst.toFixed(3),
+    'moved %': (stats.joinMoved * 100).toFixed(2),
+    'ideal %': (stats.joinIdeal * 100).toFixed(2),
+    'moved/ideal': (stats.joinMoved / stats.joinIdeal).toFixed(2),
+    'worst join/ideal': (stats.joinWorst / stats.joinIdeal).toFixed(2),
   };
 }
 
@@ -173,11 +100,14 @@ console.log(
 );
 // Warm up the JIT on a throwaway ring so the first row is not penalised.
 {
-  const warm = hashRing([nodeId(0), nodeId(1), nodeId(2)], { virtualNodes: 64 });
+  const warm = hashRing([ringNodeId(0), ringNodeId(1), ringNodeId(2)], { virtualNodes: 64 });
   for (let i = 0; i < 300_000; i++) sink ^= warm.ownerOf(keys[i % keys.length]).length;
 }
+const results = createResults('ring-balance');
 console.log('\nHash of a 20-character key (reference: node:crypto md5, same run)\n');
-printTable(hashTable());
+const hashRows = hashTable();
+printTable(hashRows);
+results.addTable('Hash of a 20-character key (reference: node:crypto md5, same run)', hashRows);
 console.log('\nKeys per node, and keys moved when one node joins (reference: the ideal 1/(n+1))\n');
 const rows = [];
 for (const nodeCount of NODE_COUNTS) for (const vnodes of VNODE_COUNTS) rows.push(measure(nodeCount, vnodes));
@@ -191,4 +121,30 @@ console.log(
     'joining node (checked). worst join/ideal: the join that moved the most keys, against 1/(n+1).',
   ].join('\n'),
 );
-if (sink === 0.5) console.log(sink); // keep results observable so the loops are not optimised away
+results.addTable('Keys per node, and keys moved when one node joins (reference: the ideal 1/(n+1))', rows);
+
+// Charts: one group per cluster size, one bar per virtual-node count.
+const byNodes = (field) =>
+  NODE_COUNTS.map((nodes) => ({
+    label: `${nodes} nodes`,
+    bars: rows
+      .filter((row) => row.nodes === nodes)
+      .map((row) => ({ label: `${row.vnodes} vnodes`, value: Number(row[field]) })),
+  }));
+results.chart({
+  id: 'balance',
+  title: `Busiest node's share x nodes, worst of ${SETS} member sets (1.0 = perfect balance)`,
+  unit: 'x mean',
+  higherIsBetter: false,
+  groups: byNodes('sets worst'),
+});
+results.chart({
+  id: 'movement',
+  title: 'Keys moved when one node joins, against the ideal 1/(n+1) (1.0 = ideal)',
+  unit: 'x ideal',
+  higherIsBetter: false,
+  groups: byNodes('moved/ideal'),
+});
+await results.write({ keys: KEY_COUNT, defaultVirtualNodes: DEFAULT_VIRTUAL_NODES });
+// keep results observable so the loops are not optimised away
+if ((sink ^ ringSink()) === 0.5) console.log(sink);

@@ -30,7 +30,8 @@ import { freePorts } from 'distcache-core/testing';
 import { median, seededRandom } from '../lib/measure.mjs';
 import { deleteKeysByPrefix } from '../lib/redis.mjs';
 import { makeProduct } from '../lib/product.mjs';
-import { formatRatio, machineLine, numberFlag, parseFlags, printTable } from '../lib/report.mjs';
+import { formatRatio, machineLine, numberFlag, parseFlags } from '../lib/report.mjs';
+import { createResults } from '../lib/results.mjs';
 
 const flags = parseFlags();
 const TRIALS = numberFlag(flags, 'trials', 5);
@@ -103,6 +104,7 @@ async function stampedeInProcess(gets, sources, key, id) {
 
 try {
   console.log(`stampede: ${machineLine()}`);
+  const report = createResults('stampede');
 
   // --- distcache, three processes ---------------------------------------------------------------
   const processPorts = await freePorts(NODES);
@@ -281,7 +283,7 @@ try {
       'time vs bentocache': formatRatio(timeRatio),
     };
   });
-  printTable(rows);
+  report.table('Stampede: 3 nodes x 1,000 concurrent gets of one cold key', rows);
 
   const processTrials = results.get('distcache-processes');
   console.log(
@@ -300,9 +302,34 @@ try {
     };
   });
   console.log('');
-  printTable(goals);
+  report.table('Goals', goals);
   missed = goals.filter((goal) => goal.result === 'MISS').length;
   console.log(`\n${missed === 0 ? 'all goals met' : `${missed} goal(s) missed`}${CHECK ? ' (--check)' : ''}`);
+  report.note(`cache-manager: ${managerStore}.`);
+  const perCandidate = (field) => [
+    {
+      label: '',
+      bars: candidates.map((candidate) => ({
+        label: candidate.name,
+        value: median(results.get(candidate.id).map((trial) => trial[field])),
+      })),
+    },
+  ];
+  report.chart({
+    id: 'source-calls',
+    title: `Data-source calls for ${(NODES * PER_NODE).toLocaleString('en')} concurrent gets of one cold key on ${NODES} nodes`,
+    unit: 'calls',
+    higherIsBetter: false,
+    groups: perCandidate('calls'),
+  });
+  report.chart({
+    id: 'time',
+    title: `Time until all ${(NODES * PER_NODE).toLocaleString('en')} gets resolved (data source takes ${SOURCE_MS} ms)`,
+    unit: 'ms',
+    higherIsBetter: false,
+    groups: perCandidate('ms'),
+  });
+  await report.write();
 } finally {
   await cleanup();
 }
