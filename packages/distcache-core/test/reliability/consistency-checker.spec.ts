@@ -16,6 +16,7 @@ import {
   type WriteRecord,
 } from '../support/history-checker';
 import { killAll, type NodeProcess, startProcessCluster } from '../support/process-cluster';
+import { seededRandom } from '../support/random';
 
 /** A database row; `id` is the key, so a value read under the wrong key is caught too. */
 interface Row {
@@ -53,18 +54,6 @@ interface Workload {
   readonly seed: number;
 }
 
-/** mulberry32: reproducible from the seed. */
-function rngFrom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const versionOf =
   (key: string) =>
   (value: Row | undefined): number | undefined =>
@@ -74,7 +63,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Runs writers and readers concurrently until every writer is done; records into `history`. */
 async function runWorkload(workload: Workload, history: History): Promise<void> {
-  const random = rngFrom(workload.seed);
+  const random = seededRandom(workload.seed);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)] as T;
   // Every row starts at version 0 (committed by the caller before the run).
   const latest = new Map(workload.groups.flat().map((key) => [key, 0]));

@@ -24,6 +24,7 @@ import { FrameReader } from '../../src/transport/frame-reader';
 import { RefuseReason } from '../../src/transport/wire-format';
 import { callsByNode, ownerOf, startCluster, stopAll, type TestNode, waitUntil } from '../support/cluster';
 import { RawSocket } from '../transport/helpers';
+import { seededRandom } from '../support/random';
 
 const env = (name: string, fallback: number): number => {
   const raw = process.env[name];
@@ -44,17 +45,6 @@ const CLUSTER = 'distcache';
 
 type Rng = () => number;
 
-/** mulberry32: small, fast, good enough for fuzzing, and reproducible from the seed. */
-function rngFrom(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const int = (rng: Rng, n: number): number => Math.floor(rng() * n);
 const pick = <T>(rng: Rng, items: readonly T[]): T => items[int(rng, items.length)] as T;
 const randomBytes = (rng: Rng, n: number): Buffer =>
@@ -384,7 +374,7 @@ class FuzzSocket extends RawSocket {
 const FINAL_PING_ID = 0xffff_fff0;
 
 async function fuzzConnection(port: number, index: number, frames: number): Promise<ConnectionResult> {
-  const rng = rngFrom(SEED + index * 7919);
+  const rng = seededRandom(SEED + index * 7919);
   const scenario: Scenario =
     rng() < 0.45 ? 'framed-garbage' : rng() < 0.55 ? 'stream-garbage' : 'garbage-handshake';
   const nodeId = `fuzz-${index}`;
@@ -713,7 +703,7 @@ describe('protocol fuzzing against a live node', () => {
 
 describe('protocol fuzzing of the pure decoders', () => {
   it('returns a value or throws E_PROTOCOL for every input, never anything else', () => {
-    const rng = rngFrom(SEED);
+    const rng = seededRandom(SEED);
     const failures: string[] = [];
     const outcomes: Record<string, number> = {};
     const count = (what: string) => void (outcomes[what] = (outcomes[what] ?? 0) + 1);

@@ -15,6 +15,7 @@ import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { DistCacheEngine, type DistCacheEngineOptions, isDistCacheError, staticDiscovery } from '../../src';
 import { freePorts, waitUntil } from '../support/cluster';
+import { seededRandom } from '../support/random';
 
 const env = (name: string, fallback: number): number => {
   const raw = process.env[name];
@@ -77,16 +78,6 @@ function slope(points: ReadonlyArray<[number, number]>): number {
   const den = points.reduce((s, [x]) => s + (x - mx) ** 2, 0);
   return den === 0 ? 0 : num / den;
 }
-function rngFrom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe.skipIf(!ENABLED)('soak', () => {
@@ -94,7 +85,7 @@ describe.skipIf(!ENABLED)('soak', () => {
     `stays flat in memory, descriptors and handles for ${MINUTES} min of load and churn`,
     async () => {
       const collect = gc();
-      const random = rngFrom(0x50a4);
+      const random = seededRandom(0x50a4);
       // The "database": load rows of deterministic size, and versioned rows for the check.
       const padding = (key: number) => 'x'.repeat(100 + ((key * 7919) % 1948));
       const versions = new Map<string, number>();

@@ -2,6 +2,7 @@
 // IPC to a node that is up, each timed inside the node and recorded with its outcome and the
 // version it returned, so a test can count failures, requests over the timeout and stale reads.
 import type { FaultCluster, FaultNode, Versioned, VersionedDatabase } from './fault-cluster';
+import { seededRandom } from './random';
 
 export interface LoadOptions {
   keys: readonly string[];
@@ -44,18 +45,6 @@ interface Ack {
   readonly cutOff: ReadonlySet<string>;
 }
 
-/** mulberry32. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export class LoadDriver {
   readonly records: OpRecord[] = [];
   private readonly acks = new Map<string, Ack[]>();
@@ -75,7 +64,7 @@ export class LoadDriver {
     private readonly database: VersionedDatabase,
     private readonly options: LoadOptions,
   ) {
-    this.random = rng(options.seed ?? 10);
+    this.random = seededRandom(options.seed ?? 10);
   }
 
   get phase(): string {
