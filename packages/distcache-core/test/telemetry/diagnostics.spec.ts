@@ -122,11 +122,13 @@ describe('diagnostics channels in a cluster', () => {
   it('distcache:peer-request and distcache:membership report peers and members', async () => {
     const membership = listen<MembershipChannelMessage>(DIAGNOSTICS_CHANNELS.membership);
     const requests = listen<PeerRequestChannelMessage>(DIAGNOSTICS_CHANNELS.peerRequest);
-    const nodes: Array<TestNode<{ id: string }>> = await startCluster(3, [
-      ['1', { id: '1' }],
-      ['2', { id: '2' }],
-      ['3', { id: '3' }],
-    ]);
+    // Enough keys that some are owned by each node whatever ports the ring hashes (with 3 keys, all
+    // of them landed on the asker in about one run in 27).
+    const ids = Array.from({ length: 30 }, (_, index) => String(index + 1));
+    const nodes: Array<TestNode<{ id: string }>> = await startCluster(
+      3,
+      ids.map((id): [string, { id: string }] => [id, { id }]),
+    );
     cleanups.push(() => stopAll(nodes));
     const joined = membership.filter((message) => message.event.type === 'joined');
     // Every node saw the two others join, ending with three members.
@@ -137,7 +139,7 @@ describe('diagnostics channels in a cluster', () => {
     }
 
     const [asker] = nodes as [TestNode<{ id: string }>];
-    const key = ['1', '2', '3'].find((id) => ownerOf(nodes, id) !== asker)!;
+    const key = ids.find((id) => ownerOf(nodes, id) !== asker)!;
     const owner = ownerOf(nodes, key);
     requests.length = 0;
     await asker.engine.get('products', key);
