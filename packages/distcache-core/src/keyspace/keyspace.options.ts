@@ -20,7 +20,10 @@ export type ValueMode = 'frozen' | 'copy';
 export interface KeySpaceSettings {
   /**
    * Byte budget of the keyspace on this node, measured on encoded values plus keys. Least
-   * recently used entries are evicted beyond it.
+   * recently used entries are evicted beyond it. It is not the process memory the keyspace takes:
+   * with bookkeeping, a ~1 KB entry measured ~1.5x its encoded size, and ~3.3x once read in
+   * `valueMode: 'frozen'`, which keeps the decoded value next to the bytes (bench/README.md,
+   * "Memory per entry"). Size the budget with that in mind.
    * @default 67108864 (64 MiB)
    */
   maxBytes?: number;
