@@ -45,58 +45,34 @@ export function buildReport(results, variants, options) {
   const sat = (key) => (r) => r.saturated[key];
   const light = (key) => (r) => r.light[key];
 
-  const saturation = {
-    title:
-      `At saturation, ${connections} connections over the 3 instances: medians of ${rounds} rounds ` +
+  /** One phase's latency table; `ratios` are the metrics compared with cache-manager + Redis. */
+  const phaseTable = (title, metric, ratios) => {
+    const ratioLabel = (key) => `${{ rps: 'req/s', p50: 'p50', p99: 'p99', p999: 'p99.9' }[key]} vs cm`;
+    return {
+      title,
+      columns: ['variant', 'req/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'failed', ...ratios.map(ratioLabel)],
+      rows: variants.map((v) => [
+        VARIANT_LABELS[v],
+        int(med(v, metric('rps'))),
+        ms(med(v, metric('p50'))),
+        ms(med(v, metric('p99'))),
+        ms(med(v, metric('p999'))),
+        String(of(v).reduce((n, r) => n + metric('failed')(r), 0)),
+        ...ratios.map((key) => ratioCell(v, metric(key))),
+      ]),
+    };
+  };
+  const saturation = phaseTable(
+    `At saturation, ${connections} connections over the 3 instances: medians of ${rounds} rounds ` +
       '(ratios: median of per-round ratios vs cache-manager + Redis)',
-    columns: [
-      'variant',
-      'req/s',
-      'p50 ms',
-      'p99 ms',
-      'p99.9 ms',
-      'failed',
-      'req/s vs cm',
-      'p50 vs cm',
-      'p99 vs cm',
-    ],
-    rows: variants.map((v) => [
-      VARIANT_LABELS[v],
-      int(med(v, sat('rps'))),
-      ms(med(v, sat('p50'))),
-      ms(med(v, sat('p99'))),
-      ms(med(v, sat('p999'))),
-      String(of(v).reduce((n, r) => n + r.saturated.failed, 0)),
-      ratioCell(v, sat('rps')),
-      ratioCell(v, sat('p50')),
-      ratioCell(v, sat('p99')),
-    ]),
-  };
-  const lightLoad = {
-    title: `At light load, ${lightConnections} connections (one request in flight on each): medians of ${rounds} rounds`,
-    columns: [
-      'variant',
-      'req/s',
-      'p50 ms',
-      'p99 ms',
-      'p99.9 ms',
-      'failed',
-      'p50 vs cm',
-      'p99 vs cm',
-      'p99.9 vs cm',
-    ],
-    rows: variants.map((v) => [
-      VARIANT_LABELS[v],
-      int(med(v, light('rps'))),
-      ms(med(v, light('p50'))),
-      ms(med(v, light('p99'))),
-      ms(med(v, light('p999'))),
-      String(of(v).reduce((n, r) => n + r.light.failed, 0)),
-      ratioCell(v, light('p50')),
-      ratioCell(v, light('p99')),
-      ratioCell(v, light('p999')),
-    ]),
-  };
+    sat,
+    ['rps', 'p50', 'p99'],
+  );
+  const lightLoad = phaseTable(
+    `At light load, ${lightConnections} connections (one request in flight on each): medians of ${rounds} rounds`,
+    light,
+    ['p50', 'p99', 'p999'],
+  );
   const resources = {
     title:
       'Data source and resources: source calls and distinct keys over the whole round (fresh caches), ' +
