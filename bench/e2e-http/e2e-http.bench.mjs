@@ -32,7 +32,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import Redis from 'ioredis';
 import { freePorts } from 'distcache-core/testing';
-import { seededRandom } from '../lib/measure.mjs';
+import { seededRandom, shuffled } from '../lib/measure.mjs';
 import { deleteKeysByPrefix } from '../lib/redis.mjs';
 import { machineLine, numberFlag, parseFlags } from '../lib/report.mjs';
 import { createResults } from '../lib/results.mjs';
@@ -86,15 +86,6 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
     console.error(`\n${signal}: stopping the instances and deleting ${PREFIX}*`);
     void cleanup().finally(() => process.exit(130));
   });
-}
-
-function shuffled(items, random) {
-  const copy = [...items];
-  for (let i = copy.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [copy[i], copy[j]] = [copy[j], copy[i]];
-  }
-  return copy;
 }
 
 /** redis-server's own CPU seconds (user + system) so far, from INFO. */

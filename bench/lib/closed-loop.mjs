@@ -7,6 +7,8 @@
 // calling the get directly, so that its numbers stay comparable with its earlier recorded runs.)
 import { setTimeout as sleep } from 'node:timers/promises';
 import { median } from './measure.mjs';
+
+export { shuffled } from './measure.mjs';
 import { cpuMicros } from './processes.mjs';
 
 // One buffer for all runs of a process: latencies of the counted window, in milliseconds.
@@ -106,16 +108,6 @@ export function shuffledOrder(count, length, random) {
     for (let i = 0; i < deck.length && filled < length; i++) order[filled++] = deck[i];
   }
   return order;
-}
-
-/** A fresh random order of `items` (Fisher-Yates with the given PRNG). */
-export function shuffled(items, random) {
-  const copy = [...items];
-  for (let i = copy.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [copy[i], copy[j]] = [copy[j], copy[i]];
-  }
-  return copy;
 }
 
 /**
