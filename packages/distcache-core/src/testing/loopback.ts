@@ -1,10 +1,10 @@
 import { type AddressInfo, createServer, type Server } from 'node:net';
 
 /**
- * Ports the OS says are free right now on 127.0.0.1, for cluster tests that need to know every
- * node's peer port before starting them (static discovery).
+ * Ports the OS says are free right now on `host` (127.0.0.1 by default), for cluster tests that
+ * need to know every node's peer port before starting them (static discovery).
  */
-export async function freePorts(count: number): Promise<number[]> {
+export async function freePorts(count: number, host = '127.0.0.1'): Promise<number[]> {
   const servers = await Promise.all(
     Array.from(
       { length: count },
@@ -12,7 +12,7 @@ export async function freePorts(count: number): Promise<number[]> {
         new Promise<Server>((resolve, reject) => {
           const server = createServer();
           server.once('error', reject);
-          server.listen(0, '127.0.0.1', () => resolve(server));
+          server.listen(0, host, () => resolve(server));
         }),
     ),
   );

@@ -1,7 +1,7 @@
 // A cluster of node processes for fault injection: every node behind the TCP fault proxy (or
 // dialled directly), one versioned database in this process answering every node's data source,
 // and the faults themselves (kill -9, SIGSTOP/SIGCONT, graceful stop and restart on the same port).
-import { type AddressInfo, createServer, type Server } from 'node:net';
+import { freePorts } from './cluster';
 import { type NodeProcess, type ProcessClusterOptions, spawnNode } from './process-cluster';
 import { BACKEND_HOST, FRONT_HOST, TcpFaultProxy } from './tcp-proxy';
 
@@ -86,27 +86,6 @@ export async function pollUntil(
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/**
- * Ports free on `host`. On BACKEND_HOST (127.0.0.2), which only these tests use, a port found free
- * stays free until a node takes it, even with other suites picking ports on 127.0.0.1 meanwhile.
- */
-async function freePortsOn(host: string, count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: count },
-      () =>
-        new Promise<Server>((resolve, reject) => {
-          const server = createServer();
-          server.once('error', reject);
-          server.listen(0, host, () => resolve(server));
-        }),
-    ),
-  );
-  const ports = servers.map((server) => (server.address() as AddressInfo).port);
-  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
-  return ports;
-}
-
 export class FaultCluster {
   private constructor(
     readonly nodes: FaultNode[],
@@ -125,7 +104,9 @@ export class FaultCluster {
     const names = Array.from({ length: size }, (_, index) => String.fromCharCode(97 + index));
     const proxied = options.proxy ?? true;
     const proxy = proxied ? new TcpFaultProxy() : undefined;
-    const ports = proxy === undefined ? await freePortsOn(BACKEND_HOST, size) : [];
+    // On BACKEND_HOST (127.0.0.2), which only these tests use, a port found free stays free until a
+    // node takes it, even with other suites picking ports on 127.0.0.1 meanwhile.
+    const ports = proxy === undefined ? await freePorts(size, BACKEND_HOST) : [];
     if (proxy !== undefined) for (const name of names) ports.push(await proxy.addNode(name));
     const advertised = proxied ? FRONT_HOST : BACKEND_HOST;
     const peers = ports.map((port) => `${advertised}:${port}`);
