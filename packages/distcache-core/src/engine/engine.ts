@@ -125,7 +125,6 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
       clock: this.options.clock,
       maxKeyBytes: this.options.maxKeyBytes,
       spaces: this.spaces,
-      coordinator: () => this.coordinator,
       accepting: () => this.lifecycle.state === 'running' || this.lifecycle.state === 'starting',
       dropKeySpace: (name) => this.removeKeySpace(name),
     });

@@ -1,4 +1,3 @@
-import type { ClusterCoordinator } from '../cluster/coordinator';
 import { DistCacheError } from '../errors/distcache-error';
 import { engineStopped, keySpaceNotFound } from '../errors/messages';
 import type { KeySpace } from '../keyspace/keyspace';
@@ -14,7 +13,6 @@ export interface PeerHandlerDeps {
   /** The engine's key limit: a peer's keys are held to it like a caller's. */
   readonly maxKeyBytes: number;
   readonly spaces: ReadonlyMap<string, KeySpace>;
-  readonly coordinator: () => ClusterCoordinator;
   /** False once the engine is stopping: pings fail so peers stop routing here. */
   readonly accepting: () => boolean;
   /** Removes a keyspace locally (a peer deleted it cluster-wide). */
