@@ -50,6 +50,20 @@ describe('bad input gets a typed error and changes nothing', () => {
     await unchangedAfter(engine, () => engine!.put('products', 'x'.repeat(17), 1), 'E_INVALID_KEY');
   });
 
+  it('keys with a lone surrogate are refused on every API (they would collide on the wire)', async () => {
+    engine = (await startedEngine()).engine;
+    for (const key of ['user\uD800', 'user\uDC00', '\uDBFFx']) {
+      await expectCode(engine.get('products', key), 'E_INVALID_KEY', /well-formed UTF-16/);
+      await expectCode(engine.getMany('products', ['ok', key]), 'E_INVALID_KEY');
+      await expectCode(engine.delete('products', key), 'E_INVALID_KEY');
+      await expectCode(engine.deleteMany('products', [key]), 'E_INVALID_KEY');
+      await unchangedAfter(engine, () => engine!.put('products', key, 1), 'E_INVALID_KEY');
+    }
+    // A surrogate pair is well-formed.
+    await engine.put('products', 'user\uD83D\uDD11', 'key emoji');
+    expect(await engine.get('products', 'user\uD83D\uDD11')).toBe('key emoji');
+  });
+
   it('a bad key in a batch rejects the whole batch before any change', async () => {
     engine = (await startedEngine()).engine;
     await unchangedAfter(

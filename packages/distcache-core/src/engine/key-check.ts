@@ -2,12 +2,15 @@ import { invalidKey, invalidOption } from '../errors/messages';
 import type { ResolvedKeySpaceConfig } from '../keyspace/keyspace.options';
 
 /**
- * Checks one key: a non-empty string of at most `maxKeyBytes` UTF-8 bytes.
+ * Checks one key: a non-empty, well-formed UTF-16 string of at most `maxKeyBytes` UTF-8 bytes. A
+ * lone surrogate cannot cross the wire: UTF-8 turns it into U+FFFD, so `'a\uD800'` and
+ * `'a\uDC00'` would travel as the same key and read each other's values.
  * @throws DistCacheError `E_INVALID_KEY`
  */
 export function checkKey(keySpace: string, key: unknown, maxKeyBytes: number): asserts key is string {
   if (typeof key !== 'string') throw invalidKey(keySpace, `must be a string, got ${typeof key}`);
   if (key.length === 0) throw invalidKey(keySpace, 'must not be empty');
+  if (!key.isWellFormed()) throw invalidKey(keySpace, 'must be well-formed UTF-16 (it holds a lone surrogate)');
   // UTF-8 needs at least one byte per UTF-16 unit and at most three: skip the count when clear.
   if (key.length * 3 <= maxKeyBytes) return;
   const bytes = key.length > maxKeyBytes ? key.length : Buffer.byteLength(key, 'utf8');

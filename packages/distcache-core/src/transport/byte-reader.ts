@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { invalidFrame } from '../errors/messages';
 
 const TWO_32 = 0x1_0000_0000;
@@ -85,6 +86,10 @@ export class ByteReader {
   private string(length: number, field: string): string {
     this.need(length, field);
     const value = this.buf.toString('utf8', this.pos, this.pos + length);
+    // toString turns invalid UTF-8 into U+FFFD, so two different keys could arrive as one. Only a
+    // string holding U+FFFD can be such a case: the full check runs for those alone.
+    if (value.includes('\uFFFD') && !isUtf8(this.buf.subarray(this.pos, this.pos + length)))
+      throw invalidFrame(`${field} is not valid UTF-8`);
     this.pos += length;
     return value;
   }

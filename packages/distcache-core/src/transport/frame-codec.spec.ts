@@ -138,6 +138,16 @@ describe('request frames', () => {
     }
   });
 
+  it('refuses a key that is not valid UTF-8 (it would arrive as U+FFFD and collide)', () => {
+    const frame = encodeRequestFrame(3, { op: 'get', keySpace: 'p', key: 'userX', forwarded: false });
+    // Overwrite "X" with 0xED: the lead byte of an encoded surrogate, with no continuation.
+    frame[frame.length - 1] = 0xed;
+    expectProtocolError(() => decodeRequestFrame(frame));
+    // A real U+FFFD in a key is valid UTF-8 and passes.
+    const replacement = encodeRequestFrame(3, { op: 'get', keySpace: 'p', key: 'user\uFFFD', forwarded: false });
+    expect(decodeRequestFrame(replacement).request).toMatchObject({ key: 'user\uFFFD' });
+  });
+
   it('rejects trailing bytes, response opcodes and lying counts', () => {
     const frame = encodeRequestFrame(3, { op: 'ping' });
     const longer = Buffer.concat([frame, bytes(0)]);
