@@ -43,6 +43,21 @@ export interface ClusterOptions {
   joinRetries?: number;
   /** First delay between join attempts; doubles each time, with jitter. @default '200ms' */
   joinRetryDelay?: Duration;
+  /**
+   * Longest `start()` waits for every discovered candidate to answer (or refuse) before it
+   * resolves. Nodes started together are not all listening at once; waiting for them means each
+   * is on the others' rings when `start()` returns, so none loads keys another owns. Candidates
+   * that answer end the wait at once; only a listed node that is down makes `start()` wait this long.
+   * @default '2s'
+   */
+  convergeTimeout?: Duration;
+  /**
+   * Keys remembered per peer whose invalidation it did not acknowledge (it was unreachable or off
+   * the ring), delivered before it is routed to again. Past this, that peer is told to clear the
+   * whole keyspace concerned instead.
+   * @default 100000
+   */
+  missedInvalidationLimit?: number;
 }
 
 export interface ResolvedClusterOptions {
@@ -58,6 +73,8 @@ export interface ResolvedClusterOptions {
   readonly bootstrapTimeoutMs: number;
   readonly joinRetries: number;
   readonly joinRetryDelayMs: number;
+  readonly convergeTimeoutMs: number;
+  readonly missedInvalidationLimit: number;
 }
 
 export const DEFAULT_PING_INTERVAL: Duration = '500ms';
@@ -71,6 +88,8 @@ export const DEFAULT_MIN_MEMBERS = 1;
 export const DEFAULT_BOOTSTRAP_TIMEOUT: Duration = '30s';
 export const DEFAULT_JOIN_RETRIES = 2;
 export const DEFAULT_JOIN_RETRY_DELAY: Duration = '200ms';
+export const DEFAULT_CONVERGE_TIMEOUT: Duration = '2s';
+export const DEFAULT_MISSED_INVALIDATION_LIMIT = 100_000;
 
 /** @throws DistCacheError `E_INVALID_OPTION` naming the field under `cluster.` */
 export function resolveClusterOptions(options: ClusterOptions = {}): ResolvedClusterOptions {
@@ -92,9 +111,19 @@ export function resolveClusterOptions(options: ClusterOptions = {}): ResolvedClu
   if (!Number.isInteger(joinRetries) || joinRetries < 0) {
     throw invalidOption('clusterOptions.joinRetries', 'must be an integer of at least 0', joinRetries);
   }
+  const missedInvalidationLimit = options.missedInvalidationLimit ?? DEFAULT_MISSED_INVALIDATION_LIMIT;
+  if (!Number.isInteger(missedInvalidationLimit) || missedInvalidationLimit < 1) {
+    throw invalidOption(
+      'clusterOptions.missedInvalidationLimit',
+      'must be an integer of at least 1',
+      missedInvalidationLimit,
+    );
+  }
   return Object.freeze({
     minMembers,
     joinRetries,
+    missedInvalidationLimit,
+    convergeTimeoutMs: toMs(options.convergeTimeout ?? DEFAULT_CONVERGE_TIMEOUT, 'clusterOptions.convergeTimeout'),
     joinRetryDelayMs: toPositiveMs(
       options.joinRetryDelay ?? DEFAULT_JOIN_RETRY_DELAY,
       'clusterOptions.joinRetryDelay',

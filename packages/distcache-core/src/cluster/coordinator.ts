@@ -43,4 +43,17 @@ export interface ClusterCoordinator {
    * answered or failed. Returns the ids of the members that did not acknowledge.
    */
   broadcast(request: PeerRequest, options: SendOptions, skip?: ReadonlySet<string>): Promise<string[]>;
+  /**
+   * Tells every listed peer except `skip` to drop its copies of `keys`, and resolves once each
+   * member acknowledged, or failed within `options.timeoutMs` (a connection refused or reset is
+   * retried within it). What a peer did not acknowledge (or could not be sent, since it is off the
+   * ring) is kept and delivered before that peer is routed to again (docs/protocol.md,
+   * "Membership"). Resolves with the ids of the peers that owe.
+   */
+  invalidate(
+    keySpace: string,
+    keys: readonly string[],
+    options: SendOptions,
+    skip?: string,
+  ): Promise<string[]>;
 }

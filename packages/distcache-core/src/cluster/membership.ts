@@ -1,12 +1,15 @@
 import { setMaxListeners } from 'node:events';
+import { isDistCacheError } from '../errors/distcache-error';
 import type { DiscoveredPeer, DiscoveryProvider } from '../discovery/discovery';
 import { hashRing, type HashRing } from '../hashing/hash-ring';
 import type { PeerEvent } from '../engine/engine.events';
-import type { PeerTransport } from '../transport/transport';
+import type { PeerResponse, PeerTransport } from '../transport/transport';
 import type { Clock } from '../util/clock';
 import type { Logger } from '../util/logger';
+import { LogThrottle } from '../util/log-throttle';
 import type { ResolvedClusterOptions } from './cluster.options';
 import type { PeerRef } from './coordinator';
+import { LocalHealth } from './local-health';
 import { type PeerInfo, type PeerRecord, peerRef } from './peer-state';
 
 export interface MembershipDeps {
@@ -19,18 +22,39 @@ export interface MembershipDeps {
   readonly options: ResolvedClusterOptions;
   readonly onEvent: (event: PeerEvent) => void;
   /**
-   * Contact with `peer` resumed after a silence of at least the failure timeout: one of the two
-   * nodes was frozen, partitioned away or dropped, and writes acknowledged meanwhile on one side
-   * never reached the other. Called before the peer is back on the ring and before this node
-   * answers the ping that revealed it.
+   * Delivers what `peer` missed (invalidations it did not acknowledge). Called before a peer joins
+   * the ring, and whenever a member that owes is heard from; resolves true when nothing is owed
+   * any more. A peer whose repair fails stays off the ring until a later ping repairs it.
    */
-  readonly onContactResumed?: (peer: PeerRef, silentForMs: number) => void;
+  readonly repair?: (peer: PeerRef) => Promise<boolean>;
+  /** True when `peer` owes nothing (no repair needed). */
+  readonly isRepaired?: (peer: PeerRef) => boolean;
+  /**
+   * Pulls from every reachable peer the invalidations this node may have missed (docs/protocol.md,
+   * "Membership"): called before a peer this node had dropped for silence is taken back (a
+   * partition heals: the other side wrote meanwhile), and after this node's own loop stalled for
+   * a failure timeout or more (the others may have dropped it and written without it).
+   */
+  readonly resync?: () => Promise<void>;
+  /** Discovery no longer lists `peer`: forget what it was owed. */
+  readonly onForgotten?: (peer: PeerRef) => void;
 }
 
+/** How many other members confirm a suspicion before a peer is dropped (SWIM's indirect probes). */
+const INDIRECT_PROBES = 2;
+/** How often start-up convergence pings candidates that have not answered yet. */
+const CONVERGE_RETRY_MS = 50;
+
 /**
- * Who is in the cluster: discovery lists candidates, pings say who is alive, and the ring is built
- * from this node plus the alive members. Every change rebuilds the ring (an immutable value swapped
- * in one assignment) and raises a typed event.
+ * Who is in the cluster: discovery lists candidates, the failure detector says who is alive, and
+ * the ring is built from this node plus the alive members. Every change rebuilds the ring (an
+ * immutable value swapped in one assignment) and raises a typed event.
+ *
+ * The failure detector (docs/protocol.md, "Membership") tells a busy or paused peer from a dead
+ * one: any bytes from the peer prove it alive, not only pongs; silence is counted from the first
+ * ping that went unanswered, not from the last answer; this node's own stalls are subtracted
+ * ({@link LocalHealth}); and after `failureTimeout` of silence other members are asked to probe the
+ * peer before it is dropped.
  */
 export class Membership {
   private readonly peers = new Map<string, PeerRecord>();
@@ -41,10 +65,18 @@ export class Membership {
   private running = false;
   private unwatch: (() => void) | undefined;
   private readonly abort = new AbortController();
+  private readonly health: LocalHealth;
+  private readonly warnings: LogThrottle;
+  /** Resolved on every change of a peer's state (start-up waits on it instead of polling). */
+  private waiters: Array<() => void> = [];
+  private lastRefreshAt = 0;
+  private stallCheckedAt = 0;
 
   constructor(private readonly deps: MembershipDeps) {
     // One listener per ping in flight, one ping per peer: large clusters exceed the default 10.
     setMaxListeners(0, this.abort.signal);
+    this.health = new LocalHealth(deps.clock, 2 * deps.options.failureTimeoutMs);
+    this.warnings = new LogThrottle(deps.clock, deps.logger);
     this.ringValue = this.buildRing();
   }
 
@@ -52,14 +84,52 @@ export class Membership {
     return this.ringValue;
   }
 
-  /** Loads the candidate list and pings everyone once, so the ring is as complete as it can be. */
+  /** Loads the candidate list and pings everyone once. */
   async start(): Promise<void> {
     this.running = true;
+    this.stallCheckedAt = this.deps.clock.now();
+    this.health.start();
     this.unwatch = this.deps.discovery.watch?.((peers) => this.applyCandidates(peers));
     await this.refreshCandidates();
     await this.pingAll();
     this.schedulePing();
     this.scheduleDiscovery();
+  }
+
+  /**
+   * Waits until every candidate is a member or refuses this node, re-pinging the others every
+   * {@link CONVERGE_RETRY_MS} (nodes started together are not all listening yet), for at most
+   * `timeoutMs`. Nodes started together are on each other's rings when this resolves.
+   */
+  async converge(timeoutMs: number): Promise<void> {
+    const deadline = this.deps.clock.now() + timeoutMs;
+    while (this.running && this.unsettled().length > 0) {
+      const left = deadline - this.deps.clock.now();
+      if (left <= 0) return;
+      await this.changedOrAfter(Math.min(CONVERGE_RETRY_MS, left));
+      for (const peer of this.unsettled()) {
+        if (peer.pinging) continue;
+        // The backoff a refused connect left would fail the retry at once.
+        this.deps.transport.disconnect?.(peer.ref);
+        void this.ping(peer);
+      }
+    }
+  }
+
+  /** Waits until the ring has `count` members or `timeoutMs` passed; resolves with the ring size. */
+  async awaitMembers(count: number, timeoutMs: number): Promise<number> {
+    const deadline = this.deps.clock.now() + timeoutMs;
+    while (this.running && this.ringValue.size < count) {
+      const left = deadline - this.deps.clock.now();
+      if (left <= 0) break;
+      await this.changedOrAfter(left);
+    }
+    return this.ringValue.size;
+  }
+
+  /** Candidates that answered that they do not list this node. */
+  refusingPeers(): string[] {
+    return [...this.peers.values()].filter((peer) => peer.refusesUs).map((peer) => peer.ref.id);
   }
 
   /** Stops pinging; does not notify peers (the coordinator does, before closing the transport). */
@@ -68,8 +138,10 @@ export class Membership {
     this.unwatch?.();
     this.unwatch = undefined;
     this.abort.abort();
+    this.health.stop();
     this.deps.clock.clearTimeout(this.pingTimer);
     this.deps.clock.clearTimeout(this.discoveryTimer);
+    this.wake();
   }
 
   /** Live members other than this node. */
@@ -77,9 +149,25 @@ export class Membership {
     return [...this.peers.values()].filter((peer) => isMember(peer)).map((peer) => peer.ref);
   }
 
+  /** Every listed candidate other than this node, member or not. */
+  candidates(): PeerRef[] {
+    return [...this.peers.values()].map((peer) => peer.ref);
+  }
+
   /** The live member with this id (hot path: a map lookup, no allocation). */
   member(id: string): PeerRef | undefined {
     return this.membersById.get(id);
+  }
+
+  /** True when discovery lists `id` (after a refresh, when it did not and the list may be old). */
+  async lists(id: string): Promise<boolean> {
+    if (this.peers.has(id)) return true;
+    // A node that just appeared may be missing from a list fetched before it did; ask again, at
+    // most once a second, so a stranger cannot make this node hammer its discovery backend.
+    const now = this.deps.clock.now();
+    if (now - this.lastRefreshAt < 1_000) return false;
+    await this.refreshCandidates();
+    return this.peers.has(id);
   }
 
   /**
@@ -92,45 +180,71 @@ export class Membership {
   async confirmLeave(id: string): Promise<void> {
     const peer = this.peers.get(id);
     if (peer === undefined || !isMember(peer)) return;
-    const answered = await this.deps.transport
-      .request(
-        peer.ref,
-        { op: 'ping' },
-        { timeoutMs: this.deps.options.pingTimeoutMs, signal: this.abort.signal },
-      )
-      .then(
-        (response) => response.op === 'pong',
-        () => false,
-      );
+    const answered = await this.directPing(peer.ref).then((response) => response.op === 'pong');
     if (!this.running || this.peers.get(id) !== peer) return;
-    if (!answered) return this.markLeft(id);
+    if (!answered) return this.drop(peer, 'graceful');
     this.deps.logger.warn(`ignored a leave notice for peer ${id}: it still answers pings`, { peer: id });
   }
 
   /**
-   * A listed peer pinged this node. After a long silence that may be the first sign of a healed
-   * partition or a thawed node: it is reported before the pong goes out, since the pong is what
-   * lets the peer route here. It is reported again for every such ping until a ping of ours is
-   * answered (over a one-way or very slow link, pings keep coming while ours fail). A peer off the
-   * ring is pinged back now, on a new connection (the reconnect backoff its earlier failures left
-   * would refuse the ping for up to `reconnect.maxDelay`), instead of at the next interval: a node
-   * that (re)starts is on everyone's ring about one round trip after its first ping.
+   * Pings `target` for another member that cannot reach it (an indirect probe); true when it
+   * answered. Only listed candidates are probed, so a peer cannot make this node dial anywhere.
+   */
+  async probe(target: PeerRef): Promise<boolean> {
+    if (!this.peers.has(target.id)) return false;
+    const response = await this.directPing(target);
+    return response.op === 'pong';
+  }
+
+  /**
+   * A listed peer pinged this node. A peer off the ring is pinged back now, on a new connection
+   * (the reconnect backoff its earlier failures left would refuse the ping for up to
+   * `reconnect.maxDelay`), instead of at the next interval: a node that (re)starts is on everyone's
+   * ring about one round trip after its first ping. A member that owes invalidations gets them.
    */
   heardFrom(id: string): void {
     const peer = this.peers.get(id);
     if (peer === undefined || !this.running) return;
-    this.noteResumedContact(peer, false);
-    if (isMember(peer) || peer.pinging) return;
+    if (isMember(peer)) {
+      peer.unansweredSince = undefined;
+      if (this.deps.isRepaired?.(peer.ref) === false) void this.deps.repair?.(peer.ref);
+      return;
+    }
+    // A peer we had dropped for silence is back: what its side wrote meanwhile is pulled now, so
+    // the pong (which lets it route here) waits for that (see PeerCoordinator.answerPing).
+    if (peer.lostAt !== undefined) void this.deps.resync?.();
+    if (peer.pinging) return;
     this.deps.transport.disconnect?.(peer.ref);
     void this.ping(peer);
+  }
+
+  /** A peer's process restarted (a new incarnation greeted this node): check on it now. */
+  restarted(id: string): void {
+    const peer = this.peers.get(id);
+    if (peer === undefined || !this.running || peer.pinging) return;
+    void this.ping(peer);
+  }
+
+  /**
+   * A member did not acknowledge an invalidation in time: this node's writes no longer reach it,
+   * so it must not route to it as if they did. It leaves this node's ring until what it missed is
+   * delivered (at its next answered ping), instead of the write resolving as if it had dropped its
+   * copy.
+   */
+  unrepaired(id: string): void {
+    const peer = this.peers.get(id);
+    if (peer === undefined || !isMember(peer) || !this.running) return;
+    peer.problem = 'did not acknowledge an invalidation in time';
+    this.warnings.warn(`unrepaired:${id}`, `peer ${id} did not acknowledge an invalidation; off the ring until it does`, {
+      peer: id,
+    });
+    this.drop(peer, 'failed');
   }
 
   /** A peer left (confirmed): drop it from the ring now. */
   markLeft(id: string): void {
     const peer = this.peers.get(id);
-    if (peer === undefined || !isMember(peer)) return;
-    peer.status = 'left';
-    this.changed({ type: 'left', peer: peer.ref, reason: 'graceful' });
+    if (peer !== undefined && isMember(peer)) this.drop(peer, 'graceful');
   }
 
   /** Every known peer with its state and ownership share, this node first. */
@@ -151,18 +265,20 @@ export class Membership {
         nodeName: peer.nodeName,
         ownershipShare: shares.get(peer.ref.id) ?? 0,
         lastSeenAt: peer.lastSeenAt,
+        ...(peer.problem === undefined ? {} : { problem: peer.problem }),
       })),
     ];
   }
 
   /** Asks discovery for candidates; adds new ones as pending, drops the ones no longer listed. */
   async refreshCandidates(): Promise<void> {
+    this.lastRefreshAt = this.deps.clock.now();
     let discovered;
     try {
       discovered = await this.deps.discovery.discoverPeers(this.abort.signal);
     } catch (error) {
       // Keep the current members: a discovery outage must not empty a working cluster.
-      this.deps.logger.warn('discovery failed; keeping the current member list', {
+      this.warnings.warn('discovery', 'discovery failed; keeping the current member list', {
         provider: this.deps.discovery.name,
         error: String(error),
       });
@@ -190,6 +306,10 @@ export class Membership {
           nodeName: candidate.nodeName,
           lastSeenAt: undefined,
           pinging: false,
+          unansweredSince: undefined,
+          problem: undefined,
+          refusesUs: false,
+          lostAt: undefined,
         };
         this.peers.set(ref.id, peer);
         added.push(peer);
@@ -199,77 +319,200 @@ export class Membership {
       if (listed.has(id)) continue;
       this.peers.delete(id);
       this.deps.transport.disconnect?.(peer.ref);
+      this.deps.onForgotten?.(peer.ref);
       if (isMember(peer)) this.changed({ type: 'left', peer: peer.ref, reason: 'undiscovered' });
     }
     for (const peer of added) void this.ping(peer);
+    this.wake();
   }
 
   private async pingAll(): Promise<void> {
     await Promise.all([...this.peers.values()].map((peer) => this.ping(peer)));
   }
 
+  /** Sends one ping; never rejects (a failure comes back as an `error` response). */
+  private directPing(target: PeerRef): Promise<PeerResponse> {
+    // A node whose own loop lags gives its peers that much longer to answer (Lifeguard).
+    const timeoutMs = this.deps.options.pingTimeoutMs + this.health.recentLag();
+    return this.deps.transport.request(target, { op: 'ping' }, { timeoutMs, signal: this.abort.signal }).then(
+      (response) => response,
+      (error: unknown): PeerResponse => ({
+        op: 'error',
+        code: isDistCacheError(error) ? error.code : 'E_PEER_UNAVAILABLE',
+        message: error instanceof Error ? error.message : String(error),
+      }),
+    );
+  }
+
   private async ping(peer: PeerRecord): Promise<void> {
     if (peer.pinging) return;
     peer.pinging = true;
-    const { transport, clock, options } = this.deps;
+    const sentAt = this.deps.clock.now();
     try {
-      const response = await transport.request(
-        peer.ref,
-        { op: 'ping' },
-        { timeoutMs: options.pingTimeoutMs, signal: this.abort.signal },
-      );
-      if (response.op !== 'pong')
-        throw new Error(response.op === 'error' ? response.message : `unexpected ${response.op}`);
-      if (!this.running || this.peers.get(peer.ref.id) !== peer) return;
-      this.noteResumedContact(peer, true);
-      peer.lastSeenAt = clock.now();
-      peer.nodeName = response.nodeId;
-      const wasMember = isMember(peer);
-      peer.status = 'alive';
-      if (!wasMember) this.changed({ type: 'joined', peer: peer.ref });
-    } catch {
-      if (!this.running || this.peers.get(peer.ref.id) !== peer || !isMember(peer)) return;
-      const silentFor = clock.now() - (peer.lastSeenAt ?? 0);
-      if (silentFor >= options.failureTimeoutMs) {
-        peer.status = 'pending';
-        this.deps.logger.warn('peer stopped answering; dropped from the ring', {
-          peer: peer.ref.id,
-          silentForMs: silentFor,
-        });
-        this.changed({ type: 'left', peer: peer.ref, reason: 'failed' });
-      } else {
-        peer.status = 'suspect';
-      }
+      const response = await this.directPing(peer.ref);
+      if (!this.current(peer)) return;
+      if (response.op === 'pong') await this.answered(peer, response.nodeId);
+      else if (response.op === 'error') await this.unanswered(peer, sentAt, response.code, response.message);
+      else await this.unanswered(peer, sentAt, 'E_PROTOCOL', `unexpected ${response.op} to a ping`);
     } finally {
       peer.pinging = false;
+      this.wake();
     }
   }
 
-  /**
-   * Reports contact with `peer` after a silence of at least the failure timeout since its last
-   * answered ping. `answered`: a ping of ours was answered (two-way contact is back), else the peer
-   * pinged us.
-   */
-  private noteResumedContact(peer: PeerRecord, answered: boolean): void {
-    const last = peer.lastSeenAt;
-    // A graceful leaver took nothing with it; a peer never seen has nothing to reconcile.
-    if (last === undefined || peer.status === 'left') return;
-    const silentFor = this.deps.clock.now() - last;
-    if (silentFor < this.deps.options.failureTimeoutMs) return;
-    if (answered) {
-      this.deps.logger.warn('contact with a peer resumed after a silence', {
-        peer: peer.ref.id,
-        silentForMs: silentFor,
-      });
+  private async answered(peer: PeerRecord, nodeId: string): Promise<void> {
+    peer.lastSeenAt = this.deps.clock.now();
+    peer.unansweredSince = undefined;
+    peer.nodeName = nodeId;
+    peer.refusesUs = false;
+    if (isMember(peer)) {
+      peer.status = 'alive';
+      peer.problem = undefined;
+      if (this.deps.isRepaired?.(peer.ref) === false) void this.deps.repair?.(peer.ref);
+      return;
     }
-    this.deps.onContactResumed?.(peer.ref, silentFor);
+    // What it missed while off the ring is delivered before anyone here routes to it, and after a
+    // silence this node pulls what it missed itself (the peer's side may have written meanwhile).
+    if (peer.lostAt !== undefined) await this.deps.resync?.();
+    const repaired = (await this.deps.repair?.(peer.ref)) ?? true;
+    if (!this.current(peer) || isMember(peer)) return;
+    if (!repaired) {
+      peer.problem = 'answers, but missed invalidations could not be delivered yet';
+      return;
+    }
+    peer.problem = undefined;
+    peer.status = 'alive';
+    peer.lostAt = undefined;
+    this.changed({ type: 'joined', peer: peer.ref });
+  }
+
+  private async unanswered(peer: PeerRecord, sentAt: number, code: string, message: string): Promise<void> {
+    const { clock, options, transport } = this.deps;
+    const problem = `${code}: ${message}`;
+    if (code === 'E_NOT_A_MEMBER') {
+      peer.refusesUs = true;
+      peer.problem = problem;
+      this.warnings.warn(`refused:${peer.ref.id}`, `peer ${peer.ref.id} does not list this node`, {
+        peer: peer.ref.id,
+        error: message,
+      });
+      if (isMember(peer)) this.drop(peer, 'failed');
+      return;
+    }
+    if (!isMember(peer)) {
+      if (peer.problem !== problem && code !== 'E_PEER_UNAVAILABLE' && code !== 'E_TIMEOUT') {
+        // A refused handshake (another cluster, another protocol version) will not fix itself.
+        this.warnings.warn(`contact:${peer.ref.id}:${code}`, `cannot add peer ${peer.ref.id}: ${message}`, {
+          peer: peer.ref.id,
+        });
+      }
+      peer.problem = problem;
+      return;
+    }
+    const heard = transport.lastHeardFrom?.(peer.ref) ?? 0;
+    if (heard >= sentAt) {
+      // Its pong is late, but it is talking: queueing behind data is not silence.
+      peer.lastSeenAt = heard;
+      peer.unansweredSince = undefined;
+      return;
+    }
+    peer.unansweredSince ??= sentAt;
+    peer.problem = problem;
+    const since = peer.unansweredSince;
+    const silentFor = clock.now() - since - this.health.stalledSince(since);
+    if (silentFor < options.failureTimeoutMs) {
+      peer.status = 'suspect';
+      return;
+    }
+    if (await this.reachedByOthers(peer)) {
+      if (!this.current(peer)) return;
+      // Another member hears it: our link is the problem, not the peer. Keep it, watch again.
+      peer.unansweredSince = undefined;
+      peer.status = 'suspect';
+      return;
+    }
+    if (!this.current(peer) || !isMember(peer) || peer.unansweredSince !== since) return;
+    this.deps.logger.warn('peer stopped answering; dropped from the ring', {
+      peer: peer.ref.id,
+      silentForMs: silentFor,
+      problem,
+    });
+    this.drop(peer, 'failed');
+  }
+
+  /** Asks up to {@link INDIRECT_PROBES} other members to ping `peer`; true when one of them reached it. */
+  private async reachedByOthers(peer: PeerRecord): Promise<boolean> {
+    const helpers = this.aliveMembers()
+      .filter((member) => member.id !== peer.ref.id)
+      .slice(0, INDIRECT_PROBES);
+    if (helpers.length === 0) return false;
+    const timeoutMs = 2 * this.deps.options.pingTimeoutMs + this.health.recentLag();
+    const answers = await Promise.all(
+      helpers.map((helper) =>
+        this.deps.transport
+          .request(
+            helper,
+            { op: 'probe', host: peer.ref.host, port: peer.ref.port },
+            { timeoutMs, signal: this.abort.signal },
+          )
+          .then(
+            (response) => response.op === 'ok',
+            () => false,
+          ),
+      ),
+    );
+    return answers.some(Boolean);
+  }
+
+  private drop(peer: PeerRecord, reason: 'graceful' | 'failed'): void {
+    peer.status = reason === 'graceful' ? 'left' : 'pending';
+    peer.unansweredSince = undefined;
+    peer.lostAt = reason === 'failed' ? this.deps.clock.now() : undefined;
+    this.changed({ type: 'left', peer: peer.ref, reason });
+  }
+
+  private current(peer: PeerRecord): boolean {
+    return this.running && this.peers.get(peer.ref.id) === peer;
+  }
+
+  private unsettled(): PeerRecord[] {
+    return [...this.peers.values()].filter((peer) => !isMember(peer) && !peer.refusesUs);
+  }
+
+  private changedOrAfter(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = this.deps.clock.setTimeout(resolve, ms);
+      this.waiters.push(() => {
+        this.deps.clock.clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  private wake(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const wake of waiters) wake();
   }
 
   private schedulePing(): void {
     if (!this.running) return;
     this.pingTimer = this.deps.clock.setTimeout(() => {
+      this.checkOwnStall();
       void this.pingAll().finally(() => this.schedulePing());
     }, this.deps.options.pingIntervalMs);
+  }
+
+  /** After a stall of a failure timeout, the others may have dropped this node: pull what it missed. */
+  private checkOwnStall(): void {
+    const now = this.deps.clock.now();
+    const stalled = this.health.stalledSince(this.stallCheckedAt);
+    this.stallCheckedAt = now;
+    if (stalled < this.deps.options.failureTimeoutMs) return;
+    this.deps.logger.warn('this node stalled for a failure timeout or more; pulling missed invalidations', {
+      stalledMs: stalled,
+    });
+    void this.deps.resync?.();
   }
 
   private scheduleDiscovery(): void {
@@ -283,6 +526,7 @@ export class Membership {
     this.ringValue = this.buildRing();
     this.deps.logger.info(`peer ${event.type}`, { peer: event.peer.id, members: this.ringValue.size });
     this.deps.onEvent(event);
+    this.wake();
   }
 
   private buildRing(): HashRing {

@@ -18,8 +18,13 @@ export interface PeerInfo extends PeerRef {
   readonly nodeName: string | undefined;
   /** Share of the hash space this node owns (0..1); 0 when not on the ring. */
   readonly ownershipShare: number;
-  /** Epoch ms of the last answered ping; undefined when never. */
+  /** Epoch ms of the last answered ping or other traffic from the peer; undefined when never. */
   readonly lastSeenAt: number | undefined;
+  /**
+   * Why the peer is not a member, or why it is suspected, from the last failed contact (a refused
+   * handshake such as another cluster name, "not in its peer list", a timeout); undefined when fine.
+   */
+  readonly problem?: string;
 }
 
 /** Mutable bookkeeping the membership keeps per candidate peer. */
@@ -30,6 +35,17 @@ export interface PeerRecord {
   lastSeenAt: number | undefined;
   /** A ping to this peer is in flight (never two at once). */
   pinging: boolean;
+  /**
+   * Send time of the first ping of the current silence that went unanswered with no other traffic
+   * from the peer after it was sent; undefined while the peer answers.
+   */
+  unansweredSince: number | undefined;
+  /** See {@link PeerInfo.problem}. */
+  problem: string | undefined;
+  /** The peer answered that it does not list this node (`E_NOT_A_MEMBER`). */
+  refusesUs: boolean;
+  /** When this node dropped it for silence; undefined when it left gracefully or is a member. */
+  lostAt: number | undefined;
 }
 
 export function peerId(host: string, port: number): string {

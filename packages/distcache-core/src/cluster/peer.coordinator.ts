@@ -1,13 +1,20 @@
 import type { DiscoveryProvider } from '../discovery/discovery';
 import { isDistCacheError } from '../errors/distcache-error';
-import { clusterQuorum, peerUnavailable } from '../errors/messages';
+import { clusterQuorum, notAMember, notListedAtStart, peerUnavailable } from '../errors/messages';
 import type { PeerEvent } from '../engine/engine.events';
-import type { PeerRequest, PeerRequestHandler, PeerResponse, PeerTransport } from '../transport/transport';
+import type {
+  PeerIdentity,
+  PeerRequest,
+  PeerRequestHandler,
+  PeerResponse,
+  PeerTransport,
+} from '../transport/transport';
 import type { Clock } from '../util/clock';
 import type { Logger } from '../util/logger';
 import type { ResolvedClusterOptions } from './cluster.options';
 import type { ClusterCoordinator, PeerRef, SendOptions } from './coordinator';
 import { Membership } from './membership';
+import { MissedInvalidations } from './missed-invalidations';
 import { type PeerInfo, peerRef } from './peer-state';
 
 export interface PeerCoordinatorDeps {
@@ -21,9 +28,12 @@ export interface PeerCoordinatorDeps {
   readonly logger: Logger;
   readonly options: ResolvedClusterOptions;
   readonly onEvent: (event: PeerEvent) => void;
-  /** Contact with a peer resumed after a silence of at least the failure timeout (see `Membership`). */
-  readonly onContactResumed?: (peer: PeerRef, silentForMs: number) => void;
 }
+
+/** Keys per invalidation frame when a peer's missed invalidations are delivered. */
+const REPAIR_BATCH = 512;
+/** First wait before an invalidation refused by a broken connection is sent again. */
+const RETRY_FIRST_MS = 20;
 
 /** Separates keyspace and key in the ring's hash input; neither may contain it in practice. */
 const RING_KEY_SEPARATOR = '\u0000';
@@ -37,9 +47,15 @@ export class PeerCoordinator implements ClusterCoordinator {
   private transport: PeerTransport | undefined;
   private selfRef: PeerRef;
   private opened: Array<() => Promise<void>> = [];
+  private readonly missed: MissedInvalidations;
+  /** Deliveries of missed invalidations in progress, by peer id (never two at once per peer). */
+  private readonly repairs = new Map<string, Promise<boolean>>();
+  /** A pull of missed invalidations from every peer, while one runs (see {@link resync}). */
+  private syncing: Promise<void> | undefined;
 
   constructor(private readonly deps: PeerCoordinatorDeps) {
     this.selfRef = peerRef(deps.advertiseHost, deps.bind.port);
+    this.missed = new MissedInvalidations(deps.options.missedInvalidationLimit);
   }
 
   async start(handler: PeerRequestHandler, signal: AbortSignal): Promise<void> {
@@ -47,17 +63,36 @@ export class PeerCoordinator implements ClusterCoordinator {
     const transport = this.deps.createTransport();
     this.transport = transport;
     try {
-      const bound = await transport.listen((request, from, requestSignal, meta) => {
-        if (request.op === 'leave') {
-          // Answered once confirmed, so the leaving node's broadcast ends with it off our ring.
-          const leaving = peerRef(from.address.host, from.address.port).id;
-          const confirmed = this.membership?.confirmLeave(leaving) ?? Promise.resolve();
-          return confirmed.then((): PeerResponse => ({ op: 'ok' }));
-        }
-        if (request.op === 'ping')
-          this.membership?.heardFrom(peerRef(from.address.host, from.address.port).id);
-        return handler(request, from, requestSignal, meta);
-      });
+      const bound = await transport.listen(
+        (request, from, requestSignal, meta) => {
+          switch (request.op) {
+            case 'leave': {
+              // Answered once confirmed, so the leaving node's broadcast ends with it off our ring.
+              const confirmed = this.membership?.confirmLeave(idOf(from)) ?? Promise.resolve();
+              return confirmed.then((): PeerResponse => ({ op: 'ok' }));
+            }
+            case 'ping':
+              return this.answerPing(from).then(() => handler(request, from, requestSignal, meta));
+            case 'probe':
+              return this.answerProbe(from, peerRef(request.host, request.port));
+            case 'sync':
+              return this.answerSync(from);
+            case 'get':
+            case 'getMany':
+              // While this node pulls what it missed, it does not serve reads it may hold stale.
+              if (this.syncing !== undefined)
+                return this.syncing.then(() => handler(request, from, requestSignal, meta));
+              return handler(request, from, requestSignal, meta);
+            default:
+              return handler(request, from, requestSignal, meta);
+          }
+        },
+        {
+          onHello: (from, restarted) => {
+            if (restarted) this.membership?.restarted(idOf(from));
+          },
+        },
+      );
       this.opened.push(() => transport.close());
       this.selfRef = peerRef(this.deps.advertiseHost, bound.port);
       const startedAt = this.deps.clock.now();
@@ -67,10 +102,20 @@ export class PeerCoordinator implements ClusterCoordinator {
       await this.withRetries('initialize', () => discovery.initialize(signal), startedAt);
       await this.withRetries('register', () => discovery.register(self, signal), startedAt);
       this.opened.push(() => discovery.deregister());
-      const membership = new Membership({ ...this.deps, transport, self: this.selfRef });
+      const membership = new Membership({
+        ...this.deps,
+        transport,
+        self: this.selfRef,
+        repair: (peer) => this.repair(peer),
+        isRepaired: (peer) => this.missed.isClear(peer.id),
+        onForgotten: (peer) => this.missed.forget(peer.id),
+        resync: () => this.resync(),
+      });
       this.membership = membership;
       this.opened.push(() => Promise.resolve(membership.stop()));
       await membership.start();
+      await membership.converge(this.deps.options.convergeTimeoutMs);
+      this.refuseUnlisted(membership);
       await this.awaitQuorum(membership, startedAt);
       logger.info('joined the cluster', { self: this.selfRef.id, members: membership.ring.size });
     } catch (error) {
@@ -130,6 +175,90 @@ export class PeerCoordinator implements ClusterCoordinator {
     return failed;
   }
 
+  async invalidate(
+    keySpace: string,
+    keys: readonly string[],
+    options: SendOptions,
+    skip?: string,
+  ): Promise<string[]> {
+    const membership = this.membership;
+    if (membership === undefined) return [];
+    const deadline = this.deps.clock.now() + options.timeoutMs;
+    const request: PeerRequest = { op: 'invalidate', keySpace, keys: [...keys] };
+    const owing: string[] = [];
+    await Promise.all(
+      membership.candidates().map(async (peer) => {
+        if (peer.id === skip) return;
+        // Off the ring (not answering, or not yet joined): it gets this before it is routed to.
+        const member = membership.member(peer.id) !== undefined;
+        const acked = member && (await this.deliver(peer, request, deadline, options.signal));
+        if (acked) return;
+        this.missed.record(peer.id, keySpace, keys);
+        owing.push(peer.id);
+        if (member) membership.unrepaired(peer.id);
+      }),
+    );
+    return owing;
+  }
+
+  /** Invalidations `peer` owes acknowledging (for stats and tests). */
+  missedBy(peer: PeerRef): number {
+    return this.missed.size(peer.id);
+  }
+
+  /**
+   * Delivers what `peer` missed; true when it now owes nothing. One delivery per peer at a time;
+   * what cannot be delivered is kept for the next contact.
+   */
+  private repair(peer: PeerRef): Promise<boolean> {
+    const running = this.repairs.get(peer.id);
+    if (running !== undefined) return running;
+    const missed = this.missed.take(peer.id);
+    if (missed === undefined) return Promise.resolve(true);
+    const deadline = this.deps.clock.now() + this.deps.options.broadcastTimeoutMs;
+    const requests: PeerRequest[] = [...missed.cleared].map((keySpace) => ({ op: 'clear', keySpace }));
+    for (const [keySpace, keySet] of missed.keys) {
+      const keys = [...keySet];
+      for (let from = 0; from < keys.length; from += REPAIR_BATCH)
+        requests.push({ op: 'invalidate', keySpace, keys: keys.slice(from, from + REPAIR_BATCH) });
+    }
+    const delivery = Promise.all(requests.map((request) => this.deliver(peer, request, deadline))).then(
+      (acks) => {
+        this.repairs.delete(peer.id);
+        if (acks.every(Boolean)) return this.missed.isClear(peer.id);
+        this.missed.restore(peer.id, missed);
+        return false;
+      },
+    );
+    this.repairs.set(peer.id, delivery);
+    return delivery;
+  }
+
+  /**
+   * Sends one invalidation; true when acknowledged. A connection refused or reset (a peer that just
+   * restarted, a connection in backoff) is retried, after 20 ms and then doubling, until `deadline`.
+   */
+  private async deliver(
+    peer: PeerRef,
+    request: PeerRequest,
+    deadline: number,
+    signal?: AbortSignal,
+  ): Promise<boolean> {
+    for (let wait = RETRY_FIRST_MS; ; wait *= 2) {
+      const left = deadline - this.deps.clock.now();
+      if (left <= 0 || this.transport === undefined) return false;
+      try {
+        const response = await this.send(peer, request, { timeoutMs: left, signal });
+        // A peer without the keyspace holds nothing of it.
+        return response.op === 'ok' || (response.op === 'error' && response.code === 'E_KEYSPACE_NOT_FOUND');
+      } catch (error) {
+        if (!isDistCacheError(error, 'E_PEER_UNAVAILABLE')) return false;
+        if (deadline - this.deps.clock.now() <= wait) return false;
+        await this.sleep(wait);
+      }
+    }
+  }
+
   /** Runs a discovery step, retrying with exponential backoff and jitter within the bootstrap time. */
   private async withRetries(step: string, run: () => Promise<void>, startedAt: number): Promise<void> {
     const { joinRetries, joinRetryDelayMs, bootstrapTimeoutMs } = this.deps.options;
@@ -155,12 +284,75 @@ export class PeerCoordinator implements ClusterCoordinator {
 
   /** Waits until the ring has `minMembers` members, or fails with `E_CLUSTER_QUORUM`. */
   private async awaitQuorum(membership: Membership, startedAt: number): Promise<void> {
-    const { minMembers, bootstrapTimeoutMs, pingIntervalMs } = this.deps.options;
-    while (membership.ring.size < minMembers) {
-      const waited = this.deps.clock.now() - startedAt;
-      if (waited >= bootstrapTimeoutMs) throw clusterQuorum(membership.ring.size, minMembers, waited);
-      await this.sleep(Math.min(pingIntervalMs, bootstrapTimeoutMs - waited));
-    }
+    const { minMembers, bootstrapTimeoutMs } = this.deps.options;
+    const left = bootstrapTimeoutMs - (this.deps.clock.now() - startedAt);
+    const members = await membership.awaitMembers(minMembers, left);
+    if (members < minMembers) throw clusterQuorum(members, minMembers, this.deps.clock.now() - startedAt);
+  }
+
+  /**
+   * With a static peer list, a peer that does not list this node never will: refuse to start, with
+   * the fix, rather than run beside the cluster and serve values its writes never invalidate.
+   * Other providers' lists change (a new pod is listed once it is ready), so the node starts and
+   * joins each peer once that peer lists it; until then health reports why (`peers()[i].problem`).
+   */
+  private refuseUnlisted(membership: Membership): void {
+    const refusing = membership.refusingPeers();
+    if (refusing.length > 0 && this.deps.discovery.name === 'static')
+      throw notListedAtStart(this.selfRef.id, refusing);
+  }
+
+  /**
+   * A ping from a node that discovery does not list is refused: this node does not route to it,
+   * so it must not serve it as a member (membership is symmetric).
+   */
+  private async answerPing(from: PeerIdentity): Promise<void> {
+    const membership = this.membership;
+    if (membership === undefined) return;
+    const id = idOf(from);
+    if (!(await membership.lists(id))) throw notAMember(this.selfRef.id, id);
+    membership.heardFrom(id);
+    // A peer routes here once we answer: first finish pulling what we missed, within half a ping
+    // timeout (a pull stuck on an unreachable peer must not make us look dead).
+    const syncing = this.syncing;
+    if (syncing !== undefined)
+      await Promise.race([syncing, this.sleep(this.deps.options.pingTimeoutMs / 2)]);
+  }
+
+  /** A peer pulls the invalidations it missed from this node. */
+  private async answerSync(from: PeerIdentity): Promise<PeerResponse> {
+    const membership = this.membership;
+    const id = idOf(from);
+    if (membership === undefined || !(await membership.lists(id))) throw notAMember(this.selfRef.id, id);
+    if (await this.repair(peerRef(from.address.host, from.address.port))) return { op: 'ok' };
+    return { op: 'error', code: 'E_PEER_UNAVAILABLE', message: 'missed invalidations could not be delivered' };
+  }
+
+  /**
+   * Pulls from every listed peer what this node may have missed, at once and in parallel; peers
+   * that do not answer within the broadcast timeout are cut off anyway. One pull at a time.
+   */
+  private resync(): Promise<void> {
+    const membership = this.membership;
+    if (this.syncing !== undefined || membership === undefined) return this.syncing ?? Promise.resolve();
+    const timeoutMs = this.deps.options.broadcastTimeoutMs + this.deps.options.pingTimeoutMs;
+    const pulls = membership
+      .candidates()
+      .map((peer) => this.send(peer, { op: 'sync' }, { timeoutMs }).catch(() => undefined));
+    const syncing = Promise.all(pulls).then(() => {
+      this.syncing = undefined;
+    });
+    this.syncing = syncing;
+    return syncing;
+  }
+
+  /** An indirect probe for a member that cannot reach `target` itself (SWIM). */
+  private async answerProbe(from: PeerIdentity, target: PeerRef): Promise<PeerResponse> {
+    const membership = this.membership;
+    if (membership === undefined || !(await membership.lists(idOf(from))))
+      throw notAMember(this.selfRef.id, idOf(from));
+    if (await membership.probe(target)) return { op: 'ok' };
+    return { op: 'error', code: 'E_PEER_UNAVAILABLE', message: `${target.id} did not answer a ping` };
   }
 
   private sleep(ms: number): Promise<void> {
@@ -180,4 +372,8 @@ export class PeerCoordinator implements ClusterCoordinator {
       }
     }
   }
+}
+
+function idOf(from: PeerIdentity): string {
+  return peerRef(from.address.host, from.address.port).id;
 }

@@ -74,4 +74,8 @@ export class StandaloneCoordinator implements ClusterCoordinator {
   broadcast(): Promise<string[]> {
     return Promise.resolve([]);
   }
+
+  invalidate(): Promise<string[]> {
+    return Promise.resolve([]);
+  }
 }

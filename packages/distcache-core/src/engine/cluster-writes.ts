@@ -124,10 +124,10 @@ export class ClusterWrites {
   }
 
   private async sendToOwner(owner: PeerRef, request: PeerRequest, space: KeySpace, deadline: Deadline) {
-    const response = await this.coordinator.send(owner, request, {
-      timeoutMs: deadline.timeoutMs ?? space.config.writeTimeoutMs,
-      signal: deadline.signal,
-    });
+    const timeoutMs = deadline.timeoutMs ?? space.config.writeTimeoutMs;
+    // Past this the write has failed for its caller; the owner must not apply it late.
+    const sent = request.op === 'set' ? { ...request, notAfter: this.clock.now() + timeoutMs } : request;
+    const response = await this.coordinator.send(owner, sent, { timeoutMs, signal: deadline.signal });
     if (response.op === 'error') {
       throw new DistCacheError(response.code, `Owner ${owner.id} refused the write: ${response.message}`, {
         details: { peer: owner.id, keySpace: space.name },
@@ -139,8 +139,9 @@ export class ClusterWrites {
    * Drops this node's copies of keys it does not own, then every other node's, except on the node
    * each key was written to. A receiver drops every copy it has, its own entry included: a node
    * whose ring says it owns the key while this node's ring said otherwise (it just joined, or
-   * came back) holds a value this write never reached. Unreachable nodes are not waited for: they
-   * drop everything when contact resumes, and a hot copy never outlives `hotTtl`.
+   * came back) holds a value this write never reached. A listed peer that does not acknowledge
+   * (unreachable, off the ring) is told before it is routed to again: the coordinator keeps what it
+   * missed (docs/reliability.md, guarantee 4).
    */
   private async invalidateEverywhere(
     space: KeySpace,
@@ -159,11 +160,7 @@ export class ClusterWrites {
     const timeoutMs = Math.min(this.broadcastTimeoutMs, deadline.timeoutMs ?? Infinity);
     await Promise.all(
       [...byOwner].map(([owner, ownerKeys]) =>
-        this.coordinator.broadcast(
-          { op: 'invalidate', keySpace: space.name, keys: ownerKeys },
-          { timeoutMs, signal: deadline.signal },
-          owner === undefined ? undefined : new Set([owner]),
-        ),
+        this.coordinator.invalidate(space.name, ownerKeys, { timeoutMs, signal: deadline.signal }, owner),
       ),
     );
   }

@@ -12,8 +12,6 @@ export interface CoordinatorHooks {
   /** Wraps each transport the coordinator makes (telemetry). */
   readonly wrapTransport: (transport: PeerTransport) => PeerTransport;
   readonly onPeerEvent: (event: PeerEvent) => void;
-  /** Contact with a peer resumed after a silence of at least the failure timeout. */
-  readonly onContactResumed: () => void;
 }
 
 /**
@@ -62,6 +60,5 @@ export function createCoordinator(
     logger,
     options: clusterOptions,
     onEvent: hooks.onPeerEvent,
-    onContactResumed: hooks.onContactResumed,
   });
 }

@@ -501,24 +501,7 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
         this.warmUp.scheduleRebalance();
         if (event.type === 'joined') this.writes.replayTo(event.peer);
       },
-      onContactResumed: () => this.dropAfterSilence(),
     });
-  }
-
-  /**
-   * Contact with a peer resumed after a silence long enough for one of us to have been dropped from
-   * the other's ring: writes acknowledged meanwhile went to other owners and their invalidations
-   * never came here (a thawed node still owns its keys; after a partition heals both sides have
-   * written). Nothing held here can be trusted, so every entry and hot copy is dropped now, before
-   * the peer is back on the ring, and once more after the requests already received are handled
-   * (a thawed node applies the writes queued in its sockets in the same turn, after this call).
-   */
-  private dropAfterSilence(): void {
-    const drop = (): void => {
-      for (const space of this.spaces.values()) space.dropEntries();
-    };
-    drop();
-    setImmediate(drop);
   }
 
   /** Starts the refresh-ahead loop once some keyspace asks for it. */

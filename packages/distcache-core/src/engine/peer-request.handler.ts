@@ -1,5 +1,5 @@
 import { DistCacheError } from '../errors/distcache-error';
-import { engineStopped, keySpaceNotFound } from '../errors/messages';
+import { engineStopped, keySpaceNotFound, lateWrite } from '../errors/messages';
 import type { KeySpace } from '../keyspace/keyspace';
 import type { PeerRequest, PeerRequestHandler, PeerResponse } from '../transport/transport';
 import type { Clock } from '../util/clock';
@@ -76,6 +76,8 @@ export function createPeerRequestHandler(deps: PeerHandlerDeps): PeerRequestHand
         const target = space(request.keySpace);
         checked(request.keySpace, [request.key]);
         target.checkSize(request.key, request.value);
+        if (request.notAfter !== undefined && deps.clock.now() > request.notAfter)
+          throw lateWrite(request.keySpace, request.key, deps.clock.now() - request.notAfter);
         if (request.ifAbsent === true && target.holdsOrLoads(request.key)) return { op: 'ok' };
         target.store(request.key, request.value, request.expiresAt === 0 ? Infinity : request.expiresAt);
         target.invalidateHot(request.key);
@@ -102,7 +104,17 @@ export function createPeerRequestHandler(deps: PeerHandlerDeps): PeerRequestHand
       case 'dropKeySpace':
         deps.dropKeySpace(request.keySpace);
         return { op: 'ok' };
+      case 'clear': {
+        // Missed invalidations that overflowed the writer's bounded log: this keyspace's copies here
+        // cannot be told apart, so they all go (docs/protocol.md, "Membership").
+        const target = deps.spaces.get(request.keySpace);
+        target?.dropEntries();
+        return { op: 'ok' };
+      }
       case 'leave':
+      case 'probe':
+      case 'sync':
+        // These are answered by the cluster coordinator before the request reaches this handler.
         return { op: 'ok' };
       default:
         throw new DistCacheError('E_PROTOCOL', `Unknown request ${(request as { op: string }).op}`);

@@ -96,6 +96,7 @@ export class WarmUp {
               value: held.bytes,
               expiresAt: Number.isFinite(held.freshUntil) ? held.freshUntil : 0,
               ifAbsent: true,
+              notAfter: this.deps.clock.now() + space.config.writeTimeoutMs,
             },
             { timeoutMs: space.config.writeTimeoutMs },
           );

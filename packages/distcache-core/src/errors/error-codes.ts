@@ -47,6 +47,11 @@ export const ERROR_CODES = {
   E_DISCOVERY_FAILED: 'E_DISCOVERY_FAILED',
   /** An optional peer dependency is not installed; the message says which package to add. */
   E_MISSING_DEPENDENCY: 'E_MISSING_DEPENDENCY',
+  /**
+   * A peer does not list this node among its members (its discovery does not name this node), so
+   * it will not serve it as a member: membership must be symmetric. Fix the peer lists.
+   */
+  E_NOT_A_MEMBER: 'E_NOT_A_MEMBER',
 } as const;
 
 /** A stable error code, see {@link ERROR_CODES}. */

@@ -71,6 +71,14 @@ export const timeout = (operation: string, timeoutMs: number): DistCacheError =>
     details: { operation, timeoutMs },
   });
 
+/** A peer's SET arrived after its writer gave up on it; applying it could undo newer writes. */
+export const lateWrite = (keySpace: string, key: string, lateByMs: number): DistCacheError =>
+  new DistCacheError(
+    'E_TIMEOUT',
+    `A write of "${key}" in "${keySpace}" arrived ${lateByMs}ms after its writer's deadline and was not applied`,
+    { details: { keySpace, key, lateByMs } },
+  );
+
 export const aborted = (operation: string, reason: unknown): DistCacheError =>
   new DistCacheError('E_ABORTED', `${operation} was aborted by the caller`, {
     cause: reason,
@@ -181,6 +189,22 @@ export const clusterQuorum = (members: number, minMembers: number, waitedMs: num
     'E_CLUSTER_QUORUM',
     `Only ${members} of the required ${minMembers} cluster members answered within ${waitedMs}ms`,
     { details: { members, minMembers, waitedMs } },
+  );
+
+/** A peer refused this node's ping: its discovery does not list this node. */
+export const notAMember = (peer: string, self: string): DistCacheError =>
+  new DistCacheError(
+    'E_NOT_A_MEMBER',
+    `Node ${self} is not in the peer list of ${peer}; it cannot serve as a member for a node that does not route to it`,
+    { details: { peer, self } },
+  );
+
+/** `start()` found peers that do not list this node, with a static list that will not change. */
+export const notListedAtStart = (self: string, refusedBy: readonly string[]): DistCacheError =>
+  new DistCacheError(
+    'E_NOT_A_MEMBER',
+    `Node ${self} is not in the static peer list of ${refusedBy.join(', ')}: every node must list every member, itself included. Add ${self} to their peers (or remove them from this node's list)`,
+    { details: { self, refusedBy } },
   );
 
 export const rateLimited = (scope: string, perSecond: number): DistCacheError =>

@@ -11,6 +11,7 @@ import type {
   PeerRequestOptions,
   PeerResponse,
   PeerTransport,
+  PeerTransportEvents,
 } from '../transport/transport';
 import { peerRequestChannel } from './diagnostics.channels';
 import { errorType, type OtelInstrumentation, type PeerDirection } from './otel.instrumentation';
@@ -22,7 +23,7 @@ export interface PeerProbe {
 }
 
 /** Requests that never belong to a caller's trace (the failure detector and goodbyes). */
-const UNTRACED: ReadonlySet<PeerRequestOp> = new Set(['ping', 'leave']);
+const UNTRACED: ReadonlySet<PeerRequestOp> = new Set(['ping', 'leave', 'probe', 'sync']);
 
 /**
  * A {@link PeerTransport} that measures requests sent and served, and carries the caller's trace
@@ -35,12 +36,18 @@ export class InstrumentedPeerTransport implements PeerTransport {
     private readonly probe: PeerProbe,
   ) {}
 
-  listen(handler: PeerRequestHandler): Promise<PeerAddress> {
-    return this.inner.listen((request, from, signal, meta) =>
-      this.observed()
-        ? this.serve(handler, request, from, signal, meta)
-        : handler(request, from, signal, meta),
+  listen(handler: PeerRequestHandler, events?: PeerTransportEvents): Promise<PeerAddress> {
+    return this.inner.listen(
+      (request, from, signal, meta) =>
+        this.observed()
+          ? this.serve(handler, request, from, signal, meta)
+          : handler(request, from, signal, meta),
+      events,
     );
+  }
+
+  lastHeardFrom(peer: PeerAddress): number | undefined {
+    return this.inner.lastHeardFrom?.(peer);
   }
 
   request(peer: PeerAddress, request: PeerRequest, options: PeerRequestOptions): Promise<PeerResponse> {

@@ -54,6 +54,8 @@ export class ClientConnection {
   private readonly writer: FrameWriter;
   /** The server's WELCOME, once the handshake is done. */
   remote: HandshakeHello | undefined;
+  /** Clock time of the last bytes received; 0 when none. */
+  lastReceivedAt = 0;
 
   private constructor(
     private readonly socket: Socket,
@@ -65,7 +67,10 @@ export class ClientConnection {
       (error) => this.fail(peerProtocolError(params.peerId, 'invalid-frame', error.message, error)),
     );
     this.writer = new FrameWriter(socket);
-    socket.on('data', (chunk: Buffer) => this.reader.push(chunk));
+    socket.on('data', (chunk: Buffer) => {
+      this.lastReceivedAt = params.options.clock.now();
+      this.reader.push(chunk);
+    });
     socket.on('error', (error) => (this.socketError = error));
     socket.on('close', () =>
       this.fail(

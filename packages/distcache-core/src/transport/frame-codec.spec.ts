@@ -26,6 +26,9 @@ const requests: PeerRequest[] = [
   { op: 'dropKeySpace', keySpace: 'products' },
   { op: 'ping' },
   { op: 'leave' },
+  { op: 'probe', host: '10.0.0.9', port: 3320 },
+  { op: 'clear', keySpace: 'products' },
+  { op: 'set', keySpace: 'p', key: 'k', value: bytes(1), expiresAt: 0, notAfter: 1_767_225_600_500 },
 ];
 
 const responses: PeerResponse[] = [

@@ -17,6 +17,7 @@ const hello: HandshakeHello = {
   cluster: 'shop',
   nodeId: 'node-a',
   address: { host: '10.0.0.7', port: 3320 },
+  incarnation: '9f2c0d1e5a6b7c8d',
 };
 
 function protocolError(run: () => unknown): boolean {

@@ -23,6 +23,12 @@ export interface HandshakeHello {
   nodeId: string;
   /** The sender's advertised peer listener; port 0 when it does not listen. */
   address: PeerAddress;
+  /**
+   * Names this run of the sender's process (random, fixed from start to stop). A peer that sees a
+   * new incarnation at a known address knows the process restarted: its cache is empty and its
+   * connections and reconnect backoff are stale (docs/protocol.md, "Handshake").
+   */
+  incarnation: string;
 }
 
 /** Why a peer refused the handshake. */
@@ -94,8 +100,9 @@ export function decodeHandshakeFrame(frame: Uint8Array): HandshakeFrame {
   const nodeId = r.str16('nodeId');
   const host = r.str16('host');
   const port = r.u16('port');
+  const incarnation = r.str16('incarnation');
   if (!r.done) throw invalidFrame(`trailing bytes after ${kind.toUpperCase()}`);
-  return { kind, version, hello: { maxFrameBytes, cluster, nodeId, address: { host, port } } };
+  return { kind, version, hello: { maxFrameBytes, cluster, nodeId, address: { host, port }, incarnation } };
 }
 
 /**
@@ -137,7 +144,7 @@ export function refuseReasonName(reason: number): string {
 
 function encodeGreeting(opcode: number, hello: HandshakeHello, version: number): Buffer {
   const b = new FrameBuilder(
-    64 + 3 * (hello.cluster.length + hello.nodeId.length + hello.address.host.length),
+    64 + 3 * (hello.cluster.length + hello.nodeId.length + hello.address.host.length + hello.incarnation.length),
   );
   b.begin(opcode, 0, 0);
   b.u32(PROTOCOL_MAGIC);
@@ -147,6 +154,7 @@ function encodeGreeting(opcode: number, hello: HandshakeHello, version: number):
   b.str16(hello.nodeId, 'nodeId');
   b.str16(hello.address.host, 'host');
   b.u16(hello.address.port);
+  b.str16(hello.incarnation, 'incarnation');
   b.finish();
   return singleFrame(b);
 }

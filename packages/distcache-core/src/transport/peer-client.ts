@@ -30,6 +30,8 @@ export class PeerClient {
   private failures = 0;
   private nextId = 1;
   private inFlight = 0;
+  /** `lastReceivedAt` of connections that are gone. */
+  private lastReceivedOnClosed = 0;
   /** Sent requests by id. */
   private readonly sent = new Map<number, PendingRequest>();
   /** Requests waiting for the connection. */
@@ -60,6 +62,31 @@ export class PeerClient {
   /** Requests sent or waiting for the connection. */
   get pendingCount(): number {
     return this.inFlight;
+  }
+
+  /** Clock time of the last bytes received from the peer on any of our connections; 0 when none. */
+  get lastReceivedAt(): number {
+    const current = this.state.kind === 'open' ? this.state.connection.lastReceivedAt : 0;
+    return Math.max(current, this.lastReceivedOnClosed);
+  }
+
+  /**
+   * The peer's process restarted (a new incarnation greeted us): the connection to the old process
+   * is dead even if no error told us yet, and the backoff its failures grew is about a process
+   * that is gone. Drops both, so the next request connects at once.
+   */
+  reset(error: DistCacheError): void {
+    const state = this.state;
+    if (state.kind === 'backoff') {
+      this.failures = 0;
+      this.state = { kind: 'idle' };
+    } else if (state.kind === 'open') {
+      this.lastReceivedOnClosed = Math.max(this.lastReceivedOnClosed, state.connection.lastReceivedAt);
+      this.failures = 0;
+      this.state = { kind: 'idle' };
+      this.failAll(error);
+      state.connection.close(error);
+    }
   }
 
   /** See {@link PeerTransport.request}. */
@@ -194,6 +221,7 @@ export class PeerClient {
 
   private onConnectionLost(error: DistCacheError): void {
     if (this.state.kind !== 'open') return;
+    this.lastReceivedOnClosed = Math.max(this.lastReceivedOnClosed, this.state.connection.lastReceivedAt);
     // The connection was healthy, so the next request reconnects at once; backoff starts only when
     // that attempt fails.
     this.state = { kind: 'idle' };

@@ -4,7 +4,7 @@ import type { HandshakeHello } from './handshake-codec';
 import { formatPeerAddress } from './peer-address';
 import { ServerConnection } from './server-connection';
 import type { PeerSocketFactory } from './socket-factory';
-import type { PeerAddress, PeerRequestHandler } from './transport';
+import type { PeerAddress, PeerIdentity, PeerRequestHandler } from './transport';
 import type { ResolvedTransportOptions } from './transport-options';
 
 /** The listening side of the transport: accepts peers and keeps their connections. */
@@ -17,7 +17,7 @@ export class PeerServer {
     private readonly options: ResolvedTransportOptions,
     factory: PeerSocketFactory,
     handler: PeerRequestHandler,
-    welcome: () => HandshakeHello,
+    welcome: (from: PeerIdentity) => HandshakeHello,
   ) {
     const onClosed = (connection: ServerConnection): void => {
       this.connections.delete(connection);
@@ -29,6 +29,17 @@ export class PeerServer {
           remote,
         }),
     );
+  }
+
+  /** The last time bytes arrived on a connection the peer at `host:port` opened; 0 when none. */
+  lastHeardFrom(peer: PeerAddress): number {
+    let last = 0;
+    for (const connection of this.connections) {
+      const from = connection.identity;
+      if (from === undefined || from.address.port !== peer.port || from.address.host !== peer.host) continue;
+      last = Math.max(last, connection.lastReceivedAt);
+    }
+    return last;
   }
 
   /** Open connections (for diagnostics and tests). */

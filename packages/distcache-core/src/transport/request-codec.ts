@@ -62,13 +62,20 @@ export function writeRequestFrame(
       b.str16(request.keySpace, 'keySpace');
       b.str32(request.key, 'key');
       b.u64(request.expiresAt, 'expiresAt');
+      b.u64(request.notAfter ?? 0, 'notAfter');
       b.bytes32(request.value, 'value');
       break;
     case 'dropKeySpace':
+    case 'clear':
       b.str16(request.keySpace, 'keySpace');
+      break;
+    case 'probe':
+      b.str16(request.host, 'host');
+      b.u16(request.port);
       break;
     case 'ping':
     case 'leave':
+    case 'sync':
       break;
   }
   return b.finish();
@@ -109,8 +116,10 @@ export function decodeRequestFrame(frame: Uint8Array): RequestFrame {
       const keySpace = r.str16('keySpace');
       const key = r.str32('key');
       const expiresAt = r.u64('expiresAt');
+      const notAfter = r.u64('notAfter');
       request = { op: 'set', keySpace, key, value: r.bytes32('value'), expiresAt };
       if ((flags & FrameFlag.IF_ABSENT) !== 0) request.ifAbsent = true;
+      if (notAfter !== 0) request.notAfter = notAfter;
       break;
     }
     case Opcode.DROP_KEYSPACE:
@@ -121,6 +130,15 @@ export function decodeRequestFrame(frame: Uint8Array): RequestFrame {
       break;
     case Opcode.LEAVE:
       request = { op: 'leave' };
+      break;
+    case Opcode.SYNC:
+      request = { op: 'sync' };
+      break;
+    case Opcode.CLEAR:
+      request = { op: 'clear', keySpace: r.str16('keySpace') };
+      break;
+    case Opcode.PROBE:
+      request = { op: 'probe', host: r.str16('host'), port: r.u16('port') };
       break;
     default:
       throw invalidFrame(`opcode 0x${opcode.toString(16)} is not a request`);
@@ -149,6 +167,12 @@ function requestOpcode(request: PeerRequest): number {
       return Opcode.PING;
     case 'leave':
       return Opcode.LEAVE;
+    case 'probe':
+      return Opcode.PROBE;
+    case 'clear':
+      return Opcode.CLEAR;
+    case 'sync':
+      return Opcode.SYNC;
     default:
       throw invalidFrame(`unknown request op ${JSON.stringify((request as { op: unknown }).op)}`);
   }
@@ -163,7 +187,7 @@ function estimateRequest(request: PeerRequest): number {
     case 'set':
       return (
         FRAME_HEADER_BYTES +
-        18 +
+        26 +
         3 * (request.keySpace.length + request.key.length) +
         request.value.byteLength
       );
@@ -171,8 +195,13 @@ function estimateRequest(request: PeerRequest): number {
     case 'deleteMany':
     case 'invalidate':
       return FRAME_HEADER_BYTES + 6 + 3 * request.keySpace.length + request.keys.length * 40;
+    case 'dropKeySpace':
+    case 'clear':
+      return FRAME_HEADER_BYTES + 2 + 3 * request.keySpace.length;
+    case 'probe':
+      return FRAME_HEADER_BYTES + 4 + 3 * request.host.length;
     default:
-      return FRAME_HEADER_BYTES + 2 + (request.op === 'dropKeySpace' ? 3 * request.keySpace.length : 0);
+      return FRAME_HEADER_BYTES + 2;
   }
 }
 

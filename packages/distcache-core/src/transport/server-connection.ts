@@ -42,12 +42,15 @@ export class ServerConnection {
   private readonly lifetime = new AbortController();
   /** The first bytes received, to name what a connection dropped before its HELLO was speaking. */
   private head: Buffer | undefined;
+  /** Clock time of the last bytes received (liveness evidence for the failure detector). */
+  private lastDataAt = 0;
 
   constructor(
     private readonly socket: Socket,
     private readonly options: ResolvedTransportOptions,
     private readonly handler: PeerRequestHandler,
-    private readonly welcome: () => HandshakeHello,
+    /** Called once the peer's HELLO is accepted; returns this node's WELCOME. */
+    private readonly welcome: (from: PeerIdentity) => HandshakeHello,
     private readonly onClosed: (connection: ServerConnection) => void,
   ) {
     this.remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
@@ -73,11 +76,24 @@ export class ServerConnection {
     this.state = { kind: 'handshaking', timer };
     // A copy: a view would pin the socket's whole read chunk for the life of the connection.
     socket.once('data', (chunk: Buffer) => (this.head = Buffer.from(chunk.subarray(0, 8))));
-    socket.on('data', (chunk: Buffer) => this.reader.push(chunk));
+    socket.on('data', (chunk: Buffer) => {
+      this.lastDataAt = options.clock.now();
+      this.reader.push(chunk);
+    });
     socket.on('error', (error) =>
       options.logger.debug(`peer connection from ${this.remote} failed: ${error.message}`),
     );
     socket.on('close', () => this.close());
+  }
+
+  /** Who opened the connection, once its handshake is done. */
+  get identity(): PeerIdentity | undefined {
+    return this.state.kind === 'ready' ? this.state.from : undefined;
+  }
+
+  /** Clock time of the last bytes received; 0 when none. */
+  get lastReceivedAt(): number {
+    return this.lastDataAt;
   }
 
   /** Closes the connection and fires the handlers' signal. Idempotent. */
@@ -120,13 +136,10 @@ export class ServerConnection {
     if (problem !== undefined) return this.refuse(problem.reason, problem.message);
     const hello = decoded.hello as HandshakeHello;
     this.options.clock.clearTimeout(timer);
-    this.state = {
-      kind: 'ready',
-      from: { nodeId: hello.nodeId, address: hello.address },
-      sendLimit: hello.maxFrameBytes,
-    };
+    const from = { nodeId: hello.nodeId, address: hello.address, incarnation: hello.incarnation };
+    this.state = { kind: 'ready', from, sendLimit: hello.maxFrameBytes };
     this.reader.setLimit(this.options.maxFrameBytes);
-    this.writer.write(encodeWelcomeFrame(this.welcome()));
+    this.writer.write(encodeWelcomeFrame(this.welcome(from)));
     this.options.logger.debug(`peer ${hello.nodeId} connected from ${this.remote}`, { node: hello.nodeId });
   }
 

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { invalidOption, peerUnavailable } from '../errors/messages';
 import type { HandshakeHello } from './handshake-codec';
 import { formatPeerAddress } from './peer-address';
@@ -6,11 +7,13 @@ import { PeerServer } from './peer-server';
 import { type PeerSocketFactory, plainSocketFactory, tlsSocketFactory } from './socket-factory';
 import type {
   PeerAddress,
+  PeerIdentity,
   PeerRequest,
   PeerRequestHandler,
   PeerRequestOptions,
   PeerResponse,
   PeerTransport,
+  PeerTransportEvents,
 } from './transport';
 import {
   type ResolvedTransportOptions,
@@ -38,6 +41,10 @@ export class TcpPeerTransport implements PeerTransport {
   private advertisedPort = 0;
   private closed = false;
   private closing: Promise<void> | undefined;
+  /** This process's run, announced in every handshake. */
+  private readonly incarnation = randomBytes(8).toString('hex');
+  /** The last incarnation each peer address announced (oldest first, at most MAX_KNOWN_PEERS). */
+  private readonly incarnations = new Map<string, string>();
 
   /** @throws DistCacheError `E_INVALID_OPTION` naming the invalid field */
   constructor(options: TcpPeerTransportOptions) {
@@ -51,11 +58,14 @@ export class TcpPeerTransport implements PeerTransport {
   }
 
   /** @inheritDoc */
-  async listen(handler: PeerRequestHandler): Promise<PeerAddress> {
+  async listen(handler: PeerRequestHandler, events: PeerTransportEvents = {}): Promise<PeerAddress> {
     if (this.closed) throw invalidOption('listen', 'the transport is closed');
     if (this.server !== undefined) throw invalidOption('listen', 'the transport is already listening');
     if (typeof handler !== 'function') throw invalidOption('handler', 'must be a function', handler);
-    const server = new PeerServer(this.options, this.factory, handler, () => this.hello());
+    const server = new PeerServer(this.options, this.factory, handler, (from) => {
+      events.onHello?.(from, this.noteIncarnation(from));
+      return this.hello();
+    });
     this.server = server;
     try {
       const bound = await server.listen();
@@ -112,6 +122,13 @@ export class TcpPeerTransport implements PeerTransport {
     client.close(peerUnavailable(formatPeerAddress(peer), 'peer-left', 'it left the cluster'));
   }
 
+  /** @inheritDoc */
+  lastHeardFrom(peer: PeerAddress): number | undefined {
+    const client = this.clients.get(peer.host)?.get(peer.port);
+    const last = Math.max(client?.lastReceivedAt ?? 0, this.server?.lastHeardFrom(peer) ?? 0);
+    return last === 0 ? undefined : last;
+  }
+
   /** Connections peers opened to this node's listener (for diagnostics and tests). */
   get inboundConnections(): number {
     return this.server?.connectionCount ?? 0;
@@ -140,7 +157,32 @@ export class TcpPeerTransport implements PeerTransport {
       cluster: this.options.cluster,
       nodeId: this.options.nodeId,
       address: this.advertisedAddress,
+      incarnation: this.incarnation,
     };
+  }
+
+  /**
+   * Records the incarnation a peer announced; true when its address announced another before (the
+   * process restarted). Our connection to the old process and the backoff its death grew are then
+   * dropped at once, so invalidations reach the new process instead of failing fast for seconds.
+   */
+  private noteIncarnation(from: PeerIdentity): boolean {
+    if (from.address.port === 0) return false;
+    const id = formatPeerAddress(from.address);
+    const known = this.incarnations.get(id);
+    this.incarnations.delete(id);
+    this.incarnations.set(id, from.incarnation);
+    if (this.incarnations.size > MAX_KNOWN_PEERS) {
+      const oldest = this.incarnations.keys().next().value;
+      if (oldest !== undefined) this.incarnations.delete(oldest);
+    }
+    if (known === undefined || known === from.incarnation) return false;
+    this.clients
+      .get(from.address.host)
+      ?.get(from.address.port)
+      ?.reset(peerUnavailable(id, 'peer-restarted', `the peer restarted (new incarnation ${from.incarnation})`));
+    this.options.logger.info(`peer ${id} restarted; reconnecting at once`, { peer: id, node: from.nodeId });
+    return true;
   }
 }
 
@@ -152,6 +194,12 @@ export class TcpPeerTransport implements PeerTransport {
 export function tcpPeerTransport(options: TcpPeerTransportOptions): TcpPeerTransport {
   return new TcpPeerTransport(options);
 }
+
+/**
+ * Addresses whose incarnation is remembered. Any peer that passes the handshake can announce any
+ * address, so the map is bounded; a real cluster has far fewer members.
+ */
+const MAX_KNOWN_PEERS = 4096;
 
 function isPort(port: unknown): port is number {
   return typeof port === 'number' && Number.isInteger(port) && port >= 1 && port <= 65_535;

@@ -22,15 +22,34 @@ export type PeerRequest =
       expiresAt: number;
       /** Store only if the receiver holds no fresh entry for the key (ownership hand-off). */
       ifAbsent?: boolean;
+      /**
+       * Epoch ms after which the writer has given up on this request (0 or absent: never). A SET
+       * that arrives later (bytes held by a partition and delivered at the heal) is refused with
+       * `E_TIMEOUT` instead of installing a value older than writes made since.
+       */
+      notAfter?: number;
     }
   | { op: 'delete'; keySpace: string; key: string }
   | { op: 'deleteMany'; keySpace: string; keys: string[] }
   /** Drop hot copies of these keys (the owner's value changed). */
   | { op: 'invalidate'; keySpace: string; keys: string[] }
   | { op: 'dropKeySpace'; keySpace: string }
+  /** Drop every entry and hot copy of the keyspace; the keyspace and its settings stay. */
+  | { op: 'clear'; keySpace: string }
   | { op: 'ping' }
   /** Graceful departure notice: the sender is leaving the cluster. */
-  | { op: 'leave' };
+  | { op: 'leave' }
+  /**
+   * Indirect probe: ping the member at `host:port` on the sender's behalf and answer `ok` if it
+   * answered, `error` if not. A node that cannot reach a member asks others before it drops it.
+   */
+  | { op: 'probe'; host: string; port: number }
+  /**
+   * The sender may have missed invalidations of this node (it was cut off, paused or dropped):
+   * deliver them now, then answer `ok`. A node back from a silence pulls these from every peer
+   * before it answers pings or serves reads of peers.
+   */
+  | { op: 'sync' };
 
 /** The operation names of {@link PeerRequest}. */
 export type PeerRequestOp = PeerRequest['op'];
@@ -58,6 +77,8 @@ export interface PeerIdentity {
   nodeId: string;
   /** The sender's advertised peer listener (port 0 when it does not listen). */
   address: PeerAddress;
+  /** The sender's process run, from its HELLO (see `HandshakeHello.incarnation`). */
+  incarnation: string;
 }
 
 /**
@@ -105,7 +126,7 @@ export interface PeerTransport {
    * @throws DistCacheError `E_PEER_UNAVAILABLE` when the address cannot be bound,
    *   `E_INVALID_OPTION` when called twice or after `close()`
    */
-  listen(handler: PeerRequestHandler): Promise<PeerAddress>;
+  listen(handler: PeerRequestHandler, events?: PeerTransportEvents): Promise<PeerAddress>;
   /**
    * Sends one request over the persistent connection to `peer`, connecting and handshaking on first
    * use. A remote `error` response is returned as a response, not thrown.
@@ -122,8 +143,24 @@ export interface PeerTransport {
    * and, for a peer that is still up, a socket for every address it ever saw.
    */
   disconnect?(peer: PeerAddress): void;
+  /**
+   * The last time (clock ms) any bytes arrived from `peer`, on the connection to it or on one it
+   * opened to this node; `undefined` when never. Any traffic proves a peer alive, not only answered
+   * pings: a busy peer whose pongs queue behind data is not silent.
+   */
+  lastHeardFrom?(peer: PeerAddress): number | undefined;
   /** Closes the listener and every connection; pending requests fail at once. Idempotent. */
   close(): Promise<void>;
+}
+
+/** What the listener reports besides requests. */
+export interface PeerTransportEvents {
+  /**
+   * A peer completed a handshake on a connection it opened to this node. `restarted` is true when
+   * the same address announced another incarnation before: the peer's process restarted, and the
+   * transport already dropped its connection and reconnect backoff to it.
+   */
+  onHello?(from: PeerIdentity, restarted: boolean): void;
 }
 
 /** Most meta entries a request may carry. */

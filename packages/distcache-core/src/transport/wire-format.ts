@@ -4,7 +4,7 @@
  * Version of the peer wire protocol. Peers speak only when their versions are equal; any change a
  * peer of the previous version could misread bumps it (see docs/protocol.md, "Versioning").
  */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** First four bytes of every handshake body: ASCII `DCAC`. Never changes. */
 export const PROTOCOL_MAGIC = 0x44_43_41_43;
@@ -35,6 +35,9 @@ export const Opcode = {
   DROP_KEYSPACE: 0x07,
   PING: 0x08,
   LEAVE: 0x09,
+  PROBE: 0x0a,
+  CLEAR: 0x0b,
+  SYNC: 0x0c,
   VALUE: 0x81,
   VALUES: 0x82,
   OK: 0x83,

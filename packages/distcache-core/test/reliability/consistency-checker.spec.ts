@@ -5,7 +5,7 @@
 // one run with a node per process, and two negative controls showing the checker does catch
 // violations. The guarantee and the figures: docs/reliability.md, "Consistency".
 import { afterAll, describe, expect, it } from 'vitest';
-import { DistCacheEngine, staticDiscovery } from '../../src';
+import { DistCacheEngine, isDistCacheError, staticDiscovery } from '../../src';
 import { FAST_CLUSTER, freePorts, startCluster, stopAll, waitUntil } from '../support/cluster';
 import {
   type CheckResult,
@@ -322,13 +322,46 @@ describe('randomized histories on a 3-node cluster with hot copies', () => {
 });
 
 describe('negative control: a node that invalidations cannot reach', () => {
-  // Nodes a and b list only each other; c lists all three. c routes reads to a and b, but they
-  // never count c as a member, so their invalidations never reach it: the situation of a node cut
-  // off from the writers' invalidations (a partition) while it can still read. The checker must
-  // report stale reads on c, bounded by hotTtl for hot copies and by the keyspace ttl for keys c
-  // believes it owns; a and b stay consistent.
+  // Nodes a and b list only each other; c lists all three. a and b refuse c's pings (E_NOT_A_MEMBER:
+  // membership is symmetric), so c cannot route to them, and their invalidations never reach it: the
+  // situation of a node cut off from the writers' invalidations while it can still read. With a
+  // static list c refuses to start; with a list that may change (DNS, NATS, Kubernetes) it starts
+  // alone and owns every key. The checker must report stale reads on c, bounded by the keyspace
+  // ttl; a and b stay consistent.
   const HOT_TTL_MS = 250;
   const TTL_MS = 1000;
+
+  it('a node missing from its peers\' static lists refuses to start, naming them', async () => {
+    const ports = await freePorts(3);
+    const ids = ports.map((port) => `127.0.0.1:${port}`);
+    const engines = ports.map(
+      (port, index) =>
+        new DistCacheEngine({
+          nodeName: `node-${'abc'[index]}`,
+          host: '127.0.0.1',
+          port,
+          discovery: staticDiscovery({ peers: index === 2 ? ids : ids.slice(0, 2) }),
+          clusterOptions: FAST_CLUSTER,
+          keySpaces: [{ name: 'products', dataSource: async () => undefined }],
+        }),
+    );
+    const [a, b, c] = engines as [DistCacheEngine, DistCacheEngine, DistCacheEngine];
+    try {
+      await Promise.all([a.start(), b.start()]);
+      const error = await c.start().then(
+        () => undefined,
+        (thrown: unknown) => thrown,
+      );
+      expect(isDistCacheError(error, 'E_START_FAILED')).toBe(true);
+      const cause = (error as { cause?: unknown }).cause;
+      expect(isDistCacheError(cause, 'E_NOT_A_MEMBER')).toBe(true);
+      expect(String((cause as Error).message)).toContain(`Add ${ids[2]} to their peers`);
+      expect(a.stats().members).toBe(2);
+      expect(b.stats().members).toBe(2);
+    } finally {
+      await Promise.all(engines.map((engine) => engine.stop()));
+    }
+  });
 
   it('catches stale reads on the cut-off node, within the hotTtl and ttl bounds', async () => {
     const ports = await freePorts(3);
@@ -340,7 +373,10 @@ describe('negative control: a node that invalidations cannot reach', () => {
           nodeName: `node-${'abc'[index]}`,
           host: '127.0.0.1',
           port,
-          discovery: staticDiscovery({ peers: index === 2 ? ids : ids.slice(0, 2) }),
+          discovery:
+            index === 2
+              ? { ...staticDiscovery({ peers: ids }), name: 'changing' }
+              : staticDiscovery({ peers: ids.slice(0, 2) }),
           clusterOptions: { ...FAST_CLUSTER, hotTtl: HOT_TTL_MS },
           keySpaces: [
             { name: 'products', ttl: TTL_MS, dataSource: async (key: string) => database.get(key) },
@@ -351,9 +387,9 @@ describe('negative control: a node that invalidations cannot reach', () => {
     try {
       await Promise.all(engines.map((engine) => engine.start()));
       await waitUntil(
-        () => a.stats().members === 2 && b.stats().members === 2 && c.stats().members === 3,
+        () => a.stats().members === 2 && b.stats().members === 2 && c.stats().members === 1,
         5000,
-        'the lopsided membership',
+        'a and b together, c alone',
       );
       const driver = (engine: DistCacheEngine): NodeDriver =>
         inProcessDriver(engine.stats().nodeName, engine);
@@ -391,12 +427,14 @@ describe('negative control: a node that invalidations cannot reach', () => {
       });
       // The checker catches it...
       expect(result.byKind.stale).toBeGreaterThan(0);
-      expect(hot.length).toBeGreaterThan(0);
-      // ...only stale reads, only on c, and none older than the bounds (plus scheduling slack).
+      expect(owned.length).toBeGreaterThan(0);
+      // ...only stale reads, only on c (which owns every key: no hot copies), none older than the
+      // ttl (plus scheduling slack); and c reports why in its peer list.
+      expect(hot.length).toBe(0);
       expect(result.byKind['never-written'] + result.byKind.future).toBe(0);
       expect(onC.length).toBe(result.violations.length);
-      expect(max(hot)).toBeLessThanOrEqual(HOT_TTL_MS + 250);
       expect(max(owned)).toBeLessThanOrEqual(TTL_MS + 250);
+      expect(c.peers().filter((peer) => peer.problem?.startsWith('E_NOT_A_MEMBER'))).toHaveLength(2);
     } finally {
       await Promise.all(engines.map((engine) => engine.stop()));
     }

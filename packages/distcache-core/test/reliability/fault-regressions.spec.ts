@@ -179,12 +179,19 @@ describe('regressions found by fault injection', () => {
         deregister: () => Promise.resolve(),
         close: () => Promise.resolve(),
       };
+      // c's list comes from a provider whose lists change (as DNS, NATS or Kubernetes do): with a
+      // static list c would refuse to start while b does not list it (E_NOT_A_MEMBER).
+      const changingList: DiscoveryProvider = {
+        ...lateDiscovery,
+        name: 'changing',
+        discoverPeers: () => Promise.resolve(ids.map((id): DiscoveredPeer => parse(id))),
+      };
       const [a, b, c] = ports.map((port, index) => {
         const source = new RecordingSource<Versioned>(data);
         const engine = new DistCacheEngine({
           nodeName: `n${index}`,
           port,
-          discovery: index === 1 ? lateDiscovery : staticDiscovery({ peers: ids }),
+          discovery: [staticDiscovery({ peers: ids }), lateDiscovery, changingList][index]!,
           clusterOptions: FAST_CLUSTER,
           keySpaces: [{ name: 'products', dataSource: source }],
         });

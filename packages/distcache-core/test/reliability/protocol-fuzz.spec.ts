@@ -210,6 +210,7 @@ const hello = (nodeId: string, cluster = CLUSTER) => ({
   nodeId,
   // Port 1: a LEAVE from a fuzzer marks 127.0.0.1:1 as left, which is no member.
   address: { host: '127.0.0.1', port: 1 },
+  incarnation: `fuzz-${nodeId}`,
 });
 
 /**
@@ -438,8 +439,12 @@ async function fuzzConnection(port: number, index: number, frames: number): Prom
   result.framesSent = batch.length;
   s.sendChunked(rng, Buffer.concat(batch));
 
+  // The fuzzer is not in the node's peer list, so its ping is answered with E_NOT_A_MEMBER (an
+  // ERROR frame) rather than a PONG: an answer either way.
   const finalPong = () =>
-    s.frames.some((f) => f.length >= 10 && f.readUInt32BE(6) === FINAL_PING_ID && f[4] === 0x84);
+    s.frames.some(
+      (f) => f.length >= 10 && f.readUInt32BE(6) === FINAL_PING_ID && (f[4] === 0x84 || f[4] === 0x85),
+    );
   switch (scenario) {
     case 'framed-garbage':
       // Frame boundaries are intact, so the node answers each request (most with E_PROTOCOL) and
@@ -770,6 +775,8 @@ describe('protocol fuzzing of the pure decoders', () => {
       `decoder fuzz: ${JSON.stringify({ seed: SEED, inputs: DECODER_INPUTS, ms: Date.now() - started, slowestCallMs: Math.round(slowest * 100) / 100, outcomes })}`,
     );
     expect(failures.slice(0, 5)).toEqual([]);
-    expect(slowest).toBeLessThan(250);
+    // A hang guard, not a speed goal: one call is microseconds; GC pauses on a loaded 2-core
+    // machine reached 271 ms, so the bound only catches a decoder that loops or goes quadratic.
+    expect(slowest).toBeLessThan(2_000);
   });
 });

@@ -27,6 +27,7 @@ const hello = (overrides: Partial<HandshakeHello> = {}): HandshakeHello => ({
   cluster: 'test',
   nodeId: 'raw',
   address: { host: '127.0.0.1', port: 0 },
+  incarnation: 'raw-1',
   ...overrides,
 });
 
@@ -63,7 +64,7 @@ describe('handshake', () => {
       refusal: {
         version: PROTOCOL_VERSION,
         reason: RefuseReason.VERSION,
-        message: expect.stringContaining('version 2') as string,
+        message: expect.stringContaining(`version ${PROTOCOL_VERSION + 1} is not supported (this node speaks ${PROTOCOL_VERSION})`) as string,
       },
     });
     await raw.closed;

@@ -30,6 +30,7 @@ const hello: HandshakeHello = {
   cluster: 'test',
   nodeId: 'raw',
   address: { host: '127.0.0.1', port: 0 },
+  incarnation: 'raw-1',
 };
 
 /** A raw socket that completed the handshake. */

@@ -128,6 +128,7 @@ describe('multiplexing over one persistent connection', () => {
     expect(seen[0]?.from).toEqual({
       nodeId: 'node-c',
       address: { host: '10.9.8.7', port: clientAddress.port },
+      incarnation: expect.stringMatching(/^[0-9a-f]{16}$/) as string,
     });
     expect({ ...seen[0]?.meta }).toEqual(options.meta);
     expect(replies[1]).toMatchObject({ op: 'values', results: [{ found: true }, { found: true }] });

@@ -104,6 +104,7 @@ describe('mutual TLS', () => {
           cluster: 'test',
           nodeId: 'anon',
           address: { host: '127.0.0.1', port: 0 },
+          incarnation: 'anon-1',
         }),
       ),
     );

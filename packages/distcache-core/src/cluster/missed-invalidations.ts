@@ -1,0 +1,87 @@
+/** What one peer missed: keys per keyspace, and keyspaces whose list overflowed (clear them whole). */
+export interface Missed {
+  readonly keys: Map<string, Set<string>>;
+  readonly cleared: Set<string>;
+}
+
+interface Debt extends Missed {
+  size: number;
+}
+
+/**
+ * The invalidations each candidate peer did not acknowledge: it was unreachable, not on the ring
+ * yet (listed by discovery but not answering), or answered too late. They are delivered before the
+ * peer is routed to again, and whenever it is heard from, instead of making anyone drop everything
+ * when contact resumes (docs/protocol.md, "Membership"). Bounded per peer: past `limitPerPeer` keys
+ * the keyspace being recorded is marked to be cleared whole on that peer (its hot copies and
+ * entries of that keyspace), never the peer's whole cache.
+ */
+export class MissedInvalidations {
+  private readonly debts = new Map<string, Debt>();
+
+  constructor(private readonly limitPerPeer: number) {}
+
+  record(peerId: string, keySpace: string, keys: readonly string[]): void {
+    let debt = this.debts.get(peerId);
+    if (debt === undefined) {
+      debt = { keys: new Map(), cleared: new Set(), size: 0 };
+      this.debts.set(peerId, debt);
+    }
+    if (debt.cleared.has(keySpace)) return;
+    let set = debt.keys.get(keySpace);
+    if (set === undefined) {
+      set = new Set();
+      debt.keys.set(keySpace, set);
+    }
+    for (const key of keys) {
+      if (set.has(key)) continue;
+      set.add(key);
+      debt.size += 1;
+    }
+    if (debt.size > this.limitPerPeer) {
+      debt.size -= set.size;
+      debt.keys.delete(keySpace);
+      debt.cleared.add(keySpace);
+    }
+  }
+
+  /** True when `peerId` owes nothing. */
+  isClear(peerId: string): boolean {
+    return !this.debts.has(peerId);
+  }
+
+  /** Keys owed to `peerId` (for stats and tests). */
+  size(peerId: string): number {
+    const debt = this.debts.get(peerId);
+    return debt === undefined ? 0 : debt.size + debt.cleared.size;
+  }
+
+  /** Hands over what `peerId` missed, forgetting it here; give it back with {@link restore} on failure. */
+  take(peerId: string): Missed | undefined {
+    const debt = this.debts.get(peerId);
+    this.debts.delete(peerId);
+    return debt;
+  }
+
+  /** Puts back what could not be delivered, merged with what was recorded meanwhile. */
+  restore(peerId: string, missed: Missed): void {
+    for (const keySpace of missed.cleared) this.markCleared(peerId, keySpace);
+    for (const [keySpace, keys] of missed.keys) this.record(peerId, keySpace, [...keys]);
+  }
+
+  /** The peer is no longer a candidate: nothing will be delivered to it. */
+  forget(peerId: string): void {
+    this.debts.delete(peerId);
+  }
+
+  private markCleared(peerId: string, keySpace: string): void {
+    this.record(peerId, keySpace, []);
+    const debt = this.debts.get(peerId) as Debt;
+    const set = debt.keys.get(keySpace);
+    if (set !== undefined) {
+      debt.size -= set.size;
+      debt.keys.delete(keySpace);
+    }
+    debt.cleared.add(keySpace);
+  }
+}
