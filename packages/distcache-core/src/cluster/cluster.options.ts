@@ -123,7 +123,10 @@ export function resolveClusterOptions(options: ClusterOptions = {}): ResolvedClu
     minMembers,
     joinRetries,
     missedInvalidationLimit,
-    convergeTimeoutMs: toMs(options.convergeTimeout ?? DEFAULT_CONVERGE_TIMEOUT, 'clusterOptions.convergeTimeout'),
+    convergeTimeoutMs: toMs(
+      options.convergeTimeout ?? DEFAULT_CONVERGE_TIMEOUT,
+      'clusterOptions.convergeTimeout',
+    ),
     joinRetryDelayMs: toPositiveMs(
       options.joinRetryDelay ?? DEFAULT_JOIN_RETRY_DELAY,
       'clusterOptions.joinRetryDelay',

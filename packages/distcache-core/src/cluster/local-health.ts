@@ -58,7 +58,8 @@ export class LocalHealth {
   recentLag(): number {
     const now = this.clock.now();
     let longest = this.overdue(now);
-    for (const stall of this.stalls) if (stall.at > now - this.windowMs) longest = Math.max(longest, stall.lag);
+    for (const stall of this.stalls)
+      if (stall.at > now - this.windowMs) longest = Math.max(longest, stall.lag);
     return longest;
   }
 

@@ -235,9 +235,13 @@ export class Membership {
     const peer = this.peers.get(id);
     if (peer === undefined || !isMember(peer) || !this.running) return;
     peer.problem = 'did not acknowledge an invalidation in time';
-    this.warnings.warn(`unrepaired:${id}`, `peer ${id} did not acknowledge an invalidation; off the ring until it does`, {
-      peer: id,
-    });
+    this.warnings.warn(
+      `unrepaired:${id}`,
+      `peer ${id} did not acknowledge an invalidation; off the ring until it does`,
+      {
+        peer: id,
+      },
+    );
     this.drop(peer, 'failed');
   }
 
@@ -382,8 +386,11 @@ export class Membership {
     }
     peer.problem = undefined;
     peer.status = 'alive';
+    const afterSilence = peer.lostAt !== undefined;
     peer.lostAt = undefined;
-    this.changed({ type: 'joined', peer: peer.ref });
+    this.changed(
+      afterSilence ? { type: 'joined', peer: peer.ref, afterSilence } : { type: 'joined', peer: peer.ref },
+    );
   }
 
   private async unanswered(peer: PeerRecord, sentAt: number, code: string, message: string): Promise<void> {

@@ -315,8 +315,7 @@ export class PeerCoordinator implements ClusterCoordinator {
     // A peer routes here once we answer: first finish pulling what we missed, within half a ping
     // timeout (a pull stuck on an unreachable peer must not make us look dead).
     const syncing = this.syncing;
-    if (syncing !== undefined)
-      await Promise.race([syncing, this.sleep(this.deps.options.pingTimeoutMs / 2)]);
+    if (syncing !== undefined) await Promise.race([syncing, this.sleep(this.deps.options.pingTimeoutMs / 2)]);
   }
 
   /** A peer pulls the invalidations it missed from this node. */
@@ -325,7 +324,11 @@ export class PeerCoordinator implements ClusterCoordinator {
     const id = idOf(from);
     if (membership === undefined || !(await membership.lists(id))) throw notAMember(this.selfRef.id, id);
     if (await this.repair(peerRef(from.address.host, from.address.port))) return { op: 'ok' };
-    return { op: 'error', code: 'E_PEER_UNAVAILABLE', message: 'missed invalidations could not be delivered' };
+    return {
+      op: 'error',
+      code: 'E_PEER_UNAVAILABLE',
+      message: 'missed invalidations could not be delivered',
+    };
   }
 
   /**

@@ -11,7 +11,15 @@ export type KeySpaceEvent =
 
 /** Cluster membership changed. */
 export type PeerEvent =
-  | { readonly type: 'joined'; readonly peer: PeerRef }
+  | {
+      readonly type: 'joined';
+      readonly peer: PeerRef;
+      /**
+       * True when this node had dropped the peer for silence (a pause, a partition): its values and
+       * ours may come from writes the other never saw, so hot keys are not handed to it.
+       */
+      readonly afterSilence?: boolean;
+    }
   | { readonly type: 'left'; readonly peer: PeerRef; readonly reason: 'graceful' | 'failed' | 'undiscovered' }
   | { readonly type: 'updated'; readonly peer: PeerRef };
 

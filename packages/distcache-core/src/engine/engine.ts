@@ -498,7 +498,7 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
       onPeerEvent: (event) => {
         this.emit('peer', event);
         this.probe.membership(event, () => this.coordinator.members().length);
-        this.warmUp.scheduleRebalance();
+        this.warmUp.scheduleRebalance(event);
         if (event.type === 'joined') this.writes.replayTo(event.peer);
       },
     });

@@ -10,7 +10,8 @@ import type { ResolvedKeySpaceConfig } from '../keyspace/keyspace.options';
 export function checkKey(keySpace: string, key: unknown, maxKeyBytes: number): asserts key is string {
   if (typeof key !== 'string') throw invalidKey(keySpace, `must be a string, got ${typeof key}`);
   if (key.length === 0) throw invalidKey(keySpace, 'must not be empty');
-  if (!key.isWellFormed()) throw invalidKey(keySpace, 'must be well-formed UTF-16 (it holds a lone surrogate)');
+  if (!key.isWellFormed())
+    throw invalidKey(keySpace, 'must be well-formed UTF-16 (it holds a lone surrogate)');
   // UTF-8 needs at least one byte per UTF-16 unit and at most three: skip the count when clear.
   if (key.length * 3 <= maxKeyBytes) return;
   const bytes = key.length > maxKeyBytes ? key.length : Buffer.byteLength(key, 'utf8');

@@ -147,7 +147,12 @@ describe('request frames', () => {
     frame[frame.length - 1] = 0xed;
     expectProtocolError(() => decodeRequestFrame(frame));
     // A real U+FFFD in a key is valid UTF-8 and passes.
-    const replacement = encodeRequestFrame(3, { op: 'get', keySpace: 'p', key: 'user\uFFFD', forwarded: false });
+    const replacement = encodeRequestFrame(3, {
+      op: 'get',
+      keySpace: 'p',
+      key: 'user\uFFFD',
+      forwarded: false,
+    });
     expect(decodeRequestFrame(replacement).request).toMatchObject({ key: 'user\uFFFD' });
   });
 

@@ -144,7 +144,8 @@ export function refuseReasonName(reason: number): string {
 
 function encodeGreeting(opcode: number, hello: HandshakeHello, version: number): Buffer {
   const b = new FrameBuilder(
-    64 + 3 * (hello.cluster.length + hello.nodeId.length + hello.address.host.length + hello.incarnation.length),
+    64 +
+      3 * (hello.cluster.length + hello.nodeId.length + hello.address.host.length + hello.incarnation.length),
   );
   b.begin(opcode, 0, 0);
   b.u32(PROTOCOL_MAGIC);

@@ -180,7 +180,9 @@ export class TcpPeerTransport implements PeerTransport {
     this.clients
       .get(from.address.host)
       ?.get(from.address.port)
-      ?.reset(peerUnavailable(id, 'peer-restarted', `the peer restarted (new incarnation ${from.incarnation})`));
+      ?.reset(
+        peerUnavailable(id, 'peer-restarted', `the peer restarted (new incarnation ${from.incarnation})`),
+      );
     this.options.logger.info(`peer ${id} restarted; reconnecting at once`, { peer: id, node: from.nodeId });
     return true;
   }

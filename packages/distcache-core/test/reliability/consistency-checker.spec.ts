@@ -331,7 +331,7 @@ describe('negative control: a node that invalidations cannot reach', () => {
   const HOT_TTL_MS = 250;
   const TTL_MS = 1000;
 
-  it('a node missing from its peers\' static lists refuses to start, naming them', async () => {
+  it("a node missing from its peers' static lists refuses to start, naming them", async () => {
     const ports = await freePorts(3);
     const ids = ports.map((port) => `127.0.0.1:${port}`);
     const engines = ports.map(

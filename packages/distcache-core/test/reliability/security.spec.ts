@@ -302,7 +302,15 @@ describe('handshake: another cluster, garbage', () => {
 /** A raw connection that completed the handshake with `target`, advertising `as`. */
 async function handshaked(target: PeerAddress, as: PeerAddress = { host: '127.0.0.1', port: 1 }) {
   const raw = await RawSocket.connect(target);
-  raw.send(encodeHelloFrame({ maxFrameBytes: 16 << 20, cluster: 'distcache', nodeId: 'raw', address: as, incarnation: 'raw-1' }));
+  raw.send(
+    encodeHelloFrame({
+      maxFrameBytes: 16 << 20,
+      cluster: 'distcache',
+      nodeId: 'raw',
+      address: as,
+      incarnation: 'raw-1',
+    }),
+  );
   expect(decodeHandshakeFrame(await raw.frame(0)).kind).toBe('welcome');
   let next = 1;
   return {

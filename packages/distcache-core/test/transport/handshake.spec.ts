@@ -64,7 +64,9 @@ describe('handshake', () => {
       refusal: {
         version: PROTOCOL_VERSION,
         reason: RefuseReason.VERSION,
-        message: expect.stringContaining(`version ${PROTOCOL_VERSION + 1} is not supported (this node speaks ${PROTOCOL_VERSION})`) as string,
+        message: expect.stringContaining(
+          `version ${PROTOCOL_VERSION + 1} is not supported (this node speaks ${PROTOCOL_VERSION})`,
+        ) as string,
       },
     });
     await raw.closed;
