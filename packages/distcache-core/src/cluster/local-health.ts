@@ -25,7 +25,8 @@ interface Stall {
 export class LocalHealth {
   private stalls: Stall[] = [];
   private expected = 0;
-  private timer: TimerHandle | undefined;
+  private timer: TimerHandle;
+  private started = false;
 
   /** @param windowMs how long stalls are remembered (at least the failure timeout) */
   constructor(
@@ -34,13 +35,14 @@ export class LocalHealth {
   ) {}
 
   start(): void {
-    if (this.timer !== undefined) return;
+    if (this.started) return;
+    this.started = true;
     this.schedule(this.clock.now());
   }
 
   stop(): void {
+    this.started = false;
     this.clock.clearTimeout(this.timer);
-    this.timer = undefined;
   }
 
   /** Milliseconds this node's loop was stalled since `since` (clock time), the current stall included. */
@@ -64,7 +66,7 @@ export class LocalHealth {
   }
 
   private overdue(now: number): number {
-    if (this.timer === undefined) return 0;
+    if (!this.started) return 0;
     const late = now - this.expected;
     return late > NOISE_MS ? late : 0;
   }
@@ -75,6 +77,7 @@ export class LocalHealth {
   }
 
   private tick(): void {
+    if (!this.started) return;
     const now = this.clock.now();
     const lag = now - this.expected;
     if (lag > NOISE_MS) this.stalls.push({ at: now, lag });

@@ -282,10 +282,15 @@ export class Membership {
       discovered = await this.deps.discovery.discoverPeers(this.abort.signal);
     } catch (error) {
       // Keep the current members: a discovery outage must not empty a working cluster.
-      this.warnings.warn('discovery', 'discovery failed; keeping the current member list', {
-        provider: this.deps.discovery.name,
-        error: String(error),
-      });
+      // One line per kind of failure (a timeout, then a refusal, say a minute apart at most).
+      this.warnings.warn(
+        `discovery:${String(error).slice(0, 80)}`,
+        'discovery failed; keeping the current member list',
+        {
+          provider: this.deps.discovery.name,
+          error: String(error),
+        },
+      );
       return;
     }
     this.applyCandidates(discovered);
