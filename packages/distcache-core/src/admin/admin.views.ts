@@ -26,6 +26,8 @@ export interface PeerView {
   readonly ownershipShare: number;
   /** Epoch milliseconds of its last answered ping; `null` for this node or when never seen. */
   readonly lastSeenAt: number | null;
+  /** Why it is not a member, or why it is suspected; `null` when fine. */
+  readonly problem: string | null;
 }
 
 /** Body of `GET /peers`. */
@@ -57,12 +59,18 @@ export interface KeySpacesView {
   readonly keySpaces: readonly KeySpaceView[];
 }
 
-/** Body of `GET /healthz`: 200 unless the engine is stopping or stopped. */
+/**
+ * Body of `GET /healthz`: 200 unless the engine is stopping or stopped. `degraded` (still 200) when
+ * a listed peer is not a member and why is known: another cluster name or protocol version, it does
+ * not list this node, or it does not answer.
+ */
 export interface HealthView {
-  readonly status: 'ok' | 'failing';
+  readonly status: 'ok' | 'degraded' | 'failing';
   readonly state: EngineState;
   /** Keyspaces whose breaker is open or half-open (informational: a failing backend is not a dead process). */
   readonly openBreakers: readonly string[];
+  /** One line per listed peer that is not a member, with the reason. */
+  readonly peerProblems: readonly string[];
 }
 
 /** Body of `GET /readyz`: 200 only when the engine runs and the quorum is met. */
@@ -91,6 +99,7 @@ export function peersView(target: AdminTarget): PeersView {
       status: peer.status,
       ownershipShare: peer.ownershipShare,
       lastSeenAt: peer.lastSeenAt ?? null,
+      problem: peer.problem ?? null,
     })),
   };
 }
@@ -114,7 +123,9 @@ export function healthView(target: AdminTarget): HealthView {
     .filter(([, space]) => space.breaker === 'open' || space.breaker === 'half-open')
     .map(([name]) => name);
   const failing = state === 'stopping' || state === 'stopped';
-  return { status: failing ? 'failing' : 'ok', state, openBreakers };
+  const peerProblems = peerProblemsOf(target.peers());
+  const status = failing ? 'failing' : peerProblems.length > 0 ? 'degraded' : 'ok';
+  return { status, state, openBreakers, peerProblems };
 }
 
 export function readyView(target: AdminTarget): ReadyView {
@@ -124,4 +135,11 @@ export function readyView(target: AdminTarget): ReadyView {
   if (state !== 'running') reasons.push(`engine is ${state}`);
   if (members < minMembers) reasons.push(`${members} of ${minMembers} members`);
   return { ready: reasons.length === 0, state, members, minMembers, reasons };
+}
+
+/** Listed peers that are not members, with the reason the failure detector recorded. */
+export function peerProblemsOf(peers: readonly PeerInfo[]): string[] {
+  return peers
+    .filter((peer) => peer.problem !== undefined && peer.status !== 'alive' && peer.status !== 'suspect')
+    .map((peer) => `${peer.id} is not a member: ${peer.problem as string}`);
 }

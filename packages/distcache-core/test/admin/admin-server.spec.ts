@@ -95,6 +95,7 @@ describe('admin JSON endpoints', () => {
           status: 'self',
           ownershipShare: 1,
           lastSeenAt: null,
+          problem: null,
         },
       ],
     });
@@ -171,6 +172,7 @@ describe('admin JSON endpoints', () => {
       status: 'ok',
       state: 'running',
       openBreakers: [],
+      peerProblems: [],
     });
     await engine.stop();
     const stopped = await call(server, '/healthz');

@@ -60,6 +60,11 @@ export class DistCacheHealthIndicator {
     const minMembers = options.minMembers ?? engine.options.clusterOptions.minMembers;
     const peers: Record<string, number> = {};
     for (const peer of engine.peers()) peers[peer.status] = (peers[peer.status] ?? 0) + 1;
+    // Listed peers that are not members, and why (another cluster name, not listing this node...).
+    const peerProblems = engine
+      .peers()
+      .filter((peer) => peer.problem !== undefined && peer.status !== 'alive' && peer.status !== 'suspect')
+      .map((peer) => `${peer.id}: ${peer.problem ?? ''}`);
     const openBreakers = Object.entries(stats.keySpaces)
       .filter(([, space]) => space.breaker === 'open')
       .map(([name]) => name);
@@ -72,12 +77,19 @@ export class DistCacheHealthIndicator {
       quorum: stats.members >= minMembers,
       peers,
       openBreakers,
+      peerProblems,
     };
     if (stats.state !== 'running') return session.down({ ...details, message: `engine is ${stats.state}` });
     if (!details.quorum) {
       return session.down({ ...details, message: `${stats.members} of ${minMembers} members needed` });
     }
-    if (openBreakers.length === 0) return session.up(details);
+    if (openBreakers.length === 0 && peerProblems.length === 0) return session.up(details);
+    if (openBreakers.length === 0) {
+      const message = `peers not in the cluster: ${peerProblems.join('; ')}`;
+      return typeof session.degraded === 'function'
+        ? session.degraded({ ...details, message })
+        : session.up({ ...details, message });
+    }
     const message = `circuit breaker open: ${openBreakers.join(', ')}`;
     switch (options.onOpenBreaker ?? 'degraded') {
       case 'up':
