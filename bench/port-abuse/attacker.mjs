@@ -13,7 +13,14 @@ import * as net from 'node:net';
 
 const config = JSON.parse(process.argv[2]);
 const sockets = new Set();
-const counts = { attempted: 0, connectFailed: 0, welcomed: 0, goAway: 0, closedByNode: 0, closedBeforeWelcome: 0 };
+const counts = {
+  attempted: 0,
+  connectFailed: 0,
+  welcomed: 0,
+  goAway: 0,
+  closedByNode: 0,
+  closedBeforeWelcome: 0,
+};
 const closeDelays = [];
 let closing = false;
 
@@ -31,7 +38,13 @@ function hello(nodeId) {
   fixed.writeUInt32BE(0x44434143, 0);
   fixed.writeUInt16BE(1, 4);
   fixed.writeUInt32BE(8 << 20, 6);
-  const body = Buffer.concat([fixed, str16(config.cluster), str16(nodeId), str16('127.0.0.1'), Buffer.alloc(2)]);
+  const body = Buffer.concat([
+    fixed,
+    str16(config.cluster),
+    str16(nodeId),
+    str16('127.0.0.1'),
+    Buffer.alloc(2),
+  ]);
   const header = Buffer.alloc(10);
   header.writeUInt32BE(6 + body.length, 0);
   header[4] = 0xf0;

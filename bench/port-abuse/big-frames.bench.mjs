@@ -3,7 +3,15 @@
 // peers keep reading keys it owns. Reports the victim's RSS (sampled peak and the kernel's VmHWM),
 // what the attacker saw, and the peers' latency before, during and after the attack.
 // Acceptance (issue 15): 300 connections x 8 MiB frames -> victim RSS peak <= 600 MiB.
-import { peerReads, processFigures, sampleRss, scenarioFlags, startAttacker, startCluster, table } from './lib.mjs';
+import {
+  peerReads,
+  processFigures,
+  sampleRss,
+  scenarioFlags,
+  startAttacker,
+  startCluster,
+  table,
+} from './lib.mjs';
 
 const flags = scenarioFlags(
   { connections: 300, 'frame-mib': 8, 'attack-s': 15, 'baseline-s': 3, sources: 10 },
@@ -38,7 +46,9 @@ try {
   await attacker.close();
   reads.push(...(await peerReads(cluster.nodes, flags['baseline-s'] * 1000, 'after')));
 
-  console.log(`\nbig frames: ${flags.connections} connections x ${flags['frame-mib']} MiB frames, ${new Date().toISOString()}`);
+  console.log(
+    `\nbig frames: ${flags.connections} connections x ${flags['frame-mib']} MiB frames, ${new Date().toISOString()}`,
+  );
   table('Victim memory (MiB)', [
     {
       'RSS before': before.rssMiB.toFixed(0),

@@ -128,7 +128,12 @@ export async function startCluster({ victimTransport, victimUlimit } = {}) {
     /** Starts node `i` again (same name and port) after it was killed. */
     restart(i) {
       const { name } = nodes[i];
-      nodes[i] = startNode(name, ports[i], peersOf(i), i === 0 ? { transport: victimTransport, ulimit: victimUlimit } : {});
+      nodes[i] = startNode(
+        name,
+        ports[i],
+        peersOf(i),
+        i === 0 ? { transport: victimTransport, ulimit: victimUlimit } : {},
+      );
       return nodes[i];
     },
     async stop() {
@@ -164,9 +169,10 @@ export async function peerReads(nodes, durationMs, phase) {
     'p50 ms': result.p50?.toFixed(2) ?? '-',
     'p99 ms': result.p99?.toFixed(2) ?? '-',
     'max ms': result.max?.toFixed(1) ?? '-',
-    errors: Object.entries(result.errors)
-      .map(([code, n]) => `${code} x${n}`)
-      .join(', ') || 'none',
+    errors:
+      Object.entries(result.errors)
+        .map(([code, n]) => `${code} x${n}`)
+        .join(', ') || 'none',
   }));
 }
 
@@ -202,9 +208,13 @@ export function sampleRss(pid, everyMs = 50) {
  */
 export async function startAttacker(config) {
   const sources = Array.from({ length: config.sourceCount ?? 1 }, (_, i) => `127.0.0.${i + 2}`);
-  const child = fork(ATTACKER, [JSON.stringify({ host: '127.0.0.1', cluster: 'distcache', sources, ...config })], {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+  const child = fork(
+    ATTACKER,
+    [JSON.stringify({ host: '127.0.0.1', cluster: 'distcache', sources, ...config })],
+    {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    },
+  );
   const next = (type) =>
     new Promise((resolve, reject) => {
       const onMessage = (message) => {

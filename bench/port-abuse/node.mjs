@@ -15,7 +15,7 @@ const lines = { warn: 0, error: 0, first: [] };
 const record = (level) => (message) => {
   lines[level]++;
   if (lines.first.length < 40) lines.first.push(`${level}: ${message}`);
-  process.stderr.write(`[${config.name}] ${level}: ${message}\n`);
+  process.stderr.write(`${new Date().toISOString().slice(11, 23)} [${config.name}] ${level}: ${message}\n`);
 };
 const noop = () => undefined;
 

@@ -3,6 +3,7 @@ import { listenFailed } from '../errors/messages';
 import type { TimerHandle } from '../util/clock';
 import { BufferBudget } from './buffer-budget';
 import { ConnectionCaps } from './connection-caps';
+import { DescriptorProbe } from './descriptor-probe';
 import type { HandshakeHello } from './handshake-codec';
 import { LogThrottle } from './log-throttle';
 import { formatPeerAddress } from './peer-address';
@@ -26,6 +27,7 @@ export class PeerServer {
   private readonly log: LogThrottle;
   private readonly budget: BufferBudget;
   private readonly sweepMs: number;
+  private readonly descriptors: DescriptorProbe;
   private sweepTimer: TimerHandle;
   private listening: Promise<unknown> | undefined;
 
@@ -38,6 +40,7 @@ export class PeerServer {
     this.log = new LogThrottle(options.logger, options.clock);
     this.budget = new BufferBudget(options.maxBufferedBytes);
     this.caps = new ConnectionCaps(options, this.log);
+    this.descriptors = new DescriptorProbe(options.logger, options.clock);
     this.sweepMs = Math.max(
       MIN_SWEEP_MS,
       Math.floor(Math.min(options.frameTimeoutMs, options.idleTimeoutMs, options.handshakeTimeoutMs) / 4),
@@ -118,6 +121,7 @@ export class PeerServer {
     this.sweepTimer = this.options.clock.setTimeout(() => {
       const now = this.options.clock.now();
       for (const connection of [...this.connections]) connection.check(now);
+      this.descriptors.check(this.connections.size);
       if (this.listening !== undefined) this.scheduleSweep();
     }, this.sweepMs);
   }
