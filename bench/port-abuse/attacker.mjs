@@ -7,6 +7,7 @@
 // Modes: 'big-frames'  handshake, then frames of `frameBytes` as fast as the socket takes them;
 //        'idle'        handshake, then nothing;
 //        'slow-loris'  handshake, announce a frame of `frameBytes`, send `trickleBytes` every `trickleMs`.
+// With `refillMs`, each connection the node closes is opened again that much later.
 // IPC in: { cmd: 'report' } | { cmd: 'close' }. IPC out: { type: 'opened', ... } once every connection
 // was attempted; { type: 'report', ... } on request; { type: 'closed' } after 'close'.
 import * as net from 'node:net';
@@ -91,6 +92,8 @@ function open(index) {
         return resolve();
       }
       if (closing) return;
+      // A persistent attacker takes back every descriptor the node frees.
+      if (config.refillMs > 0) setTimeout(() => closing || open(index), config.refillMs);
       if (welcomed) {
         counts.closedByNode++;
         closeDelays.push(performance.now() - welcomedAt);

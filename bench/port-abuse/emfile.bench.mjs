@@ -17,12 +17,13 @@ import {
 } from './lib.mjs';
 
 const flags = scenarioFlags(
-  { ulimit: 256, connections: 600, sources: 10, 'attack-s': 6, 'baseline-s': 3 },
+  { ulimit: 256, connections: 600, sources: 10, 'refill-ms': 200, 'attack-s': 6, 'baseline-s': 3 },
   `
 Usage: node bench/port-abuse/emfile.bench.mjs [--ulimit=256] [--connections=600] [--sources=10]
-       [--attack-s=6] [--baseline-s=3]
+       [--refill-ms=200] [--attack-s=6] [--baseline-s=3]
 Starts a 3-node cluster whose first node runs under \`ulimit -n\` --ulimit, exhausts its descriptors
-with --connections handshaken idle connections from 127.0.0.2.. (--sources addresses), kills and
+with --connections handshaken idle connections from 127.0.0.2.. (--sources addresses), each one
+the node closes opened again after --refill-ms (0: never), kills and
 restarts another node during the attack, closes the attack and times the restarted node's rejoin.
 Build first: npm run build -w distcache-core`,
 );
@@ -37,6 +38,7 @@ try {
     port: victim.port,
     connections: flags.connections,
     sourceCount: flags.sources,
+    refillMs: flags['refill-ms'],
   });
   await sleep(2000);
   const during = processFigures(victim.child.pid);
