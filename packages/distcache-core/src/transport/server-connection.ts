@@ -154,7 +154,13 @@ export class ServerConnection {
       );
       return this.close();
     }
-    if (state.kind !== 'ready' || this.inFlight > 0) return;
+    if (state.kind !== 'ready') return;
+    // Bytes after a GOAWAY: a request that crossed it, or a client that predates GOAWAY and keeps
+    // using the connection. Either way it is not idle; it gets a new GOAWAY when it is again.
+    if (state.goingAwaySince !== undefined && this.lastActivity > state.goingAwaySince) {
+      state.goingAwaySince = undefined;
+    }
+    if (this.inFlight > 0) return;
     if (state.goingAwaySince !== undefined) {
       // The client had a handshake timeout to stop using the connection; it normally hangs up first.
       if (now - state.goingAwaySince >= this.options.handshakeTimeoutMs) this.close();

@@ -155,7 +155,9 @@ describe('idle timeout', () => {
       id: 4,
       response: { op: 'pong', nodeId: 'server' },
     });
-    // A client that ignores GOAWAY is closed after the linger.
+    // Traffic after a GOAWAY makes the connection live again; idle again, it gets a new GOAWAY,
+    // and a client that ignores it is closed after the linger.
+    expect((await raw.frame(3))[4]).toBe(Opcode.GOAWAY);
     await raw.closed;
     await until(() => node.inboundConnections === 0, 'the connection to go');
   });
