@@ -76,7 +76,8 @@ export class Membership {
     // One listener per ping in flight, one ping per peer: large clusters exceed the default 10.
     setMaxListeners(0, this.abort.signal);
     this.health = new LocalHealth(deps.clock, 2 * deps.options.failureTimeoutMs);
-    this.warnings = new LogThrottle(deps.clock, deps.logger);
+    // Peer problems repeat every ping (twice a second): once a minute per peer and kind is enough.
+    this.warnings = new LogThrottle(deps.logger, deps.clock, 60_000);
     this.ringValue = this.buildRing();
   }
 

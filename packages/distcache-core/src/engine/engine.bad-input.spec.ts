@@ -103,6 +103,25 @@ describe('bad input gets a typed error and changes nothing', () => {
     );
   });
 
+  it('a value whose strings alone are over maxValueBytes, refused before it is encoded', async () => {
+    engine = (await startedEngine({ maxValueBytes: 1024 })).engine;
+    // The function makes encoding fail: E_VALUE_TOO_LARGE proves the codec never ran.
+    const unencodable = { text: 'x'.repeat(2000), fn: () => 1 };
+    await expectCode(
+      engine.put<unknown>('products', 'big', unencodable),
+      'E_VALUE_TOO_LARGE',
+      /at least 2000 bytes encoded, over maxValueBytes \(1024 bytes\); refused before encoding/,
+    );
+    await expectCode(
+      engine.putMany<unknown>('products', [
+        { key: 'big', value: [Buffer.alloc(600), 'y'.repeat(600), Symbol('s')] },
+      ]),
+      'E_VALUE_TOO_LARGE',
+    );
+    // Under the limit, the codec runs and reports what it cannot encode.
+    await expectCode(engine.put<unknown>('products', 'small', { text: 'x', fn: () => 1 }), 'E_INVALID_VALUE');
+  });
+
   it('an unparsable or negative ttl on put', async () => {
     engine = (await startedEngine()).engine;
     await unchangedAfter(

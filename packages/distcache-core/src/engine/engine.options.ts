@@ -87,7 +87,16 @@ export interface DistCacheEngineOptions {
 /** The transport settings an engine user may tune; identity and addresses come from the engine. */
 export type PeerTransportTuning = Pick<
   TcpPeerTransportOptions,
-  'maxFrameBytes' | 'maxInFlightPerPeer' | 'handshakeTimeout' | 'connectTimeout' | 'reconnect'
+  | 'maxFrameBytes'
+  | 'maxInFlightPerPeer'
+  | 'handshakeTimeout'
+  | 'connectTimeout'
+  | 'reconnect'
+  | 'maxConnections'
+  | 'maxConnectionsPerAddress'
+  | 'maxBufferedBytes'
+  | 'frameTimeout'
+  | 'idleTimeout'
 >;
 
 /** Room in a frame for everything but the value (header, keyspace, key, expiry). */

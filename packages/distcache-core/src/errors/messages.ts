@@ -46,6 +46,14 @@ export const valueTooLarge = (
     { details: { keySpace, key, bytes, limit, limitName } },
   );
 
+/** A value refused before encoding: its strings and bytes alone are over the limit. */
+export const valueTooLargeBeforeEncoding = (keySpace: string, key: string, atLeast: number, limit: number) =>
+  new DistCacheError(
+    'E_VALUE_TOO_LARGE',
+    `Value for "${keySpace}/${key}" is at least ${atLeast} bytes encoded, over maxValueBytes (${limit} bytes); refused before encoding`,
+    { details: { keySpace, key, bytes: atLeast, limit, limitName: 'maxValueBytes' } },
+  );
+
 export const decodeFailed = (keySpace: string, key: string, cause: unknown): DistCacheError =>
   new DistCacheError('E_DECODE_FAILED', `Could not decode the value of "${keySpace}/${key}"`, {
     cause,

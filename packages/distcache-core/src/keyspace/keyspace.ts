@@ -10,10 +10,12 @@ import {
   decodeFailed,
   invalidValue,
   valueTooLarge,
+  valueTooLargeBeforeEncoding,
 } from '../errors/messages';
 import { LruStorage } from '../storage/lru.storage';
 import { abortable, type Deadline, linkedSignal, waitFor } from '../util/abort';
 import type { Clock } from '../util/clock';
+import { encodedSizeAtLeast } from '../codec/size-bound';
 import { CacheEntry, decodePrivate, entrySize } from './cache-entry';
 import { HotKeyTracker } from './hot-keys';
 import type { ResolvedKeySpaceConfig } from './keyspace.options';
@@ -283,6 +285,10 @@ export class KeySpace<T = unknown> {
     if (value === undefined) {
       throw invalidValue(this.name, key, 'undefined means "not found" and cannot be stored; use delete()');
     }
+    // Refused before encoding when its strings and bytes alone are over the limit (size-bound.ts).
+    const { codec, maxValueBytes } = this.configValue;
+    const atLeast = encodedSizeAtLeast(codec.name, value, maxValueBytes);
+    if (atLeast > maxValueBytes) throw valueTooLargeBeforeEncoding(this.name, key, atLeast, maxValueBytes);
     let bytes: Uint8Array;
     try {
       bytes = this.configValue.codec.encode(value as T);

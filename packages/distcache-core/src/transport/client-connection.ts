@@ -17,7 +17,7 @@ import {
 import type { PeerSocketFactory } from './socket-factory';
 import type { PeerAddress, PeerRequest, PeerRequestMeta } from './transport';
 import type { ResolvedTransportOptions } from './transport-options';
-import { HANDSHAKE_MAX_FRAME_BYTES, LENGTH_PREFIX_BYTES } from './wire-format';
+import { HANDSHAKE_MAX_FRAME_BYTES, LENGTH_PREFIX_BYTES, Opcode } from './wire-format';
 
 /** What a client connection reports to its owner once it is open. */
 export interface ClientConnectionEvents {
@@ -25,6 +25,8 @@ export interface ClientConnectionEvents {
   onResponse(frame: Buffer): void;
   /** The connection is gone; called once. */
   onClose(error: DistCacheError): void;
+  /** The server sent GOAWAY: it will close this idle connection; new requests go elsewhere. */
+  onGoAway(): void;
 }
 
 /** What opening a client connection needs. */
@@ -167,6 +169,7 @@ export class ClientConnection {
 
   private onFrame(frame: Buffer): void {
     if (this.handshake === undefined) {
+      if (frame[4] === Opcode.GOAWAY) return this.params.events.onGoAway();
       if (isResponseOpcode(frame[4] ?? 0)) return this.params.events.onResponse(frame);
       return this.fail(
         peerProtocolError(

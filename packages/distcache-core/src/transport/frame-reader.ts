@@ -1,6 +1,10 @@
 import { invalidFrame } from '../errors/messages';
 import type { DistCacheError } from '../errors/distcache-error';
-import { FRAME_HEADER_BYTES, LENGTH_PREFIX_BYTES } from './wire-format';
+import type { BufferBudget } from './buffer-budget';
+import { FRAME_HEADER_BYTES, HANDSHAKE_MAX_FRAME_BYTES, LENGTH_PREFIX_BYTES } from './wire-format';
+
+/** Why a stream broke the framing. */
+export type FramingProblem = 'over-limit' | 'too-short' | 'over-budget';
 
 /**
  * Cuts a byte stream into frames. The length prefix is checked against the limit as soon as its
@@ -16,18 +20,34 @@ export class FrameReader {
   /** Size of the frame being assembled, length prefix included; -1 while the prefix is incomplete. */
   private expected = -1;
   private stopped = false;
+  /** Bytes of {@link budget} held for the frame being assembled. */
+  private reservation = 0;
+  private frames = 0;
 
   /**
    * @param maxFrameBytes largest accepted length prefix (bytes after the prefix); changeable with
    *   {@link setLimit} once the handshake has raised it
    * @param onFrame called with each complete frame, length prefix included
    * @param onError called once when the stream breaks the framing; the reader then stops
+   * @param budget when given, each frame over 64 KiB reserves its announced length here before its
+   *   body is read, and a frame that does not fit is an error (smaller frames are never refused)
    */
   constructor(
     private maxFrameBytes: number,
     private readonly onFrame: (frame: Buffer) => void,
-    private readonly onError: (error: DistCacheError) => void,
+    private readonly onError: (error: DistCacheError, problem: FramingProblem) => void,
+    private readonly budget?: BufferBudget,
   ) {}
+
+  /** Frames delivered so far. */
+  get framesRead(): number {
+    return this.frames;
+  }
+
+  /** True while part of a frame (or of its length prefix) is buffered. */
+  get partial(): boolean {
+    return this.buffered > 0;
+  }
 
   /** Changes the frame-size limit for frames whose prefix has not been read yet. */
   setLimit(maxFrameBytes: number): void {
@@ -39,6 +59,7 @@ export class FrameReader {
     this.stopped = true;
     this.chunks = [];
     this.buffered = 0;
+    this.releaseReservation();
   }
 
   /** Feeds bytes read from the socket. */
@@ -51,23 +72,44 @@ export class FrameReader {
         if (this.buffered < LENGTH_PREFIX_BYTES) return;
         const length = this.peekLength();
         if (length > this.maxFrameBytes) {
-          return this.fail(`frame length ${length} is over the limit of ${this.maxFrameBytes} bytes`);
+          return this.fail(
+            `frame length ${length} is over the limit of ${this.maxFrameBytes} bytes`,
+            'over-limit',
+          );
         }
         if (length < FRAME_HEADER_BYTES - LENGTH_PREFIX_BYTES) {
-          return this.fail(`frame length ${length} is shorter than the frame header`);
+          return this.fail(`frame length ${length} is shorter than the frame header`, 'too-short');
+        }
+        if (this.budget !== undefined && length > HANDSHAKE_MAX_FRAME_BYTES) {
+          if (!this.budget.reserve(length)) {
+            const left = this.budget.limit - this.budget.reserved;
+            return this.fail(
+              `frame length ${length} is over the ${left} bytes left of the buffer budget shared by all connections (maxBufferedBytes ${this.budget.limit})`,
+              'over-budget',
+            );
+          }
+          this.reservation = length;
         }
         this.expected = LENGTH_PREFIX_BYTES + length;
       }
       if (this.buffered < this.expected) return;
       const frame = this.take(this.expected);
       this.expected = -1;
+      this.releaseReservation();
+      this.frames++;
       this.onFrame(frame);
     }
   }
 
-  private fail(problem: string): void {
+  private fail(message: string, problem: FramingProblem): void {
     this.stop();
-    this.onError(invalidFrame(problem));
+    this.onError(invalidFrame(message), problem);
+  }
+
+  private releaseReservation(): void {
+    if (this.reservation === 0) return;
+    this.budget?.release(this.reservation);
+    this.reservation = 0;
   }
 
   private peekLength(): number {

@@ -36,12 +36,19 @@ export class PeerClient {
   private readonly sent = new Map<number, PendingRequest>();
   /** Requests waiting for the connection. */
   private readonly waiting = new Set<PendingRequest>();
+  /**
+   * Connections the server sent GOAWAY on: no new request goes there, and each is closed once the
+   * requests already sent on it are settled (their answers still arrive on it).
+   */
+  private readonly draining = new Set<ClientConnection>();
   private readonly lifetime = new AbortController();
   private readonly deadlines: DeadlineTimer;
   private readonly forget = (pending: PendingRequest): void => {
     this.inFlight--;
     if (pending.id !== 0) this.sent.delete(pending.id);
     else this.waiting.delete(pending);
+    const connection = pending.connection;
+    if (connection !== undefined && this.draining.has(connection)) this.closeIfDrained(connection);
   };
 
   constructor(
@@ -66,8 +73,9 @@ export class PeerClient {
 
   /** Clock time of the last bytes received from the peer on any of our connections; 0 when none. */
   get lastReceivedAt(): number {
-    const current = this.state.kind === 'open' ? this.state.connection.lastReceivedAt : 0;
-    return Math.max(current, this.lastReceivedOnClosed);
+    let last = this.state.kind === 'open' ? this.state.connection.lastReceivedAt : 0;
+    for (const connection of this.draining) last = Math.max(last, connection.lastReceivedAt);
+    return Math.max(last, this.lastReceivedOnClosed);
   }
 
   /**
@@ -140,13 +148,22 @@ export class PeerClient {
     this.deadlines.cancel();
     this.failAll(error);
     connection?.close(error);
+    for (const draining of [...this.draining]) draining.close(error);
+    this.draining.clear();
   }
 
   private connect(): void {
     this.state = { kind: 'connecting' };
+    // Events arrive only after the handshake, when `opened` is set.
+    let opened: ClientConnection | undefined;
     const events = {
       onResponse: (frame: Buffer) => this.onResponse(frame),
-      onClose: (error: DistCacheError) => this.onConnectionLost(error),
+      onClose: (error: DistCacheError) => {
+        if (opened !== undefined) this.onConnectionLost(opened, error);
+      },
+      onGoAway: () => {
+        if (opened !== undefined) this.onGoAway(opened);
+      },
     };
     ClientConnection.open({
       peer: this.peer,
@@ -159,6 +176,7 @@ export class PeerClient {
     }).then(
       (connection) => {
         if (this.state.kind === 'closed') return connection.close(this.closedError());
+        opened = connection;
         this.failures = 0;
         this.state = { kind: 'open', connection };
         this.options.logger.debug(`connected to peer ${this.peerId}`, {
@@ -185,7 +203,8 @@ export class PeerClient {
           peer: this.peerId,
           error: failure.message,
         });
-        this.failAll(failure);
+        // Requests still answered on a draining connection are not this attempt's.
+        this.failWaiting(failure);
       },
     );
   }
@@ -200,6 +219,7 @@ export class PeerClient {
     }
     this.nextId = id === MAX_ID ? 1 : id + 1;
     pending.id = id;
+    pending.connection = connection;
     this.sent.set(id, pending);
   }
 
@@ -219,16 +239,38 @@ export class PeerClient {
     pending.resolve(response);
   }
 
-  private onConnectionLost(error: DistCacheError): void {
-    if (this.state.kind !== 'open') return;
-    this.lastReceivedOnClosed = Math.max(this.lastReceivedOnClosed, this.state.connection.lastReceivedAt);
+  private onConnectionLost(connection: ClientConnection, error: DistCacheError): void {
+    this.lastReceivedOnClosed = Math.max(this.lastReceivedOnClosed, connection.lastReceivedAt);
+    const wasDraining = this.draining.delete(connection);
+    this.failSent(connection, error);
+    if (wasDraining || this.state.kind !== 'open' || this.state.connection !== connection) return;
     // The connection was healthy, so the next request reconnects at once; backoff starts only when
     // that attempt fails.
     this.state = { kind: 'idle' };
     this.options.logger.info(`connection to peer ${this.peerId} lost: ${error.message}`, {
       peer: this.peerId,
     });
-    this.failAll(error);
+  }
+
+  /**
+   * The server will close this idle connection: the next request opens a new one at once (no
+   * backoff), and this one closes when the requests already on it are answered. A request that
+   * crossed the GOAWAY on the wire is still answered by the server, so none is lost.
+   */
+  private onGoAway(connection: ClientConnection): void {
+    if (this.state.kind !== 'open' || this.state.connection !== connection) return;
+    this.state = { kind: 'idle' };
+    this.options.logger.debug(`peer ${this.peerId} closes the idle connection (GOAWAY)`, {
+      peer: this.peerId,
+    });
+    this.draining.add(connection);
+    this.closeIfDrained(connection);
+  }
+
+  private closeIfDrained(connection: ClientConnection): void {
+    for (const pending of this.sent.values()) if (pending.connection === connection) return;
+    this.draining.delete(connection);
+    connection.close(peerUnavailable(this.peerId, 'connection-closed', 'closed after GOAWAY'));
   }
 
   /** Fails the requests whose deadline has come; returns the earliest deadline left. */
@@ -252,6 +294,19 @@ export class PeerClient {
     this.sent.clear();
     this.waiting.clear();
     for (const pending of all) pending.reject(error);
+  }
+
+  private failWaiting(error: DistCacheError): void {
+    const waiting = [...this.waiting];
+    this.waiting.clear();
+    for (const pending of waiting) pending.reject(error);
+  }
+
+  /** Fails the requests sent on `connection` (it is gone). */
+  private failSent(connection: ClientConnection, error: DistCacheError): void {
+    const lost: PendingRequest[] = [];
+    for (const pending of this.sent.values()) if (pending.connection === connection) lost.push(pending);
+    for (const pending of lost) pending.reject(error);
   }
 
   private closedError(): DistCacheError {

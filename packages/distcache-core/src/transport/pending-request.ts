@@ -1,4 +1,5 @@
 import { aborted, timeout } from '../errors/messages';
+import type { ClientConnection } from './client-connection';
 import type { PeerRequest, PeerRequestMeta, PeerResponse } from './transport';
 
 /**
@@ -9,6 +10,8 @@ import type { PeerRequest, PeerRequestMeta, PeerResponse } from './transport';
 export class PendingRequest {
   /** Request id on the wire; 0 until the frame is sent. */
   id = 0;
+  /** The connection the request was sent on, once sent. */
+  connection: ClientConnection | undefined;
   private settled = false;
   private readonly onAbort: (() => void) | undefined;
 

@@ -6,7 +6,7 @@ import { ByteReader } from './byte-reader';
 import { FrameBuilder } from './frame-builder';
 import { asBuffer, checkFrameLength, singleFrame } from './frame-header';
 import type { PeerResponse, ValueResult } from './transport';
-import { FRAME_HEADER_BYTES, Opcode } from './wire-format';
+import { FRAME_HEADER_BYTES, LENGTH_PREFIX_BYTES, Opcode } from './wire-format';
 
 /** A decoded response frame. */
 export interface ResponseFrame {
@@ -128,4 +128,15 @@ function readResult(r: ByteReader): ValueResult {
   if (found === 0) return { found: false, expiresAt };
   if (found !== 1) throw invalidFrame(`found byte must be 0 or 1, got ${found}`);
   return { found: true, value: r.bytes32('value'), expiresAt };
+}
+
+/**
+ * The GOAWAY frame (header only, id 0) a server sends before closing an idle connection. Peers of
+ * protocol 1 that predate it ignore it: no request in flight has id 0.
+ */
+export function encodeGoAwayFrame(): Buffer {
+  const frame = Buffer.alloc(FRAME_HEADER_BYTES);
+  frame.writeUInt32BE(FRAME_HEADER_BYTES - LENGTH_PREFIX_BYTES, 0);
+  frame[4] = Opcode.GOAWAY;
+  return frame;
 }

@@ -4,8 +4,10 @@ import { peerUnavailable } from '../errors/messages';
 import type { TimerHandle } from '../util/clock';
 import { isRequestOpcode } from './frame-header';
 import { decodeRequestFrame, type RequestFrame } from './request-codec';
-import { writeResponseFrame } from './response-codec';
+import { encodeGoAwayFrame, writeResponseFrame } from './response-codec';
+import type { BufferBudget } from './buffer-budget';
 import { FrameReader } from './frame-reader';
+import type { LogThrottle } from '../util/log-throttle';
 import { FrameWriter } from './frame-writer';
 import {
   decodeHandshakeFrame,
@@ -20,10 +22,24 @@ import type { PeerIdentity, PeerRequestHandler, PeerResponse } from './transport
 import type { ResolvedTransportOptions } from './transport-options';
 import { HANDSHAKE_MAX_FRAME_BYTES, LENGTH_PREFIX_BYTES, RefuseReason } from './wire-format';
 
+/** What every connection of one listener shares. */
+export interface ServerConnectionContext {
+  readonly options: ResolvedTransportOptions;
+  readonly handler: PeerRequestHandler;
+  /** Called once a HELLO is accepted, with who sent it; returns this node's WELCOME. */
+  readonly welcome: (from: PeerIdentity) => HandshakeHello;
+  readonly onClosed: (connection: ServerConnection) => void;
+  /** Bytes of frames being received, shared by all connections (`maxBufferedBytes`). */
+  readonly budget: BufferBudget;
+  /** Warnings about misbehaving connections, rate-limited. */
+  readonly log: LogThrottle;
+}
+
 /** Lifecycle of an accepted connection. */
 type ServerConnectionState =
   | { kind: 'handshaking'; timer: TimerHandle }
-  | { kind: 'ready'; from: PeerIdentity; sendLimit: number }
+  /** `goingAwaySince`: clock time a GOAWAY was sent (the connection was idle). */
+  | { kind: 'ready'; from: PeerIdentity; sendLimit: number; goingAwaySince: number | undefined }
   /** A REFUSE was sent; waiting for the peer to hang up (or the linger timer). */
   | { kind: 'refusing'; timer: TimerHandle }
   | { kind: 'closed' };
@@ -44,30 +60,45 @@ export class ServerConnection {
   private head: Buffer | undefined;
   /** Clock time of the last bytes received (liveness evidence for the failure detector). */
   private lastDataAt = 0;
+  private readonly options: ResolvedTransportOptions;
+  private readonly handler: PeerRequestHandler;
+  // Idle and slow-frame detection is sampled by the listener's sweep (see `check`), so the read
+  // path pays one boolean store per chunk instead of a clock read.
+  private receivedSinceCheck = false;
+  private lastActivity: number;
+  /** Clock time the sweep first saw the current incomplete frame, and which frame it was. */
+  private partialSince: number | undefined;
+  private partialFrame = 0;
 
   constructor(
     private readonly socket: Socket,
-    private readonly options: ResolvedTransportOptions,
-    private readonly handler: PeerRequestHandler,
-    /** Called once the peer's HELLO is accepted; returns this node's WELCOME. */
-    private readonly welcome: (from: PeerIdentity) => HandshakeHello,
-    private readonly onClosed: (connection: ServerConnection) => void,
+    private readonly context: ServerConnectionContext,
   ) {
+    const { options, log } = context;
+    this.options = options;
+    this.handler = context.handler;
+    this.lastActivity = options.clock.now();
     this.remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
     this.reader = new FrameReader(
       HANDSHAKE_MAX_FRAME_BYTES,
       (frame) => this.onFrame(frame),
-      (error) => {
+      (error, problem) => {
         const hint = this.state.kind === 'handshaking' ? foreignProtocolHint(this.head) : '';
-        options.logger.warn(`dropping peer connection from ${this.remote}: ${error.message}${hint}`, {
-          remote: this.remote,
-        });
+        log.warn(
+          `frame-${problem}`,
+          `dropping peer connection from ${this.remote}: ${error.message}${hint}`,
+          {
+            remote: this.remote,
+          },
+        );
         this.close();
       },
+      context.budget,
     );
     this.writer = new FrameWriter(socket, (blocked) => (blocked ? socket.pause() : socket.resume()));
     const timer = options.clock.setTimeout(() => {
-      options.logger.warn(
+      log.warn(
+        'handshake-timeout',
         `dropping peer connection from ${this.remote}: no handshake within ${options.handshakeTimeoutMs}ms`,
         { remote: this.remote },
       );
@@ -77,6 +108,7 @@ export class ServerConnection {
     // A copy: a view would pin the socket's whole read chunk for the life of the connection.
     socket.once('data', (chunk: Buffer) => (this.head = Buffer.from(chunk.subarray(0, 8))));
     socket.on('data', (chunk: Buffer) => {
+      this.receivedSinceCheck = true;
       this.lastDataAt = options.clock.now();
       this.reader.push(chunk);
     });
@@ -107,7 +139,55 @@ export class ServerConnection {
     this.writer.close();
     this.socket.destroy();
     this.lifetime.abort(peerUnavailable(this.remote, 'connection-closed', 'the connection was closed'));
-    this.onClosed(this);
+    this.context.onClosed(this);
+  }
+
+  /**
+   * Called by the listener's periodic sweep: closes a connection whose frame has been incomplete for
+   * `frameTimeout`, sends GOAWAY to one idle for `idleTimeout` (nothing received, no request in
+   * flight), and closes one that got GOAWAY a `handshakeTimeout` ago once its last request is
+   * answered. Precision is the sweep interval.
+   */
+  check(now: number): void {
+    const state = this.state;
+    if (state.kind === 'closed' || state.kind === 'refusing') return;
+    if (this.receivedSinceCheck) {
+      this.receivedSinceCheck = false;
+      this.lastActivity = now;
+    }
+    if (!this.reader.partial) {
+      this.partialSince = undefined;
+    } else if (this.partialSince === undefined || this.partialFrame !== this.reader.framesRead) {
+      this.partialSince = now;
+      this.partialFrame = this.reader.framesRead;
+    } else if (now - this.partialSince >= this.options.frameTimeoutMs) {
+      this.context.log.warn(
+        'frame-timeout',
+        `dropping peer connection from ${this.remote}: a frame did not complete within ${this.options.frameTimeoutMs}ms (frameTimeout)`,
+        { remote: this.remote },
+      );
+      return this.close();
+    }
+    if (state.kind !== 'ready') return;
+    // Bytes after a GOAWAY: a request that crossed it, or a client that predates GOAWAY and keeps
+    // using the connection. Either way it is not idle; it gets a new GOAWAY when it is again.
+    if (state.goingAwaySince !== undefined && this.lastActivity > state.goingAwaySince) {
+      state.goingAwaySince = undefined;
+    }
+    if (this.inFlight > 0) return;
+    if (state.goingAwaySince !== undefined) {
+      // The client had a handshake timeout to stop using the connection; it normally hangs up first.
+      if (now - state.goingAwaySince >= this.options.handshakeTimeoutMs) this.close();
+      return;
+    }
+    if (this.partialSince === undefined && now - this.lastActivity >= this.options.idleTimeoutMs) {
+      this.options.logger.debug(
+        `peer connection from ${this.remote} idle for ${now - this.lastActivity}ms (idleTimeout): GOAWAY`,
+        { remote: this.remote },
+      );
+      state.goingAwaySince = now;
+      this.writer.write(encodeGoAwayFrame());
+    }
   }
 
   private onFrame(frame: Buffer): void {
@@ -137,18 +217,22 @@ export class ServerConnection {
     const hello = decoded.hello as HandshakeHello;
     this.options.clock.clearTimeout(timer);
     const from = { nodeId: hello.nodeId, address: hello.address, incarnation: hello.incarnation };
-    this.state = { kind: 'ready', from, sendLimit: hello.maxFrameBytes };
+    this.state = { kind: 'ready', from, sendLimit: hello.maxFrameBytes, goingAwaySince: undefined };
     this.reader.setLimit(this.options.maxFrameBytes);
-    this.writer.write(encodeWelcomeFrame(this.welcome(from)));
+    this.writer.write(encodeWelcomeFrame(this.context.welcome(from)));
     this.options.logger.debug(`peer ${hello.nodeId} connected from ${this.remote}`, { node: hello.nodeId });
   }
 
   private refuse(reason: RefuseReason, message: string): void {
     const name = refuseReasonName(reason);
-    this.options.logger.warn(`refused peer connection from ${this.remote} (${name}): ${message}`, {
-      remote: this.remote,
-      reason: name,
-    });
+    this.context.log.warn(
+      `refused-${name}`,
+      `refused peer connection from ${this.remote} (${name}): ${message}`,
+      {
+        remote: this.remote,
+        reason: name,
+      },
+    );
     if (this.state.kind === 'handshaking') this.options.clock.clearTimeout(this.state.timer);
     this.reader.stop();
     this.writer.write(encodeRefuseFrame(reason, message));
@@ -163,7 +247,8 @@ export class ServerConnection {
     const opcode = frame[4] ?? 0;
     const id = frame.readUInt32BE(6);
     if (!isRequestOpcode(opcode)) {
-      this.options.logger.warn(
+      this.context.log.warn(
+        'not-a-request',
         `dropping peer connection from ${this.remote}: opcode 0x${opcode.toString(16)} is not a request`,
       );
       return this.close();
@@ -177,7 +262,7 @@ export class ServerConnection {
       decoded = decodeRequestFrame(frame);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      this.options.logger.warn(`malformed request from peer ${from.nodeId}: ${message}`, {
+      this.context.log.warn('malformed-request', `malformed request from peer ${from.nodeId}: ${message}`, {
         node: from.nodeId,
       });
       return this.reply(id, { op: 'error', code: 'E_PROTOCOL', message }, sendLimit);

@@ -134,6 +134,11 @@ export class TcpPeerTransport implements PeerTransport {
     return this.server?.connectionCount ?? 0;
   }
 
+  /** Bytes reserved now for inbound frames being received, out of `maxBufferedBytes`. */
+  get inboundBufferedBytes(): number {
+    return this.server?.bufferedBytes ?? 0;
+  }
+
   /** Peers this transport holds a client for (connected, connecting or idle). */
   get peerCount(): number {
     let count = 0;

@@ -3,6 +3,9 @@ import { isDistCacheError } from '../errors';
 import { systemClock } from '../util/clock';
 import { silentLogger } from '../util/logger';
 import {
+  DEFAULT_MAX_BUFFERED_BYTES,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
   DEFAULT_MAX_FRAME_BYTES,
   DEFAULT_MAX_IN_FLIGHT_PER_PEER,
   resolveTransportOptions,
@@ -31,6 +34,11 @@ describe('resolveTransportOptions', () => {
       maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
       maxInFlightPerPeer: DEFAULT_MAX_IN_FLIGHT_PER_PEER,
       handshakeTimeoutMs: 2000,
+      maxConnections: DEFAULT_MAX_CONNECTIONS,
+      maxConnectionsPerAddress: DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+      maxBufferedBytes: DEFAULT_MAX_BUFFERED_BYTES,
+      frameTimeoutMs: 10_000,
+      idleTimeoutMs: 60_000,
       connectTimeoutMs: 2000,
       reconnectBaseMs: 100,
       reconnectMaxMs: 5000,
@@ -59,6 +67,13 @@ describe('resolveTransportOptions', () => {
     });
   });
 
+  it('defaults the per-address cap and the buffer budget within the other limits', () => {
+    expect(resolveTransportOptions({ nodeId: 'a', maxConnections: 8 }).maxConnectionsPerAddress).toBe(8);
+    expect(resolveTransportOptions({ nodeId: 'a', maxFrameBytes: 128 << 20 }).maxBufferedBytes).toBe(
+      128 << 20,
+    );
+  });
+
   it.each([
     [undefined, 'options'],
     [{}, 'nodeId'],
@@ -73,6 +88,16 @@ describe('resolveTransportOptions', () => {
     [{ nodeId: 'a', maxFrameBytes: 2 ** 31 }, 'maxFrameBytes'],
     [{ nodeId: 'a', maxInFlightPerPeer: 0 }, 'maxInFlightPerPeer'],
     [{ nodeId: 'a', handshakeTimeout: 0 }, 'handshakeTimeout'],
+    [{ nodeId: 'a', maxConnections: 0 }, 'maxConnections'],
+    [{ nodeId: 'a', maxConnections: 1.5 }, 'maxConnections'],
+    [{ nodeId: 'a', maxConnectionsPerAddress: 0 }, 'maxConnectionsPerAddress'],
+    [{ nodeId: 'a', maxConnections: 10, maxConnectionsPerAddress: 11 }, 'maxConnectionsPerAddress'],
+    [{ nodeId: 'a', maxBufferedBytes: -1 }, 'maxBufferedBytes'],
+    [{ nodeId: 'a', maxFrameBytes: 1 << 20, maxBufferedBytes: (1 << 20) - 1 }, 'maxBufferedBytes'],
+    [{ nodeId: 'a', frameTimeout: 0 }, 'frameTimeout'],
+    [{ nodeId: 'a', frameTimeout: 'slow' }, 'frameTimeout'],
+    [{ nodeId: 'a', idleTimeout: 0 }, 'idleTimeout'],
+    [{ nodeId: 'a', idleTimeout: -5 }, 'idleTimeout'],
     [{ nodeId: 'a', connectTimeout: 'soon' }, 'connectTimeout'],
     [{ nodeId: 'a', reconnect: { baseDelay: -1 } }, 'reconnect.baseDelay'],
     [{ nodeId: 'a', reconnect: { baseDelay: '2s', maxDelay: '1s' } }, 'reconnect.maxDelay'],

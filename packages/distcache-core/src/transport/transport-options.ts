@@ -58,6 +58,40 @@ export interface TcpPeerTransportOptions {
   maxInFlightPerPeer?: number;
   /** Time a new connection has to complete the handshake, on both sides. @default '2s' */
   handshakeTimeout?: Duration;
+  /**
+   * Inbound connections held at once (handshaking ones included). Past it a new connection is
+   * closed at accept, with a rate-limited warning.
+   * @default 1024
+   */
+  maxConnections?: number;
+  /**
+   * Inbound connections held at once from one remote IP address (a node dials one connection per
+   * peer, so a handful is normal; several nodes on one host share its address).
+   * @default 64
+   */
+  maxConnectionsPerAddress?: number;
+  /**
+   * Bytes all inbound connections together may hold for frames being received. A frame over 64 KiB
+   * reserves its announced length when its length prefix arrives; when less than that is left, the
+   * connection is closed before the body is buffered. Smaller frames (every read) are never refused.
+   * Per connection, at most one frame is assembled at a time, so `maxFrameBytes` bounds it.
+   * @default 64 MiB
+   */
+  maxBufferedBytes?: number;
+  /**
+   * Time a frame has to arrive whole once its first bytes came; a connection that trickles a frame
+   * slower is closed.
+   * @default '10s'
+   */
+  frameTimeout?: Duration;
+  /**
+   * Time an inbound connection may stay without any byte received while no request is in flight.
+   * Then the server sends GOAWAY and closes it once the client stops (the client opens a fresh
+   * connection for its next request, so no request is lost). Peers ping every 500 ms by default, so
+   * a live peer link never reaches it.
+   * @default '60s'
+   */
+  idleTimeout?: Duration;
   /** Time a TCP (and TLS) connect may take. @default '2s' */
   connectTimeout?: Duration;
   /** Backoff between failed connection attempts. */
@@ -79,6 +113,11 @@ export interface ResolvedTransportOptions {
   maxFrameBytes: number;
   maxInFlightPerPeer: number;
   handshakeTimeoutMs: number;
+  maxConnections: number;
+  maxConnectionsPerAddress: number;
+  maxBufferedBytes: number;
+  frameTimeoutMs: number;
+  idleTimeoutMs: number;
   connectTimeoutMs: number;
   reconnectBaseMs: number;
   reconnectMaxMs: number;
@@ -101,6 +140,16 @@ export const MAX_MAX_FRAME_BYTES = 1024 * 1024 * 1024;
 export const DEFAULT_MAX_IN_FLIGHT_PER_PEER = 1024;
 /** Default of {@link TcpPeerTransportOptions.handshakeTimeout}. */
 export const DEFAULT_HANDSHAKE_TIMEOUT: Duration = '2s';
+/** Default of {@link TcpPeerTransportOptions.maxConnections}. */
+export const DEFAULT_MAX_CONNECTIONS = 1024;
+/** Default of {@link TcpPeerTransportOptions.maxConnectionsPerAddress}. */
+export const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 64;
+/** Default of {@link TcpPeerTransportOptions.maxBufferedBytes}: 64 MiB. */
+export const DEFAULT_MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
+/** Default of {@link TcpPeerTransportOptions.frameTimeout}. */
+export const DEFAULT_FRAME_TIMEOUT: Duration = '10s';
+/** Default of {@link TcpPeerTransportOptions.idleTimeout}. */
+export const DEFAULT_IDLE_TIMEOUT: Duration = '60s';
 /** Default of {@link TcpPeerTransportOptions.connectTimeout}. */
 export const DEFAULT_CONNECT_TIMEOUT: Duration = '2s';
 /** Default of {@link ReconnectOptions.baseDelay}. */
@@ -130,6 +179,18 @@ export function resolveTransportOptions(options: TcpPeerTransportOptions): Resol
   if (typeof reconnectJitter !== 'number' || !(reconnectJitter >= 0 && reconnectJitter <= 1)) {
     throw invalidOption('reconnect.jitter', 'must be a number from 0 to 1', reconnectJitter);
   }
+  const maxFrameBytes = integer(
+    options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+    'maxFrameBytes',
+    MIN_MAX_FRAME_BYTES,
+    MAX_MAX_FRAME_BYTES,
+  );
+  const maxConnections = integer(
+    options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
+    'maxConnections',
+    1,
+    1_000_000,
+  );
   return {
     nodeId: name(options.nodeId, 'nodeId'),
     cluster: name(options.cluster ?? DEFAULT_TRANSPORT_CLUSTER, 'cluster'),
@@ -137,12 +198,7 @@ export function resolveTransportOptions(options: TcpPeerTransportOptions): Resol
     port: integer(options.port ?? DEFAULT_TRANSPORT_PORT, 'port', 0, 65_535),
     advertiseHost: name(options.advertiseHost ?? host, 'advertiseHost'),
     tls: options.tls === undefined ? undefined : resolveTls(options.tls),
-    maxFrameBytes: integer(
-      options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
-      'maxFrameBytes',
-      MIN_MAX_FRAME_BYTES,
-      MAX_MAX_FRAME_BYTES,
-    ),
+    maxFrameBytes,
     maxInFlightPerPeer: integer(
       options.maxInFlightPerPeer ?? DEFAULT_MAX_IN_FLIGHT_PER_PEER,
       'maxInFlightPerPeer',
@@ -153,6 +209,22 @@ export function resolveTransportOptions(options: TcpPeerTransportOptions): Resol
       options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT,
       'handshakeTimeout',
     ),
+    maxConnections,
+    maxConnectionsPerAddress: integer(
+      options.maxConnectionsPerAddress ?? Math.min(DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, maxConnections),
+      'maxConnectionsPerAddress',
+      1,
+      maxConnections,
+    ),
+    // At least one frame of the largest size must fit, or such frames could never be received.
+    maxBufferedBytes: integer(
+      options.maxBufferedBytes ?? Math.max(DEFAULT_MAX_BUFFERED_BYTES, maxFrameBytes),
+      'maxBufferedBytes',
+      maxFrameBytes,
+      Number.MAX_SAFE_INTEGER,
+    ),
+    frameTimeoutMs: toPositiveMs(options.frameTimeout ?? DEFAULT_FRAME_TIMEOUT, 'frameTimeout'),
+    idleTimeoutMs: toPositiveMs(options.idleTimeout ?? DEFAULT_IDLE_TIMEOUT, 'idleTimeout'),
     connectTimeoutMs: toPositiveMs(options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT, 'connectTimeout'),
     reconnectBaseMs,
     reconnectMaxMs,

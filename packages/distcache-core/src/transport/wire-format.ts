@@ -43,6 +43,8 @@ export const Opcode = {
   OK: 0x83,
   PONG: 0x84,
   ERROR: 0x85,
+  /** Server to client, id 0: "this connection is idle and will close; send new requests elsewhere". */
+  GOAWAY: 0x86,
   HELLO: 0xf0,
   WELCOME: 0xf1,
   REFUSE: 0xf2,

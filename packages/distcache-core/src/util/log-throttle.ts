@@ -1,38 +1,49 @@
 import type { Clock } from './clock';
 import type { LogContext, Logger } from './logger';
 
-/** How long a repeated warning stays quiet after it was logged. */
-export const LOG_THROTTLE_MS = 60_000;
-/** Keys remembered at once; a flood of distinct keys forgets the oldest. */
-const MAX_KEYS = 1_024;
+/** Interval between two warnings of one kind; the ones in between are counted, not logged. */
+export const LOG_THROTTLE_INTERVAL_MS = 10_000;
+
+/** Kinds remembered at once; a flood of distinct kinds forgets the oldest. */
+const MAX_KINDS = 1_024;
 
 /**
- * Logs a warning at most once per {@link LOG_THROTTLE_MS} per key (a misconfigured peer retried
- * every ping would otherwise repeat the same line twice a second), saying how many were held back.
+ * Warnings at most one per kind every {@link LOG_THROTTLE_INTERVAL_MS} (or the interval given):
+ * ten thousand refused connections must not become ten thousand log lines (the logging would cost
+ * more than the refusal), nor a misconfigured peer retried every ping two lines a second. The next
+ * line says how many were held back.
  */
 export class LogThrottle {
-  private readonly seen = new Map<string, { at: number; suppressed: number }>();
+  private readonly kinds = new Map<string, { last: number; suppressed: number }>();
 
   constructor(
-    private readonly clock: Clock,
     private readonly logger: Logger,
-    private readonly intervalMs = LOG_THROTTLE_MS,
+    private readonly clock: Clock,
+    private readonly intervalMs = LOG_THROTTLE_INTERVAL_MS,
   ) {}
 
-  warn(key: string, message: string, context: LogContext = {}): void {
+  /** Logs `message` at `level` unless a line of the same `kind` was logged within the interval. */
+  log(level: 'warn' | 'error', kind: string, message: string, context?: LogContext): void {
     const now = this.clock.now();
-    const last = this.seen.get(key);
-    if (last !== undefined && now - last.at < this.intervalMs) {
-      last.suppressed += 1;
+    const seen = this.kinds.get(kind);
+    if (seen !== undefined && now - seen.last < this.intervalMs) {
+      seen.suppressed++;
       return;
     }
-    const suppressed = last?.suppressed ?? 0;
-    this.seen.delete(key);
-    this.seen.set(key, { at: now, suppressed: 0 });
-    if (this.seen.size > MAX_KEYS) {
-      const oldest = this.seen.keys().next().value;
-      if (oldest !== undefined) this.seen.delete(oldest);
+    const suppressed = seen?.suppressed ?? 0;
+    this.kinds.delete(kind);
+    this.kinds.set(kind, { last: now, suppressed: 0 });
+    if (this.kinds.size > MAX_KINDS) {
+      const oldest = this.kinds.keys().next().value;
+      if (oldest !== undefined) this.kinds.delete(oldest);
     }
-    this.logger.warn(message, suppressed === 0 ? context : { ...context, repeatedSinceLastLog: suppressed });
+    const more =
+      suppressed > 0 ? ` (and ${suppressed} more like it in the last ${now - (seen?.last ?? now)}ms)` : '';
+    this.logger[level](`${message}${more}`, context);
+  }
+
+  /** {@link log} at `warn`. */
+  warn(kind: string, message: string, context?: LogContext): void {
+    this.log('warn', kind, message, context);
   }
 }

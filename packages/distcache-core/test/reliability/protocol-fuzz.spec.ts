@@ -574,7 +574,9 @@ describe('protocol fuzzing against a live node', () => {
       [],
       {},
       {
-        transportOptions: { handshakeTimeout: HANDSHAKE_TIMEOUT_MS },
+        // Every fuzzing connection comes from 127.0.0.1, up to 50 at once: over the default cap
+        // of 64 per address with the cluster's own links, which would refuse some at accept.
+        transportOptions: { handshakeTimeout: HANDSHAKE_TIMEOUT_MS, maxConnectionsPerAddress: 1_000 },
         logger,
       },
     );

@@ -114,10 +114,14 @@ export class RawSocket {
     );
   }
 
-  /** Connects to `address`. */
-  static connect(address: PeerAddress): Promise<RawSocket> {
+  /** Connects to `address`, from `localAddress` when given (another loopback address, say). */
+  static connect(address: PeerAddress, localAddress?: string): Promise<RawSocket> {
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ host: address.host, port: address.port });
+      const socket = net.connect({
+        host: address.host,
+        port: address.port,
+        ...(localAddress === undefined ? {} : { localAddress }),
+      });
       socket.once('connect', () => resolve(track(new RawSocket(socket))));
       socket.once('error', reject);
     });
