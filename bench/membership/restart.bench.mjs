@@ -34,7 +34,7 @@ for (const downMs of options.downtimes) {
       writes: f.writes,
       'stale reads': f.staleReads,
       'stale a/b/c': `${f.staleByNode.a}/${f.staleByNode.b}/${f.staleByNode.c}`,
-      'rejoin ms': f.rejoinMs,
+      'rejoin ms': f.rejoinMs.join('/'),
       failures: JSON.stringify(f.failures),
     };
     rows.push(row);

@@ -147,11 +147,15 @@ function startLoad(spec) {
   };
   if (spec.inFlight !== undefined) {
     // Closed loop: `inFlight` workers, each sending its next request when the last one ended.
+    // Each waits for the next event-loop turn first, as a request arriving from a socket would:
+    // a hit resolves in microtasks only, and a loop of those would starve timers, sockets and IPC.
+    const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
     const worker = async () => {
       while (state.running) {
         const request = oneRequest(spec, outcome);
         track(request);
         await request;
+        await nextTurn();
       }
     };
     for (let i = 0; i < spec.inFlight; i += 1) void worker();
@@ -259,6 +263,9 @@ const commands = {
     setImmediate(() => process.exit(0));
   },
 };
+
+// A node whose parent is gone (a test that timed out, a bench interrupted) must not run on alone.
+process.on('disconnect', () => process.exit(1));
 
 process.on('message', async (message) => {
   if (message.sourceReply !== undefined) {

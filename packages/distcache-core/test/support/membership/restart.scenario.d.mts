@@ -1,6 +1,8 @@
 // Types of restart.scenario.mjs for the TypeScript specs.
 export interface RestartOptions {
   downMs?: number;
+  /** One kill and restart per entry (of c, then b, then a), each followed by `afterMs` of load. @default [downMs] */
+  downtimes?: number[];
   seed?: number;
   keyCount?: number;
   readsPerSecond?: number;
@@ -10,7 +12,7 @@ export interface RestartOptions {
   clusterOptions?: Record<string, unknown>;
 }
 export interface RestartFigures {
-  downMs: number;
+  downtimes: number[];
   seed: number;
   reads: number;
   writes: number;
@@ -19,6 +21,7 @@ export interface RestartFigures {
   examples: string[];
   failures: Record<string, number>;
   rejoined: boolean;
-  rejoinMs: number;
+  /** Per restart: until every ring saw 3 members again. */
+  rejoinMs: number[];
 }
 export function runRestart(options?: RestartOptions): Promise<RestartFigures>;

@@ -1,5 +1,5 @@
 // Issue 14, scenario 3: kill -9 of one node of three and a restart on the same port after
-// `downMs`, inside the failure timeout (default cluster options: 3 s), under random
+// `downMs` (or once per entry of `downtimes`, c then b then a), inside the failure timeout (default cluster options: 3 s), under random
 // put/delete/get from this process. One versioned database here answers every node's data
 // source; a writer bumps the version, then puts or deletes through a node (one write per key at a
 // time, so versions are acknowledged in order).
@@ -25,6 +25,7 @@ function seededRandom(seed) {
  */
 export async function runRestart({
   downMs = 1_000,
+  downtimes = [downMs],
   seed = 1,
   keyCount = 60,
   readsPerSecond = 150,
@@ -128,14 +129,20 @@ export async function runRestart({
     every(readsPerSecond, read);
     every(writesPerSecond, write);
     await sleep(beforeMs);
-    up.delete(2);
-    await killMember(nodes[2]);
-    await sleep(downMs);
-    await spawn(2);
-    const restartedAt = performance.now();
-    const rejoined = await pollUntil(() => seeExactly(nodes, peers), 15_000, 10);
-    const rejoinMs = Math.round(performance.now() - restartedAt);
-    await sleep(afterMs);
+    // One restart per downtime, of c, then b, then a (then c again...).
+    const rejoinMs = [];
+    let rejoined = true;
+    for (const [round, down] of downtimes.entries()) {
+      const index = 2 - (round % 3);
+      up.delete(index);
+      await killMember(nodes[index]);
+      await sleep(down);
+      await spawn(index);
+      const restartedAt = performance.now();
+      rejoined &&= await pollUntil(() => seeExactly(nodes, peers), 15_000, 10);
+      rejoinMs.push(Math.round(performance.now() - restartedAt));
+      await sleep(afterMs);
+    }
     for (const timer of timers) clearTimeout(timer);
     await Promise.allSettled([...inFlight]);
     const stale = reads.filter((r) => r.version === undefined || r.version < r.floor);
@@ -143,7 +150,7 @@ export async function runRestart({
       names.map((name) => [name, stale.filter((r) => r.node === name).length]),
     );
     return {
-      downMs,
+      downtimes,
       seed,
       reads: reads.length,
       writes,

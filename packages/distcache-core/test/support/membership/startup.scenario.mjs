@@ -2,7 +2,7 @@
 // each reading the same cold keys right after its own `start()` resolved. Owner-based loading
 // makes that one data-source call per key cluster-wide, provided the nodes are on each other's
 // rings when `start()` returns.
-import { freePorts, killMembers, sleep, spawnMember } from './member-cluster.mjs';
+import { freePorts, killMembers, pollUntil, sleep, spawnMember } from './member-cluster.mjs';
 
 /**
  * One run.
@@ -24,8 +24,13 @@ export async function runStartup({ keyCount = 30, run = 0, clusterOptions } = {}
     const failed = started.find((s) => s.status === 'rejected');
     if (failed !== undefined) throw new Error(`a node failed to start: ${JSON.stringify(failed.reason)}`);
     const ready = started.map((s) => s.value.ready);
-    // Calls still running finish within the read timeout; the reads above already awaited theirs.
-    await sleep(200);
+    // The reads were awaited before `ready`; wait for every ring to be complete (so each node
+    // has its `ringCompleteAt`), then count.
+    await pollUntil(async () => {
+      const members = await Promise.all(nodes.map(async (node) => (await node.call('figures')).members));
+      return members.every((count) => count === 3);
+    }, 5_000);
+    await sleep(100);
     const figures = await Promise.all(nodes.map((node) => node.call('figures')));
     const startAfterRingMs = figures.map((f, index) =>
       f.ringCompleteAt === undefined ? null : Math.round(ready[index].startReturnedAt - f.ringCompleteAt),
