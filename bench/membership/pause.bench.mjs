@@ -13,7 +13,7 @@ const options = parseCli(
     entries: { default: '20000', help: 'entries cached before the pause' },
     'value-bytes': { default: '1000', help: 'size of each value' },
     load: { default: '30', help: 'gets/s per node during the run (light load)' },
-    runs: { default: '1', help: 'runs per pause' },
+    runs: { default: '3', help: 'runs per pause (the phase of the pings against the pause varies)' },
   },
 );
 
