@@ -215,7 +215,7 @@ export class AdminServer {
           access: 'health',
           respond: () => {
             const view = healthView(target);
-            return json(view.status === 'ok' ? 200 : 503, view);
+            return json(view.status === 'failing' ? 503 : 200, view);
           },
         },
       ],

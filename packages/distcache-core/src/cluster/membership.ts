@@ -71,6 +71,9 @@ export class Membership {
   private waiters: Array<() => void> = [];
   private lastRefreshAt = 0;
   private stallCheckedAt = 0;
+  /** Settles once the first candidate list is in (a ping may arrive before it is). */
+  private readonly loaded: Promise<void>;
+  private markLoaded: () => void = () => undefined;
 
   constructor(private readonly deps: MembershipDeps) {
     // One listener per ping in flight, one ping per peer: large clusters exceed the default 10.
@@ -79,6 +82,7 @@ export class Membership {
     // Peer problems repeat every ping (twice a second): once a minute per peer and kind is enough.
     this.warnings = new LogThrottle(deps.logger, deps.clock, 60_000);
     this.ringValue = this.buildRing();
+    this.loaded = new Promise((resolve) => (this.markLoaded = resolve));
   }
 
   get ring(): HashRing {
@@ -92,6 +96,7 @@ export class Membership {
     this.health.start();
     this.unwatch = this.deps.discovery.watch?.((peers) => this.applyCandidates(peers));
     await this.refreshCandidates();
+    this.markLoaded();
     await this.pingAll();
     this.schedulePing();
     this.scheduleDiscovery();
@@ -140,6 +145,7 @@ export class Membership {
     this.unwatch = undefined;
     this.abort.abort();
     this.health.stop();
+    this.markLoaded();
     this.deps.clock.clearTimeout(this.pingTimer);
     this.deps.clock.clearTimeout(this.discoveryTimer);
     this.wake();
@@ -162,6 +168,12 @@ export class Membership {
 
   /** True when discovery lists `id` (after a refresh, when it did not and the list may be old). */
   async lists(id: string): Promise<boolean> {
+    if (this.peers.has(id)) return true;
+    // Before the first list is in, "not listed" would be a lie that a starting peer acts on.
+    await Promise.race([
+      this.loaded,
+      new Promise<void>((resolve) => this.deps.clock.setTimeout(resolve, 1_000)),
+    ]);
     if (this.peers.has(id)) return true;
     // A node that just appeared may be missing from a list fetched before it did; ask again, at
     // most once a second, so a stranger cannot make this node hammer its discovery backend.
@@ -413,12 +425,11 @@ export class Membership {
       return;
     }
     if (!isMember(peer)) {
-      if (peer.problem !== problem && code !== 'E_PEER_UNAVAILABLE' && code !== 'E_TIMEOUT') {
-        // A refused handshake (another cluster, another protocol version) will not fix itself.
-        this.warnings.warn(`contact:${peer.ref.id}:${code}`, `cannot add peer ${peer.ref.id}: ${message}`, {
-          peer: peer.ref.id,
-        });
-      }
+      // A refused handshake (another cluster or protocol version) will not fix itself; a listed
+      // node that is down may. Either way once a minute per peer is enough.
+      this.warnings.warn(`contact:${peer.ref.id}`, `cannot add listed peer ${peer.ref.id}: ${message}`, {
+        peer: peer.ref.id,
+      });
       peer.problem = problem;
       return;
     }

@@ -189,9 +189,11 @@ export class PeerCoordinator implements ClusterCoordinator {
     await Promise.all(
       membership.candidates().map(async (peer) => {
         if (peer.id === skip) return;
-        // Off the ring (not answering, or not yet joined): it gets this before it is routed to.
+        // Off the ring (down, or joining and not yet on our ring): one attempt, no retries, so a
+        // dead listed node costs a write nothing; a node that just (re)started and is not on our
+        // ring yet may already serve its own readers, and must hear of this write now.
         const member = membership.member(peer.id) !== undefined;
-        const acked = member && (await this.deliver(peer, request, deadline, options.signal));
+        const acked = await this.deliver(peer, request, member ? deadline : 0, options.signal, member);
         if (acked) return;
         this.missed.record(peer.id, keySpace, keys);
         owing.push(peer.id);
@@ -243,7 +245,9 @@ export class PeerCoordinator implements ClusterCoordinator {
     request: PeerRequest,
     deadline: number,
     signal?: AbortSignal,
+    retry = true,
   ): Promise<boolean> {
+    if (!retry) deadline = this.deps.clock.now() + this.deps.options.pingTimeoutMs;
     for (let wait = RETRY_FIRST_MS; ; wait *= 2) {
       const left = deadline - this.deps.clock.now();
       if (left <= 0 || this.transport === undefined) return false;
@@ -252,7 +256,7 @@ export class PeerCoordinator implements ClusterCoordinator {
         // A peer without the keyspace holds nothing of it.
         return response.op === 'ok' || (response.op === 'error' && response.code === 'E_KEYSPACE_NOT_FOUND');
       } catch (error) {
-        if (!isDistCacheError(error, 'E_PEER_UNAVAILABLE')) return false;
+        if (!retry || !isDistCacheError(error, 'E_PEER_UNAVAILABLE')) return false;
         if (deadline - this.deps.clock.now() <= wait) return false;
         await this.sleep(wait);
       }

@@ -14,6 +14,7 @@ import {
   handshakeProblem,
   refuseReasonName,
 } from './handshake-codec';
+import type { LogThrottle } from '../util/log-throttle';
 import type { PeerSocketFactory } from './socket-factory';
 import type { PeerAddress, PeerRequest, PeerRequestMeta } from './transport';
 import type { ResolvedTransportOptions } from './transport-options';
@@ -40,6 +41,8 @@ export interface ClientConnectionParams {
   events: ClientConnectionEvents;
   /** Aborting gives up the attempt (the transport is closing). */
   signal: AbortSignal;
+  /** Where refused handshakes are reported, rate-limited. */
+  refusals: LogThrottle;
 }
 
 /**
@@ -192,10 +195,15 @@ export class ClientConnection {
     if (decoded.kind === 'refuse') {
       const { reason, message } = decoded.refusal;
       const name = refuseReasonName(reason);
-      options.logger.warn(`peer ${peerId} refused our handshake (${name}): ${message}`, {
-        peer: peerId,
-        reason: name,
-      });
+      // Every reconnect attempt would repeat it: once a minute per peer and reason.
+      this.params.refusals.warn(
+        `${peerId}:${name}`,
+        `peer ${peerId} refused our handshake (${name}): ${message}`,
+        {
+          peer: peerId,
+          reason: name,
+        },
+      );
       return this.fail(peerProtocolError(peerId, name, `the peer refused the handshake: ${message}`));
     }
     if (decoded.kind !== 'welcome') {

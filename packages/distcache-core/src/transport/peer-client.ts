@@ -6,6 +6,7 @@ import { DeadlineTimer } from './deadline-timer';
 import { decodeResponseFrame } from './response-codec';
 import type { HandshakeHello } from './handshake-codec';
 import { PendingRequest } from './pending-request';
+import type { LogThrottle } from '../util/log-throttle';
 import type { PeerSocketFactory } from './socket-factory';
 import type { PeerAddress, PeerRequest, PeerRequestOptions, PeerResponse } from './transport';
 import type { ResolvedTransportOptions } from './transport-options';
@@ -57,6 +58,7 @@ export class PeerClient {
     private readonly options: ResolvedTransportOptions,
     private readonly factory: PeerSocketFactory,
     private readonly hello: () => HandshakeHello,
+    private readonly refusals: LogThrottle,
   ) {
     this.deadlines = new DeadlineTimer(options.clock, (now) => this.expire(now));
   }
@@ -173,6 +175,7 @@ export class PeerClient {
       hello: this.hello(),
       events,
       signal: this.lifetime.signal,
+      refusals: this.refusals,
     }).then(
       (connection) => {
         if (this.state.kind === 'closed') return connection.close(this.closedError());

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { invalidOption, peerUnavailable } from '../errors/messages';
 import type { HandshakeHello } from './handshake-codec';
+import { LogThrottle } from '../util/log-throttle';
 import { formatPeerAddress } from './peer-address';
 import { PeerClient } from './peer-client';
 import { PeerServer } from './peer-server';
@@ -41,6 +42,8 @@ export class TcpPeerTransport implements PeerTransport {
   private advertisedPort = 0;
   private closed = false;
   private closing: Promise<void> | undefined;
+  /** Refused handshakes of our connections: once a minute per peer and reason. */
+  private readonly refusals: LogThrottle;
   /** This process's run, announced in every handshake. */
   private readonly incarnation = randomBytes(8).toString('hex');
   /** The last incarnation each peer address announced (oldest first, at most MAX_KNOWN_PEERS). */
@@ -50,6 +53,7 @@ export class TcpPeerTransport implements PeerTransport {
   constructor(options: TcpPeerTransportOptions) {
     this.options = resolveTransportOptions(options);
     this.factory = this.options.tls === undefined ? plainSocketFactory : tlsSocketFactory(this.options);
+    this.refusals = new LogThrottle(this.options.logger, this.options.clock, 60_000);
   }
 
   /** The address announced to peers: `advertiseHost` and the bound port (0 before `listen`). */
@@ -104,8 +108,13 @@ export class TcpPeerTransport implements PeerTransport {
     let client = byPort.get(peer.port);
     if (client === undefined) {
       const address = { host: peer.host, port: peer.port };
-      client = new PeerClient(address, formatPeerAddress(address), this.options, this.factory, () =>
-        this.hello(),
+      client = new PeerClient(
+        address,
+        formatPeerAddress(address),
+        this.options,
+        this.factory,
+        () => this.hello(),
+        this.refusals,
       );
       byPort.set(peer.port, client);
     }

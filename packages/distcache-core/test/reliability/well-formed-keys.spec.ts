@@ -51,6 +51,7 @@ async function handshaked(target: PeerAddress) {
       cluster: 'distcache',
       nodeId: 'raw',
       address: { host: '127.0.0.1', port: 1 },
+      incarnation: 'raw-1',
     }),
   );
   expect(decodeHandshakeFrame(await raw.frame(0)).kind).toBe('welcome');
