@@ -2,7 +2,8 @@
 // their `npm pack` tarballs, as a user gets them. The tarballs are unpacked into the app's own
 // node_modules; their dependencies and the app's (Nest, rxjs, TypeScript's @types/node) are links
 // to the workspace's installed copies, so no registry is needed and nothing is downloaded.
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -162,9 +163,13 @@ const compilerOptions: Record<AppFlavour, Record<string, unknown>> = {
 
 /**
  * Writes one flavour of the app (its own folder sharing the unpacked node_modules) and compiles it
- * with TypeScript 6. Returns the folder; throws with tsc's output on any error.
+ * with TypeScript 6. Resolves to the folder; rejects with tsc's output on any error.
  */
-export function buildApp(app: PackedApp, flavour: AppFlavour, extraSources: Record<string, string>): string {
+export async function buildApp(
+  app: PackedApp,
+  flavour: AppFlavour,
+  extraSources: Record<string, string>,
+): Promise<string> {
   const root = join(app.directory, flavour);
   mkdirSync(join(root, 'src'), { recursive: true });
   symlinkSync(join(app.directory, 'node_modules'), join(root, 'node_modules'), 'dir');
@@ -185,10 +190,13 @@ export function buildApp(app: PackedApp, flavour: AppFlavour, extraSources: Reco
   // The TypeScript `nest new` installs (^6.0.2), not the workspace's.
   const tsc = join(workspace, 'node_modules/typescript-6/bin/tsc');
   try {
-    execFileSync(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: root, encoding: 'utf8' });
+    await promisify(execFile)(process.execPath, [tsc, '-p', 'tsconfig.json'], {
+      cwd: root,
+      encoding: 'utf8',
+    });
   } catch (error) {
     const { stdout } = error as { stdout?: string };
-    throw new Error(`tsc failed for the ${flavour} app:\n${stdout ?? String(error)}`);
+    throw new Error(`tsc failed for the ${flavour} app:\n${stdout ?? String(error)}`, { cause: error });
   }
   return root;
 }
