@@ -31,6 +31,7 @@ export { NestLoggerAdapter, type NestLoggerAdapterOptions } from './logging/nest
 // importing only nestjs-distcache can name them (declaration emit, TS2883).
 export type {
   Codec,
+  DistCacheEngine,
   DistCacheEngineOptions,
   Duration,
   EngineEvents,
