@@ -11,7 +11,7 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseFlags } from './lib/report.mjs';
+import { parseFlags } from './lib/cli.mjs';
 import { chartProblems, RESULTS_DIR } from './lib/results.mjs';
 import { renderChart, xmlProblems } from './lib/svg-chart.mjs';
 

@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseFlags } from './lib/report.mjs';
+import { parseFlags } from './lib/cli.mjs';
 
 const flags = parseFlags();
 const benchDir = dirname(fileURLToPath(import.meta.url));

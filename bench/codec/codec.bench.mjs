@@ -16,10 +16,11 @@ import { deserialize, serialize } from 'node:v8';
 import { DistCacheEngine, defineKeySpace, jsonCodec, structuredCodec } from 'distcache-core';
 import { measureInterleaved } from '../lib/measure.mjs';
 import { makeProduct } from '../lib/product.mjs';
-import { formatNs, formatRate, formatRatio, machineLine, numberFlag, parseFlags } from '../lib/report.mjs';
-import { createResults } from '../lib/results.mjs';
+import { numberFlag, parseFlags } from '../lib/cli.mjs';
+import { formatNs, formatRate, formatRatio, machineLine } from '../lib/report.mjs';
+import { createResults, SCENARIO_FLAGS } from '../lib/results.mjs';
 
-const flags = parseFlags();
+const flags = parseFlags({ also: SCENARIO_FLAGS });
 const ROUNDS = numberFlag(flags, 'rounds', 30);
 const SAMPLE_MS = numberFlag(flags, 'sample-ms', 10);
 const SEED = numberFlag(flags, 'seed', 7);

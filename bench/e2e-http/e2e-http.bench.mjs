@@ -34,15 +34,16 @@ import Redis from 'ioredis';
 import { freePorts } from 'distcache-core/testing';
 import { seededRandom, shuffled } from '../lib/measure.mjs';
 import { deleteKeysByPrefix } from '../lib/redis.mjs';
-import { machineLine, numberFlag, parseFlags } from '../lib/report.mjs';
-import { createResults } from '../lib/results.mjs';
+import { numberFlag, parseFlags } from '../lib/cli.mjs';
+import { machineLine } from '../lib/report.mjs';
+import { createResults, SCENARIO_FLAGS } from '../lib/results.mjs';
 import { ensureAppBuilt, startInstances } from './instances.mjs';
 import { Latencies, runLoad } from './load.mjs';
 import { PhaseTotals, summarizeRound } from './phase.mjs';
 import { buildReport, EXTRA_VARIANTS, VARIANT_LABELS, VARIANTS } from './report.mjs';
 import { KeyStream, ZipfSampler } from './zipf.mjs';
 
-const flags = parseFlags();
+const flags = parseFlags({ also: SCENARIO_FLAGS });
 const options = {
   rounds: numberFlag(flags, 'rounds', 3),
   turns: numberFlag(flags, 'turns', 3),

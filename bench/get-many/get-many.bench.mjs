@@ -28,10 +28,11 @@ import { medianOf, pairedRatio } from '../lib/closed-loop.mjs';
 import { NODE_PROCESS } from '../lib/node-process.mjs';
 import { childGroup, cleanupOnSignal } from '../lib/processes.mjs';
 import { deleteKeysByPrefix } from '../lib/redis.mjs';
-import { formatRate, formatRatio, machineLine, numberFlag, parseFlags } from '../lib/report.mjs';
-import { createResults } from '../lib/results.mjs';
+import { numberFlag, parseFlags } from '../lib/cli.mjs';
+import { formatRate, formatRatio, machineLine } from '../lib/report.mjs';
+import { createResults, SCENARIO_FLAGS } from '../lib/results.mjs';
 
-const flags = parseFlags();
+const flags = parseFlags({ also: SCENARIO_FLAGS });
 const here = dirname(fileURLToPath(import.meta.url));
 const list = (name, fallback) => (typeof flags[name] === 'string' ? flags[name].split(',') : fallback);
 const [redisHost, redisPort] = (typeof flags.redis === 'string' ? flags.redis : '127.0.0.1:6379').split(':');

@@ -1,31 +1,6 @@
-// Shared helpers for bench scenarios: command-line flags, the machine line, and Markdown tables
-// (so a run's output can be pasted into bench/README.md as is).
+// Shared helpers for bench scenarios: the machine line, and Markdown tables (so a run's output can
+// be pasted into bench/README.md as is). Command-line flags: cli.mjs.
 import { availableParallelism, cpus, loadavg } from 'node:os';
-
-/**
- * Parses `--name=value` and bare `--flag` arguments. Bare flags become `true`.
- * @param {string[]} argv
- * @returns {Record<string, string | true>}
- */
-export function parseFlags(argv = process.argv.slice(2)) {
-  const flags = {};
-  for (const arg of argv) {
-    const match = /^--([^=]+)(?:=(.*))?$/.exec(arg);
-    if (match === null) throw new Error(`unexpected argument "${arg}" (expected --name or --name=value)`);
-    flags[match[1]] = match[2] ?? true;
-  }
-  return flags;
-}
-
-/** A numeric flag with a default; throws on a value that is not a positive number. */
-export function numberFlag(flags, name, fallback) {
-  const raw = flags[name];
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0)
-    throw new Error(`--${name} must be a positive number, got "${raw}"`);
-  return value;
-}
 
 /** The 1, 5 and 15 minute load averages, as `1.40 0.90 0.51`. */
 export function loadAverage() {

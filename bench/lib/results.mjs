@@ -19,6 +19,12 @@ const repoRoot = join(benchDir, '..');
 /** Where results are written: `bench/results/`. */
 export const RESULTS_DIR = join(benchDir, 'results');
 
+/**
+ * Flags every scenario accepts, named in its header or not: `--no-results` (read by `write()`
+ * below) and `--check`, which run-all.mjs passes to all of them (those without goals ignore it).
+ */
+export const SCENARIO_FLAGS = ['no-results', 'check'];
+
 /** The command that started this process, as typed from the repository root. */
 export function commandLine(argv = process.argv) {
   const script = relative(repoRoot, argv[1] ?? '');

@@ -17,10 +17,11 @@ import { DistCacheEngine, defineKeySpace } from 'distcache-core';
 import { LRUCache } from 'lru-cache';
 import { measureInterleaved, seededRandom } from '../lib/measure.mjs';
 import { makeProduct } from '../lib/product.mjs';
-import { formatNs, formatRate, formatRatio, machineLine, numberFlag, parseFlags } from '../lib/report.mjs';
-import { createResults } from '../lib/results.mjs';
+import { numberFlag, parseFlags } from '../lib/cli.mjs';
+import { formatNs, formatRate, formatRatio, machineLine } from '../lib/report.mjs';
+import { createResults, SCENARIO_FLAGS } from '../lib/results.mjs';
 
-const flags = parseFlags();
+const flags = parseFlags({ also: SCENARIO_FLAGS });
 const KEY_COUNT = numberFlag(flags, 'keys', 10_000);
 const ROUNDS = numberFlag(flags, 'rounds', 60);
 const SAMPLE_MS = numberFlag(flags, 'sample-ms', 10);

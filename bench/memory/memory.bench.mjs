@@ -21,10 +21,11 @@ import { median } from '../lib/measure.mjs';
 import { childGroup, cleanupOnSignal } from '../lib/processes.mjs';
 import { makeProduct } from '../lib/product.mjs';
 import { deleteKeysByPrefix } from '../lib/redis.mjs';
-import { formatRatio, machineLine, numberFlag, parseFlags } from '../lib/report.mjs';
-import { createResults } from '../lib/results.mjs';
+import { numberFlag, parseFlags } from '../lib/cli.mjs';
+import { formatRatio, machineLine } from '../lib/report.mjs';
+import { createResults, SCENARIO_FLAGS } from '../lib/results.mjs';
 
-const flags = parseFlags();
+const flags = parseFlags({ also: SCENARIO_FLAGS });
 const here = dirname(fileURLToPath(import.meta.url));
 const [redisHost, redisPort] = (typeof flags.redis === 'string' ? flags.redis : '127.0.0.1:6379').split(':');
 const ENTRIES = numberFlag(flags, 'entries', 100_000);

@@ -9,15 +9,10 @@ import { createHash, hash as cryptoHash } from 'node:crypto';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { DEFAULT_HASHER, DEFAULT_VIRTUAL_NODES, hashRing } from 'distcache-core';
 import { nsPerCall, ringKeys, ringNodeId, ringSink, ringStats } from '../lib/ring.mjs';
-import { createResults } from '../lib/results.mjs';
+import { parseFlags } from '../lib/cli.mjs';
+import { createResults, SCENARIO_FLAGS } from '../lib/results.mjs';
 
-const args = Object.fromEntries(
-  process.argv
-    .slice(2)
-    .map((arg) => /^--([^=]+)=(.*)$/.exec(arg))
-    .filter(Boolean)
-    .map(([, name, value]) => [name, value]),
-);
+const args = parseFlags({ also: SCENARIO_FLAGS });
 const list = (value, fallback) => (value ?? fallback).split(',').map(Number);
 const KEY_COUNT = Number(args.keys ?? 1_000_000);
 const NODE_COUNTS = list(args.nodes, '3,10,100');

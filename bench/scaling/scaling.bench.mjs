@@ -28,11 +28,12 @@ import { median, seededRandom } from '../lib/measure.mjs';
 import { shuffled } from '../lib/closed-loop.mjs';
 import { NODE_PROCESS } from '../lib/node-process.mjs';
 import { childGroup, cleanupOnSignal } from '../lib/processes.mjs';
-import { formatRate, formatRatio, machineLine, numberFlag, parseFlags } from '../lib/report.mjs';
-import { createResults } from '../lib/results.mjs';
+import { numberFlag, parseFlags } from '../lib/cli.mjs';
+import { formatRate, formatRatio, machineLine } from '../lib/report.mjs';
+import { createResults, SCENARIO_FLAGS } from '../lib/results.mjs';
 import { ringKeys, ringStats } from '../lib/ring.mjs';
 
-const flags = parseFlags();
+const flags = parseFlags({ also: SCENARIO_FLAGS });
 const list = (name, fallback) => (typeof flags[name] === 'string' ? flags[name].split(',') : fallback);
 const config = {
   sizes: list('sizes', ['1', '2', '3']).map(Number),

@@ -30,10 +30,11 @@ import { freePorts } from 'distcache-core/testing';
 import { median, seededRandom } from '../lib/measure.mjs';
 import { deleteKeysByPrefix } from '../lib/redis.mjs';
 import { makeProduct } from '../lib/product.mjs';
-import { formatRatio, machineLine, numberFlag, parseFlags } from '../lib/report.mjs';
-import { createResults } from '../lib/results.mjs';
+import { numberFlag, parseFlags } from '../lib/cli.mjs';
+import { formatRatio, machineLine } from '../lib/report.mjs';
+import { createResults, SCENARIO_FLAGS } from '../lib/results.mjs';
 
-const flags = parseFlags();
+const flags = parseFlags({ also: SCENARIO_FLAGS });
 const TRIALS = numberFlag(flags, 'trials', 5);
 const PER_NODE = numberFlag(flags, 'per-node', 1000);
 const SOURCE_MS = numberFlag(flags, 'source-ms', 20);

@@ -2,9 +2,26 @@
 // loading, one database query per key for the whole cluster, writes seen everywhere, and a node
 // leaving. Run it with `npm start` from the repository root. (The Nest sample service with a real
 // database replaces this demo when it lands.)
+import { parseArgs } from 'node:util';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DistCacheEngine, defineKeySpace, staticDiscovery } from 'distcache-core';
+
+// The sample app's command-line contract (src/cli/command-line.ts, which these uncompiled demos
+// cannot import): --help prints the usage, anything else is refused in one line.
+try {
+  if (parseArgs({ options: { help: { type: 'boolean', short: 'h' } }, strict: true }).values.help) {
+    console.log(
+      `usage: npm run demo:cluster -w sample-app\n\nA three-node distcache cluster on loopback, in one process: owner-based loading, one database\nquery per key for the whole cluster, writes seen everywhere, and a node leaving. No flags.`,
+    );
+    process.exit(0);
+  }
+} catch (error) {
+  console.error(
+    `npm run demo:cluster -w sample-app: ${error.message.split('\n')[0]}. \`npm run demo:cluster -w sample-app -- --help\` shows the usage.`,
+  );
+  process.exit(2);
+}
 
 const queries = new Map(); // node name -> database queries it made
 const queriesByKey = new Map(); // product id -> database queries for it, cluster-wide

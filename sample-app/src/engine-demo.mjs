@@ -1,8 +1,25 @@
 // A runnable tour of the engine on one node: read-through loading, single-flight under a burst,
 // Dates surviving the cache, expiry, negative caching and the stats that show it all.
 // Run it with `npm start` from the repository root.
+import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DistCacheEngine, defineKeySpace, isDistCacheError } from 'distcache-core';
+
+// The sample app's command-line contract (src/cli/command-line.ts, which these uncompiled demos
+// cannot import): --help prints the usage, anything else is refused in one line.
+try {
+  if (parseArgs({ options: { help: { type: 'boolean', short: 'h' } }, strict: true }).values.help) {
+    console.log(
+      `usage: npm run demo:standalone -w sample-app\n\nA tour of the engine on one node: read-through loading, single-flight under a burst, Dates\nsurviving the cache, expiry, negative caching and the stats that show it all. No flags.`,
+    );
+    process.exit(0);
+  }
+} catch (error) {
+  console.error(
+    `npm run demo:standalone -w sample-app: ${error.message.split('\n')[0]}. \`npm run demo:standalone -w sample-app -- --help\` shows the usage.`,
+  );
+  process.exit(2);
+}
 
 let databaseQueries = 0;
 const catalogue = new Map(

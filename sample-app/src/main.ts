@@ -1,8 +1,18 @@
 // One replica of the catalogue service. Configuration: environment variables (see README.md).
 // Started by the launcher (npm start), it reports "ready" over IPC once it listens.
 import 'reflect-metadata';
+import { parseCommandLine } from './cli/command-line.js';
 import { ConfigError, validateEnv } from './config/app.config.js';
 import type { ReadyMessage } from './database/launcher.protocol.js';
+
+parseCommandLine({
+  command: 'npm run serve -w sample-app',
+  help: `One replica of the catalogue service (\`npm start\` runs three). It takes no flags: it is configured
+by environment variables, listed with their defaults in sample-app/README.md, among them
+HTTP_HOST/HTTP_PORT, CACHE_HOST/CACHE_PORT, CACHE_PEERS, CACHE_DISCOVERY, NATS_URL, DATABASE_URL,
+PGLITE_DIR, ADMIN_PORT and LOG_LEVELS.`,
+  options: {},
+});
 
 let config;
 try {

@@ -35,11 +35,18 @@ export {
 } from './keyspace/keyspace.options';
 export type { KeySpaceStats, KeySpaceCounters } from './keyspace/keyspace.stats';
 export type { DataSource, FetchContext, FetchFunction } from './datasource/datasource';
+export type {
+  CircuitBreakerOptions,
+  RateLimitOptions,
+  ResolvedBreakerOptions,
+  ResolvedRateLimit,
+} from './datasource/protection.options';
 export { type Codec, structuredCodec, jsonCodec, rawCodec } from './codec';
 export { ERROR_CODES, type DistCacheErrorCode, DistCacheError, isDistCacheError } from './errors';
 export { type Duration, type DurationUnit, toMs } from './util/duration';
 export { type Clock, type TimerHandle, systemClock } from './util/clock';
 export { type Logger, type LogContext, silentLogger, consoleLogger } from './util/logger';
+export { pinoLogger, type PinoLike, type PinoLogMethod } from './util/pino-logger';
 export {
   type DiscoveryProvider,
   type DiscoveredPeer,

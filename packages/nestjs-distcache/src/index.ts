@@ -26,4 +26,30 @@ export type {
 } from './decorators/decorator.types';
 export { decodeArguments, encodeArguments, methodShape, type MethodShape } from './keys/method-key';
 export { canonicalJson } from './keys/canonical-json';
-export { NestLoggerAdapter } from './logging/nest-logger.adapter';
+export { NestLoggerAdapter, type NestLoggerAdapterOptions } from './logging/nest-logger.adapter';
+// The distcache-core types that this package's public methods take and return, so that code
+// importing only nestjs-distcache can name them (declaration emit, TS2883).
+export type {
+  Codec,
+  DistCacheEngine,
+  DistCacheEngineOptions,
+  Duration,
+  EngineEvents,
+  EngineState,
+  EngineStats,
+  FetchContext,
+  GetOptions,
+  KeySpaceConfigSnapshot,
+  KeySpaceDefinition,
+  KeySpaceEvent,
+  KeySpaceSettings,
+  KeySpaceStats,
+  LogContext,
+  Logger,
+  PeerEvent,
+  PeerInfo,
+  PeerStatus,
+  PutEntry,
+  PutOptions,
+  WriteOptions,
+} from 'distcache-core';

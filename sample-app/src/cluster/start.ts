@@ -7,6 +7,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_PGLITE_DIR, DEFAULT_SEED_PRODUCTS } from '../config/app.config.js';
 import { CLUSTER_FILE_PATH as CLUSTER_FILE } from '../load/cluster-file.js';
+import { parseCommandLine } from '../cli/command-line.js';
 import { type ClusterDiscovery, startCluster } from './cluster.js';
 
 const DATA_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '.data');
@@ -15,10 +16,22 @@ const size = Number(process.env.NODES ?? 3);
 const databaseUrl = process.env.DATABASE_URL || undefined;
 const pgliteDir = process.env.PGLITE_DIR || DEFAULT_PGLITE_DIR;
 const seedProducts = Number(process.env.SEED_PRODUCTS ?? DEFAULT_SEED_PRODUCTS);
+const flags = parseCommandLine({
+  command: 'npm start',
+  help: `The catalogue service as a cluster of nodes on loopback (HTTP 3001..., peers 3311...,
+dashboards 3321...) sharing one database, until Ctrl-C.
+
+  --nats        form the cluster through NATS discovery (starts its own nats-server)
+  -h, --help    this text
+
+Environment: NODES (3), DATABASE_URL (PostgreSQL; PGlite when unset), PGLITE_DIR, SEED_PRODUCTS
+(50000), DISCOVERY=nats (same as --nats). sample-app/README.md describes each.`,
+  options: { nats: { type: 'boolean' } },
+});
 // `npm start -- --nats` at the root runs `npm run start -w sample-app --nats`: npm keeps that flag
 // for itself as npm_config_nats=true instead of passing it on, so accept all three spellings.
 const discovery: ClusterDiscovery =
-  process.argv.includes('--nats') ||
+  flags.nats === true ||
   process.env.npm_config_nats === 'true' ||
   process.env.DISCOVERY?.toLowerCase() === 'nats'
     ? 'nats'

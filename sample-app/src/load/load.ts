@@ -1,11 +1,11 @@
 // A Zipf workload on every node of a running catalogue cluster (`npm start` first), with a progress
 // bar, then a summary: requests/s, p50/p99 latency, cluster hit ratio, database queries per node.
 //
-//   npm run load -w sample-app -- [--duration 15] [--concurrency 32] [--products 50000] [--s 1.1] [--batch 0.05]
+//   npm run load -w sample-app -- --help   (the flags, below in `help`)
 //
 // Targets: LOAD_TARGETS=http://127.0.0.1:3001,... or the cluster file `npm start` writes.
 import { existsSync, readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { parseCommandLine, positiveNumber } from '../cli/command-line.js';
 import { CLUSTER_FILE_PATH } from './cluster-file.js';
 import { ZipfSampler } from './zipf.js';
 
@@ -15,7 +15,20 @@ interface NodeStats {
   cache: Record<string, { gets: number; hits: number }>;
 }
 
-const { values } = parseArgs({
+const COMMAND = 'npm run load -w sample-app';
+const values = parseCommandLine({
+  command: COMMAND,
+  help: `A Zipf workload on every node of a running catalogue cluster (\`npm start\` first), with a progress
+bar, then requests/s, p50/p99 latency, the cluster hit ratio and database queries per node.
+
+  --duration <seconds>   how long to run (default 15)
+  --concurrency <n>      requests in flight (default 32)
+  --products <n>         product ids drawn from 1..n (default 50000)
+  --s <exponent>         Zipf exponent: higher means fewer, hotter products (default 1.1)
+  --batch <share>        share of requests that read 10 products at once (default 0.05)
+  -h, --help             this text
+
+Targets: LOAD_TARGETS=http://127.0.0.1:3001,... or the cluster file \`npm start\` writes.`,
   options: {
     duration: { type: 'string', default: '15' },
     concurrency: { type: 'string', default: '32' },
@@ -24,11 +37,11 @@ const { values } = parseArgs({
     batch: { type: 'string', default: '0.05' },
   },
 });
-const durationMs = Number(values.duration) * 1000;
-const concurrency = Number(values.concurrency);
-const products = Number(values.products);
-const batchShare = Number(values.batch);
-const zipf = new ZipfSampler(products, Number(values.s));
+const durationMs = positiveNumber(COMMAND, 'duration', values.duration) * 1000;
+const concurrency = Math.ceil(positiveNumber(COMMAND, 'concurrency', values.concurrency));
+const products = Math.ceil(positiveNumber(COMMAND, 'products', values.products));
+const batchShare = values.batch === '0' ? 0 : positiveNumber(COMMAND, 'batch', values.batch);
+const zipf = new ZipfSampler(products, positiveNumber(COMMAND, 's', values.s));
 // Spread popular ranks over the id space (7919 is prime, so this is a permutation for most sizes).
 const idOf = (rank: number): number => ((rank * 7919) % products) + 1;
 

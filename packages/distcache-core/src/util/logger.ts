@@ -2,8 +2,9 @@
 export type LogContext = Record<string, unknown>;
 
 /**
- * The logging seam. The default is silent; pass `consoleLogger()`, Nest's logger (the Nest module
- * does), pino or anything with these four methods.
+ * The logging seam, called `(message, context)`. The default is silent; pass `consoleLogger()`,
+ * `pinoLogger(pino)` (pino takes `(object, message)`, so not pino itself), Nest's logger through
+ * nestjs-distcache's `NestLoggerAdapter` (the Nest module does), or anything with these four methods.
  */
 export interface Logger {
   debug(message: string, context?: LogContext): void;

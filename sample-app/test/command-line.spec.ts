@@ -1,0 +1,50 @@
+// Every script of the sample app answers --help with its usage and refuses an unknown flag with
+// one line (exit 2), instead of a parseArgs stack trace. Runs the built scripts (dist/) and the
+// two uncompiled demos, as `npm run <script>` does.
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const scripts = {
+  start: 'dist/cluster/start.js',
+  serve: 'dist/main.js',
+  load: 'dist/load/load.js',
+  'demo:cluster': 'src/cluster-demo.mjs',
+  'demo:standalone': 'src/engine-demo.mjs',
+};
+
+function run(file: string, ...args: string[]) {
+  const result = spawnSync(process.execPath, [file, ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('the sample app scripts on the command line', () => {
+  it.each(Object.entries(scripts))('%s --help prints its usage and exits 0', (_name, file) => {
+    const { status, stdout, stderr } = run(file, '--help');
+    expect(stderr).toBe('');
+    expect(stdout).toMatch(/^usage: npm /);
+    expect(status).toBe(0);
+  });
+
+  it.each(Object.entries(scripts))('%s refuses an unknown flag in one line, exit 2', (_name, file) => {
+    const { status, stdout, stderr } = run(file, '--no-such-flag');
+    expect(stdout).toBe('');
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr).toContain("Unknown option '--no-such-flag'");
+    expect(stderr).toContain('--help');
+    expect(status).toBe(2);
+  });
+
+  it('load names a flag whose value is not a number', () => {
+    const { status, stderr } = run(scripts.load, '--duration', 'soon');
+    expect(stderr.trim()).toBe(
+      "npm run load -w sample-app: --duration must be a positive number, got 'soon'. `npm run load -w sample-app -- --help` shows the usage.",
+    );
+    expect(status).toBe(2);
+  });
+});
