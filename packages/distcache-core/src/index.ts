@@ -36,7 +36,16 @@ export {
 export type { KeySpaceStats, KeySpaceCounters } from './keyspace/keyspace.stats';
 export type { DataSource, FetchContext, FetchFunction } from './datasource/datasource';
 export { type Codec, structuredCodec, jsonCodec, rawCodec } from './codec';
-export { ERROR_CODES, type DistCacheErrorCode, DistCacheError, isDistCacheError } from './errors';
+export {
+  ERROR_CODES,
+  type DistCacheErrorCode,
+  DistCacheError,
+  isDistCacheError,
+  type ErrorDetail,
+  RemoteError,
+  isRemoteError,
+  describeError,
+} from './errors';
 export { type Duration, type DurationUnit, toMs } from './util/duration';
 export { type Clock, type TimerHandle, systemClock } from './util/clock';
 export { type Logger, type LogContext, silentLogger, consoleLogger } from './util/logger';

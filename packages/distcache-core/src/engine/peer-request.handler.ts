@@ -86,8 +86,9 @@ export function createPeerRequestHandler(deps: PeerHandlerDeps): PeerRequestHand
         const target = space(request.keySpace);
         const keys = request.op === 'delete' ? [request.key] : request.keys;
         checked(request.keySpace, keys);
-        for (const key of keys) target.delete(key);
-        return { op: 'ok' };
+        let removed = 0;
+        for (const key of keys) if (target.delete(key)) removed += 1;
+        return { op: 'ok', removed };
       }
       case 'invalidate': {
         const target = deps.spaces.get(request.keySpace);
@@ -101,6 +102,10 @@ export function createPeerRequestHandler(deps: PeerHandlerDeps): PeerRequestHand
       }
       case 'dropKeySpace':
         deps.dropKeySpace(request.keySpace);
+        return { op: 'ok' };
+      case 'clearKeySpace':
+        // Unknown here: nothing to clear (like an invalidation, not an error).
+        deps.spaces.get(request.keySpace)?.clear();
         return { op: 'ok' };
       case 'leave':
         return { op: 'ok' };

@@ -43,7 +43,9 @@ export function writeRequestFrame(
   const forwarded =
     (request.op === 'get' || request.op === 'getMany') && request.forwarded ? FrameFlag.FORWARDED : 0;
   const ifAbsent = request.op === 'set' && request.ifAbsent === true ? FrameFlag.IF_ABSENT : 0;
-  b.begin(requestOpcode(request), forwarded | ifAbsent, id, estimateRequest(request));
+  const extended =
+    'extendedReply' in request && request.extendedReply === true ? FrameFlag.EXTENDED_REPLY : 0;
+  b.begin(requestOpcode(request), forwarded | ifAbsent | extended, id, estimateRequest(request));
   if (meta !== undefined && writeMeta(b, meta)) b.addFlags(FrameFlag.META);
   switch (request.op) {
     case 'get':
@@ -65,6 +67,7 @@ export function writeRequestFrame(
       b.bytes32(request.value, 'value');
       break;
     case 'dropKeySpace':
+    case 'clearKeySpace':
       b.str16(request.keySpace, 'keySpace');
       break;
     case 'ping':
@@ -88,6 +91,7 @@ export function decodeRequestFrame(frame: Uint8Array): RequestFrame {
   const r = new ByteReader(buf, FRAME_HEADER_BYTES);
   const meta = (flags & FrameFlag.META) !== 0 ? readMeta(r) : NO_META;
   const forwarded = (flags & FrameFlag.FORWARDED) !== 0;
+  const extended = (flags & FrameFlag.EXTENDED_REPLY) !== 0;
   let request: PeerRequest;
   switch (opcode) {
     case Opcode.GET:
@@ -116,6 +120,9 @@ export function decodeRequestFrame(frame: Uint8Array): RequestFrame {
     case Opcode.DROP_KEYSPACE:
       request = { op: 'dropKeySpace', keySpace: r.str16('keySpace') };
       break;
+    case Opcode.CLEAR_KEYSPACE:
+      request = { op: 'clearKeySpace', keySpace: r.str16('keySpace') };
+      break;
     case Opcode.PING:
       request = { op: 'ping' };
       break;
@@ -126,6 +133,14 @@ export function decodeRequestFrame(frame: Uint8Array): RequestFrame {
       throw invalidFrame(`opcode 0x${opcode.toString(16)} is not a request`);
   }
   if (!r.done) throw invalidFrame(`trailing bytes after a ${request.op} request`);
+  if (
+    extended &&
+    (request.op === 'get' ||
+      request.op === 'getMany' ||
+      request.op === 'delete' ||
+      request.op === 'deleteMany')
+  )
+    request.extendedReply = true;
   return { id, request, meta };
 }
 
@@ -149,6 +164,8 @@ function requestOpcode(request: PeerRequest): number {
       return Opcode.PING;
     case 'leave':
       return Opcode.LEAVE;
+    case 'clearKeySpace':
+      return Opcode.CLEAR_KEYSPACE;
     default:
       throw invalidFrame(`unknown request op ${JSON.stringify((request as { op: unknown }).op)}`);
   }
@@ -172,7 +189,7 @@ function estimateRequest(request: PeerRequest): number {
     case 'invalidate':
       return FRAME_HEADER_BYTES + 6 + 3 * request.keySpace.length + request.keys.length * 40;
     default:
-      return FRAME_HEADER_BYTES + 2 + (request.op === 'dropKeySpace' ? 3 * request.keySpace.length : 0);
+      return FRAME_HEADER_BYTES + 2 + ('keySpace' in request ? 3 * request.keySpace.length : 0);
   }
 }
 
