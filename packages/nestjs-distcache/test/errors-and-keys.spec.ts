@@ -34,7 +34,7 @@ class Catalogue {
   }
 
   @CacheEvict('items', { key: (id: string) => id })
-  async rename(id: string, _name: string): Promise<void> {}
+  async rename(_id: string, _name: string): Promise<void> {}
 }
 
 describe('errors of a @ReadThrough method', () => {

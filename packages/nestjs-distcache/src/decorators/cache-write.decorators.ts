@@ -37,7 +37,7 @@ export function CacheEvict<A extends readonly unknown[] = never[]>(
   keySpace: string,
   options: CacheEvictOptions<A> = {},
 ): AsyncMethodDecorator<A> {
-  return recordWrite({ kind: 'evict', keySpace, options: options as CacheEvictOptions<never> });
+  return recordWrite({ kind: 'evict', keySpace, options: options });
 }
 
 /**
@@ -59,5 +59,5 @@ export function CachePut<A extends readonly unknown[] = never[]>(
   keySpace: string,
   options: CachePutOptions<A> = {},
 ): AsyncMethodDecorator<A> {
-  return recordWrite({ kind: 'put', keySpace, options: options as CachePutOptions<never> });
+  return recordWrite({ kind: 'put', keySpace, options: options });
 }

@@ -1,5 +1,5 @@
 import { HttpException } from '@nestjs/common';
-import { type DistCacheError, isDistCacheError, isRemoteError } from 'distcache-core';
+import { isDistCacheError, isRemoteError } from 'distcache-core';
 
 /**
  * What a `@ReadThrough` caller gets for a failed load: what the method threw. On the node that ran
@@ -11,7 +11,7 @@ import { type DistCacheError, isDistCacheError, isRemoteError } from 'distcache-
  */
 export function callerError(error: unknown): unknown {
   if (!isDistCacheError(error, 'E_DATASOURCE_FAILED') || error.cause === undefined) return error;
-  const cause = (error as DistCacheError).cause;
+  const cause = (error).cause;
   if (!isRemoteError(cause) || cause.status === undefined) return cause;
   const exception = new HttpException(cause.response ?? cause.message, cause.status, { cause });
   exception.name = cause.name;
