@@ -11,7 +11,7 @@ import { isDistCacheError, isRemoteError } from 'distcache-core';
  */
 export function callerError(error: unknown): unknown {
   if (!isDistCacheError(error, 'E_DATASOURCE_FAILED') || error.cause === undefined) return error;
-  const cause = (error).cause;
+  const cause = error.cause;
   if (!isRemoteError(cause) || cause.status === undefined) return cause;
   const exception = new HttpException(cause.response ?? cause.message, cause.status, { cause });
   exception.name = cause.name;
