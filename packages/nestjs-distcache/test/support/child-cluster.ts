@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { ClusterOptions } from 'distcache-core';
 import { freePorts, waitUntil } from './net';
 
-const main = fileURLToPath(new URL('./catalog.main.ts', import.meta.url));
+const catalogMain = fileURLToPath(new URL('./catalog.main.ts', import.meta.url));
 const register = fileURLToPath(new URL('./register-swc.mjs', import.meta.url));
 
 export interface ChildNode {
@@ -26,6 +26,7 @@ export interface ChildCluster {
 }
 
 function spawnNode(
+  main: string,
   name: string,
   port: number,
   peers: readonly string[],
@@ -64,13 +65,22 @@ function spawnNode(
   });
 }
 
-export async function startChildCluster(size: number, options: ClusterOptions): Promise<ChildCluster> {
+/**
+ * Starts `size` apps in child processes; `main` is the app's entry point (the catalogue app by
+ * default), which reports `{ type: 'ready', url, id }` once it listens.
+ */
+export async function startChildCluster(
+  size: number,
+  options: ClusterOptions,
+  main = catalogMain,
+): Promise<ChildCluster> {
   const directory = mkdtempSync(join(tmpdir(), 'nestjs-distcache-'));
   const ports = await freePorts(size);
   const peers = ports.map((port) => `127.0.0.1:${port}`);
   const started = await Promise.allSettled(
     ports.map((port, index) =>
       spawnNode(
+        main,
         `child-${String.fromCharCode(97 + index)}`,
         port,
         peers,
