@@ -118,7 +118,7 @@ describe('three Nest apps in child processes', () => {
     // A found product is cached as usual.
     for (const node of nodes) expect(await getJson(node, '/strict/5/caught')).toMatchObject({ id: '5' });
     expect(sum(await callsOf(nodes, 'strict', '5'))).toBe(1);
-  });
+  }, 90_000);
 
   it('SIGTERM on one process: it leaves gracefully and the others drop it at once', async () => {
     cluster = await startChildCluster(3, SLOW_FAILURE_DETECTION);

@@ -70,5 +70,5 @@ describe('@nestjs/cache-manager with KeyvDistCache on three replicas', () => {
     for (const node of nodes) await cachedOn(node, '/items/1');
     for (const node of nodes) expect(await getJson(node, '/items/1')).toEqual(again);
     expect(sum(await runs(nodes, '1'))).toBe(2);
-  });
+  }, 90_000);
 });

@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url';
 import type { ClusterOptions } from 'distcache-core';
 import { freePorts, waitUntil } from './net';
 
+/** How long a child may take to report that it listens. */
+const START_TIMEOUT_MS = 60_000;
 const catalogMain = fileURLToPath(new URL('./catalog.main.ts', import.meta.url));
 const register = fileURLToPath(new URL('./register-swc.mjs', import.meta.url));
 
@@ -52,7 +54,12 @@ function spawnNode(
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name} did not start in 20 s:\n${output}`)), 20_000);
+    // A ceiling, not a measurement: six children compiling with swc on a loaded 2-core machine
+    // (two e2e files run side by side) have taken over 20 s to listen.
+    const timer = setTimeout(
+      () => reject(new Error(`${name} did not start in ${START_TIMEOUT_MS / 1000} s:\n${output}`)),
+      START_TIMEOUT_MS,
+    );
     void exited.then(({ code, signal }) => {
       clearTimeout(timer);
       reject(new Error(`${name} exited (${code ?? signal}) before it was ready:\n${output}`));
