@@ -123,6 +123,18 @@ describe('keys of @CacheEvict / @CachePut', () => {
       @CacheEvict('items', { key: (id: string) => id })
       async rename(_id: string, _name: string): Promise<void> {}
 
+      // As in the README: both directions, typed like the parameters.
+      @ReadThrough('translations', {
+        key: (sku: string, locale: string) => `${locale}/${sku}`,
+        args: (key): [string, string] => {
+          const [locale = '', sku = ''] = key.split('/');
+          return [sku, locale];
+        },
+      })
+      async translation(sku: string, locale: string): Promise<string> {
+        return `${sku}@${locale}`;
+      }
+
       // @ts-expect-error args must rebuild the method's parameters
       @ReadThrough('typed', { key: (id: string) => id, args: (key: string) => [Number(key)] as [number] })
       async find(id: string): Promise<string> {
