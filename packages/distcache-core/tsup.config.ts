@@ -10,6 +10,7 @@ export default defineConfig({
     'nats/index': 'src/discovery/nats/index.ts',
     'kubernetes/index': 'src/discovery/kubernetes/index.ts',
     'admin/index': 'src/admin/index.ts',
+    'keyv/index': 'src/keyv/index.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,

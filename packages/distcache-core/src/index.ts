@@ -42,7 +42,16 @@ export type {
   ResolvedRateLimit,
 } from './datasource/protection.options';
 export { type Codec, structuredCodec, jsonCodec, rawCodec } from './codec';
-export { ERROR_CODES, type DistCacheErrorCode, DistCacheError, isDistCacheError } from './errors';
+export {
+  ERROR_CODES,
+  type DistCacheErrorCode,
+  DistCacheError,
+  isDistCacheError,
+  type ErrorDetail,
+  RemoteError,
+  isRemoteError,
+  describeError,
+} from './errors';
 export { type Duration, type DurationUnit, toMs } from './util/duration';
 export { type Clock, type TimerHandle, systemClock } from './util/clock';
 export { type Logger, type LogContext, silentLogger, consoleLogger } from './util/logger';

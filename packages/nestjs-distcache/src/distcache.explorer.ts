@@ -18,6 +18,7 @@ import {
   unknownKeySpace,
 } from './explorer/bootstrap-errors';
 import { wrapCacheWrites } from './explorer/cache-write.wiring';
+import { checkWriteKey } from './explorer/write-key.check';
 import { type Method, returnsPromise } from './explorer/method-wiring';
 import {
   checkReadThrough,
@@ -48,6 +49,8 @@ interface SourceOrigin {
   readonly label: string;
   readonly prototype: object | undefined;
   readonly method: string | undefined;
+  /** Set when a `@ReadThrough` method is the source. */
+  readonly readThrough?: ReadThroughMetadata;
 }
 
 /**
@@ -60,6 +63,8 @@ interface SourceOrigin {
 @Injectable()
 export class DistCacheExplorer implements OnModuleInit {
   private readonly logger = new Logger('DistCache');
+  /** Keyspaces declared by decorators, with where: registered again when deleted. */
+  private readonly declared = new Map<string, { definition: KeySpaceDefinition<unknown>; where: string }>();
 
   constructor(
     @Inject(DiscoveryService) private readonly discovery: DiscoveryService,
@@ -88,10 +93,29 @@ export class DistCacheExplorer implements OnModuleInit {
     // Writes last: their keyspaces may come from any provider, in any module.
     for (const candidate of candidates) {
       for (const method of candidate.methods) {
-        if (method.writes.length > 0) this.wireWrites(candidate, method);
+        if (method.writes.length > 0) this.wireWrites(candidate, method, origins);
       }
     }
     this.warnAboutControllers();
+    this.engine.on('keySpace', (event) => {
+      if (event.type === 'deleted') this.restore(event.name);
+    });
+  }
+
+  /**
+   * A decorated method or class keeps working when its keyspace is deleted (by this node or
+   * another): the keyspace comes back at once, empty, with the decorator's settings. The methods
+   * were wired to it at bootstrap and would otherwise fail with `E_KEYSPACE_NOT_FOUND` for good.
+   */
+  private restore(name: string): void {
+    const declared = this.declared.get(name);
+    if (declared === undefined || this.engine.state === 'stopped' || this.engine.state === 'stopping') return;
+    if (this.engine.keySpaces().includes(name)) return;
+    this.engine.addKeySpace(declared.definition);
+    this.logger.log(
+      `keyspace "${name}" was deleted and registered again, empty, since ${declared.where} declares it ` +
+        '(DistCacheService.clear() empties a keyspace without removing it)',
+    );
   }
 
   private collectProviders(): Candidate[] {
@@ -162,6 +186,7 @@ export class DistCacheExplorer implements OnModuleInit {
     } catch (error) {
       throw fromDecorator(where, error);
     }
+    this.declared.set(name, { definition, where });
     origins.set(name, {
       label: `@KeySpace class ${candidate.className}`,
       prototype: candidate.prototype,
@@ -186,23 +211,42 @@ export class DistCacheExplorer implements OnModuleInit {
       throw duplicateSource(metadata.keySpace, existing.label, `@ReadThrough on ${site.label}`);
     }
     if (existing === undefined) {
-      registerReadThroughKeySpace(this.engine, site, metadata, where);
+      const definition = registerReadThroughKeySpace(this.engine, site, metadata, where);
+      this.declared.set(metadata.keySpace, { definition, where });
       origins.set(metadata.keySpace, {
         label: `@ReadThrough on ${site.label}`,
         prototype: candidate.prototype,
         method: method.name,
+        readThrough: metadata,
       });
     }
     wrapReadThrough(this.engine, site, metadata);
   }
 
-  private wireWrites(candidate: Candidate, method: DecoratedMethod): void {
+  private wireWrites(
+    candidate: Candidate,
+    method: DecoratedMethod,
+    origins: ReadonlyMap<string, SourceOrigin>,
+  ): void {
     const site = this.site(candidate, method.name);
     const known = this.engine.keySpaces();
     for (const write of method.writes) {
       const where = `@${write.kind === 'evict' ? 'CacheEvict' : 'CachePut'}('${write.keySpace}') on ${site.label}`;
       if (!known.includes(write.keySpace)) throw unknownKeySpace(where, write.keySpace, known);
       if (!returnsPromise(site.prototype, site.name, site.original)) throw notAsync(where, site.label);
+      const origin = origins.get(write.keySpace);
+      if (
+        origin?.readThrough !== undefined &&
+        origin.prototype !== undefined &&
+        origin.method !== undefined
+      ) {
+        const reader = {
+          prototype: origin.prototype,
+          name: origin.method,
+          label: origin.label.replace(/^@ReadThrough on /, ''),
+        };
+        checkWriteKey(where, write, site, reader, origin.readThrough);
+      }
     }
     wrapCacheWrites(this.engine, site, method.writes, this.logger);
   }

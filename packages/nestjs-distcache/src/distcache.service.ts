@@ -98,20 +98,31 @@ export class DistCacheService {
 
   /**
    * Removes a key everywhere in the cluster; a load in flight for it does not store its result.
+   * Resolves to true when the key's owner held a value for it.
    * @throws DistCacheError `E_INVALID_KEY`, `E_KEYSPACE_NOT_FOUND`, `E_PEER_UNAVAILABLE`, `E_TIMEOUT`
-   * @example await this.cache.delete('users', id);
+   * @example const removed = await this.cache.delete('users', id);
    */
-  delete(keySpace: string, key: string, options?: WriteOptions): Promise<void> {
+  delete(keySpace: string, key: string, options?: WriteOptions): Promise<boolean> {
     return this.engine.delete(keySpace, key, options);
   }
 
   /**
-   * Removes several keys everywhere (one request per owner).
+   * Removes several keys everywhere (one request per owner); resolves to how many held a value.
    * @throws see {@link delete}
    * @example await this.cache.deleteMany('users', ids);
    */
-  deleteMany(keySpace: string, keys: readonly string[], options?: WriteOptions): Promise<void> {
+  deleteMany(keySpace: string, keys: readonly string[], options?: WriteOptions): Promise<number> {
     return this.engine.deleteMany(keySpace, keys, options);
+  }
+
+  /**
+   * Drops every entry of a keyspace on every reachable node, keeping the keyspace, its settings and
+   * its data source: the way to empty a `@ReadThrough` keyspace (the next calls load afresh).
+   * @throws DistCacheError `E_KEYSPACE_NOT_FOUND`, `E_ENGINE_NOT_STARTED`, `E_ENGINE_STOPPED`
+   * @example await this.cache.clear('products');
+   */
+  clear(keySpace: string): Promise<void> {
+    return this.engine.clear(keySpace);
   }
 
   /**
@@ -133,7 +144,8 @@ export class DistCacheService {
   }
 
   /**
-   * Removes a keyspace and its entries on every reachable node.
+   * Removes a keyspace and its entries on every reachable node. A keyspace a `@ReadThrough` or
+   * `@KeySpace` declared comes back at once, empty, with its decorator's settings (use `clear()`).
    * @throws DistCacheError `E_KEYSPACE_NOT_FOUND`, `E_ENGINE_STOPPED`
    * @example await this.cache.deleteKeySpace('rates');
    */

@@ -22,6 +22,7 @@ export type {
   CachePutOptions,
   DecoratedKeySpaceSettings,
   KeyFunction,
+  MethodArgs,
   ReadThroughOptions,
 } from './decorators/decorator.types';
 export { decodeArguments, encodeArguments, methodShape, type MethodShape } from './keys/method-key';

@@ -74,6 +74,52 @@ describe('three Nest apps in child processes', () => {
     });
   });
 
+  it('a NotFoundException thrown by a @ReadThrough method is a 404 for callers on every node; another error keeps its message', async () => {
+    cluster = await startChildCluster(3, FAST_CLUSTER);
+    const nodes = cluster.nodes;
+    const { owner: ownerId } = await getJson<{ owner: string }>(nodes[0]!, '/owner/strict/x1');
+    const ownerNode = nodes.find((node) => node.id === ownerId)!;
+    const notFound = {
+      message: 'Product x1 not found',
+      error: 'Not Found',
+      statusCode: 404,
+    };
+    for (const node of nodes) {
+      const response = await fetch(`${node.url}/strict/x1`);
+      expect(response.status).toBe(404);
+      expect(await response.json()).toEqual(notFound);
+      expect(await getJson(node, '/strict/x1/caught')).toEqual({
+        httpException: true,
+        status: 404,
+        response: notFound,
+        name: 'NotFoundException',
+        message: 'Product x1 not found',
+      });
+    }
+    // Errors are not cached: every call ran the method, always on the owner.
+    expect(await callsOf(nodes, 'strict', 'x1')).toEqual(
+      Object.fromEntries(nodes.map((node) => [node.name, node === ownerNode ? 6 : 0])),
+    );
+
+    const { owner: downOwner } = await getJson<{ owner: string }>(nodes[0]!, '/owner/strict/down-1');
+    for (const node of nodes) {
+      const response = await fetch(`${node.url}/strict/down-1`);
+      expect(response.status).toBe(500);
+      expect(await getJson(node, '/strict/down-1/caught')).toMatchObject({
+        httpException: false,
+        name: 'DatabaseError',
+        message: 'database unavailable for down-1',
+        code: 'EDATABASE',
+      });
+    }
+    const downCalls = await callsOf(nodes, 'strict', 'down-1');
+    expect(downCalls[nodes.find((node) => node.id === downOwner)!.name]).toBe(6);
+    expect(sum(downCalls)).toBe(6);
+    // A found product is cached as usual.
+    for (const node of nodes) expect(await getJson(node, '/strict/5/caught')).toMatchObject({ id: '5' });
+    expect(sum(await callsOf(nodes, 'strict', '5'))).toBe(1);
+  }, 90_000);
+
   it('SIGTERM on one process: it leaves gracefully and the others drop it at once', async () => {
     cluster = await startChildCluster(3, SLOW_FAILURE_DETECTION);
     const [a, b, c] = cluster.nodes as [ChildNode, ChildNode, ChildNode];

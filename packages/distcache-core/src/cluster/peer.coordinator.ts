@@ -218,7 +218,10 @@ export class PeerCoordinator implements ClusterCoordinator {
     const missed = this.missed.take(peer.id);
     if (missed === undefined) return Promise.resolve(true);
     const deadline = this.deps.clock.now() + this.deps.options.broadcastTimeoutMs;
-    const requests: PeerRequest[] = [...missed.cleared].map((keySpace) => ({ op: 'clear', keySpace }));
+    const requests: PeerRequest[] = [...missed.cleared].map((keySpace) => ({
+      op: 'clearKeySpace',
+      keySpace,
+    }));
     for (const [keySpace, keySet] of missed.keys) {
       const keys = [...keySet];
       for (let from = 0; from < keys.length; from += REPAIR_BATCH)

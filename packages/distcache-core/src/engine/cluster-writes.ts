@@ -2,7 +2,7 @@ import type { ClusterCoordinator, PeerRef } from '../cluster/coordinator';
 import { appendTo } from '../util/group';
 import { DistCacheError } from '../errors/distcache-error';
 import type { KeySpace } from '../keyspace/keyspace';
-import type { PeerRequest } from '../transport/transport';
+import type { PeerRequest, PeerResponse } from '../transport/transport';
 import type { Deadline } from '../util/abort';
 import type { Clock } from '../util/clock';
 
@@ -71,7 +71,7 @@ export class ClusterWrites {
   }
 
   async put(space: KeySpace, writes: readonly PreparedWrite[], deadline: Deadline): Promise<void> {
-    const remote: Array<Promise<void>> = [];
+    const remote: Array<Promise<unknown>> = [];
     const targets = new Map<string, string | undefined>();
     for (const write of writes) {
       const owner = this.coordinator.ownerOf(space.name, write.key);
@@ -98,21 +98,46 @@ export class ClusterWrites {
     await this.invalidateEverywhere(space, targets, deadline);
   }
 
-  async delete(space: KeySpace, keys: readonly string[], deadline: Deadline): Promise<void> {
+  /**
+   * Deletes keys on their owners; resolves to how many of them an owner held. An owner of an older
+   * version does not say: its keys count as removed.
+   */
+  async delete(space: KeySpace, keys: readonly string[], deadline: Deadline): Promise<number> {
     const byOwner = new Map<PeerRef, string[]>();
     const targets = new Map<string, string | undefined>();
+    let removed = 0;
     for (const key of keys) {
       const owner = this.coordinator.ownerOf(space.name, key);
       targets.set(key, owner?.id);
-      if (owner === undefined) space.delete(key);
+      if (owner === undefined) removed += space.delete(key) ? 1 : 0;
       else appendTo(byOwner, owner, key);
     }
-    await settleAll(
-      [...byOwner].map(([owner, ownerKeys]) =>
-        this.sendToOwner(owner, { op: 'deleteMany', keySpace: space.name, keys: ownerKeys }, space, deadline),
-      ),
+    const counts = await settleAll(
+      [...byOwner].map(async ([owner, ownerKeys]) => {
+        const request: PeerRequest = {
+          op: 'deleteMany',
+          keySpace: space.name,
+          keys: ownerKeys,
+          extendedReply: true,
+        };
+        const response = await this.sendToOwner(owner, request, space, deadline);
+        return response.op === 'ok' && response.removed !== undefined ? response.removed : ownerKeys.length;
+      }),
     );
     await this.invalidateEverywhere(space, targets, deadline);
+    return counts.reduce((sum, count) => sum + count, removed);
+  }
+
+  /**
+   * Tells every reachable node to drop the entries of a keyspace (it keeps the keyspace). A node
+   * of an older version answers `E_PROTOCOL` and keeps its entries; hot copies there still end
+   * within `hotTtl`.
+   */
+  async clearKeySpace(name: string): Promise<void> {
+    await this.coordinator.broadcast(
+      { op: 'clearKeySpace', keySpace: name },
+      { timeoutMs: this.broadcastTimeoutMs },
+    );
   }
 
   /** Tells every reachable node to drop the keyspace. */
@@ -123,7 +148,12 @@ export class ClusterWrites {
     );
   }
 
-  private async sendToOwner(owner: PeerRef, request: PeerRequest, space: KeySpace, deadline: Deadline) {
+  private async sendToOwner(
+    owner: PeerRef,
+    request: PeerRequest,
+    space: KeySpace,
+    deadline: Deadline,
+  ): Promise<PeerResponse> {
     const timeoutMs = deadline.timeoutMs ?? space.config.writeTimeoutMs;
     // Past this the write has failed for its caller; the owner must not apply it late.
     const sent = request.op === 'set' ? { ...request, notAfter: this.clock.now() + timeoutMs } : request;
@@ -133,6 +163,7 @@ export class ClusterWrites {
         details: { peer: owner.id, keySpace: space.name },
       });
     }
+    return response;
   }
 
   /**
@@ -180,7 +211,10 @@ export class ClusterWrites {
 }
 
 /** Waits for every write; rethrows the first failure once all have settled. */
-async function settleAll(work: Array<Promise<void>>): Promise<void> {
+async function settleAll<R>(work: Array<Promise<R>>): Promise<R[]> {
   const outcomes = await Promise.allSettled(work);
-  for (const outcome of outcomes) if (outcome.status === 'rejected') throw outcome.reason;
+  return outcomes.map((outcome) => {
+    if (outcome.status === 'rejected') throw outcome.reason;
+    return outcome.value;
+  });
 }

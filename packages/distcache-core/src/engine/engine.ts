@@ -322,35 +322,53 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
 
   /**
    * Removes a key on its owner and drops every copy of it in the cluster; a load in flight for it
-   * will not store its result.
+   * will not store its result. Resolves to true when the owner held a value for it (a
+   * remembered "not found" or an expired entry is not one; an owner of an older version does not
+   * say, and counts as true).
    * @throws DistCacheError `E_INVALID_KEY`, `E_KEYSPACE_NOT_FOUND`, `E_PEER_UNAVAILABLE`,
    *   `E_TIMEOUT`, engine state errors
    */
-  async delete(keySpace: string, key: string, options?: WriteOptions): Promise<void> {
-    await this.deleteMany(keySpace, [key], options);
+  async delete(keySpace: string, key: string, options?: WriteOptions): Promise<boolean> {
+    return (await this.deleteMany(keySpace, [key], options)) > 0;
   }
 
   /**
    * Removes several keys (one request per owner); all keys are validated before any is removed.
+   * Resolves to how many of the distinct keys held a value (see {@link delete}).
    * @throws see {@link delete}
    */
-  deleteMany(keySpace: string, keys: readonly string[], options?: WriteOptions): Promise<void> {
+  deleteMany(keySpace: string, keys: readonly string[], options?: WriteOptions): Promise<number> {
     return this.probe.writes
       ? this.probe.write('delete', keySpace, keys, () => this.removeKeys(keySpace, keys, options))
       : this.removeKeys(keySpace, keys, options);
   }
 
-  private async removeKeys(keySpace: string, keys: readonly string[], options?: WriteOptions): Promise<void> {
+  private async removeKeys(
+    keySpace: string,
+    keys: readonly string[],
+    options?: WriteOptions,
+  ): Promise<number> {
     const space = this.running(keySpace, 'delete');
     const checked = [...new Set(this.checkKeys(space, keys))];
     space.counters.deletes += checked.length;
     const deadline = this.deadline(options, 'timeout', space.config.writeTimeoutMs);
-    await waitFor(
+    return waitFor(
       this.writes.delete(space, checked, deadline),
       deadline,
       this.options.clock,
       `delete from "${keySpace}"`,
     );
+  }
+
+  /**
+   * Drops every entry of a keyspace on every reachable node, keeping the keyspace and its settings
+   * (unlike {@link deleteKeySpace}); loads in flight will not store their result.
+   * @throws DistCacheError `E_KEYSPACE_NOT_FOUND`, engine state errors
+   */
+  async clear(keySpace: string): Promise<void> {
+    const space = this.running(keySpace, 'clear');
+    space.clear();
+    await this.writes.clearKeySpace(keySpace);
   }
 
   /**

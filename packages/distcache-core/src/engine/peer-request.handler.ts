@@ -88,8 +88,9 @@ export function createPeerRequestHandler(deps: PeerHandlerDeps): PeerRequestHand
         const target = space(request.keySpace);
         const keys = request.op === 'delete' ? [request.key] : request.keys;
         checked(request.keySpace, keys);
-        for (const key of keys) target.delete(key);
-        return { op: 'ok' };
+        let removed = 0;
+        for (const key of keys) if (target.delete(key)) removed += 1;
+        return { op: 'ok', removed };
       }
       case 'invalidate': {
         const target = deps.spaces.get(request.keySpace);
@@ -104,13 +105,11 @@ export function createPeerRequestHandler(deps: PeerHandlerDeps): PeerRequestHand
       case 'dropKeySpace':
         deps.dropKeySpace(request.keySpace);
         return { op: 'ok' };
-      case 'clear': {
-        // Missed invalidations that overflowed the writer's bounded log: this keyspace's copies here
-        // cannot be told apart, so they all go (docs/protocol.md, "Membership").
-        const target = deps.spaces.get(request.keySpace);
-        target?.dropEntries();
+      case 'clearKeySpace':
+        // A cluster-wide clear(), or missed invalidations that overflowed a writer's bounded log
+        // (docs/protocol.md section 12). Unknown here: nothing to clear (like an invalidation).
+        deps.spaces.get(request.keySpace)?.clear();
         return { op: 'ok' };
-      }
       case 'leave':
       case 'probe':
       case 'sync':

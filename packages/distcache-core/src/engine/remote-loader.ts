@@ -2,6 +2,7 @@ import type { ClusterCoordinator, PeerRef } from '../cluster/coordinator';
 import type { Flight } from '../datasource/single-flight';
 import { DistCacheError, isDistCacheError } from '../errors/distcache-error';
 import type { DistCacheErrorCode } from '../errors/error-codes';
+import { RemoteError } from '../errors/remote-error';
 import type { CacheEntry } from '../keyspace/cache-entry';
 import type { KeySpace, RemoteLoader } from '../keyspace/keyspace';
 import type { PeerRequest, PeerResponse, ValueResult } from '../transport/transport';
@@ -36,7 +37,13 @@ export class RemoteLoading {
   /** A loader for one key owned by `owner`. */
   single<T>(space: KeySpace<T>, owner: PeerRef): RemoteLoader<T> {
     return async (key, flight) => {
-      const request: PeerRequest = { op: 'get', keySpace: space.name, key, forwarded: true };
+      const request: PeerRequest = {
+        op: 'get',
+        keySpace: space.name,
+        key,
+        forwarded: true,
+        extendedReply: true,
+      };
       const answer = this.send(space, owner, request).then((response) => {
         if (response.op === 'value') return response.result;
         throw unexpected(owner, response);
@@ -47,7 +54,13 @@ export class RemoteLoading {
 
   /** Loaders for several keys owned by `owner`, fetched in one `getMany` request. */
   batch<T>(space: KeySpace<T>, owner: PeerRef, keys: readonly string[]): Map<string, RemoteLoader<T>> {
-    const request: PeerRequest = { op: 'getMany', keySpace: space.name, keys: [...keys], forwarded: true };
+    const request: PeerRequest = {
+      op: 'getMany',
+      keySpace: space.name,
+      keys: [...keys],
+      forwarded: true,
+      extendedReply: true,
+    };
     const answers = this.send(space, owner, request).then((response) => {
       if (response.op === 'values' && response.results.length === keys.length) return response.results;
       throw unexpected(owner, response);
@@ -99,6 +112,14 @@ export class RemoteLoading {
 
 function unexpected(owner: PeerRef, response: PeerResponse): DistCacheError {
   if (response.op === 'error') {
+    // With a detail (what the owner's data source threw), the error reads as it did on the owner,
+    // its cause rebuilt; an older owner sends none.
+    if (response.detail !== undefined) {
+      return new DistCacheError(response.code, response.message, {
+        cause: new RemoteError(response.detail, owner.id),
+        details: { peer: owner.id },
+      });
+    }
     return new DistCacheError(response.code, `Owner ${owner.id} answered: ${response.message}`, {
       details: { peer: owner.id },
     });

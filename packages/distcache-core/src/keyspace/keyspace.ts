@@ -16,7 +16,7 @@ import { LruStorage } from '../storage/lru.storage';
 import { abortable, type Deadline, linkedSignal, waitFor } from '../util/abort';
 import type { Clock } from '../util/clock';
 import { encodedSizeAtLeast } from '../codec/size-bound';
-import { CacheEntry, decodePrivate, entrySize } from './cache-entry';
+import { CacheEntry, entrySize } from './cache-entry';
 import { HotKeyTracker } from './hot-keys';
 import type { ResolvedKeySpaceConfig } from './keyspace.options';
 import { type KeySpaceCounters, type KeySpaceStats, newCounters } from './keyspace.stats';
@@ -115,15 +115,6 @@ export class KeySpace<T = unknown> {
     } catch (error) {
       if (this.storage.peek(key) === entry) this.storage.delete(key);
       if (this.hot.peek(key) === entry) this.hot.delete(key);
-      throw decodeFailed(this.name, key, error);
-    }
-  }
-
-  /** Decodes a private copy for one caller. @throws DistCacheError `E_DECODE_FAILED` */
-  private readPrivate(key: string, entry: CacheEntry<T>): T | undefined {
-    try {
-      return decodePrivate(entry, this.configValue.codec);
-    } catch (error) {
       throw decodeFailed(this.name, key, error);
     }
   }
@@ -227,13 +218,9 @@ export class KeySpace<T = unknown> {
     } else {
       flight = this.remoteFlights.start(key, (f) => loader(key, f));
     }
-    const shared = flight;
-    // An answer from the owner is seen by this flight's callers only (the hot copy is a separate
-    // entry). A lone caller gets a private copy: freezing it would protect nobody and cost more
-    // than the decode (bench/README.md, "Remote hit").
-    const value = shared.promise.then((entry) =>
-      shared.waiters > 1 ? this.read(key, entry) : this.readPrivate(key, entry),
-    );
+    // Frozen like every other read (valueMode 'copy' aside): a caller must not see a mutable value
+    // on the first read from the owner and a frozen one on the next, from the hot copy.
+    const value = flight.promise.then((entry) => this.read(key, entry));
     return waitFor(value, deadline, this.context.clock, `get "${this.name}/${key}"`);
   }
 
@@ -338,12 +325,18 @@ export class KeySpace<T = unknown> {
     return ttl === undefined ? Infinity : this.context.clock.now() + ttl;
   }
 
-  /** Removes `key` everywhere on this node; loads running for it will not store their result. */
-  delete(key: string): void {
+  /**
+   * Removes `key` everywhere on this node; loads running for it will not store their result.
+   * True when this node held a live value for it as owner (a remembered "not found" or an expired
+   * entry is not a value; a hot copy is not the owner's).
+   */
+  delete(key: string): boolean {
     this.flights.invalidate(key);
     this.remoteFlights.invalidate(key);
+    const held = this.storage.get(key)?.found === true;
     this.storage.delete(key);
     this.hot.delete(key);
+    return held;
   }
 
   /** Drops the hot copy of `key` and cancels the effect of a remote load running for it. */

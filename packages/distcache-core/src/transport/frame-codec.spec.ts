@@ -27,7 +27,7 @@ const requests: PeerRequest[] = [
   { op: 'ping' },
   { op: 'leave' },
   { op: 'probe', host: '10.0.0.9', port: 3320 },
-  { op: 'clear', keySpace: 'products' },
+  { op: 'sync' },
   { op: 'set', keySpace: 'p', key: 'k', value: bytes(1), expiresAt: 0, notAfter: 1_767_225_600_500 },
 ];
 
@@ -247,5 +247,52 @@ describe('readFrameHeader', () => {
   it('rejects frames shorter than the header or with a wrong length prefix', () => {
     expectProtocolError(() => readFrameHeader(bytes(0, 0, 0, 1, 1)));
     expectProtocolError(() => readFrameHeader(bytes(0, 0, 0, 9, 1, 0, 0, 0, 0, 1)));
+  });
+});
+
+describe('extended replies (ERROR detail, OK removed count)', () => {
+  const detail = { name: 'NotFoundException', message: 'nope', status: 404, response: { statusCode: 404 } };
+
+  it('are sent only to a requester that set EXTENDED_REPLY, and decode back', () => {
+    const asked = decodeRequestFrame(
+      encodeRequestFrame(3, { op: 'get', keySpace: 'k', key: 'x', forwarded: true, extendedReply: true }),
+    );
+    expect(asked.request).toMatchObject({ op: 'get', extendedReply: true });
+    const error = { op: 'error', code: 'E_DATASOURCE_FAILED', message: 'failed', detail } as const;
+    expect(decodeResponseFrame(encodeResponseFrame(3, error, true)).response).toEqual(error);
+    // A requester that did not ask (an older peer) gets the version-1 layout it can read.
+    const plain = encodeResponseFrame(3, error, false);
+    expect(readFrameHeader(plain).flags).toBe(0);
+    expect(decodeResponseFrame(plain).response).toEqual({
+      op: 'error',
+      code: 'E_DATASOURCE_FAILED',
+      message: 'failed',
+    });
+    expect(decodeResponseFrame(encodeResponseFrame(4, { op: 'ok', removed: 7 }, true)).response).toEqual({
+      op: 'ok',
+      removed: 7,
+    });
+    expect(decodeResponseFrame(encodeResponseFrame(4, { op: 'ok', removed: 7 }, false)).response).toEqual({
+      op: 'ok',
+    });
+  });
+
+  it('drop a response body that is too large or not JSON, keeping the rest', () => {
+    const huge = { ...detail, response: 'x'.repeat(100_000) };
+    const big = decodeResponseFrame(
+      encodeResponseFrame(5, { op: 'error', code: 'E_DATASOURCE_FAILED', message: 'm', detail: huge }, true),
+    ).response;
+    expect(big).toMatchObject({ detail: { name: 'NotFoundException', status: 404 } });
+    expect((big as { detail: { response?: unknown } }).detail.response).toBeUndefined();
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    const odd = decodeResponseFrame(
+      encodeResponseFrame(
+        6,
+        { op: 'error', code: 'E_DATASOURCE_FAILED', message: 'm', detail: { ...detail, response: cyclic } },
+        true,
+      ),
+    ).response;
+    expect(odd).toMatchObject({ detail: { message: 'nope', status: 404 } });
   });
 });

@@ -43,7 +43,9 @@ export function writeRequestFrame(
   const forwarded =
     (request.op === 'get' || request.op === 'getMany') && request.forwarded ? FrameFlag.FORWARDED : 0;
   const ifAbsent = request.op === 'set' && request.ifAbsent === true ? FrameFlag.IF_ABSENT : 0;
-  b.begin(requestOpcode(request), forwarded | ifAbsent, id, estimateRequest(request));
+  const extended =
+    'extendedReply' in request && request.extendedReply === true ? FrameFlag.EXTENDED_REPLY : 0;
+  b.begin(requestOpcode(request), forwarded | ifAbsent | extended, id, estimateRequest(request));
   if (meta !== undefined && writeMeta(b, meta)) b.addFlags(FrameFlag.META);
   switch (request.op) {
     case 'get':
@@ -66,7 +68,7 @@ export function writeRequestFrame(
       b.bytes32(request.value, 'value');
       break;
     case 'dropKeySpace':
-    case 'clear':
+    case 'clearKeySpace':
       b.str16(request.keySpace, 'keySpace');
       break;
     case 'probe':
@@ -95,6 +97,7 @@ export function decodeRequestFrame(frame: Uint8Array): RequestFrame {
   const r = new ByteReader(buf, FRAME_HEADER_BYTES);
   const meta = (flags & FrameFlag.META) !== 0 ? readMeta(r) : NO_META;
   const forwarded = (flags & FrameFlag.FORWARDED) !== 0;
+  const extended = (flags & FrameFlag.EXTENDED_REPLY) !== 0;
   let request: PeerRequest;
   switch (opcode) {
     case Opcode.GET:
@@ -125,6 +128,9 @@ export function decodeRequestFrame(frame: Uint8Array): RequestFrame {
     case Opcode.DROP_KEYSPACE:
       request = { op: 'dropKeySpace', keySpace: r.str16('keySpace') };
       break;
+    case Opcode.CLEAR_KEYSPACE:
+      request = { op: 'clearKeySpace', keySpace: r.str16('keySpace') };
+      break;
     case Opcode.PING:
       request = { op: 'ping' };
       break;
@@ -134,9 +140,6 @@ export function decodeRequestFrame(frame: Uint8Array): RequestFrame {
     case Opcode.SYNC:
       request = { op: 'sync' };
       break;
-    case Opcode.CLEAR:
-      request = { op: 'clear', keySpace: r.str16('keySpace') };
-      break;
     case Opcode.PROBE:
       request = { op: 'probe', host: r.str16('host'), port: r.u16('port') };
       break;
@@ -144,6 +147,14 @@ export function decodeRequestFrame(frame: Uint8Array): RequestFrame {
       throw invalidFrame(`opcode 0x${opcode.toString(16)} is not a request`);
   }
   if (!r.done) throw invalidFrame(`trailing bytes after a ${request.op} request`);
+  if (
+    extended &&
+    (request.op === 'get' ||
+      request.op === 'getMany' ||
+      request.op === 'delete' ||
+      request.op === 'deleteMany')
+  )
+    request.extendedReply = true;
   return { id, request, meta };
 }
 
@@ -169,8 +180,8 @@ function requestOpcode(request: PeerRequest): number {
       return Opcode.LEAVE;
     case 'probe':
       return Opcode.PROBE;
-    case 'clear':
-      return Opcode.CLEAR;
+    case 'clearKeySpace':
+      return Opcode.CLEAR_KEYSPACE;
     case 'sync':
       return Opcode.SYNC;
     default:
@@ -196,7 +207,7 @@ function estimateRequest(request: PeerRequest): number {
     case 'invalidate':
       return FRAME_HEADER_BYTES + 6 + 3 * request.keySpace.length + request.keys.length * 40;
     case 'dropKeySpace':
-    case 'clear':
+    case 'clearKeySpace':
       return FRAME_HEADER_BYTES + 2 + 3 * request.keySpace.length;
     case 'probe':
       return FRAME_HEADER_BYTES + 4 + 3 * request.host.length;

@@ -2,11 +2,12 @@
 // fuzzed on their own. The layout is specified in docs/protocol.md.
 import { ERROR_CODES, type DistCacheErrorCode } from '../errors/error-codes';
 import { invalidFrame } from '../errors/messages';
+import { type ErrorDetail, toErrorDetail } from '../errors/remote-error';
 import { ByteReader } from './byte-reader';
 import { FrameBuilder } from './frame-builder';
 import { asBuffer, checkFrameLength, singleFrame } from './frame-header';
 import type { PeerResponse, ValueResult } from './transport';
-import { FRAME_HEADER_BYTES, LENGTH_PREFIX_BYTES, Opcode } from './wire-format';
+import { FRAME_HEADER_BYTES, LENGTH_PREFIX_BYTES, Opcode, ResponseFlag } from './wire-format';
 
 /** A decoded response frame. */
 export interface ResponseFrame {
@@ -17,25 +18,36 @@ export interface ResponseFrame {
 const KNOWN_CODES: ReadonlySet<string> = new Set(Object.keys(ERROR_CODES));
 // Longest error message sent: 16 383 UTF-16 units can never exceed the u16 byte limit.
 const MAX_ERROR_MESSAGE_CHARS = 16_383;
+/**
+ * Largest error detail sent, in UTF-8 bytes of its JSON: past it the response body is left out,
+ * then the message shortened. An error page is not worth a large frame.
+ */
+export const MAX_ERROR_DETAIL_BYTES = 16 * 1024;
 
 /**
  * Encodes a response frame into its own buffer.
  *
  * @throws DistCacheError `E_PROTOCOL` when a field cannot be represented
  */
-export function encodeResponseFrame(id: number, response: PeerResponse): Buffer {
+export function encodeResponseFrame(id: number, response: PeerResponse, extended = false): Buffer {
   const b = new FrameBuilder(64);
-  writeResponseFrame(b, id, response);
+  writeResponseFrame(b, id, response, extended);
   return singleFrame(b);
 }
 
 /**
  * Appends a response frame to `b` and returns its size (length prefix included). On a throw the
- * partial frame is still in `b`: call `b.rollback()`.
+ * partial frame is still in `b`: call `b.rollback()`. With `extended` (the request asked for it),
+ * an OK carries `removed` and an ERROR its `detail` when they are set.
  *
  * @throws DistCacheError `E_PROTOCOL` like {@link encodeResponseFrame}
  */
-export function writeResponseFrame(b: FrameBuilder, id: number, response: PeerResponse): number {
+export function writeResponseFrame(
+  b: FrameBuilder,
+  id: number,
+  response: PeerResponse,
+  extended = false,
+): number {
   switch (response.op) {
     case 'value':
       b.begin(Opcode.VALUE, 0, id, FRAME_HEADER_BYTES + resultSize(response.result));
@@ -50,17 +62,23 @@ export function writeResponseFrame(b: FrameBuilder, id: number, response: PeerRe
       break;
     }
     case 'ok':
-      b.begin(Opcode.OK, 0, id, FRAME_HEADER_BYTES);
+      if (extended && response.removed !== undefined) {
+        b.begin(Opcode.OK, ResponseFlag.EXTENDED, id, FRAME_HEADER_BYTES + 4);
+        b.u32(response.removed);
+      } else b.begin(Opcode.OK, 0, id, FRAME_HEADER_BYTES);
       break;
     case 'pong':
       b.begin(Opcode.PONG, 0, id, FRAME_HEADER_BYTES + 2 + 3 * response.nodeId.length);
       b.str16(response.nodeId, 'nodeId');
       break;
-    case 'error':
-      b.begin(Opcode.ERROR, 0, id, 128);
+    case 'error': {
+      const detail = extended && response.detail !== undefined ? detailJson(response.detail) : undefined;
+      b.begin(Opcode.ERROR, detail === undefined ? 0 : ResponseFlag.EXTENDED, id, 128);
       b.str16(response.code, 'code');
       b.str16(String(response.message).slice(0, MAX_ERROR_MESSAGE_CHARS), 'message');
+      if (detail !== undefined) b.str32(detail, 'detail');
       break;
+    }
     default:
       throw invalidFrame(`unknown response op ${JSON.stringify((response as { op: unknown }).op)}`);
   }
@@ -77,6 +95,7 @@ export function decodeResponseFrame(frame: Uint8Array): ResponseFrame {
   const buf = asBuffer(frame);
   checkFrameLength(buf);
   const opcode = buf[4] as number;
+  const extended = ((buf[5] as number) & ResponseFlag.EXTENDED) !== 0;
   const id = buf.readUInt32BE(6);
   const r = new ByteReader(buf, FRAME_HEADER_BYTES);
   let response: PeerResponse;
@@ -92,7 +111,7 @@ export function decodeResponseFrame(frame: Uint8Array): ResponseFrame {
       break;
     }
     case Opcode.OK:
-      response = { op: 'ok' };
+      response = extended ? { op: 'ok', removed: r.u32('removed') } : { op: 'ok' };
       break;
     case Opcode.PONG:
       response = { op: 'pong', nodeId: r.str16('nodeId') };
@@ -103,6 +122,10 @@ export function decodeResponseFrame(frame: Uint8Array): ResponseFrame {
       response = KNOWN_CODES.has(code)
         ? { op: 'error', code: code as DistCacheErrorCode, message }
         : { op: 'error', code: 'E_PEER_UNAVAILABLE', message: `[${code}] ${message}` };
+      if (extended) {
+        const detail = parseDetail(r.str32('detail'));
+        if (detail !== undefined) response.detail = detail;
+      }
       break;
     }
     default:
@@ -139,4 +162,32 @@ export function encodeGoAwayFrame(): Buffer {
   frame.writeUInt32BE(FRAME_HEADER_BYTES - LENGTH_PREFIX_BYTES, 0);
   frame[4] = Opcode.GOAWAY;
   return frame;
+}
+
+/** The detail as JSON, within {@link MAX_ERROR_DETAIL_BYTES}; undefined when it cannot be sent. */
+function detailJson(detail: ErrorDetail): string | undefined {
+  const attempts: ErrorDetail[] = [
+    detail,
+    { ...detail, response: undefined },
+    { ...detail, response: undefined, message: detail.message.slice(0, 1024) },
+  ];
+  for (const attempt of attempts) {
+    let json: string;
+    try {
+      json = JSON.stringify(attempt);
+    } catch {
+      continue; // a response body with a cycle or a BigInt: try without it
+    }
+    if (Buffer.byteLength(json) <= MAX_ERROR_DETAIL_BYTES) return json;
+  }
+  return undefined;
+}
+
+/** A received detail; a malformed one is dropped (the error itself still gets through). */
+function parseDetail(json: string): ErrorDetail | undefined {
+  try {
+    return toErrorDetail(JSON.parse(json));
+  } catch {
+    return undefined;
+  }
 }

@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import { isDistCacheError } from '../errors/distcache-error';
+import { describeError } from '../errors/remote-error';
 import { peerUnavailable } from '../errors/messages';
 import type { TimerHandle } from '../util/clock';
 import { isRequestOpcode } from './frame-header';
@@ -274,24 +275,25 @@ export class ServerConnection {
     } catch (error) {
       result = Promise.reject(error);
     }
+    const extended = 'extendedReply' in decoded.request && decoded.request.extendedReply === true;
     result.then(
       (response) => {
         this.inFlight--;
-        this.reply(id, response, sendLimit);
+        this.reply(id, response, sendLimit, extended);
       },
       (error: unknown) => {
         this.inFlight--;
-        this.reply(id, this.errorResponse(error, decoded.request.op), sendLimit);
+        this.reply(id, this.errorResponse(error, decoded.request.op), sendLimit, extended);
       },
     );
   }
 
-  private reply(id: number, response: PeerResponse, sendLimit: number): void {
+  private reply(id: number, response: PeerResponse, sendLimit: number, extended = false): void {
     if (this.state.kind !== 'ready') return;
     const builder = this.writer.builder;
     let size: number;
     try {
-      size = writeResponseFrame(builder, id, response);
+      size = writeResponseFrame(builder, id, response, extended);
     } catch (error) {
       builder.rollback();
       size = writeResponseFrame(builder, id, this.errorResponse(error, 'response encoding'));
@@ -305,7 +307,13 @@ export class ServerConnection {
   }
 
   private errorResponse(error: unknown, what: string): PeerResponse {
-    if (isDistCacheError(error)) return { op: 'error', code: error.code, message: error.message };
+    if (isDistCacheError(error)) {
+      // The cause (what a data source threw) travels as a detail, for requesters that read it.
+      const detail = error.cause === undefined ? undefined : describeError(error.cause);
+      return detail === undefined
+        ? { op: 'error', code: error.code, message: error.message }
+        : { op: 'error', code: error.code, message: error.message, detail };
+    }
     // Not a DistCacheError: a bug in the handler. The requester sees the peer as failing.
     const message = error instanceof Error ? error.message : String(error);
     this.options.logger.error(`peer request handler failed (${what}): ${message}`, { remote: this.remote });

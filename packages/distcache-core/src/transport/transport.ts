@@ -1,4 +1,5 @@
 import type { DistCacheErrorCode } from '../errors/error-codes';
+import type { ErrorDetail } from '../errors/remote-error';
 
 /** Where a peer listens. The peer's id is `"host:port"` (see {@link formatPeerAddress}). */
 export interface PeerAddress {
@@ -11,8 +12,8 @@ export interface PeerAddress {
  * the receiver must serve or load it itself and never forward it again.
  */
 export type PeerRequest =
-  | { op: 'get'; keySpace: string; key: string; forwarded: boolean }
-  | { op: 'getMany'; keySpace: string; keys: string[]; forwarded: boolean }
+  | { op: 'get'; keySpace: string; key: string; forwarded: boolean; extendedReply?: boolean }
+  | { op: 'getMany'; keySpace: string; keys: string[]; forwarded: boolean; extendedReply?: boolean }
   /** `expiresAt` is absolute, in epoch milliseconds; 0 means "never". */
   | {
       op: 'set';
@@ -29,13 +30,13 @@ export type PeerRequest =
        */
       notAfter?: number;
     }
-  | { op: 'delete'; keySpace: string; key: string }
-  | { op: 'deleteMany'; keySpace: string; keys: string[] }
+  | { op: 'delete'; keySpace: string; key: string; extendedReply?: boolean }
+  | { op: 'deleteMany'; keySpace: string; keys: string[]; extendedReply?: boolean }
   /** Drop hot copies of these keys (the owner's value changed). */
   | { op: 'invalidate'; keySpace: string; keys: string[] }
   | { op: 'dropKeySpace'; keySpace: string }
-  /** Drop every entry and hot copy of the keyspace; the keyspace and its settings stay. */
-  | { op: 'clear'; keySpace: string }
+  /** Drop every entry and hot copy of the keyspace, keeping the keyspace and its settings. */
+  | { op: 'clearKeySpace'; keySpace: string }
   | { op: 'ping' }
   /** Graceful departure notice: the sender is leaving the cluster. */
   | { op: 'leave' }
@@ -66,10 +67,17 @@ export type PeerResponse =
   | { op: 'value'; result: ValueResult }
   /** One result per requested key, in the order of the request's `keys`. */
   | { op: 'values'; results: ValueResult[] }
-  | { op: 'ok' }
+  /**
+   * Done. `removed`: how many of a delete's keys the receiver held (only sent to a requester that
+   * set `extendedReply`; absent from older peers).
+   */
+  | { op: 'ok'; removed?: number }
   | { op: 'pong'; nodeId: string }
-  /** The peer failed the request; `code` is the code it would have thrown. */
-  | { op: 'error'; code: DistCacheErrorCode; message: string };
+  /**
+   * The peer failed the request; `code` is the code it would have thrown. `detail` describes the
+   * error's cause (what the data source threw), for a requester that set `extendedReply`.
+   */
+  | { op: 'error'; code: DistCacheErrorCode; message: string; detail?: ErrorDetail };
 
 /** Who sent a request, as announced in the connection's handshake. */
 export interface PeerIdentity {

@@ -35,8 +35,8 @@ export const Opcode = {
   DROP_KEYSPACE: 0x07,
   PING: 0x08,
   LEAVE: 0x09,
-  PROBE: 0x0a,
-  CLEAR: 0x0b,
+  CLEAR_KEYSPACE: 0x0a,
+  PROBE: 0x0b,
   SYNC: 0x0c,
   VALUE: 0x81,
   VALUES: 0x82,
@@ -59,8 +59,19 @@ export const FrameFlag = {
   FORWARDED: 0x01,
   /** SET: store only if the receiver holds no fresh entry for the key (ownership hand-off). */
   IF_ABSENT: 0x02,
+  /**
+   * GET / GET_MANY / DELETE / DELETE_MANY: the sender reads extended responses (an ERROR with a
+   * detail block, an OK with a removed count). Older receivers ignore it and answer plainly.
+   */
+  EXTENDED_REPLY: 0x04,
   /** Any request: a meta map follows the header. */
   META: 0x80,
+} as const;
+
+/** Bits of a response frame's flags byte; set only in answer to a request with EXTENDED_REPLY. */
+export const ResponseFlag = {
+  /** ERROR: a `str32` JSON detail follows the message. OK: a `u32` removed count is the body. */
+  EXTENDED: 0x01,
 } as const;
 
 /** Why a handshake was refused (the REFUSE frame's reason byte). */

@@ -48,6 +48,7 @@ describe('public surface', () => {
       ['dns', 'dnsDiscovery'],
       ['kubernetes', 'kubernetesDiscovery'],
       ['nats', 'natsDiscovery'],
+      ['keyv', 'KeyvDistCache'],
     ] as const) {
       expect(
         runNode(`console.log(typeof require('distcache-core/${entry}').${name})`, 'commonjs'),

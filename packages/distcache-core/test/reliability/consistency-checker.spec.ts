@@ -144,14 +144,18 @@ function inProcessDriver(name: string, engine: DistCacheEngine): NodeDriver {
     name,
     get: (key) => engine.get<Row>('products', key),
     put: (key, row) => engine.put('products', key, row),
-    delete: (key) => engine.delete('products', key),
+    delete: async (key) => {
+      await engine.delete('products', key);
+    },
     getMany: (keys) => engine.getMany<Row>('products', keys),
     putMany: (rows) =>
       engine.putMany(
         'products',
         rows.map((row) => ({ key: row.id, value: row })),
       ),
-    deleteMany: (keys) => engine.deleteMany('products', keys),
+    deleteMany: async (keys) => {
+      await engine.deleteMany('products', keys);
+    },
   };
 }
 

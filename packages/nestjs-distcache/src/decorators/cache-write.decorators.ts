@@ -6,7 +6,7 @@ import type {
   CacheWriteMetadata,
 } from './decorator.types';
 
-function recordWrite(entry: CacheWriteMetadata): AsyncMethodDecorator {
+function recordWrite<A extends readonly unknown[]>(entry: CacheWriteMetadata): AsyncMethodDecorator<A> {
   return (target, propertyKey) => {
     // Own metadata only: a subclass adding a decorator must not append to its parent's list.
     const previous = (Reflect.getOwnMetadata(CACHE_WRITE_METADATA, target, propertyKey) ?? []) as
@@ -25,14 +25,19 @@ function recordWrite(entry: CacheWriteMetadata): AsyncMethodDecorator {
  *   method is not async (the message names class and method)
  * @example
  * ```ts
+ * // Without `key`, rename's two arguments would make another key than findOne(id) caches under
+ * // (bootstrap fails and says so). `key` takes the method's leading parameters, typed.
  * @CacheEvict('products', { key: (id: string) => id })
  * async rename(id: string, name: string): Promise<void> {
  *   await this.db.products.update({ where: { id }, data: { name } });
  * }
  * ```
  */
-export function CacheEvict(keySpace: string, options: CacheEvictOptions = {}): AsyncMethodDecorator {
-  return recordWrite({ kind: 'evict', keySpace, options });
+export function CacheEvict<A extends readonly unknown[] = never[]>(
+  keySpace: string,
+  options: CacheEvictOptions<A> = {},
+): AsyncMethodDecorator<A> {
+  return recordWrite({ kind: 'evict', keySpace, options: options });
 }
 
 /**
@@ -50,6 +55,9 @@ export function CacheEvict(keySpace: string, options: CacheEvictOptions = {}): A
  * }
  * ```
  */
-export function CachePut(keySpace: string, options: CachePutOptions = {}): AsyncMethodDecorator {
-  return recordWrite({ kind: 'put', keySpace, options });
+export function CachePut<A extends readonly unknown[] = never[]>(
+  keySpace: string,
+  options: CachePutOptions<A> = {},
+): AsyncMethodDecorator<A> {
+  return recordWrite({ kind: 'put', keySpace, options: options });
 }

@@ -30,9 +30,12 @@ import type { AsyncMethodDecorator, ReadThroughMetadata, ReadThroughOptions } fr
  * }
  * ```
  */
-export function ReadThrough(keySpace: string, options: ReadThroughOptions = {}): AsyncMethodDecorator {
+export function ReadThrough<A extends readonly unknown[] = never[]>(
+  keySpace: string,
+  options: ReadThroughOptions<A> = {},
+): AsyncMethodDecorator<A> {
   return (target, propertyKey) => {
-    const metadata: ReadThroughMetadata = { keySpace, options };
+    const metadata: ReadThroughMetadata = { keySpace, options: options as ReadThroughOptions<never> };
     Reflect.defineMetadata(READ_THROUGH_METADATA, metadata, target, propertyKey);
   };
 }

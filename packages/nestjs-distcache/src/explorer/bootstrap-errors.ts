@@ -56,3 +56,28 @@ export function fromDecorator(where: string, error: unknown): unknown {
     details: { ...error.details },
   });
 }
+
+/**
+ * A `@CacheEvict`/`@CachePut` without `key` encodes its own arguments; the `@ReadThrough` of its
+ * keyspace caches under another key, so the write would miss, silently, every time.
+ */
+export function writeKeyMismatch(
+  where: string,
+  writer: string,
+  writerParams: string,
+  reader: string,
+  readerParams: string,
+  why: 'parameters' | 'custom-key',
+): DistCacheError {
+  const reason =
+    why === 'custom-key'
+      ? `${reader} derives its keys with its own \`key\` function`
+      : `${writer}(${writerParams}) and ${reader}(${readerParams}) take different parameters`;
+  return invalid(
+    `${where} has no \`key\`, so it uses the key ${writer}'s own arguments encode to, but ${reason}: ` +
+      `that key is never one ${reader} cached, and the stale entry would stay. Give it a \`key\` ` +
+      `function of ${writer}'s arguments that returns the key ${reader} reads, for example ` +
+      `{ key: (id: string, ...rest: unknown[]) => id } when ${reader} takes the id`,
+    { writer, reader },
+  );
+}

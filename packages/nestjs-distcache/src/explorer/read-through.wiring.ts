@@ -3,6 +3,7 @@ import type { ReadThroughMetadata } from '../decorators/decorator.types';
 import { runWithFetchContext } from '../fetch-context';
 import { decodeArguments, encodeArguments, methodShape } from '../keys/method-key';
 import { fromDecorator, keyWithoutArgs } from './bootstrap-errors';
+import { callerError } from './caller-error';
 import { cacheAvailable, type Method, replaceMethod } from './method-wiring';
 
 /** A decorated method of one provider instance. */
@@ -24,7 +25,8 @@ export function checkReadThrough(where: string, metadata: ReadThroughMetadata): 
 /**
  * Registers the keyspace of a `@ReadThrough` with the method as its data source. The source calls
  * the original method (never the wrapper) on `site.instance`, with the arguments decoded from the
- * key: this is what the owner node runs for a miss from anywhere in the cluster.
+ * key: this is what the owner node runs for a miss from anywhere in the cluster. Returns the
+ * definition, to register it again if the keyspace is deleted.
  * @throws DistCacheError `E_INVALID_OPTION` for invalid keyspace settings, prefixed with `where`
  */
 export function registerReadThroughKeySpace(
@@ -32,7 +34,7 @@ export function registerReadThroughKeySpace(
   site: MethodSite,
   metadata: ReadThroughMetadata,
   where: string,
-): void {
+): KeySpaceDefinition<unknown> {
   const { key: _key, args, ...settings } = metadata.options;
   const shape = methodShape(site.prototype, site.name);
   const decode = args ?? ((key: string) => decodeArguments(key, shape));
@@ -51,6 +53,7 @@ export function registerReadThroughKeySpace(
   } catch (error) {
     throw fromDecorator(where, error);
   }
+  return definition;
 }
 
 /**
@@ -74,7 +77,7 @@ export function wrapReadThrough(
       return await engine.get(keySpace, key);
     } catch (error) {
       if (isDistCacheError(error, 'E_ENGINE_STOPPED')) return original.apply(this, args);
-      throw error;
+      throw callerError(error);
     }
   };
   replaceMethod(site.instance, site.name, original, wrapped);

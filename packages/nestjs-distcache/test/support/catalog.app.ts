@@ -7,6 +7,7 @@ import {
   type DynamicModule,
   Get,
   HttpCode,
+  HttpException,
   Inject,
   Injectable,
   Module,
@@ -54,6 +55,22 @@ export interface Price {
   sku: string;
   cents: number;
   quotedBy: string;
+}
+
+/** A driver's error, as a database client would throw it. */
+export class DatabaseError extends Error {
+  readonly code = 'EDATABASE';
+  override name = 'DatabaseError';
+}
+
+/** What a caller of `strictProduct` got, as the `/strict/:id/caught` route reports it. */
+export interface CaughtError {
+  httpException: boolean;
+  status: number | undefined;
+  response: unknown;
+  name: string;
+  message: string;
+  code: unknown;
 }
 
 /** A gate tests can close to keep loads in flight. */
@@ -123,6 +140,16 @@ export class CatalogService {
     return this.repository.search(filter, page);
   }
 
+  /** Throws like a real service: 404 for an unknown id, a database error for ids `down-*`. */
+  @ReadThrough('strict', { ttl: '1m' })
+  async strictProduct(id: string): Promise<Product> {
+    this.repository.calls.push({ method: 'strict', args: [id] });
+    if (id.startsWith('down-')) throw new DatabaseError(`database unavailable for ${id}`);
+    const product = await this.repository.find(id);
+    if (product === undefined) throw new NotFoundException(`Product ${id} not found`);
+    return product;
+  }
+
   @CacheEvict('products', { key: (id: string) => id })
   async rename(id: string, name: string): Promise<void> {
     this.repository.rename(id, name);
@@ -172,6 +199,30 @@ export class CatalogController {
     const product = await this.catalog.product(id);
     if (product === undefined) throw new NotFoundException(`no product ${id}`);
     return { ...product, updatedAtIsDate: product.updatedAt instanceof Date };
+  }
+
+  /** Lets Nest answer what the method threw: an HttpException keeps its status. */
+  @Get('strict/:id')
+  strict(@Param('id') id: string): Promise<Product> {
+    return this.catalog.strictProduct(id);
+  }
+
+  @Get('strict/:id/caught')
+  async strictCaught(@Param('id') id: string): Promise<CaughtError | Product> {
+    try {
+      return await this.catalog.strictProduct(id);
+    } catch (error) {
+      const e = error as Error & { code?: unknown };
+      const http = error instanceof HttpException;
+      return {
+        httpException: http,
+        status: http ? error.getStatus() : undefined,
+        response: http ? error.getResponse() : undefined,
+        name: e.name,
+        message: e.message,
+        code: e.code,
+      };
+    }
   }
 
   @Post('products/:id/name')

@@ -8,7 +8,9 @@ import { fileURLToPath } from 'node:url';
 import type { ClusterOptions } from 'distcache-core';
 import { freePorts, waitUntil } from './net';
 
-const main = fileURLToPath(new URL('./catalog.main.ts', import.meta.url));
+/** How long a child may take to report that it listens. */
+const START_TIMEOUT_MS = 60_000;
+const catalogMain = fileURLToPath(new URL('./catalog.main.ts', import.meta.url));
 const register = fileURLToPath(new URL('./register-swc.mjs', import.meta.url));
 
 export interface ChildNode {
@@ -26,6 +28,7 @@ export interface ChildCluster {
 }
 
 function spawnNode(
+  main: string,
   name: string,
   port: number,
   peers: readonly string[],
@@ -51,7 +54,12 @@ function spawnNode(
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name} did not start in 20 s:\n${output}`)), 20_000);
+    // A ceiling, not a measurement: six children compiling with swc on a loaded 2-core machine
+    // (two e2e files run side by side) have taken over 20 s to listen.
+    const timer = setTimeout(
+      () => reject(new Error(`${name} did not start in ${START_TIMEOUT_MS / 1000} s:\n${output}`)),
+      START_TIMEOUT_MS,
+    );
     void exited.then(({ code, signal }) => {
       clearTimeout(timer);
       reject(new Error(`${name} exited (${code ?? signal}) before it was ready:\n${output}`));
@@ -64,13 +72,22 @@ function spawnNode(
   });
 }
 
-export async function startChildCluster(size: number, options: ClusterOptions): Promise<ChildCluster> {
+/**
+ * Starts `size` apps in child processes; `main` is the app's entry point (the catalogue app by
+ * default), which reports `{ type: 'ready', url, id }` once it listens.
+ */
+export async function startChildCluster(
+  size: number,
+  options: ClusterOptions,
+  main = catalogMain,
+): Promise<ChildCluster> {
   const directory = mkdtempSync(join(tmpdir(), 'nestjs-distcache-'));
   const ports = await freePorts(size);
   const peers = ports.map((port) => `127.0.0.1:${port}`);
   const started = await Promise.allSettled(
     ports.map((port, index) =>
       spawnNode(
+        main,
         `child-${String.fromCharCode(97 + index)}`,
         port,
         peers,

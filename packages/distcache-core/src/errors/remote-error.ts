@@ -1,0 +1,90 @@
+// What a data source threw, in a form that crosses the peer protocol (docs/protocol.md, ERROR
+// detail), and the error rebuilt from it on the asking node. Generic on purpose: the core knows
+// nothing of Nest, but an HTTP exception (anything with `getStatus()`/`getResponse()`, or a numeric
+// `status`) keeps its status and response body, so an integration can rebuild its own class.
+
+/** An error described for another node. */
+export interface ErrorDetail {
+  /** The error's `name` (`NotFoundException`, `TypeError`...). */
+  readonly name: string;
+  readonly message: string;
+  /** The error's `code` when it has a string one (`ECONNREFUSED`, `E_...`). */
+  readonly code?: string;
+  /** HTTP status, when the error carries one (`getStatus()`, or a numeric `status`). */
+  readonly status?: number;
+  /** HTTP response body (`getResponse()`): a string or a JSON value. */
+  readonly response?: unknown;
+}
+
+const BRAND = Symbol.for('distcache.remoteError');
+
+/**
+ * An error thrown by a data source on another node (the key's owner), rebuilt here from its
+ * {@link ErrorDetail}: same `name`, `message` and `code`, plus `status` and `response` when the
+ * original was an HTTP exception. It is the `cause` of the `E_DATASOURCE_FAILED` the caller gets.
+ */
+export class RemoteError extends Error {
+  readonly code: string | undefined;
+  readonly status: number | undefined;
+  readonly response: unknown;
+  /** Id (`host:port`) of the node where the original error was thrown. */
+  readonly peer: string;
+
+  constructor(detail: ErrorDetail, peer: string) {
+    super(detail.message);
+    this.name = detail.name;
+    this.code = detail.code;
+    this.status = detail.status;
+    this.response = detail.response;
+    this.peer = peer;
+    Object.defineProperty(this, BRAND, { value: true });
+  }
+}
+
+/** True when `error` is a {@link RemoteError}; works across duplicate installs of the package. */
+export function isRemoteError(error: unknown): error is RemoteError {
+  return typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[BRAND] === true;
+}
+
+/**
+ * Describes an error for another node; undefined for a value that is not an object. A rebuilt
+ * {@link RemoteError} describes as the original did, so a detail survives a second hop.
+ */
+export function describeError(error: unknown): ErrorDetail | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const source = error as Record<string, unknown>;
+  const name = typeof source.name === 'string' ? source.name : 'Error';
+  const message = typeof source.message === 'string' ? source.message : '';
+  const detail: { -readonly [K in keyof ErrorDetail]: ErrorDetail[K] } = { name, message };
+  if (typeof source.code === 'string') detail.code = source.code;
+  const status = callOr(source, 'getStatus', source.status);
+  if (typeof status === 'number' && Number.isInteger(status)) detail.status = status;
+  const response = callOr(source, 'getResponse', source.response);
+  if (detail.status !== undefined && response !== undefined) detail.response = response;
+  return detail;
+}
+
+function callOr(source: Record<string, unknown>, method: string, fallback: unknown): unknown {
+  const fn = source[method];
+  if (typeof fn !== 'function') return fallback;
+  try {
+    return (fn as () => unknown).call(source);
+  } catch {
+    return fallback;
+  }
+}
+
+/**
+ * Reads a detail decoded from the wire, keeping only well-typed fields; undefined when `name` or
+ * `message` is missing.
+ */
+export function toErrorDetail(value: unknown): ErrorDetail | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const v = value as Record<string, unknown>;
+  if (typeof v.name !== 'string' || typeof v.message !== 'string') return undefined;
+  const detail: { -readonly [K in keyof ErrorDetail]: ErrorDetail[K] } = { name: v.name, message: v.message };
+  if (typeof v.code === 'string') detail.code = v.code;
+  if (typeof v.status === 'number' && Number.isInteger(v.status)) detail.status = v.status;
+  if (detail.status !== undefined && v.response !== undefined) detail.response = v.response;
+  return detail;
+}
