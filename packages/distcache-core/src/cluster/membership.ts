@@ -296,14 +296,10 @@ export class Membership {
     } catch (error) {
       // Keep the current members: a discovery outage must not empty a working cluster.
       // One line per kind of failure (a timeout, then a refusal, say a minute apart at most).
-      this.warnings.warn(
-        `discovery:${String(error).slice(0, 80)}`,
-        'discovery failed; keeping the current member list',
-        {
-          provider: this.deps.discovery.name,
-          error: String(error),
-        },
-      );
+      this.warnings.warn(`discovery:${kindOf(error)}`, 'discovery failed; keeping the current member list', {
+        provider: this.deps.discovery.name,
+        error: String(error),
+      });
       return;
     }
     this.applyCandidates(discovered);
@@ -563,4 +559,10 @@ export class Membership {
 
 function isMember(peer: PeerRecord): boolean {
   return peer.status === 'alive' || peer.status === 'suspect';
+}
+
+/** A failure's kind for log throttling: its text and its cause's, numbers (timings, ports) left out. */
+function kindOf(error: unknown): string {
+  const cause = error instanceof Error ? error.cause : undefined;
+  return `${String(error)} ${cause === undefined ? '' : String(cause)}`.replace(/\d+/g, '#').slice(0, 300);
 }
