@@ -86,14 +86,15 @@ export class WarmUp {
             return;
           }
           const held = space.storage.peek(key);
-          if (held === undefined || held.bytes === undefined) return;
+          const bytes = held === undefined ? undefined : space.wireBytes(key, held);
+          if (held === undefined || bytes === undefined) return;
           const response = await coordinator.send(
             owner,
             {
               op: 'set',
               keySpace: space.name,
               key,
-              value: held.bytes,
+              value: bytes,
               expiresAt: Number.isFinite(held.freshUntil) ? held.freshUntil : 0,
               ifAbsent: true,
             },
