@@ -10,6 +10,8 @@
 // capacity is a power of two (at least 4). Values decoded otherwise (JSON) are shaped a little
 // differently; the estimate stays within the tolerance the test checks.
 
+import { POOLED_STRING_MAX_LENGTH } from './string-pool';
+
 const OBJECT_BYTES = 56; // map, properties, elements + 4 in-object slots
 const IN_OBJECT_SLOTS = 4;
 const PROPERTY_ARRAY_HEADER = 16;
@@ -31,15 +33,40 @@ const SMI_MIN = -(2 ** 31);
 const SMI_MAX = 2 ** 31 - 1;
 const TWO_BYTE = /[\u0100-\uffff]/;
 
+/** Shares equal short strings between values; see {@link compactAndMeasure}. */
+export interface StringSharer {
+  /** The shared string equal to `text`, or undefined when `text` is now the one kept. */
+  share(text: string): string | undefined;
+}
+
 /**
  * Estimated bytes a decoded value holds on the V8 heap and in ArrayBuffers (typed array contents),
  * not counting strings and objects shared with other values (property names are interned).
  */
 export function estimateHeapBytes(value: unknown): number {
-  return size(value, undefined);
+  return size(value, undefined, undefined);
 }
 
-function size(value: unknown, seen: Set<object> | undefined): number {
+/**
+ * Like {@link estimateHeapBytes}, and replaces short strings held in the value's objects, arrays
+ * and Map values by equal ones `pool` already holds (Set members and Map keys stay: replacing them
+ * would reorder the collection). A string so shared is not charged: other values hold it too.
+ * The value must be one the caller owns and has not frozen yet (a freshly decoded one).
+ */
+export function compactAndMeasure(value: unknown, pool: StringSharer): number {
+  return size(value, undefined, pool);
+}
+
+/** The bytes of a string held at a place the walk may rewrite, after sharing it when it can. */
+function shared(text: string, pool: StringSharer | undefined, put: (copy: string) => void): number {
+  if (pool === undefined || text.length < 2 || text.length > POOLED_STRING_MAX_LENGTH) return stringBytes(text);
+  const copy = pool.share(text);
+  if (copy === undefined) return stringBytes(text);
+  put(copy); // equal content; what matters is that the value now holds the pooled string
+  return 0;
+}
+
+function size(value: unknown, seen: Set<object> | undefined, pool: StringSharer | undefined): number {
   switch (typeof value) {
     case 'string':
       return stringBytes(value);
@@ -65,24 +92,40 @@ function size(value: unknown, seen: Set<object> | undefined): number {
   if (Array.isArray(value)) {
     const items = value as unknown[];
     let bytes = ARRAY_BYTES + (items.length === 0 ? 0 : ELEMENTS_HEADER + WORD * items.length);
-    for (const item of items) bytes += size(item, visited);
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i];
+      bytes +=
+        typeof item === 'string'
+          ? shared(item, pool, (copy) => (items[i] = copy))
+          : size(item, visited, pool);
+    }
     return bytes;
   }
   if (value instanceof Date) return DATE_BYTES;
   if (value instanceof Map) {
     let bytes = HASH_TABLE_BYTES + MAP_SLOT_BYTES * tableCapacity(value.size);
-    for (const [k, v] of value) bytes += size(k, visited) + size(v, visited);
+    for (const [k, v] of value) {
+      const map = value as Map<unknown, unknown>;
+      bytes += size(k, visited, undefined);
+      bytes += typeof v === 'string' ? shared(v, pool, (copy) => map.set(k, copy)) : size(v, visited, pool);
+    }
     return bytes;
   }
   if (value instanceof Set) {
     let bytes = HASH_TABLE_BYTES + SET_SLOT_BYTES * tableCapacity(value.size);
-    for (const v of value) bytes += size(v, visited);
+    for (const v of value) bytes += size(v, visited, undefined);
     return bytes;
   }
   if (value instanceof RegExp) return REGEXP_BYTES + stringBytes(value.source);
   const keys = Object.keys(value);
   let bytes = OBJECT_BYTES + propertyArrayBytes(keys.length);
-  for (const key of keys) bytes += size((value as Record<string, unknown>)[key], visited);
+  const record = value as Record<string, unknown>;
+  for (const key of keys) {
+    const item = record[key];
+    // An own '__proto__' property (structured clones can have one) cannot be rewritten by assignment.
+    const rewritable = typeof item === 'string' && key !== '__proto__';
+    bytes += rewritable ? shared(item, pool, (copy) => (record[key] = copy)) : size(item, visited, pool);
+  }
   return bytes;
 }
 

@@ -1,20 +1,17 @@
 import { deepFreeze } from '../codec/deep-freeze';
-import { estimateHeapBytes } from '../codec/heap-size';
+import { compactAndMeasure, estimateHeapBytes } from '../codec/heap-size';
+import { sharedStrings } from '../codec/string-pool';
 import type { Codec } from '../codec/codec';
 import type { StorageEntry } from '../storage/storage';
 import type { ValueMode } from './keyspace.options';
+import { pack, type PackedBytes, packedSize, packedSizeOf, unpack } from './packed-bytes';
 
 /**
  * What every entry costs besides its value and key: this object with its two expiry numbers, and
  * its slots in lru-cache (key map, key and value lists, links, sizes). Measured with the value
  * constants in `codec/heap-size.ts` (test/package/heap-accounting.spec.ts checks the sum).
  */
-export const ENTRY_OVERHEAD_BYTES = 220;
-/**
- * Encoded bytes held in an allocation of their own: the `Uint8Array`, its `ArrayBuffer` and the
- * buffer's extension record on the heap (measured), besides the contents (external memory).
- */
-export const OWN_BYTES_OVERHEAD = 176;
+export const ENTRY_OVERHEAD_BYTES = 200;
 
 // The form an entry holds its value in.
 /** Encoded bytes only: not read locally yet, `valueMode: 'copy'`, or a value that cannot be frozen. */
@@ -34,22 +31,30 @@ type Form = typeof BYTES | typeof SHARED | typeof COPY_ON_READ;
  * stale: kept only to be served when the data source cannot answer.
  */
 export class CacheEntry<T> implements StorageEntry {
-  private encoded: Uint8Array | undefined;
-  private value: T | undefined;
+  // One field for either form, and the grace period instead of a second absolute time: each
+  // field and each non-integer number is heap memory charged to every entry.
+  private data: PackedBytes | T | undefined;
   private form: Form;
   private heldBytes: number;
+  private readonly graceMs: number;
 
   constructor(
-    bytes: Uint8Array | undefined,
+    /** The encoded value as received, or packed for keeping (see `packed-bytes.ts`). */
+    bytes: PackedBytes | undefined,
     /** Epoch ms until which the entry is fresh; `Infinity` for no expiry. */
     readonly freshUntil: number,
     /** Epoch ms at which the storage drops it (fresh time plus grace). */
-    readonly expiresAt: number = freshUntil,
+    expiresAt: number = freshUntil,
   ) {
-    this.encoded = bytes;
-    this.value = undefined;
+    this.data = bytes;
     this.form = BYTES;
-    this.heldBytes = ENTRY_OVERHEAD_BYTES + (bytes === undefined ? 0 : OWN_BYTES_OVERHEAD + bytes.byteLength);
+    this.heldBytes = ENTRY_OVERHEAD_BYTES + (bytes === undefined ? 0 : packedSize(bytes));
+    this.graceMs = expiresAt > freshUntil && Number.isFinite(freshUntil) ? expiresAt - freshUntil : 0;
+  }
+
+  /** Epoch ms at which the storage drops it (fresh time plus grace). */
+  get expiresAt(): number {
+    return this.freshUntil + this.graceMs;
   }
 
   isFresh(now: number): boolean {
@@ -57,7 +62,7 @@ export class CacheEntry<T> implements StorageEntry {
   }
 
   get found(): boolean {
-    return this.form === SHARED || this.encoded !== undefined;
+    return this.data !== undefined;
   }
 
   /** True when reads return the held frozen value without decoding. */
@@ -67,7 +72,7 @@ export class CacheEntry<T> implements StorageEntry {
 
   /** The held frozen value (meaningful when {@link isShared}). */
   get sharedValue(): T | undefined {
-    return this.value;
+    return this.data as T | undefined;
   }
 
   /** Bytes this entry holds in memory, its key not included (what the budget charges for it). */
@@ -80,16 +85,17 @@ export class CacheEntry<T> implements StorageEntry {
    * and drops the bytes (`held` changes: the storage must be told). Throws what `codec.decode` throws.
    */
   read(codec: Codec<T>, mode: ValueMode): T | undefined {
-    if (this.form === SHARED) return this.value;
-    const bytes = this.encoded;
+    if (this.form === SHARED) return this.data as T;
+    const bytes = this.data as PackedBytes | undefined;
     if (bytes === undefined) return undefined;
-    const value = codec.decode(bytes);
+    const value = codec.decode(unpack(bytes));
     if (mode === 'copy' || this.form === COPY_ON_READ) return value;
+    // Measured before freezing: the walk also shares the value's short strings with other values.
+    const held = ENTRY_OVERHEAD_BYTES + compactAndMeasure(value, sharedStrings);
     if (deepFreeze(value)) {
-      this.value = value;
-      this.encoded = undefined;
+      this.data = value;
       this.form = SHARED;
-      this.heldBytes = ENTRY_OVERHEAD_BYTES + estimateHeapBytes(value);
+      this.heldBytes = held;
     } else {
       this.form = COPY_ON_READ;
     }
@@ -98,9 +104,8 @@ export class CacheEntry<T> implements StorageEntry {
 
   /** A private decoded copy for a single caller (nothing shared, so nothing to freeze). */
   readPrivate(codec: Codec<T>): T | undefined {
-    if (this.encoded !== undefined) return codec.decode(this.encoded);
-    // Held decoded: a copy through the codec, as a caller of 'copy' mode would get.
-    return this.form === SHARED ? codec.decode(codec.encode(this.value as T)) : undefined;
+    const bytes = this.wireBytes(codec);
+    return bytes === undefined ? undefined : codec.decode(bytes);
   }
 
   /**
@@ -108,15 +113,26 @@ export class CacheEntry<T> implements StorageEntry {
    * `undefined` for a "not found". Throws what `codec.encode` throws.
    */
   wireBytes(codec: Codec<T>): Uint8Array | undefined {
-    if (this.encoded !== undefined) return this.encoded;
-    return this.form === SHARED ? codec.encode(this.value as T) : undefined;
+    if (this.form === SHARED) return codec.encode(this.data as T);
+    const bytes = this.data as PackedBytes | undefined;
+    return bytes === undefined ? undefined : unpack(bytes);
   }
 
-  /** The same value with other expiry times, sharing what this entry holds. */
+  /**
+   * The same value with other expiry times, for keeping: shares what this entry holds, with bytes
+   * in the packed form.
+   */
   retimed(freshUntil: number, expiresAt: number = freshUntil): CacheEntry<T> {
     const copy = new CacheEntry<T>(undefined, freshUntil, expiresAt);
-    copy.encoded = this.encoded;
-    copy.value = this.value;
+    const data = this.data;
+    if (this.form !== SHARED && data instanceof Uint8Array) {
+      const packed = pack(data);
+      copy.data = packed;
+      copy.form = this.form;
+      copy.heldBytes = ENTRY_OVERHEAD_BYTES + packedSize(packed);
+      return copy;
+    }
+    copy.data = data;
     copy.form = this.form;
     copy.heldBytes = this.heldBytes;
     return copy;
@@ -135,5 +151,5 @@ export function entrySize(key: string, entry: CacheEntry<unknown>): number {
 
 /** Budget an entry holding `bytes` would be charged, before it exists. */
 export function bytesEntrySize(key: string, bytes: Uint8Array): number {
-  return keyBytes(key) + ENTRY_OVERHEAD_BYTES + OWN_BYTES_OVERHEAD + bytes.byteLength;
+  return keyBytes(key) + ENTRY_OVERHEAD_BYTES + packedSizeOf(bytes);
 }
