@@ -9,7 +9,8 @@ const { kinds, valueMode } = JSON.parse(process.argv[2]);
 const gc = globalThis.gc;
 if (typeof gc !== 'function') throw new Error('run with node --expose-gc');
 
-const word = (i, salt) => ['steel', 'oak', 'compact', 'wireless', 'modular', 'premium', 'kitchen', 'travel'][(i * 7 + salt * 13) % 8];
+const word = (i, salt) =>
+  ['steel', 'oak', 'compact', 'wireless', 'modular', 'premium', 'kitchen', 'travel'][(i * 7 + salt * 13) % 8];
 
 /** The fixed set of values: realistic shapes, each made distinct by `i`. */
 const MAKERS = {
@@ -24,7 +25,11 @@ const MAKERS = {
     createdAt: new Date(Date.UTC(2025, i % 12, 1)),
     updatedAt: new Date(Date.UTC(2025, i % 12, 2)),
     tags: [word(i, 4), word(i, 5), word(i, 6), 'sale'],
-    attributes: { color: word(i, 7), weightGrams: 250 + (i % 1000), dimensionsMm: { w: 100, h: 40, d: i % 10 } },
+    attributes: {
+      color: word(i, 7),
+      weightGrams: 250 + (i % 1000),
+      dimensionsMm: { w: 100, h: 40, d: i % 10 },
+    },
     categoryIds: [10 + (i % 7), 100 + (i % 31)],
   }),
   small: (i) => ({ id: i, name: `user ${i}`, active: i % 2 === 0 }),
@@ -64,7 +69,14 @@ for (const kind of kinds) {
   const make = MAKERS[kind];
   const count = COUNTS[kind] ?? 10_000;
   const engine = new DistCacheEngine({
-    keySpaces: [{ name: 'probe', maxBytes: 2 ** 31, valueMode, dataSource: (key) => make(Number(key.replace('warm-', ''))) }],
+    keySpaces: [
+      {
+        name: 'probe',
+        maxBytes: 2 ** 31,
+        valueMode,
+        dataSource: (key) => make(Number(key.replace('warm-', ''))),
+      },
+    ],
   });
   await engine.start();
   // The same path run first on other keys, so that compiling it is not part of the measurement.
