@@ -59,7 +59,8 @@ export function compactAndMeasure(value: unknown, pool: StringSharer): number {
 
 /** The bytes of a string held at a place the walk may rewrite, after sharing it when it can. */
 function shared(text: string, pool: StringSharer | undefined, put: (copy: string) => void): number {
-  if (pool === undefined || text.length < 2 || text.length > POOLED_STRING_MAX_LENGTH) return stringBytes(text);
+  if (pool === undefined || text.length < 2 || text.length > POOLED_STRING_MAX_LENGTH)
+    return stringBytes(text);
   const copy = pool.share(text);
   if (copy === undefined) return stringBytes(text);
   put(copy); // equal content; what matters is that the value now holds the pooled string

@@ -286,7 +286,9 @@ export class KeySpace<T = unknown> {
     if (entry === undefined) return false;
     this.hot.delete(key);
     this.flights.invalidate(key);
-    const owned = entry.found ? entry.retimed(entry.freshUntil, entry.freshUntil + this.configValue.graceMs) : entry;
+    const owned = entry.found
+      ? entry.retimed(entry.freshUntil, entry.freshUntil + this.configValue.graceMs)
+      : entry;
     this.storage.set(key, owned, entrySize(key, owned));
     return true;
   }
