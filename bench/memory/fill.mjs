@@ -53,7 +53,7 @@ async function distcache({ valueMode = 'frozen', read }) {
     await engine.putMany('products', batch);
   }
   // A read-through cache serves reads: the first read of an entry decodes it, and valueMode
-  // 'frozen' keeps that decoded, frozen value beside the bytes for the next readers.
+  // 'frozen' keeps that decoded, frozen value, instead of the bytes, for the next readers.
   if (read) for (let i = 0; i < entries; i++) await engine.get('products', key(i));
   const stats = engine.stats().keySpaces.products;
   return {

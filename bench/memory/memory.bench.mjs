@@ -6,14 +6,20 @@
 // Every candidate keeps the same keys (`product:<i>`) and values with a 1 h TTL.
 //
 // Candidates: distcache standalone engine after put (encoded bytes only), after put + one read of
-// each entry (valueMode 'frozen' then also keeps the decoded, frozen value) and in valueMode
-// 'copy' (bytes only, decoded per read); lru-cache 11 holding the objects and holding JSON strings;
-// cache-manager 7 (default Keyv memory store); bentocache 1.x memory L1 only; Redis (server-side
-// `INFO memory` used_memory delta, keys under a run-unique prefix, deleted after). Floors for
-// reference: the values alone, as an array of JSON strings and as an array of objects.
+// each entry (valueMode 'frozen' then holds the decoded, frozen value instead of the bytes) and in
+// valueMode 'copy' (bytes only, decoded per read); lru-cache 11 holding the objects and holding
+// JSON strings; cache-manager 7 (default Keyv memory store); bentocache 1.x memory L1 only; Redis
+// (server-side `INFO memory` used_memory delta, keys under a run-unique prefix, deleted after).
+// Floors for reference: the values alone, as an array of JSON strings and as an array of objects.
 //
-// Run:     npm run build -w distcache-core && node bench/memory/memory.bench.mjs   # ~1 min
-// Options: --entries=100000 --candidates=payload-json,...,redis --redis=127.0.0.1:6379
+// Fill beyond capacity (fill-frozen, fill-copy): a keyspace of --fill-max-bytes (64 MiB) read
+// through its data source for --fill-entries (150,000) distinct products, twice; heap + external
+// and RSS growth against maxBytes, and what the keyspace counted. Goals (issue 15): default mode
+// per entry <= 1.5x Redis; fill heap + external <= 1.15x and RSS growth <= 2x maxBytes.
+//
+// Run:     npm run build -w distcache-core && node bench/memory/memory.bench.mjs   # ~5 min loaded
+// Options: --entries=100000 --fill-entries=150000 --fill-max-bytes=67108864
+//          --candidates=payload-json,...,redis,fill-frozen,fill-copy --redis=127.0.0.1:6379
 import { serialize } from 'node:v8';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
