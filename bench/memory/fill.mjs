@@ -16,22 +16,26 @@ import { LRUCache } from 'lru-cache';
 import { makeProduct } from '../lib/product.mjs';
 import { deleteKeysByPrefix } from '../lib/redis.mjs';
 
-const { candidate, entries, redis: redisConfig } = JSON.parse(process.argv[2]);
+const { candidate, entries, redis: redisConfig, maxBytes } = JSON.parse(process.argv[2]);
 const TTL_MS = 3_600_000;
 const gc = globalThis.gc;
 if (typeof gc !== 'function') throw new Error('run with node --expose-gc');
 
 const key = (i) => `product:${i}`;
 
-/** Full collections until the heap stops shrinking (weak references and finalizers settle). */
+/**
+ * Full collections until heap and external memory stop shrinking twice in a row (weak references,
+ * finalizers and the background freeing of ArrayBuffers settle; one pass was seen to stop early).
+ */
 async function settle() {
   let last = Infinity;
-  for (let pass = 0; pass < 10; pass++) {
+  let steady = 0;
+  for (let pass = 0; pass < 30 && steady < 2; pass++) {
     gc();
-    await new Promise((resolve) => setImmediate(resolve));
-    const { heapUsed } = process.memoryUsage();
-    if (heapUsed >= last - 1024) break;
-    last = heapUsed;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const { heapUsed, external } = process.memoryUsage();
+    steady = heapUsed + external >= last - 1024 ? steady + 1 : 0;
+    last = Math.min(last, heapUsed + external);
   }
   const { heapUsed, external, arrayBuffers, rss } = process.memoryUsage();
   return { heapUsed, external, arrayBuffers, rss };
@@ -49,7 +53,7 @@ async function distcache({ valueMode = 'frozen', read }) {
     await engine.putMany('products', batch);
   }
   // A read-through cache serves reads: the first read of an entry decodes it, and valueMode
-  // 'frozen' keeps that decoded, frozen value beside the bytes for the next readers.
+  // 'frozen' keeps that decoded, frozen value, instead of the bytes, for the next readers.
   if (read) for (let i = 0; i < entries; i++) await engine.get('products', key(i));
   const stats = engine.stats().keySpaces.products;
   return {
@@ -59,7 +63,41 @@ async function distcache({ valueMode = 'frozen', read }) {
   };
 }
 
+/**
+ * A read-through fill beyond capacity: a keyspace of `maxBytes` whose data source makes the
+ * products, `entries` distinct keys read twice each (the second pass reads what survived the
+ * evictions and reloads the rest), default options otherwise.
+ */
+async function distcacheFill({ valueMode }) {
+  const engine = new DistCacheEngine({
+    keySpaces: [
+      {
+        name: 'products',
+        maxBytes,
+        ttl: TTL_MS,
+        valueMode,
+        dataSource: (k) => makeProduct(Number(k.slice(8))),
+      },
+    ],
+  });
+  await engine.start();
+  for (let pass = 0; pass < 2; pass++) {
+    for (let i = 0; i < entries; i++) await engine.get('products', key(i));
+  }
+  const stats = engine.stats().keySpaces.products;
+  const lastKey = key(entries - 1);
+  return {
+    holder: engine,
+    // After eviction only the most recent keys are held; the check reads those.
+    get: (k) => engine.get('products', k),
+    checkKeys: [lastKey],
+    extra: { countedBytes: stats.bytes, items: stats.items, evictions: stats.evictions, maxBytes },
+  };
+}
+
 const CANDIDATES = {
+  'fill-frozen': () => distcacheFill({ valueMode: 'frozen' }),
+  'fill-copy': () => distcacheFill({ valueMode: 'copy' }),
   'payload-json': async () => {
     const strings = [];
     for (let i = 0; i < entries; i++) strings.push(JSON.stringify(makeProduct(i)));
@@ -149,7 +187,10 @@ if (candidate === 'redis') {
   const fillMs = performance.now() - started;
   const after = await settle();
   // Checked after the measurement, since a read can change what an entry holds.
-  for (let i = 0; i < entries; i += Math.max(1, Math.floor(entries / 1000))) {
+  const checked =
+    filled.checkKeys?.map((k) => Number(k.slice(8))) ??
+    Array.from({ length: 1000 }, (_, n) => Math.floor((n * entries) / 1000));
+  for (const i of checked) {
     const value = await filled.get(key(i));
     if (value?.id !== makeProduct(i).id) throw new Error(`${candidate} does not hold ${key(i)}`);
   }

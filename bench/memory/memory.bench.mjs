@@ -6,14 +6,20 @@
 // Every candidate keeps the same keys (`product:<i>`) and values with a 1 h TTL.
 //
 // Candidates: distcache standalone engine after put (encoded bytes only), after put + one read of
-// each entry (valueMode 'frozen' then also keeps the decoded, frozen value) and in valueMode
-// 'copy' (bytes only, decoded per read); lru-cache 11 holding the objects and holding JSON strings;
-// cache-manager 7 (default Keyv memory store); bentocache 1.x memory L1 only; Redis (server-side
-// `INFO memory` used_memory delta, keys under a run-unique prefix, deleted after). Floors for
-// reference: the values alone, as an array of JSON strings and as an array of objects.
+// each entry (valueMode 'frozen' then holds the decoded, frozen value instead of the bytes) and in
+// valueMode 'copy' (bytes only, decoded per read); lru-cache 11 holding the objects and holding
+// JSON strings; cache-manager 7 (default Keyv memory store); bentocache 1.x memory L1 only; Redis
+// (server-side `INFO memory` used_memory delta, keys under a run-unique prefix, deleted after).
+// Floors for reference: the values alone, as an array of JSON strings and as an array of objects.
 //
-// Run:     npm run build -w distcache-core && node bench/memory/memory.bench.mjs   # ~1 min
-// Options: --entries=100000 --candidates=payload-json,...,redis --redis=127.0.0.1:6379
+// Fill beyond capacity (fill-frozen, fill-copy): a keyspace of --fill-max-bytes (64 MiB) read
+// through its data source for --fill-entries (150,000) distinct products, twice; heap + external
+// and RSS growth against maxBytes, and what the keyspace counted. Goals (issue 15): default mode
+// per entry <= 1.5x Redis; fill heap + external <= 1.15x and RSS growth <= 2x maxBytes.
+//
+// Run:     npm run build -w distcache-core && node bench/memory/memory.bench.mjs   # ~5 min loaded
+// Options: --entries=100000 --fill-entries=150000 --fill-max-bytes=67108864
+//          --candidates=payload-json,...,redis,fill-frozen,fill-copy --redis=127.0.0.1:6379
 import { serialize } from 'node:v8';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +35,10 @@ const flags = parseFlags({ also: SCENARIO_FLAGS });
 const here = dirname(fileURLToPath(import.meta.url));
 const [redisHost, redisPort] = (typeof flags.redis === 'string' ? flags.redis : '127.0.0.1:6379').split(':');
 const ENTRIES = numberFlag(flags, 'entries', 100_000);
+// The fill beyond capacity (issue 15's acceptance): 150,000 products through a 64 MiB keyspace.
+const FILL_ENTRIES = numberFlag(flags, 'fill-entries', 150_000);
+const FILL_MAX_BYTES = numberFlag(flags, 'fill-max-bytes', 64 * 1024 * 1024);
+const FILL_IDS = ['fill-frozen', 'fill-copy'];
 const REDIS = { host: redisHost, port: Number(redisPort), prefix: `distcache-bench:memory:${process.pid}:` };
 
 const NAMES = {
@@ -42,6 +52,8 @@ const NAMES = {
   'cache-manager': 'cache-manager 7 (Keyv memory store)',
   bentocache: 'bentocache 1.x, memory L1 only',
   redis: 'Redis (server used_memory; RSS column: used_memory_rss)',
+  'fill-frozen': "distcache read-through fill beyond maxBytes (valueMode 'frozen', the default)",
+  'fill-copy': "distcache read-through fill beyond maxBytes (valueMode 'copy')",
 };
 const SHORT = {
   'payload-json': 'JSON strings alone',
@@ -54,6 +66,8 @@ const SHORT = {
   'cache-manager': 'cache-manager 7',
   bentocache: 'bentocache L1',
   redis: 'Redis 7',
+  'fill-frozen': "fill, 'frozen'",
+  'fill-copy': "fill, 'copy'",
 };
 const candidates = typeof flags.candidates === 'string' ? flags.candidates.split(',') : Object.keys(NAMES);
 for (const id of candidates) if (!(id in NAMES)) throw new Error(`unknown candidate "${id}"`);
@@ -78,14 +92,15 @@ const measured = [];
 try {
   for (const id of candidates) {
     process.stderr.write(`  ${id}...`);
+    const entries = FILL_IDS.includes(id) ? FILL_ENTRIES : ENTRIES;
     const child = group.start(
       join(here, 'fill.mjs'),
-      { candidate: id, entries: ENTRIES, redis: REDIS },
+      { candidate: id, entries, redis: REDIS, maxBytes: FILL_MAX_BYTES },
       { execArgv: ['--expose-gc'], label: id },
     );
     const message = await child.next('result');
     await child.exited;
-    process.stderr.write(` ${(message.heapBytes / ENTRIES).toFixed(0)} B/entry\n`);
+    process.stderr.write(` ${(message.heapBytes / entries).toFixed(0)} B/entry\n`);
     measured.push({ id, ...message });
   }
 } finally {
@@ -100,8 +115,11 @@ const header =
 console.log(`\n${header}\n`);
 results.note(header);
 
+const fills = measured.filter(({ id }) => FILL_IDS.includes(id));
+measured.splice(0, measured.length, ...measured.filter(({ id }) => !FILL_IDS.includes(id)));
 const perEntry = (bytes) => bytes / ENTRIES;
 const reference = measured.find(({ id }) => id === 'lru-objects');
+const redisReference = measured.find(({ id }) => id === 'redis');
 const rows = measured.map((m) => {
   const bytes = perEntry(m.heapBytes);
   return {
@@ -111,6 +129,7 @@ const rows = measured.map((m) => {
     'x JSON size': formatRatio(bytes / jsonBytes),
     'over JSON B': (bytes - jsonBytes).toFixed(0),
     'vs lru-cache objects': reference === undefined ? 'n/a' : formatRatio(m.heapBytes / reference.heapBytes),
+    'vs Redis': redisReference === undefined ? 'n/a' : formatRatio(m.heapBytes / redisReference.heapBytes),
     'of which V8 heap / external':
       m.id === 'redis'
         ? 'n/a'
@@ -123,7 +142,7 @@ results.table(`Memory per cached entry (${ENTRIES.toLocaleString('en')} entries 
 const distcacheRows = measured.filter((m) => m.extra?.budgetBytesPerEntry !== undefined);
 if (distcacheRows.length > 0) {
   const budget =
-    'distcache maxBytes counts encoded bytes + key length per entry: ' +
+    'distcache counts per entry against maxBytes (its estimate of what the entry holds): ' +
     distcacheRows
       .map(
         (m) =>
@@ -134,6 +153,39 @@ if (distcacheRows.length > 0) {
     '.';
   console.log(`\n${budget}`);
   results.note(budget);
+}
+const defaultRow = measured.find(({ id }) => id === 'distcache-read');
+if (defaultRow !== undefined && redisReference !== undefined) {
+  const ratio = defaultRow.heapBytes / redisReference.heapBytes;
+  const goal = `Goal: distcache default mode (after reads) <= 1.5x Redis per entry: ${ratio <= 1.5 ? 'PASS' : 'FAIL'} (${formatRatio(ratio)}).`;
+  console.log(goal);
+  results.note(goal);
+}
+
+if (fills.length > 0) {
+  const mib = (bytes) => (bytes / 2 ** 20).toFixed(1);
+  const fillRows = fills.map((m) => ({
+    run: NAMES[m.id],
+    'counted MiB': mib(m.extra.countedBytes),
+    'heap+external MiB': mib(m.heapBytes),
+    'of which V8 heap / external MiB': `${mib(m.v8HeapBytes)} / ${mib(m.externalBytes)}`,
+    'x maxBytes': formatRatio(m.heapBytes / m.extra.maxBytes),
+    'RSS growth MiB': mib(m.rssBytes),
+    'RSS x maxBytes': formatRatio(m.rssBytes / m.extra.maxBytes),
+    'entries held': m.extra.items.toLocaleString('en'),
+    evictions: m.extra.evictions.toLocaleString('en'),
+    'fill ms': m.fillMs.toFixed(0),
+  }));
+  results.table(
+    `Fill beyond capacity: maxBytes ${mib(FILL_MAX_BYTES)} MiB, ${FILL_ENTRIES.toLocaleString('en')} distinct products read twice (read-through), after full GCs`,
+    fillRows,
+  );
+  const pass = fills.every(
+    (m) => m.heapBytes <= 1.15 * m.extra.maxBytes && m.rssBytes <= 2 * m.extra.maxBytes,
+  );
+  const goal = `Goal: heap+external <= 1.15x maxBytes and RSS growth <= 2x maxBytes in both modes: ${pass ? 'PASS' : 'FAIL'}.`;
+  console.log(goal);
+  results.note(goal);
 }
 const redisRow = measured.find(({ id }) => id === 'redis');
 if (redisRow !== undefined)

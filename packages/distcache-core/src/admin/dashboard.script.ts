@@ -288,7 +288,7 @@ export const DASHBOARD_SCRIPT = String.raw`
         el('div', { className: 'memory' }, [
           el('span', { text: 'memory' }),
           bar(s.maxBytes > 0 ? s.bytes / s.maxBytes : 0),
-          el('span', { className: 'mono', text: bytes(s.bytes) + ' of ' + bytes(s.maxBytes) })
+          el('span', { className: 'mono', text: bytes(s.bytes) + ' of ' + bytes(s.maxBytes) + ' (' + percent(s.maxBytes > 0 ? s.bytes / s.maxBytes : 0) + ')', title: 'memory counted against maxBytes: values, keys, hot copies and bookkeeping' })
         ]),
         el('div', { className: 'foot' }, [
           el('span', { text: s.items + ' entries (' + s.hotItems + ' hot copies), ' + s.evictions + ' evicted' }),

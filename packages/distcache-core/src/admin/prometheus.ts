@@ -62,8 +62,12 @@ export function prometheusText(target: AdminTarget): string {
     }
   }
   const gauges: ReadonlyArray<[string, string, (space: (typeof spaces)[number][1]) => number]> = [
-    ['distcache_keyspace_bytes', 'Encoded bytes held, hot copies included', (space) => space.bytes],
-    ['distcache_keyspace_max_bytes', 'Byte budget of the keyspace', (space) => space.maxBytes],
+    [
+      'distcache_keyspace_bytes',
+      'Memory held, counted against maxBytes (values, keys, hot copies, bookkeeping)',
+      (space) => space.bytes,
+    ],
+    ['distcache_keyspace_max_bytes', 'Memory budget of the keyspace (maxBytes)', (space) => space.maxBytes],
     ['distcache_keyspace_items', 'Entries held, hot copies included', (space) => space.items],
     ['distcache_keyspace_hot_items', 'Hot copies held', (space) => space.hotItems],
     ['distcache_keyspace_in_flight', 'Loads running now', (space) => space.inFlight],

@@ -50,7 +50,7 @@ export function createPeerRequestHandler(deps: PeerHandlerDeps): PeerRequestHand
         checked(request.keySpace, [request.key]);
         target.hotKeys?.record(request.key, deps.clock.now());
         const entry = await target.ownedEntry(request.key);
-        return { op: 'value', result: toValueResult(entry, deps.clock.now()) };
+        return { op: 'value', result: toValueResult(target, request.key, entry, deps.clock.now()) };
       }
       case 'getMany': {
         const target = space(request.keySpace);
@@ -66,8 +66,9 @@ export function createPeerRequestHandler(deps: PeerHandlerDeps): PeerRequestHand
         const results = await Promise.all(
           request.keys.map(async (key, index) => {
             const entry = cached[index];
-            if (entry === undefined) return toValueResult(await loaded.get(key)!, now);
-            return toValueResult(target.isFresh(entry) ? entry : await target.ownedEntry(key), now);
+            if (entry === undefined) return toValueResult(target, key, await loaded.get(key)!, now);
+            const served = target.isFresh(entry) ? entry : await target.ownedEntry(key);
+            return toValueResult(target, key, served, now);
           }),
         );
         return { op: 'values', results };

@@ -97,14 +97,16 @@ export class WarmUp {
             return;
           }
           const held = space.storage.peek(key);
-          if (held === undefined || held.bytes === undefined || noHandOff.has(owner.id)) return;
+          if (held === undefined || noHandOff.has(owner.id)) return;
+          const bytes = space.wireBytes(key, held);
+          if (bytes === undefined) return;
           const response = await coordinator.send(
             owner,
             {
               op: 'set',
               keySpace: space.name,
               key,
-              value: held.bytes,
+              value: bytes,
               expiresAt: Number.isFinite(held.freshUntil) ? held.freshUntil : 0,
               ifAbsent: true,
               notAfter: this.deps.clock.now() + space.config.writeTimeoutMs,

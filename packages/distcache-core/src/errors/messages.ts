@@ -42,7 +42,9 @@ export const valueTooLarge = (
 ) =>
   new DistCacheError(
     'E_VALUE_TOO_LARGE',
-    `Value for "${keySpace}/${key}" is ${bytes} bytes encoded, over ${limitName} (${limit} bytes)`,
+    limitName === 'maxBytes'
+      ? `Value for "${keySpace}/${key}" would take ${bytes} bytes of memory as an entry, over ${limitName} (${limit} bytes)`
+      : `Value for "${keySpace}/${key}" is ${bytes} bytes encoded, over ${limitName} (${limit} bytes)`,
     { details: { keySpace, key, bytes, limit, limitName } },
   );
 

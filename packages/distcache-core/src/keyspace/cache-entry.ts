@@ -1,62 +1,155 @@
 import { deepFreeze } from '../codec/deep-freeze';
+import { compactAndMeasure, estimateHeapBytes } from '../codec/heap-size';
+import { sharedStrings } from '../codec/string-pool';
 import type { Codec } from '../codec/codec';
 import type { StorageEntry } from '../storage/storage';
 import type { ValueMode } from './keyspace.options';
+import { pack, type PackedBytes, packedSize, packedSizeOf, unpack } from './packed-bytes';
 
 /**
- * One cached key: the encoded bytes (what the budget counts and what peers receive) and, once a
- * local caller has read it, the decoded value, deeply frozen so it can be handed out as is.
- * `bytes === undefined` is a remembered "not found". An entry is fresh until `freshUntil`; past
- * that and until `expiresAt` (the keyspace's grace period) it is stale: kept only to be served when
- * the data source cannot answer.
+ * What every entry costs besides its value and key: this object with its two expiry numbers, and
+ * its slots in lru-cache (key map, key and value lists, links, sizes). Measured with the value
+ * constants in `codec/heap-size.ts` (test/package/heap-accounting.spec.ts checks the sum).
+ */
+export const ENTRY_OVERHEAD_BYTES = 200;
+
+// The form an entry holds its value in.
+/** Encoded bytes only: not read locally yet, `valueMode: 'copy'`, or a value that cannot be frozen. */
+const BYTES = 0;
+/** The decoded value, deeply frozen and handed out as is; the bytes were dropped. */
+const SHARED = 1;
+/** Bytes only, and every read decodes a copy: the value holds typed arrays, which cannot be frozen. */
+const COPY_ON_READ = 2;
+type Form = typeof BYTES | typeof SHARED | typeof COPY_ON_READ;
+
+/**
+ * One cached key, held in one form at a time (the choice is measured in bench/memory, see the
+ * package README, "Values returned to callers"): the encoded bytes until a local caller reads it,
+ * then, in `valueMode: 'frozen'`, the decoded value deeply frozen so it can be handed out as is,
+ * and re-encoded when a peer asks for it. `found === false` is a remembered "not found". An entry
+ * is fresh until `freshUntil`; past that and until `expiresAt` (the keyspace's grace period) it is
+ * stale: kept only to be served when the data source cannot answer.
  */
 export class CacheEntry<T> implements StorageEntry {
-  private shared: T | undefined;
-  private hasShared = false;
-  private copyOnRead = false;
+  // One field for either form, and the grace period instead of a second absolute time: each
+  // field and each non-integer number is heap memory charged to every entry.
+  private data: PackedBytes | T | undefined;
+  private form: Form;
+  private heldBytes: number;
+  private readonly graceMs: number;
 
   constructor(
-    readonly bytes: Uint8Array | undefined,
+    /** The encoded value as received, or packed for keeping (see `packed-bytes.ts`). */
+    bytes: PackedBytes | undefined,
     /** Epoch ms until which the entry is fresh; `Infinity` for no expiry. */
     readonly freshUntil: number,
     /** Epoch ms at which the storage drops it (fresh time plus grace). */
-    readonly expiresAt: number = freshUntil,
-  ) {}
+    expiresAt: number = freshUntil,
+  ) {
+    this.data = bytes;
+    this.form = BYTES;
+    this.heldBytes = ENTRY_OVERHEAD_BYTES + (bytes === undefined ? 0 : packedSize(bytes));
+    this.graceMs = expiresAt > freshUntil && Number.isFinite(freshUntil) ? expiresAt - freshUntil : 0;
+  }
+
+  /** Epoch ms at which the storage drops it (fresh time plus grace). */
+  get expiresAt(): number {
+    return this.freshUntil + this.graceMs;
+  }
 
   isFresh(now: number): boolean {
     return this.freshUntil > now;
   }
 
   get found(): boolean {
-    return this.bytes !== undefined;
+    return this.data !== undefined;
+  }
+
+  /** True when reads return the held frozen value without decoding. */
+  get isShared(): boolean {
+    return this.form === SHARED;
+  }
+
+  /** The held frozen value (meaningful when {@link isShared}). */
+  get sharedValue(): T | undefined {
+    return this.data as T | undefined;
+  }
+
+  /** Bytes this entry holds in memory, its key not included (what the budget charges for it). */
+  get held(): number {
+    return this.heldBytes;
   }
 
   /**
-   * The value for a caller. Throws what `codec.decode` throws.
+   * The value for a caller. In `'frozen'` mode the first read decodes, freezes and keeps the value
+   * and drops the bytes (`held` changes: the storage must be told). Throws what `codec.decode` throws.
    */
   read(codec: Codec<T>, mode: ValueMode): T | undefined {
-    if (this.hasShared) return this.shared;
-    const bytes = this.bytes;
+    if (this.form === SHARED) return this.data as T;
+    const bytes = this.data as PackedBytes | undefined;
     if (bytes === undefined) return undefined;
-    const value = codec.decode(bytes);
-    if (mode === 'copy' || this.copyOnRead) return value;
+    const value = codec.decode(unpack(bytes));
+    if (mode === 'copy' || this.form === COPY_ON_READ) return value;
+    // Measured before freezing: the walk also shares the value's short strings with other values.
+    const held = ENTRY_OVERHEAD_BYTES + compactAndMeasure(value, sharedStrings);
     if (deepFreeze(value)) {
-      this.shared = value;
-      this.hasShared = true;
+      this.data = value;
+      this.form = SHARED;
+      this.heldBytes = held;
     } else {
-      // Holds a typed array: cannot be frozen, so this and every later read gets its own copy.
-      this.copyOnRead = true;
+      this.form = COPY_ON_READ;
     }
     return value;
   }
+
+  /** A private decoded copy for a single caller (nothing shared, so nothing to freeze). */
+  readPrivate(codec: Codec<T>): T | undefined {
+    const bytes = this.wireBytes(codec);
+    return bytes === undefined ? undefined : codec.decode(bytes);
+  }
+
+  /**
+   * The encoded bytes, as peers receive them: the held bytes, or the held value encoded again.
+   * `undefined` for a "not found". Throws what `codec.encode` throws.
+   */
+  wireBytes(codec: Codec<T>): Uint8Array | undefined {
+    if (this.form === SHARED) return codec.encode(this.data as T);
+    const bytes = this.data as PackedBytes | undefined;
+    return bytes === undefined ? undefined : unpack(bytes);
+  }
+
+  /**
+   * The same value with other expiry times, for keeping: shares what this entry holds, with bytes
+   * in the packed form.
+   */
+  retimed(freshUntil: number, expiresAt: number = freshUntil): CacheEntry<T> {
+    const copy = new CacheEntry<T>(undefined, freshUntil, expiresAt);
+    const data = this.data;
+    if (this.form !== SHARED && data instanceof Uint8Array) {
+      const packed = pack(data);
+      copy.data = packed;
+      copy.form = this.form;
+      copy.heldBytes = ENTRY_OVERHEAD_BYTES + packedSize(packed);
+      return copy;
+    }
+    copy.data = data;
+    copy.form = this.form;
+    copy.heldBytes = this.heldBytes;
+    return copy;
+  }
 }
 
-/** A private decoded copy for a single caller (nothing shared, so nothing to freeze). */
-export function decodePrivate<T>(entry: CacheEntry<T>, codec: Codec<T>): T | undefined {
-  return entry.bytes === undefined ? undefined : codec.decode(entry.bytes);
+/** What a key costs on the heap: a one-byte string (two-byte when it has wider characters). */
+export function keyBytes(key: string): number {
+  return estimateHeapBytes(key);
 }
 
-/** Budget charged for an entry: encoded bytes plus the key (UTF-16 length as a cheap bound). */
-export function entrySize(key: string, bytes: Uint8Array | undefined): number {
-  return key.length + (bytes === undefined ? 1 : bytes.byteLength);
+/** Budget charged for an entry: what it holds plus its key. */
+export function entrySize(key: string, entry: CacheEntry<unknown>): number {
+  return keyBytes(key) + entry.held;
+}
+
+/** Budget an entry holding `bytes` would be charged, before it exists. */
+export function bytesEntrySize(key: string, bytes: Uint8Array): number {
+  return keyBytes(key) + ENTRY_OVERHEAD_BYTES + packedSizeOf(bytes);
 }

@@ -19,11 +19,12 @@ export type ValueMode = 'frozen' | 'copy';
 /** Settings every keyspace has; engine-wide defaults use the same shape. */
 export interface KeySpaceSettings {
   /**
-   * Byte budget of the keyspace on this node, measured on encoded values plus keys. Least
-   * recently used entries are evicted beyond it. It is not the process memory the keyspace takes:
-   * with bookkeeping, a ~1 KB entry measured ~1.5x its encoded size, and ~3.3x once read in
-   * `valueMode: 'frozen'`, which keeps the decoded value next to the bytes (bench/README.md,
-   * "Memory per entry"). Size the budget with that in mind.
+   * Memory budget of the keyspace on this node, in bytes: what its entries really hold, values
+   * (encoded bytes, or the decoded value once read in `valueMode: 'frozen'`), keys, per-entry
+   * bookkeeping and hot copies together. Least recently used entries are evicted beyond it. A
+   * decoded value is charged an estimate of its V8 heap size, measured within 20% of the real cost
+   * (package README, "Memory accounting"); heap + external memory stayed within 1.04x `maxBytes`
+   * after a fill beyond capacity (bench/README.md, "Memory per entry").
    * @default 67108864 (64 MiB)
    */
   maxBytes?: number;
@@ -45,8 +46,9 @@ export interface KeySpaceSettings {
   /** Longest a `put`/`delete` waits (matters once writes go to peers). @default '5s' */
   writeTimeout?: Duration;
   /**
-   * `'frozen'`: reads return a deeply frozen value decoded once (fastest; changing it throws in
-   * strict mode). `'copy'`: every read decodes a private copy the caller may change. Values that
+   * `'frozen'`: reads return a deeply frozen value decoded once and kept in place of the bytes
+   * (fastest; changing it throws in strict mode). `'copy'`: entries keep only the encoded bytes and
+   * every read decodes a private copy the caller may change (smaller, slower hits). Values that
    * contain typed arrays or Buffers are always copied, since those cannot be frozen.
    * @default 'frozen'
    */

@@ -42,7 +42,10 @@ export interface KeySpaceCounters {
 export interface KeySpaceStats extends KeySpaceCounters {
   /** Hot copies held (included in `items`). */
   hotItems: number;
-  /** Bytes held (encoded values plus keys), hot copies included. */
+  /**
+   * Memory held, as counted against `maxBytes`: values (encoded bytes, or the decoded value once
+   * read in `valueMode: 'frozen'`), keys and per-entry bookkeeping, hot copies included.
+   */
   bytes: number;
   /** Entries held. */
   items: number;

@@ -16,7 +16,8 @@ import { LruStorage } from '../storage/lru.storage';
 import { abortable, type Deadline, linkedSignal, waitFor } from '../util/abort';
 import type { Clock } from '../util/clock';
 import { encodedSizeAtLeast } from '../codec/size-bound';
-import { CacheEntry, entrySize } from './cache-entry';
+import { bytesEntrySize, CacheEntry, entrySize } from './cache-entry';
+import { pack, type PackedBytes } from './packed-bytes';
 import { HotKeyTracker } from './hot-keys';
 import type { ResolvedKeySpaceConfig } from './keyspace.options';
 import { type KeySpaceCounters, type KeySpaceStats, newCounters } from './keyspace.stats';
@@ -108,13 +109,58 @@ export class KeySpace<T = unknown> {
     return this.configValue.name;
   }
 
-  /** Decodes an entry for a caller. @throws DistCacheError `E_DECODE_FAILED` */
+  /** The value of an entry for a caller. @throws DistCacheError `E_DECODE_FAILED` */
   read(key: string, entry: CacheEntry<T>): T | undefined {
+    // The hit path: a value held decoded is handed out as is.
+    if (entry.isShared) {
+      // Held decoded since before a reconfiguration to 'copy': that mode hands out private copies.
+      return this.configValue.valueMode === 'frozen' ? entry.sharedValue : this.readPrivate(key, entry);
+    }
+    return this.decode(key, entry);
+  }
+
+  private decode(key: string, entry: CacheEntry<T>): T | undefined {
+    const held = entry.held;
+    let value: T | undefined;
     try {
-      return entry.read(this.configValue.codec, this.configValue.valueMode);
+      value = entry.read(this.configValue.codec, this.configValue.valueMode);
     } catch (error) {
       if (this.storage.peek(key) === entry) this.storage.delete(key);
       if (this.hot.peek(key) === entry) this.hot.delete(key);
+      throw decodeFailed(this.name, key, error);
+    }
+    if (entry.held !== held) this.recharge(key, entry);
+    return value;
+  }
+
+  /** Charges a stored entry again after it changed form (bytes dropped for the decoded value). */
+  private recharge(key: string, entry: CacheEntry<T>): void {
+    const store =
+      this.storage.peek(key) === entry ? this.storage : this.hot.peek(key) === entry ? this.hot : undefined;
+    if (store === undefined) return;
+    const size = entrySize(key, entry);
+    // A value larger decoded than the whole budget is not kept (lru-cache would drop it silently).
+    if (size > store.maxBytes) store.delete(key);
+    else store.recharge(key, entry, size);
+  }
+
+  /**
+   * The encoded bytes of an entry, as a peer receives them (encoded again when held decoded).
+   * @throws DistCacheError `E_INVALID_VALUE` when the codec cannot encode the held value again
+   */
+  wireBytes(key: string, entry: CacheEntry<T>): Uint8Array | undefined {
+    try {
+      return entry.wireBytes(this.configValue.codec);
+    } catch (error) {
+      throw invalidValue(this.name, key, `codec "${this.configValue.codec.name}" cannot encode it`, error);
+    }
+  }
+
+  /** Decodes a private copy for one caller. @throws DistCacheError `E_DECODE_FAILED` */
+  private readPrivate(key: string, entry: CacheEntry<T>): T | undefined {
+    try {
+      return entry.readPrivate(this.configValue.codec);
+    } catch (error) {
       throw decodeFailed(this.name, key, error);
     }
   }
@@ -237,7 +283,11 @@ export class KeySpace<T = unknown> {
     const entry = this.hot.peek(key);
     if (entry === undefined) return false;
     this.hot.delete(key);
-    this.store(key, entry.bytes, entry.freshUntil);
+    this.flights.invalidate(key);
+    const owned = entry.found
+      ? entry.retimed(entry.freshUntil, entry.freshUntil + this.configValue.graceMs)
+      : entry;
+    this.storage.set(key, owned, entrySize(key, owned));
     return true;
   }
 
@@ -292,9 +342,8 @@ export class KeySpace<T = unknown> {
     if (bytes.byteLength > maxValueBytes) {
       throw valueTooLarge(this.name, key, bytes.byteLength, maxValueBytes, 'maxValueBytes');
     }
-    if (entrySize(key, bytes) > this.storage.maxBytes) {
-      throw valueTooLarge(this.name, key, entrySize(key, bytes), maxBytes, 'maxBytes');
-    }
+    const size = bytesEntrySize(key, bytes);
+    if (size > this.storage.maxBytes) throw valueTooLarge(this.name, key, size, maxBytes, 'maxBytes');
   }
 
   /**
@@ -303,8 +352,8 @@ export class KeySpace<T = unknown> {
    */
   store(key: string, bytes: Uint8Array | undefined, freshUntil: number): CacheEntry<T> {
     this.flights.invalidate(key);
-    const entry = this.newEntry(bytes, freshUntil);
-    this.storage.set(key, entry, entrySize(key, bytes));
+    const entry = this.newEntry(bytes === undefined ? undefined : pack(bytes), freshUntil);
+    this.storage.set(key, entry, entrySize(key, entry));
     return entry;
   }
 
@@ -316,7 +365,8 @@ export class KeySpace<T = unknown> {
     if (flight.invalidated) return;
     const expiresAt = Math.min(entry.freshUntil, maxExpiresAt);
     if (expiresAt <= this.context.clock.now() || this.hot.maxBytes === 0) return;
-    this.hot.set(key, new CacheEntry<T>(entry.bytes, expiresAt), entrySize(key, entry.bytes));
+    const copy = entry.retimed(expiresAt);
+    this.hot.set(key, copy, entrySize(key, copy));
   }
 
   /** Absolute expiry for a value stored now with `ttlMs` (keyspace default when undefined). */
@@ -458,7 +508,7 @@ export class KeySpace<T = unknown> {
   private finishLoad(key: string, value: T | undefined, flight: Flight<CacheEntry<T>>): CacheEntry<T> {
     const entry = this.toEntry(key, value);
     if (!flight.invalidated && (entry.found || this.configValue.negativeTtlMs > 0)) {
-      this.storage.set(key, entry, entrySize(key, entry.bytes));
+      this.storage.set(key, entry, entrySize(key, entry));
     }
     return entry;
   }
@@ -477,11 +527,11 @@ export class KeySpace<T = unknown> {
       this.counters.loadErrors += 1;
       throw error;
     }
-    return this.newEntry(bytes, this.expiryFor(undefined));
+    return this.newEntry(pack(bytes), this.expiryFor(undefined));
   }
 
   /** An entry fresh until `freshUntil`; a value (not a "not found") is kept `grace` longer. */
-  private newEntry(bytes: Uint8Array | undefined, freshUntil: number): CacheEntry<T> {
+  private newEntry(bytes: PackedBytes | undefined, freshUntil: number): CacheEntry<T> {
     const { graceMs } = this.configValue;
     return new CacheEntry<T>(bytes, freshUntil, bytes === undefined ? freshUntil : freshUntil + graceMs);
   }

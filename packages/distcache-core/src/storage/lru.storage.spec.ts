@@ -29,6 +29,20 @@ describe('LruStorage', () => {
     expect(removed).toEqual([['b', 'evicted']]);
   });
 
+  it('charges an entry again under a new size, evicting least recently used ones, unreported', () => {
+    const { storage, removed } = setup(100);
+    const a = entry();
+    storage.set('a', a, 30);
+    storage.set('b', entry(), 30);
+    storage.set('c', entry(), 30);
+    storage.recharge('a', a, 50); // 'a' becomes the most recent; 'b' must go to make room
+    expect(storage.bytes).toBe(80);
+    expect([...storage.keys()]).toEqual(['a', 'c']);
+    expect(removed).toEqual([['b', 'evicted']]);
+    storage.recharge('c', entry(), 90); // another entry under that key: nothing changes
+    expect(storage.bytes).toBe(80);
+  });
+
   it('never returns an expired entry and counts it as expired', async () => {
     const { storage, clock, removed } = setup();
     storage.set('k', entry(clock.now() + 1_000), 10);

@@ -28,6 +28,8 @@ export class LruStorage<E extends StorageEntry> implements Storage<E> {
   private readonly onRemove: ((key: string, reason: RemovalReason) => void) | undefined;
   // Set while we remove on purpose, so dispose() can tell expiry and delete from eviction.
   private removing: RemovalReason | undefined;
+  // Set while an entry is taken out only to be put back with another size.
+  private quiet = false;
 
   constructor(options: LruStorageOptions) {
     this.clock = options.clock;
@@ -69,6 +71,18 @@ export class LruStorage<E extends StorageEntry> implements Storage<E> {
 
   delete(key: string): boolean {
     return this.remove(key, 'deleted');
+  }
+
+  recharge(key: string, entry: E, size: number): void {
+    if (this.cache.peek(key) !== entry) return;
+    // lru-cache keeps the old size when the same value is set again: take it out first, unreported.
+    this.quiet = true;
+    try {
+      this.cache.delete(key);
+    } finally {
+      this.quiet = false;
+    }
+    this.set(key, entry, size);
   }
 
   clear(): void {
@@ -119,7 +133,7 @@ export class LruStorage<E extends StorageEntry> implements Storage<E> {
       maxSize: maxBytes,
       maxEntrySize: maxBytes,
       dispose: (_entry, key, reason) => {
-        if (this.onRemove === undefined) return;
+        if (this.onRemove === undefined || this.quiet) return;
         if (reason === 'evict') this.onRemove(key, 'evicted');
         else if (reason === 'delete') this.onRemove(key, this.removing ?? 'deleted');
       },

@@ -18,6 +18,11 @@ export interface Storage<E extends StorageEntry> {
   peek(key: string): E | undefined;
   /** Stores `entry` using `size` bytes of the budget; may evict least recently used entries. */
   set(key: string, entry: E, size: number): void;
+  /**
+   * Charges `entry`, stored under `key`, a new `size` (it changed form); may evict least recently
+   * used entries. Does nothing when `key` holds another entry.
+   */
+  recharge(key: string, entry: E, size: number): void;
   /** Removes `key`; true when something was removed. */
   delete(key: string): boolean;
   /** Removes everything (reason `deleted`). */

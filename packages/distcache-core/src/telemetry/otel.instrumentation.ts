@@ -196,7 +196,7 @@ function observeStats(
   });
   const bytes = meter.createObservableGauge(M.keySpaceBytes, {
     unit: 'By',
-    description: 'Encoded bytes held',
+    description: 'Memory held, counted against maxBytes (values, keys, hot copies, bookkeeping)',
   });
   const limit = meter.createObservableGauge(M.keySpaceLimit, {
     unit: 'By',

@@ -20,7 +20,7 @@ export const METRIC_NAMES = {
   peerClientDuration: 'distcache.peer.client.duration',
   /** Histogram (s): requests this node served for peers. */
   peerServerDuration: 'distcache.peer.server.duration',
-  /** Gauge (By): encoded bytes held per keyspace, hot copies included. */
+  /** Gauge (By): memory held per keyspace as counted against `maxBytes` (values, keys, hot copies, bookkeeping). */
   keySpaceBytes: 'distcache.keyspace.bytes',
   /** Gauge (By): the keyspace's `maxBytes`. */
   keySpaceLimit: 'distcache.keyspace.limit',

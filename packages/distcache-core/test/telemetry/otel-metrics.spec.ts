@@ -98,7 +98,7 @@ describe('OpenTelemetry metrics', () => {
   });
 
   it('observes occupancy, evictions, members and breaker state from the engine counters', async () => {
-    const { engine: e, meter } = await instrumented({ maxBytes: 200, circuitBreaker: true });
+    const { engine: e, meter } = await instrumented({ maxBytes: 1_000, circuitBreaker: true });
     for (const id of ['1', '2', '3', '4', '5']) await e.get('products', id);
     const stats = e.stats().keySpaces.products!;
     expect(stats.evictions).toBeGreaterThan(0);
@@ -109,7 +109,7 @@ describe('OpenTelemetry metrics', () => {
       pointsWith(metrics.get(name), attributes)[0]?.value;
     expect(value(METRIC_NAMES.keySpaceBytes)).toBe(stats.bytes);
     expect(metrics.get(METRIC_NAMES.keySpaceBytes)?.descriptor.unit).toBe('By');
-    expect(value(METRIC_NAMES.keySpaceLimit)).toBe(200);
+    expect(value(METRIC_NAMES.keySpaceLimit)).toBe(1_000);
     expect(value(METRIC_NAMES.keySpaceEntries, { ...ks, [A.entryKind]: 'owned' })).toBe(stats.items);
     expect(value(METRIC_NAMES.keySpaceEntries, { ...ks, [A.entryKind]: 'hot' })).toBe(0);
     expect(value(METRIC_NAMES.evictions)).toBe(stats.evictions);

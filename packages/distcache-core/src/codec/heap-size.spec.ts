@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { compactAndMeasure, estimateHeapBytes } from './heap-size';
+import { StringPool } from './string-pool';
+import { structuredCodec } from './structured.codec';
+
+const codec = structuredCodec<Record<string, unknown>>();
+
+describe('estimateHeapBytes', () => {
+  it('sizes the shapes the structured codec decodes to', () => {
+    expect(estimateHeapBytes({ a: 1, b: 2 })).toBe(56);
+    expect(estimateHeapBytes({ a: 1, b: 2, c: 3, d: 4, e: 5 })).toBe(56 + 16 + 3 * 8);
+    expect(estimateHeapBytes([1, 2, 3])).toBe(32 + 16 + 3 * 8);
+    expect(estimateHeapBytes(1.5)).toBe(16);
+    expect(estimateHeapBytes(7)).toBe(0);
+    expect(estimateHeapBytes('x'.repeat(100))).toBe(16 + 104);
+    expect(estimateHeapBytes('é€'.repeat(50))).toBe(16 + 200);
+    expect(estimateHeapBytes(new Date())).toBe(112);
+    expect(estimateHeapBytes(new Map([[1, 2]]))).toBe(72 + 4 * 28);
+    expect(estimateHeapBytes(new Set(Array.from({ length: 5 }, (_, i) => i)))).toBe(72 + 8 * 20);
+  });
+
+  it('counts a shared or cyclic sub-value once', () => {
+    const shared = { text: 'y'.repeat(64) };
+    const cyclic: Record<string, unknown> = { a: shared, b: shared };
+    cyclic.self = cyclic;
+    expect(estimateHeapBytes(cyclic)).toBe(56 + 56 + 16 + 64);
+  });
+});
+
+describe('compactAndMeasure', () => {
+  it('does not charge short strings another value already holds, and keeps values equal', () => {
+    const pool = new StringPool();
+    const make = (id: number) =>
+      codec.decode(codec.encode({ id: `unique-${id}`, currency: 'EUR', tags: ['sale', 'new'] }));
+    const first = make(1);
+    const second = make(2);
+    const firstBytes = compactAndMeasure(first, pool);
+    const secondBytes = compactAndMeasure(second, pool);
+    expect(firstBytes - secondBytes).toBe(3 * 24); // 'EUR', 'sale', 'new'
+    expect(second).toEqual({ id: 'unique-2', currency: 'EUR', tags: ['sale', 'new'] });
+  });
+
+  it('leaves Set members, Map keys and an own __proto__ property alone', () => {
+    const pool = new StringPool();
+    const value = codec.decode(codec.encode({ set: new Set(['ab']), map: new Map([['ab', 'ab']]) }));
+    compactAndMeasure(value, pool);
+    compactAndMeasure(value, pool);
+    expect(value).toEqual({ set: new Set(['ab']), map: new Map([['ab', 'ab']]) });
+    const withProto = JSON.parse('{"__proto__": "ab", "x": "ab"}') as Record<string, unknown>;
+    compactAndMeasure(withProto, pool);
+    expect(Object.getPrototypeOf(withProto)).toBe(Object.prototype);
+    expect(Object.keys(withProto)).toEqual(['__proto__', 'x']);
+  });
+});

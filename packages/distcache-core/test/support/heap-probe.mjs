@@ -1,0 +1,103 @@
+// Child process of test/package/heap-accounting.spec.ts (run with --expose-gc on the built
+// package): for each kind of value, fills a standalone engine with `count` distinct values of that
+// kind, reads each twice (a read-through cache reads what it holds), and reports what the keyspace
+// counted (`stats().bytes`) against what the process holds more after full collections (V8 heap
+// used + external memory). One kind at a time, the engine stopped and collected in between.
+import { DistCacheEngine } from 'distcache-core';
+
+const { kinds, valueMode } = JSON.parse(process.argv[2]);
+const gc = globalThis.gc;
+if (typeof gc !== 'function') throw new Error('run with node --expose-gc');
+
+const word = (i, salt) =>
+  ['steel', 'oak', 'compact', 'wireless', 'modular', 'premium', 'kitchen', 'travel'][(i * 7 + salt * 13) % 8];
+
+/** The fixed set of values: realistic shapes, each made distinct by `i`. */
+const MAKERS = {
+  product: (i) => ({
+    id: `p-${String(i).padStart(6, '0')}`,
+    sku: `SKU-${(i * 7919) % 1_000_000}`,
+    name: `${word(i, 1)} ${word(i, 2)} ${word(i, 3)} #${i}`,
+    description: `${Array.from({ length: 56 }, (_, w) => word(i, w)).join(' ')}.`,
+    price: { amount: 1999 + (i % 500) * 10, currency: 'EUR' },
+    inStock: i % 5 !== 0,
+    rating: 3 + (i % 20) / 10,
+    createdAt: new Date(Date.UTC(2025, i % 12, 1)),
+    updatedAt: new Date(Date.UTC(2025, i % 12, 2)),
+    tags: [word(i, 4), word(i, 5), word(i, 6), 'sale'],
+    attributes: {
+      color: word(i, 7),
+      weightGrams: 250 + (i % 1000),
+      dimensionsMm: { w: 100, h: 40, d: i % 10 },
+    },
+    categoryIds: [10 + (i % 7), 100 + (i % 31)],
+  }),
+  small: (i) => ({ id: i, name: `user ${i}`, active: i % 2 === 0 }),
+  numbers: (i) => Array.from({ length: 64 }, (_, k) => (k % 2 === 0 ? i + k : (i + k) / 7)),
+  text: (i) => `${i}: ${'lorem ipsum dolor sit amet '.repeat(150)}`,
+  unicode: (i) => ({ title: `Grüße ${i}`, body: `${i} 東京の天気は晴れです。`.repeat(40) }),
+  map: (i) => new Map(Array.from({ length: 20 }, (_, k) => [`key-${i}-${k}`, { rank: k, score: i + k / 3 }])),
+  set: (i) => new Set(Array.from({ length: 30 }, (_, k) => `member-${i}-${k}`)),
+  order: (i) => ({
+    orderId: `o-${i}`,
+    placedAt: new Date(1_700_000_000_000 + i),
+    customer: { id: `c-${i % 1000}`, name: `Customer ${i}`, email: `c${i}@example.com` },
+    lines: Array.from({ length: 10 }, (_, k) => ({ sku: `SKU-${i}-${k}`, qty: 1 + (k % 3), unit: 9.99 + k })),
+    total: BigInt(i) * 1_000_000_007n,
+  }),
+  catalogue: (i) => Array.from({ length: 20 }, (_, k) => MAKERS.product(i * 20 + k)),
+  buffer: (i) => ({ name: `thumb-${i}.webp`, bytes: Buffer.alloc(2048, i % 256) }),
+};
+// About 20-30 MB of each kind: enough that a few hundred KB of JIT code and feedback do not count.
+const COUNTS = { small: 50_000, product: 20_000, numbers: 20_000, text: 5_000, catalogue: 1_000 };
+
+async function settle() {
+  let last = Infinity;
+  for (let pass = 0; pass < 10; pass++) {
+    gc();
+    await new Promise((resolve) => setImmediate(resolve));
+    const { heapUsed } = process.memoryUsage();
+    if (heapUsed >= last - 1024) break;
+    last = heapUsed;
+  }
+  const { heapUsed, external } = process.memoryUsage();
+  return { total: heapUsed + external, external };
+}
+
+const results = [];
+for (const kind of kinds) {
+  const make = MAKERS[kind];
+  const count = COUNTS[kind] ?? 10_000;
+  const engine = new DistCacheEngine({
+    keySpaces: [
+      {
+        name: 'probe',
+        maxBytes: 2 ** 31,
+        valueMode,
+        dataSource: (key) => make(Number(key.replace('warm-', ''))),
+      },
+    ],
+  });
+  await engine.start();
+  // The same path run first on other keys, so that compiling it is not part of the measurement.
+  for (let round = 0; round < 2; round++) {
+    for (let i = 0; i < 500; i++) await engine.get('probe', `warm-${i}`);
+  }
+  engine.stats();
+  const before = await settle();
+  const counted = engine.stats().keySpaces.probe.bytes;
+  // Keys made here: the engine keeps them, and they are part of what it holds.
+  for (let i = 0; i < count; i++) await engine.get('probe', String(i));
+  for (let i = 0; i < count; i++) await engine.get('probe', String(i));
+  const after = await settle();
+  const stats = engine.stats().keySpaces.probe;
+  results.push({
+    kind,
+    count,
+    measured: (after.total - before.total) / count,
+    external: (after.external - before.external) / count,
+    counted: (stats.bytes - counted) / count,
+  });
+  await engine.stop();
+}
+process.send({ results }, () => process.disconnect());
