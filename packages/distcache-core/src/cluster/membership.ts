@@ -563,6 +563,6 @@ function isMember(peer: PeerRecord): boolean {
 
 /** A failure's kind for log throttling: its text and its cause's, numbers (timings, ports) left out. */
 function kindOf(error: unknown): string {
-  const cause = error instanceof Error ? error.cause : undefined;
-  return `${String(error)} ${cause === undefined ? '' : String(cause)}`.replace(/\d+/g, '#').slice(0, 300);
+  const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : '';
+  return `${String(error)} ${cause}`.replace(/\d+/g, '#').slice(0, 300);
 }
