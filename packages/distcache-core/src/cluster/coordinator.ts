@@ -56,4 +56,9 @@ export interface ClusterCoordinator {
     options: SendOptions,
     skip?: string,
   ): Promise<string[]>;
+  /**
+   * Tells every listed peer to drop every entry and hot copy of `keySpace` (a cluster-wide
+   * `clear()`), with the same delivery guarantee as {@link invalidate}.
+   */
+  clearEverywhere(keySpace: string, options: SendOptions): Promise<string[]>;
 }

@@ -109,10 +109,15 @@ export class Membership {
    */
   async converge(timeoutMs: number): Promise<void> {
     const deadline = this.deps.clock.now() + timeoutMs;
+    let round = this.deps.clock.now();
     while (this.running && this.unsettled().length > 0) {
       const left = deadline - this.deps.clock.now();
       if (left <= 0) return;
       await this.changedOrAfter(Math.min(CONVERGE_RETRY_MS, left));
+      // Every ping's end wakes this loop: re-check at once, but re-ping at most every 50 ms (a
+      // refused connect fails in microseconds and would otherwise spin).
+      if (this.deps.clock.now() - round < CONVERGE_RETRY_MS) continue;
+      round = this.deps.clock.now();
       for (const peer of this.unsettled()) {
         if (peer.pinging) continue;
         // The backoff a refused connect left would fail the retry at once.
@@ -156,6 +161,11 @@ export class Membership {
     return [...this.peers.values()].filter((peer) => isMember(peer)).map((peer) => peer.ref);
   }
 
+  /** True when discovery lists `id` now (no refresh). */
+  isListed(id: string): boolean {
+    return this.peers.has(id);
+  }
+
   /** Every listed candidate other than this node, member or not. */
   candidates(): PeerRef[] {
     return [...this.peers.values()].map((peer) => peer.ref);
@@ -170,10 +180,12 @@ export class Membership {
   async lists(id: string): Promise<boolean> {
     if (this.peers.has(id)) return true;
     // Before the first list is in, "not listed" would be a lie that a starting peer acts on.
+    let timer: unknown;
     await Promise.race([
       this.loaded,
-      new Promise<void>((resolve) => this.deps.clock.setTimeout(resolve, 1_000)),
+      new Promise<void>((resolve) => (timer = this.deps.clock.setTimeout(resolve, 1_000))),
     ]);
+    this.deps.clock.clearTimeout(timer);
     if (this.peers.has(id)) return true;
     // A node that just appeared may be missing from a list fetched before it did; ask again, at
     // most once a second, so a stranger cannot make this node hammer its discovery backend.
@@ -225,10 +237,10 @@ export class Membership {
     }
     // A peer we had dropped for silence is back: what its side wrote meanwhile is pulled now, so
     // the pong (which lets it route here) waits for that (see PeerCoordinator.answerPing).
+    // (Reset the connection first: a reset after the pull started would fail the pull to it.)
+    if (!peer.pinging) this.deps.transport.disconnect?.(peer.ref);
     if (peer.lostAt !== undefined) void this.deps.resync?.();
-    if (peer.pinging) return;
-    this.deps.transport.disconnect?.(peer.ref);
-    void this.ping(peer);
+    if (!peer.pinging) void this.ping(peer);
   }
 
   /** A peer's process restarted (a new incarnation greeted this node): check on it now. */
@@ -439,7 +451,10 @@ export class Membership {
     peer.unansweredSince ??= sentAt;
     peer.problem = problem;
     const since = peer.unansweredSince;
-    const silentFor = clock.now() - since - this.health.stalledSince(since);
+    // Our own stalls are not the peer's silence; the discount is capped (as Lifeguard caps its
+    // multiplier at 8x) so a node that lags all the time still detects a dead peer, only later.
+    const elapsed = clock.now() - since;
+    const silentFor = elapsed - Math.min(this.health.stalledSince(since), (elapsed * 7) / 8);
     if (silentFor < options.failureTimeoutMs) {
       peer.status = 'suspect';
       return;
@@ -457,7 +472,7 @@ export class Membership {
       silentForMs: silentFor,
       problem,
     });
-    this.drop(peer, 'failed');
+    this.drop(peer, 'failed', true);
   }
 
   /** Asks up to {@link INDIRECT_PROBES} other members to ping `peer`; true when one of them reached it. */
@@ -484,10 +499,15 @@ export class Membership {
     return answers.some(Boolean);
   }
 
-  private drop(peer: PeerRecord, reason: 'graceful' | 'failed'): void {
+  /**
+   * `silent`: dropped because it stopped answering (it may have been on the other side of a
+   * partition, so what its side wrote is pulled when it comes back); not for a refusal or a missed
+   * invalidation, which the writer repairs itself.
+   */
+  private drop(peer: PeerRecord, reason: 'graceful' | 'failed', silent = false): void {
     peer.status = reason === 'graceful' ? 'left' : 'pending';
     peer.unansweredSince = undefined;
-    peer.lostAt = reason === 'failed' ? this.deps.clock.now() : undefined;
+    peer.lostAt = silent ? this.deps.clock.now() : undefined;
     this.changed({ type: 'left', peer: peer.ref, reason });
   }
 
@@ -528,10 +548,16 @@ export class Membership {
     const now = this.deps.clock.now();
     const stalled = this.health.stalledSince(this.stallCheckedAt);
     this.stallCheckedAt = now;
-    if (stalled < this.deps.options.failureTimeoutMs) return;
-    this.deps.logger.warn('this node stalled for a failure timeout or more; pulling missed invalidations', {
-      stalledMs: stalled,
-    });
+    // A writer drops a member that does not acknowledge within the broadcast timeout: a stall that
+    // long may have cost this node invalidations.
+    const { failureTimeoutMs, broadcastTimeoutMs } = this.deps.options;
+    if (stalled < Math.min(failureTimeoutMs, broadcastTimeoutMs)) return;
+    this.deps.logger.warn(
+      'this node stalled long enough to miss invalidations; pulling them from its peers',
+      {
+        stalledMs: stalled,
+      },
+    );
     void this.deps.resync?.();
   }
 

@@ -74,6 +74,11 @@ export class MissedInvalidations {
     this.debts.delete(peerId);
   }
 
+  /** The peer missed a clear of the whole keyspace. */
+  recordCleared(peerId: string, keySpace: string): void {
+    this.markCleared(peerId, keySpace);
+  }
+
   private markCleared(peerId: string, keySpace: string): void {
     this.record(peerId, keySpace, []);
     const debt = this.debts.get(peerId) as Debt;

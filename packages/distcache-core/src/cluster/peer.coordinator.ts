@@ -52,6 +52,7 @@ export class PeerCoordinator implements ClusterCoordinator {
   private readonly repairs = new Map<string, Promise<boolean>>();
   /** A pull of missed invalidations from every peer, while one runs (see {@link resync}). */
   private syncing: Promise<void> | undefined;
+  private lastResyncAt = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly deps: PeerCoordinatorDeps) {
     this.selfRef = peerRef(deps.advertiseHost, deps.bind.port);
@@ -195,9 +196,31 @@ export class PeerCoordinator implements ClusterCoordinator {
         const member = membership.member(peer.id) !== undefined;
         const acked = await this.deliver(peer, request, member ? deadline : 0, options.signal, member);
         if (acked) return;
+        // Discovery may have dropped it meanwhile: nothing would ever deliver this.
+        if (!membership.isListed(peer.id)) return;
         this.missed.record(peer.id, keySpace, keys);
         owing.push(peer.id);
-        if (member) membership.unrepaired(peer.id);
+        // It may have joined while the attempt ran (its older debt repaired): it owes this one.
+        if (membership.member(peer.id) !== undefined) membership.unrepaired(peer.id);
+      }),
+    );
+    return owing;
+  }
+
+  async clearEverywhere(keySpace: string, options: SendOptions): Promise<string[]> {
+    const membership = this.membership;
+    if (membership === undefined) return [];
+    const deadline = this.deps.clock.now() + options.timeoutMs;
+    const owing: string[] = [];
+    await Promise.all(
+      membership.candidates().map(async (peer) => {
+        const member = membership.member(peer.id) !== undefined;
+        const request: PeerRequest = { op: 'clearKeySpace', keySpace };
+        if (await this.deliver(peer, request, member ? deadline : 0, options.signal, member)) return;
+        if (!membership.isListed(peer.id)) return;
+        this.missed.recordCleared(peer.id, keySpace);
+        owing.push(peer.id);
+        if (membership.member(peer.id) !== undefined) membership.unrepaired(peer.id);
       }),
     );
     return owing;
@@ -231,7 +254,7 @@ export class PeerCoordinator implements ClusterCoordinator {
       (acks) => {
         this.repairs.delete(peer.id);
         if (acks.every(Boolean)) return this.missed.isClear(peer.id);
-        this.missed.restore(peer.id, missed);
+        if (this.membership?.isListed(peer.id) === true) this.missed.restore(peer.id, missed);
         return false;
       },
     );
@@ -250,7 +273,10 @@ export class PeerCoordinator implements ClusterCoordinator {
     signal?: AbortSignal,
     retry = true,
   ): Promise<boolean> {
-    if (!retry) deadline = this.deps.clock.now() + this.deps.options.pingTimeoutMs;
+    if (!retry)
+      deadline =
+        this.deps.clock.now() +
+        Math.min(this.deps.options.pingTimeoutMs, this.deps.options.broadcastTimeoutMs);
     for (let wait = RETRY_FIRST_MS; ; wait *= 2) {
       const left = deadline - this.deps.clock.now();
       if (left <= 0 || this.transport === undefined) return false;
@@ -345,6 +371,11 @@ export class PeerCoordinator implements ClusterCoordinator {
   private resync(): Promise<void> {
     const membership = this.membership;
     if (this.syncing !== undefined || membership === undefined) return this.syncing ?? Promise.resolve();
+    // A peer that keeps pinging while it stays off the ring must not make this node pull (and
+    // hold back its pongs and peers' reads) over and over: once per ping timeout at most.
+    const now = this.deps.clock.now();
+    if (now - this.lastResyncAt < this.deps.options.pingTimeoutMs) return Promise.resolve();
+    this.lastResyncAt = now;
     const timeoutMs = this.deps.options.broadcastTimeoutMs + this.deps.options.pingTimeoutMs;
     const pulls = membership
       .candidates()

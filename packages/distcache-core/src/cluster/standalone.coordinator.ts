@@ -78,4 +78,8 @@ export class StandaloneCoordinator implements ClusterCoordinator {
   invalidate(): Promise<string[]> {
     return Promise.resolve([]);
   }
+
+  clearEverywhere(): Promise<string[]> {
+    return Promise.resolve([]);
+  }
 }

@@ -134,10 +134,8 @@ export class ClusterWrites {
    * within `hotTtl`.
    */
   async clearKeySpace(name: string): Promise<void> {
-    await this.coordinator.broadcast(
-      { op: 'clearKeySpace', keySpace: name },
-      { timeoutMs: this.broadcastTimeoutMs },
-    );
+    // A peer that misses it is told before it is routed to again (as for an invalidation).
+    await this.coordinator.clearEverywhere(name, { timeoutMs: this.broadcastTimeoutMs });
   }
 
   /** Tells every reachable node to drop the keyspace. */

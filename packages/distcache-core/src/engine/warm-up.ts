@@ -18,6 +18,9 @@ export interface WarmUpDeps {
   readonly hotLimit?: number;
 }
 
+/** How long a peer back from a silence gets no hand-offs (longer than a partition's heal takes). */
+const NO_HAND_OFF_MS = 60_000;
+
 /**
  * Keeps the cache warm around start-up and topology changes:
  * - at start, each node loads the keyspace's `warmKeys` it owns;
@@ -34,8 +37,11 @@ export class WarmUp {
   private stopped = false;
   /** Rebalancing starts after the warm start: during start-up the ring is still forming. */
   private active = false;
-  /** Peers that rejoined after a silence since the last rebalance: nothing is handed to them. */
-  private readonly noHandOff = new Set<string>();
+  /**
+   * Peers that rejoined after a silence, until when nothing is handed to them: for a while, not
+   * for one rebalance, since a second peer coming back a moment later rebalances again.
+   */
+  private readonly noHandOff = new Map<string, number>();
 
   constructor(private readonly deps: WarmUpDeps) {}
 
@@ -60,7 +66,8 @@ export class WarmUp {
    * test/reliability/faults.spec.ts "partition" until this rule); it loads what it owns on demand.
    */
   scheduleRebalance(event?: PeerEvent): void {
-    if (event?.type === 'joined' && event.afterSilence === true) this.noHandOff.add(event.peer.id);
+    if (event?.type === 'joined' && event.afterSilence === true)
+      this.noHandOff.set(event.peer.id, this.deps.clock.now() + NO_HAND_OFF_MS);
     if (this.stopped || !this.active) return;
     this.deps.clock.clearTimeout(this.rebalanceTimer);
     this.rebalanceTimer = this.deps.clock.setTimeout(() => void this.rebalance(), 0);
@@ -84,8 +91,9 @@ export class WarmUp {
   async rebalance(): Promise<void> {
     if (this.stopped) return;
     const { coordinator } = this.deps;
-    const noHandOff = new Set(this.noHandOff);
-    this.noHandOff.clear();
+    const now = this.deps.clock.now();
+    for (const [peer, until] of this.noHandOff) if (until <= now) this.noHandOff.delete(peer);
+    const noHandOff = new Set(this.noHandOff.keys());
     await Promise.all(
       [...this.deps.spaces.values()].map(async (space) => {
         const candidates = new Set([...this.hotKeysOf(space), ...(await this.warmKeysOf(space))]);

@@ -81,21 +81,25 @@ export class PeerClient {
   }
 
   /**
-   * The peer's process restarted (a new incarnation greeted us): the connection to the old process
-   * is dead even if no error told us yet, and the backoff its failures grew is about a process
-   * that is gone. Drops both, so the next request connects at once.
+   * The peer's process restarted (a new incarnation greeted us): the backoff its death grew is
+   * about a process that is gone, and so is a connection to it that has gone quiet. Drops both, so
+   * the next request connects at once. A connection that already speaks to `incarnation`, or that
+   * heard from its peer in the last second, is kept: a HELLO naming this address is not proof (any
+   * client that passed the handshake can send one), and a live connection needs no help.
    */
-  reset(error: DistCacheError): void {
+  reset(error: DistCacheError, incarnation: string): void {
     const state = this.state;
     if (state.kind === 'backoff') {
       this.failures = 0;
       this.state = { kind: 'idle' };
     } else if (state.kind === 'open') {
-      this.lastReceivedOnClosed = Math.max(this.lastReceivedOnClosed, state.connection.lastReceivedAt);
+      const { connection } = state;
+      if (connection.remote?.incarnation === incarnation) return;
+      if (this.options.clock.now() - connection.lastReceivedAt < 1_000) return;
+      this.lastReceivedOnClosed = Math.max(this.lastReceivedOnClosed, connection.lastReceivedAt);
       this.failures = 0;
       this.state = { kind: 'idle' };
-      this.failAll(error);
-      state.connection.close(error);
+      connection.close(error);
     }
   }
 

@@ -196,6 +196,7 @@ export class TcpPeerTransport implements PeerTransport {
       ?.get(from.address.port)
       ?.reset(
         peerUnavailable(id, 'peer-restarted', `the peer restarted (new incarnation ${from.incarnation})`),
+        from.incarnation,
       );
     this.options.logger.info(`peer ${id} restarted; reconnecting at once`, { peer: id, node: from.nodeId });
     return true;
