@@ -102,6 +102,19 @@ export class CacheEntry<T> implements StorageEntry {
     return value;
   }
 
+  /**
+   * The value for a caller of an entry that is not kept (a hot copy with `hotTtl: 0`): frozen the
+   * same way as {@link read}, but neither measured nor kept decoded, since nothing holds it.
+   */
+  readTransient(codec: Codec<T>, mode: ValueMode): T | undefined {
+    if (this.form === SHARED) return this.data as T;
+    const bytes = this.data as PackedBytes | undefined;
+    if (bytes === undefined) return undefined;
+    const value = codec.decode(unpack(bytes));
+    if (mode === 'frozen' && this.form !== COPY_ON_READ) deepFreeze(value);
+    return value;
+  }
+
   /** A private decoded copy for a single caller (nothing shared, so nothing to freeze). */
   readPrivate(codec: Codec<T>): T | undefined {
     const bytes = this.wireBytes(codec);

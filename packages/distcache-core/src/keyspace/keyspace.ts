@@ -119,6 +119,15 @@ export class KeySpace<T = unknown> {
     return this.decode(key, entry);
   }
 
+  /** {@link read} for an entry nothing keeps. @throws DistCacheError `E_DECODE_FAILED` */
+  private readTransient(key: string, entry: CacheEntry<T>): T | undefined {
+    try {
+      return entry.readTransient(this.configValue.codec, this.configValue.valueMode);
+    } catch (error) {
+      throw decodeFailed(this.name, key, error);
+    }
+  }
+
   private decode(key: string, entry: CacheEntry<T>): T | undefined {
     const held = entry.held;
     let value: T | undefined;
@@ -266,7 +275,13 @@ export class KeySpace<T = unknown> {
     }
     // Frozen like every other read (valueMode 'copy' aside): a caller must not see a mutable value
     // on the first read from the owner and a frozen one on the next, from the hot copy.
-    const value = flight.promise.then((entry) => this.read(key, entry));
+    // An answer kept as a hot copy is read as a kept entry (decoded once, measured); one that is
+    // not kept (hotTtl 0, or evicted at once) skips the measuring: nothing holds it.
+    const value = flight.promise.then((entry) =>
+      this.hot.peek(key) === entry || this.storage.peek(key) === entry
+        ? this.read(key, entry)
+        : this.readTransient(key, entry),
+    );
     return waitFor(value, deadline, this.context.clock, `get "${this.name}/${key}"`);
   }
 
