@@ -240,7 +240,9 @@ export class PeerCoordinator implements ClusterCoordinator {
     if (running !== undefined) return running;
     const missed = this.missed.take(peer.id);
     if (missed === undefined) return Promise.resolve(true);
-    const deadline = this.deps.clock.now() + this.deps.options.broadcastTimeoutMs;
+    // One batch after another, within a failure timeout: a large debt must not flood the peer's
+    // in-flight limit (E_TOO_MANY_REQUESTS) and fail as a whole.
+    const deadline = this.deps.clock.now() + this.deps.options.failureTimeoutMs;
     const requests: PeerRequest[] = [...missed.cleared].map((keySpace) => ({
       op: 'clearKeySpace',
       keySpace,
@@ -250,14 +252,16 @@ export class PeerCoordinator implements ClusterCoordinator {
       for (let from = 0; from < keys.length; from += REPAIR_BATCH)
         requests.push({ op: 'invalidate', keySpace, keys: keys.slice(from, from + REPAIR_BATCH) });
     }
-    const delivery = Promise.all(requests.map((request) => this.deliver(peer, request, deadline))).then(
-      (acks) => {
-        this.repairs.delete(peer.id);
-        if (acks.every(Boolean)) return this.missed.isClear(peer.id);
-        if (this.membership?.isListed(peer.id) === true) this.missed.restore(peer.id, missed);
-        return false;
-      },
-    );
+    const deliverAll = async (): Promise<boolean> => {
+      for (const request of requests) if (!(await this.deliver(peer, request, deadline))) return false;
+      return true;
+    };
+    const delivery = deliverAll().then((delivered) => {
+      this.repairs.delete(peer.id);
+      if (delivered) return this.missed.isClear(peer.id);
+      if (this.membership?.isListed(peer.id) === true) this.missed.restore(peer.id, missed);
+      return false;
+    });
     this.repairs.set(peer.id, delivery);
     return delivery;
   }
@@ -282,10 +286,20 @@ export class PeerCoordinator implements ClusterCoordinator {
       if (left <= 0 || this.transport === undefined) return false;
       try {
         const response = await this.send(peer, request, { timeoutMs: left, signal });
-        // A peer without the keyspace holds nothing of it.
-        return response.op === 'ok' || (response.op === 'error' && response.code === 'E_KEYSPACE_NOT_FOUND');
+        const full = response.op === 'error' && response.code === 'E_TOO_MANY_REQUESTS';
+        if (!full || !retry) {
+          // A peer without the keyspace holds nothing of it.
+          return (
+            response.op === 'ok' || (response.op === 'error' && response.code === 'E_KEYSPACE_NOT_FOUND')
+          );
+        }
+        if (deadline - this.deps.clock.now() <= wait) return false;
+        await this.sleep(wait);
       } catch (error) {
-        if (!retry || !isDistCacheError(error, 'E_PEER_UNAVAILABLE')) return false;
+        // A broken connection (a restarted peer, backoff) or a full in-flight window passes.
+        const passing =
+          isDistCacheError(error, 'E_PEER_UNAVAILABLE') || isDistCacheError(error, 'E_TOO_MANY_REQUESTS');
+        if (!retry || !passing) return false;
         if (deadline - this.deps.clock.now() <= wait) return false;
         await this.sleep(wait);
       }

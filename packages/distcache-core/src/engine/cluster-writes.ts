@@ -94,8 +94,14 @@ export class ClusterWrites {
             };
       remote.push(this.sendToOwner(owner, request, space, deadline));
     }
-    await settleAll(remote);
-    await this.invalidateEverywhere(space, targets, deadline);
+    // Invalidated even when an owner failed: the other keys of a putMany were written, and a write
+    // that timed out may still be applied; dropping a copy of a key that was not written costs one
+    // reload at most.
+    try {
+      await settleAll(remote);
+    } finally {
+      await this.invalidateEverywhere(space, targets, deadline);
+    }
   }
 
   /**
@@ -112,7 +118,7 @@ export class ClusterWrites {
       if (owner === undefined) removed += space.delete(key) ? 1 : 0;
       else appendTo(byOwner, owner, key);
     }
-    const counts = await settleAll(
+    const deleting = settleAll(
       [...byOwner].map(async ([owner, ownerKeys]) => {
         const request: PeerRequest = {
           op: 'deleteMany',
@@ -124,7 +130,13 @@ export class ClusterWrites {
         return response.op === 'ok' && response.removed !== undefined ? response.removed : ownerKeys.length;
       }),
     );
-    await this.invalidateEverywhere(space, targets, deadline);
+    // As in put: the other owners' deletes happened even if one failed.
+    let counts: number[];
+    try {
+      counts = await deleting;
+    } finally {
+      await this.invalidateEverywhere(space, targets, deadline);
+    }
     return counts.reduce((sum, count) => sum + count, removed);
   }
 
