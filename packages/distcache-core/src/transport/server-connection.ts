@@ -59,14 +59,14 @@ export class ServerConnection {
   private readonly lifetime = new AbortController();
   /** The first bytes received, to name what a connection dropped before its HELLO was speaking. */
   private head: Buffer | undefined;
-  /** Clock time of the last bytes received (liveness evidence for the failure detector). */
-  private lastDataAt = 0;
+  /**
+   * Clock time of the last bytes received (the accept time before any): what the idle timeout
+   * counts from, and liveness evidence for the failure detector. One clock read per socket read,
+   * not per frame.
+   */
+  private lastDataAt: number;
   private readonly options: ResolvedTransportOptions;
   private readonly handler: PeerRequestHandler;
-  // Idle and slow-frame detection is sampled by the listener's sweep (see `check`), so the read
-  // path pays one boolean store per chunk instead of a clock read.
-  private receivedSinceCheck = false;
-  private lastActivity: number;
   /** Clock time the sweep first saw the current incomplete frame, and which frame it was. */
   private partialSince: number | undefined;
   private partialFrame = 0;
@@ -78,7 +78,7 @@ export class ServerConnection {
     const { options, log } = context;
     this.options = options;
     this.handler = context.handler;
-    this.lastActivity = options.clock.now();
+    this.lastDataAt = options.clock.now();
     this.remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
     this.reader = new FrameReader(
       HANDSHAKE_MAX_FRAME_BYTES,
@@ -109,7 +109,6 @@ export class ServerConnection {
     // A copy: a view would pin the socket's whole read chunk for the life of the connection.
     socket.once('data', (chunk: Buffer) => (this.head = Buffer.from(chunk.subarray(0, 8))));
     socket.on('data', (chunk: Buffer) => {
-      this.receivedSinceCheck = true;
       this.lastDataAt = options.clock.now();
       this.reader.push(chunk);
     });
@@ -124,7 +123,7 @@ export class ServerConnection {
     return this.state.kind === 'ready' ? this.state.from : undefined;
   }
 
-  /** Clock time of the last bytes received; 0 when none. */
+  /** Clock time of the last bytes received (the accept time before any). */
   get lastReceivedAt(): number {
     return this.lastDataAt;
   }
@@ -152,10 +151,6 @@ export class ServerConnection {
   check(now: number): void {
     const state = this.state;
     if (state.kind === 'closed' || state.kind === 'refusing') return;
-    if (this.receivedSinceCheck) {
-      this.receivedSinceCheck = false;
-      this.lastActivity = now;
-    }
     if (!this.reader.partial) {
       this.partialSince = undefined;
     } else if (this.partialSince === undefined || this.partialFrame !== this.reader.framesRead) {
@@ -172,7 +167,7 @@ export class ServerConnection {
     if (state.kind !== 'ready') return;
     // Bytes after a GOAWAY: a request that crossed it, or a client that predates GOAWAY and keeps
     // using the connection. Either way it is not idle; it gets a new GOAWAY when it is again.
-    if (state.goingAwaySince !== undefined && this.lastActivity > state.goingAwaySince) {
+    if (state.goingAwaySince !== undefined && this.lastDataAt >= state.goingAwaySince) {
       state.goingAwaySince = undefined;
     }
     if (this.inFlight > 0) return;
@@ -181,9 +176,9 @@ export class ServerConnection {
       if (now - state.goingAwaySince >= this.options.handshakeTimeoutMs) this.close();
       return;
     }
-    if (this.partialSince === undefined && now - this.lastActivity >= this.options.idleTimeoutMs) {
+    if (this.partialSince === undefined && now - this.lastDataAt >= this.options.idleTimeoutMs) {
       this.options.logger.debug(
-        `peer connection from ${this.remote} idle for ${now - this.lastActivity}ms (idleTimeout): GOAWAY`,
+        `peer connection from ${this.remote} idle for ${now - this.lastDataAt}ms (idleTimeout): GOAWAY`,
         { remote: this.remote },
       );
       state.goingAwaySince = now;
