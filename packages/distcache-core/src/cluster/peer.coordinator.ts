@@ -176,16 +176,37 @@ export class PeerCoordinator implements ClusterCoordinator {
     return failed;
   }
 
-  async invalidate(
+  invalidate(
     keySpace: string,
     keys: readonly string[],
     options: SendOptions,
     skip?: string,
   ): Promise<string[]> {
+    return this.tellEveryone({ op: 'invalidate', keySpace, keys: [...keys] }, options, skip, (peer) =>
+      this.missed.record(peer, keySpace, keys),
+    );
+  }
+
+  clearEverywhere(keySpace: string, options: SendOptions): Promise<string[]> {
+    return this.tellEveryone({ op: 'clearKeySpace', keySpace }, options, undefined, (peer) =>
+      this.missed.recordCleared(peer, keySpace),
+    );
+  }
+
+  /**
+   * Sends `request` to every listed peer but `skip`; what a peer does not acknowledge is recorded
+   * with `record` (delivered before it is routed to again) and its id returned. Resolves once every
+   * peer acknowledged or failed within `options.timeoutMs`.
+   */
+  private async tellEveryone(
+    request: PeerRequest,
+    options: SendOptions,
+    skip: string | undefined,
+    record: (peerId: string) => void,
+  ): Promise<string[]> {
     const membership = this.membership;
     if (membership === undefined) return [];
     const deadline = this.deps.clock.now() + options.timeoutMs;
-    const request: PeerRequest = { op: 'invalidate', keySpace, keys: [...keys] };
     const owing: string[] = [];
     await Promise.all(
       membership.candidates().map(async (peer) => {
@@ -194,32 +215,12 @@ export class PeerCoordinator implements ClusterCoordinator {
         // dead listed node costs a write nothing; a node that just (re)started and is not on our
         // ring yet may already serve its own readers, and must hear of this write now.
         const member = membership.member(peer.id) !== undefined;
-        const acked = await this.deliver(peer, request, member ? deadline : 0, options.signal, member);
-        if (acked) return;
+        if (await this.deliver(peer, request, member ? deadline : 0, options.signal, member)) return;
         // Discovery may have dropped it meanwhile: nothing would ever deliver this.
         if (!membership.isListed(peer.id)) return;
-        this.missed.record(peer.id, keySpace, keys);
+        record(peer.id);
         owing.push(peer.id);
         // It may have joined while the attempt ran (its older debt repaired): it owes this one.
-        if (membership.member(peer.id) !== undefined) membership.unrepaired(peer.id);
-      }),
-    );
-    return owing;
-  }
-
-  async clearEverywhere(keySpace: string, options: SendOptions): Promise<string[]> {
-    const membership = this.membership;
-    if (membership === undefined) return [];
-    const deadline = this.deps.clock.now() + options.timeoutMs;
-    const owing: string[] = [];
-    await Promise.all(
-      membership.candidates().map(async (peer) => {
-        const member = membership.member(peer.id) !== undefined;
-        const request: PeerRequest = { op: 'clearKeySpace', keySpace };
-        if (await this.deliver(peer, request, member ? deadline : 0, options.signal, member)) return;
-        if (!membership.isListed(peer.id)) return;
-        this.missed.recordCleared(peer.id, keySpace);
-        owing.push(peer.id);
         if (membership.member(peer.id) !== undefined) membership.unrepaired(peer.id);
       }),
     );
@@ -356,20 +357,29 @@ export class PeerCoordinator implements ClusterCoordinator {
   private async answerPing(from: PeerIdentity): Promise<void> {
     const membership = this.membership;
     if (membership === undefined) return;
-    const id = idOf(from);
-    if (!(await membership.lists(id))) throw notAMember(this.selfRef.id, id);
-    membership.heardFrom(id);
+    membership.heardFrom(await this.listedSender(membership, from));
     // A peer routes here once we answer: first finish pulling what we missed, within half a ping
     // timeout (a pull stuck on an unreachable peer must not make us look dead).
     const syncing = this.syncing;
     if (syncing !== undefined) await Promise.race([syncing, this.sleep(this.deps.options.pingTimeoutMs / 2)]);
   }
 
+  /**
+   * The sender's id, when discovery lists it. PING, PROBE and SYNC are served only to listed nodes:
+   * this node does not route to others, so it must not serve them as a member.
+   * @throws DistCacheError `E_NOT_A_MEMBER`
+   */
+  private async listedSender(membership: Membership, from: PeerIdentity): Promise<string> {
+    const id = idOf(from);
+    if (!(await membership.lists(id))) throw notAMember(this.selfRef.id, id);
+    return id;
+  }
+
   /** A peer pulls the invalidations it missed from this node. */
   private async answerSync(from: PeerIdentity): Promise<PeerResponse> {
     const membership = this.membership;
-    const id = idOf(from);
-    if (membership === undefined || !(await membership.lists(id))) throw notAMember(this.selfRef.id, id);
+    if (membership === undefined) throw notAMember(this.selfRef.id, idOf(from));
+    await this.listedSender(membership, from);
     if (await this.repair(peerRef(from.address.host, from.address.port))) return { op: 'ok' };
     return {
       op: 'error',
@@ -404,8 +414,8 @@ export class PeerCoordinator implements ClusterCoordinator {
   /** An indirect probe for a member that cannot reach `target` itself (SWIM). */
   private async answerProbe(from: PeerIdentity, target: PeerRef): Promise<PeerResponse> {
     const membership = this.membership;
-    if (membership === undefined || !(await membership.lists(idOf(from))))
-      throw notAMember(this.selfRef.id, idOf(from));
+    if (membership === undefined) throw notAMember(this.selfRef.id, idOf(from));
+    await this.listedSender(membership, from);
     if (await membership.probe(target)) return { op: 'ok' };
     return { op: 'error', code: 'E_PEER_UNAVAILABLE', message: `${target.id} did not answer a ping` };
   }
