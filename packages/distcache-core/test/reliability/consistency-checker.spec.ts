@@ -16,7 +16,7 @@ import {
   type WriteRecord,
 } from '../support/history-checker';
 import { killAll, type NodeProcess, startProcessCluster } from '../support/process-cluster';
-import { seededRandom } from '../support/random';
+import { seededRandom } from '../support/random.mjs';
 
 /** A database row; `id` is the key, so a value read under the wrong key is caught too. */
 interface Row {

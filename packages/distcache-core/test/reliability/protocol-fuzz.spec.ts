@@ -24,7 +24,7 @@ import { FrameReader } from '../../src/transport/frame-reader';
 import { Opcode, RefuseReason } from '../../src/transport/wire-format';
 import { callsByNode, ownerOf, startCluster, stopAll, type TestNode, waitUntil } from '../support/cluster';
 import { RawSocket } from '../transport/helpers';
-import { seededRandom } from '../support/random';
+import { seededRandom } from '../support/random.mjs';
 
 const env = (name: string, fallback: number): number => {
   const raw = process.env[name];

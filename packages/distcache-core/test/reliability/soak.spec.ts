@@ -15,7 +15,7 @@ import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { DistCacheEngine, type DistCacheEngineOptions, isDistCacheError, staticDiscovery } from '../../src';
 import { freePorts, waitUntil } from '../support/cluster';
-import { seededRandom } from '../support/random';
+import { seededRandom } from '../support/random.mjs';
 
 const env = (name: string, fallback: number): number => {
   const raw = process.env[name];

@@ -2,7 +2,7 @@
 // IPC to a node that is up, each timed inside the node and recorded with its outcome and the
 // version it returned, so a test can count failures, requests over the timeout and stale reads.
 import type { FaultCluster, FaultNode, Versioned, VersionedDatabase } from './fault-cluster';
-import { seededRandom } from './random';
+import { seededRandom } from './random.mjs';
 
 export interface LoadOptions {
   keys: readonly string[];

@@ -9,6 +9,7 @@
 import { performance } from 'node:perf_hooks';
 import { DistCacheEngine, staticDiscovery } from 'distcache-core';
 import { adminServer } from 'distcache-core/admin';
+import { seededRandom } from '../random.mjs';
 
 const config = JSON.parse(process.env.DISTCACHE_MEMBER ?? '{}');
 /** Epoch milliseconds with sub-millisecond precision, comparable across processes. */
@@ -107,16 +108,7 @@ const countError = (errors, error) => {
 
 // Load generated inside this node (the application's own requests).
 let load;
-const random = (() => {
-  let a = (config.seed ?? 1) >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-})();
+const random = seededRandom(config.seed ?? 1);
 const pick = (keys) => keys[Math.floor(random() * keys.length)];
 
 function oneRequest(spec, outcome) {

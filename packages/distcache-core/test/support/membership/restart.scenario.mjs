@@ -6,18 +6,8 @@
 //
 // Stale read (the history checker's rule with one writer per key): a get sent at t that returns a
 // version older than the newest write acknowledged before t.
+import { seededRandom } from '../random.mjs';
 import { freePorts, killMember, pollUntil, seeExactly, sleep, spawnMember } from './member-cluster.mjs';
-
-function seededRandom(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * @returns figures: `staleReads` by node, the first few stale reads, failed requests by code,
