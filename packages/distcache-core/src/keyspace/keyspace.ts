@@ -416,14 +416,9 @@ export class KeySpace<T = unknown> {
     this.guard.shutdown();
   }
 
-  /** Drops every entry and running load. */
+  /** Drops every entry and running load, and forgets the hot-key counts. */
   clear(): void {
     this.hotKeys?.clear();
-    this.dropEntries();
-  }
-
-  /** Drops every entry and running load, keeping the hot-key counts (warm-up uses them). */
-  dropEntries(): void {
     this.flights.invalidateAll();
     this.remoteFlights.invalidateAll();
     this.storage.clear();
