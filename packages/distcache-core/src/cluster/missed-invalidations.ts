@@ -1,3 +1,9 @@
+/**
+ * Keys per INVALIDATE frame when keys are sent in bulk (a peer's missed invalidations, a join
+ * replay): a busy writer's list stays far under the frame limit.
+ */
+export const INVALIDATION_BATCH = 512;
+
 /** What one peer missed: keys per keyspace, and keyspaces whose list overflowed (clear them whole). */
 export interface Missed {
   readonly keys: Map<string, Set<string>>;

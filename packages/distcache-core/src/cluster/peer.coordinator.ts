@@ -14,7 +14,7 @@ import type { Logger } from '../util/logger';
 import type { ResolvedClusterOptions } from './cluster.options';
 import type { ClusterCoordinator, PeerRef, SendOptions } from './coordinator';
 import { Membership } from './membership';
-import { MissedInvalidations } from './missed-invalidations';
+import { INVALIDATION_BATCH, MissedInvalidations } from './missed-invalidations';
 import { type PeerInfo, peerRef } from './peer-state';
 
 export interface PeerCoordinatorDeps {
@@ -30,8 +30,6 @@ export interface PeerCoordinatorDeps {
   readonly onEvent: (event: PeerEvent) => void;
 }
 
-/** Keys per invalidation frame when a peer's missed invalidations are delivered. */
-const REPAIR_BATCH = 512;
 /** First wait before an invalidation refused by a broken connection is sent again. */
 const RETRY_FIRST_MS = 20;
 
@@ -227,11 +225,6 @@ export class PeerCoordinator implements ClusterCoordinator {
     return owing;
   }
 
-  /** Invalidations `peer` owes acknowledging (for stats and tests). */
-  missedBy(peer: PeerRef): number {
-    return this.missed.size(peer.id);
-  }
-
   /**
    * Delivers what `peer` missed; true when it now owes nothing. One delivery per peer at a time;
    * what cannot be delivered is kept for the next contact.
@@ -250,8 +243,8 @@ export class PeerCoordinator implements ClusterCoordinator {
     }));
     for (const [keySpace, keySet] of missed.keys) {
       const keys = [...keySet];
-      for (let from = 0; from < keys.length; from += REPAIR_BATCH)
-        requests.push({ op: 'invalidate', keySpace, keys: keys.slice(from, from + REPAIR_BATCH) });
+      for (let from = 0; from < keys.length; from += INVALIDATION_BATCH)
+        requests.push({ op: 'invalidate', keySpace, keys: keys.slice(from, from + INVALIDATION_BATCH) });
     }
     const deliverAll = async (): Promise<boolean> => {
       for (const request of requests) if (!(await this.deliver(peer, request, deadline))) return false;

@@ -1,4 +1,5 @@
 import type { ClusterCoordinator, PeerRef } from '../cluster/coordinator';
+import { INVALIDATION_BATCH } from '../cluster/missed-invalidations';
 import { appendTo } from '../util/group';
 import { DistCacheError } from '../errors/distcache-error';
 import type { KeySpace } from '../keyspace/keyspace';
@@ -12,9 +13,6 @@ export interface PreparedWrite {
   readonly bytes: Uint8Array | undefined;
   readonly expiresAt: number;
 }
-
-/** Keys per invalidation sent by {@link ClusterWrites.replayTo}. */
-const REPLAY_BATCH = 512;
 
 /** A key this node wrote, kept for {@link ClusterWrites.replayTo}. */
 interface RecentWrite {
@@ -60,9 +58,8 @@ export class ClusterWrites {
     }
     for (const [keySpace, keySet] of byKeySpace) {
       const keys = [...keySet];
-      // In slices, so a busy writer's list stays far under the frame limit.
-      for (let from = 0; from < keys.length; from += REPLAY_BATCH) {
-        const batch = keys.slice(from, from + REPLAY_BATCH);
+      for (let from = 0; from < keys.length; from += INVALIDATION_BATCH) {
+        const batch = keys.slice(from, from + INVALIDATION_BATCH);
         this.coordinator
           .send(peer, { op: 'invalidate', keySpace, keys: batch }, { timeoutMs: this.broadcastTimeoutMs })
           .catch(() => undefined);
