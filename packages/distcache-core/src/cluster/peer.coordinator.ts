@@ -204,7 +204,10 @@ export class PeerCoordinator implements ClusterCoordinator {
   ): Promise<string[]> {
     const membership = this.membership;
     if (membership === undefined) return [];
-    const deadline = this.deps.clock.now() + options.timeoutMs;
+    const now = this.deps.clock.now();
+    const deadline = now + options.timeoutMs;
+    const { pingTimeoutMs, broadcastTimeoutMs } = this.deps.options;
+    const oneAttempt = now + Math.min(options.timeoutMs, pingTimeoutMs, broadcastTimeoutMs);
     const owing: string[] = [];
     await Promise.all(
       membership.candidates().map(async (peer) => {
@@ -213,7 +216,8 @@ export class PeerCoordinator implements ClusterCoordinator {
         // dead listed node costs a write nothing; a node that just (re)started and is not on our
         // ring yet may already serve its own readers, and must hear of this write now.
         const member = membership.member(peer.id) !== undefined;
-        if (await this.deliver(peer, request, member ? deadline : 0, options.signal, member)) return;
+        const until = member ? deadline : oneAttempt;
+        if (await this.deliver(peer, request, until, options.signal, member)) return;
         // Discovery may have dropped it meanwhile: nothing would ever deliver this.
         if (!membership.isListed(peer.id)) return;
         record(peer.id);
@@ -271,10 +275,6 @@ export class PeerCoordinator implements ClusterCoordinator {
     signal?: AbortSignal,
     retry = true,
   ): Promise<boolean> {
-    if (!retry)
-      deadline =
-        this.deps.clock.now() +
-        Math.min(this.deps.options.pingTimeoutMs, this.deps.options.broadcastTimeoutMs);
     for (let wait = RETRY_FIRST_MS; ; wait *= 2) {
       const left = deadline - this.deps.clock.now();
       if (left <= 0 || this.transport === undefined) return false;
