@@ -33,11 +33,11 @@ function str16(text) {
   return out;
 }
 
-/** A HELLO frame (docs/protocol.md section 4), written out as an attacker would. */
+/** A HELLO frame of protocol version 2 (docs/protocol.md section 4), written out as an attacker would. */
 function hello(nodeId) {
   const fixed = Buffer.alloc(10);
   fixed.writeUInt32BE(0x44434143, 0);
-  fixed.writeUInt16BE(1, 4);
+  fixed.writeUInt16BE(2, 4);
   fixed.writeUInt32BE(8 << 20, 6);
   const body = Buffer.concat([
     fixed,
@@ -45,6 +45,7 @@ function hello(nodeId) {
     str16(nodeId),
     str16('127.0.0.1'),
     Buffer.alloc(2),
+    str16(`${nodeId}-incarnation`),
   ]);
   const header = Buffer.alloc(10);
   header.writeUInt32BE(6 + body.length, 0);
