@@ -2,6 +2,33 @@
 // floating promises and `any` are caught as errors.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import { LAYERS, forbiddenFor } from './packages/distcache-core/layers.mjs';
+
+// One rule per folder of distcache-core/src: it may import only the layers below its own.
+const nestBan = { group: ['@nestjs/*'], message: 'distcache-core never imports Nest.' };
+const layerRules = LAYERS.flat().map((folder) => ({
+  files: [`packages/distcache-core/src/${folder}/**/*.ts`],
+  ignores: ['**/*.spec.ts'],
+  rules: {
+    'no-restricted-imports': [
+      'error',
+      {
+        patterns: [
+          nestBan,
+          {
+            group: forbiddenFor(folder).flatMap((other) => [
+              `../${other}`,
+              `../${other}/**`,
+              `../../${other}`,
+              `../../${other}/**`,
+            ]),
+            message: `distcache-core/src/${folder} may import only lower layers (packages/distcache-core/layers.mjs).`,
+          },
+        ],
+      },
+    ],
+  },
+}));
 
 export default tseslint.config(
   {
@@ -38,12 +65,10 @@ export default tseslint.config(
     files: ['packages/distcache-core/**/*.ts'],
     rules: {
       // The engine must stay framework-free: Nest lives in nestjs-distcache only.
-      'no-restricted-imports': [
-        'error',
-        { patterns: [{ group: ['@nestjs/*'], message: 'distcache-core never imports Nest.' }] },
-      ],
+      'no-restricted-imports': ['error', { patterns: [nestBan] }],
     },
   },
+  ...layerRules,
   {
     files: ['**/*.spec.ts', '**/test/**/*.ts'],
     rules: {

@@ -2,7 +2,7 @@ import { setMaxListeners } from 'node:events';
 import { isDistCacheError } from '../errors/distcache-error';
 import type { DiscoveredPeer, DiscoveryProvider } from '../discovery/discovery';
 import { hashRing, type HashRing } from '../hashing/hash-ring';
-import type { PeerEvent } from '../engine/engine.events';
+import type { PeerEvent } from './peer-event';
 import type { PeerResponse, PeerTransport } from '../transport/transport';
 import type { Clock } from '../util/clock';
 import type { Logger } from '../util/logger';

@@ -1,7 +1,7 @@
 import type { DiscoveryProvider } from '../discovery/discovery';
 import { isDistCacheError } from '../errors/distcache-error';
 import { clusterQuorum, notAMember, notListedAtStart, peerUnavailable } from '../errors/messages';
-import type { PeerEvent } from '../engine/engine.events';
+import type { PeerEvent } from './peer-event';
 import type {
   PeerIdentity,
   PeerRequest,

@@ -4,7 +4,7 @@ import { StandaloneCoordinator } from '../cluster/standalone.coordinator';
 import { isStandalone } from '../discovery/standalone.discovery';
 import { TcpPeerTransport } from '../transport/tcp-peer-transport';
 import type { PeerTransport } from '../transport/transport';
-import type { PeerEvent } from './engine.events';
+import type { PeerEvent } from '../cluster/peer-event';
 import type { ResolvedEngineOptions } from './engine.options';
 
 /** What the coordinator reports back to the engine. */

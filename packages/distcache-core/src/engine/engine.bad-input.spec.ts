@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type DistCacheErrorCode } from '../errors/error-codes';
 import { isDistCacheError } from '../errors/distcache-error';
 import type { DistCacheEngine } from './engine';
-import { rejectionOf, startedEngine } from './engine.fixture';
+import { rejectionOf, startedEngine } from '../../test/support/engine.fixture';
 
 let engine: DistCacheEngine | undefined;
 afterEach(async () => {

@@ -1,4 +1,6 @@
-import type { PeerRef } from '../cluster/coordinator';
+import type { PeerEvent } from '../cluster/peer-event';
+
+export type { PeerEvent };
 
 /** The engine's lifecycle; `stopped` is final. */
 export type EngineState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
@@ -8,20 +10,6 @@ export type KeySpaceEvent =
   | { readonly type: 'added'; readonly name: string }
   | { readonly type: 'updated'; readonly name: string }
   | { readonly type: 'deleted'; readonly name: string };
-
-/** Cluster membership changed. */
-export type PeerEvent =
-  | {
-      readonly type: 'joined';
-      readonly peer: PeerRef;
-      /**
-       * True when this node had dropped the peer for silence (a pause, a partition): its values and
-       * ours may come from writes the other never saw, so hot keys are not handed to it.
-       */
-      readonly afterSilence?: boolean;
-    }
-  | { readonly type: 'left'; readonly peer: PeerRef; readonly reason: 'graceful' | 'failed' | 'undiscovered' }
-  | { readonly type: 'updated'; readonly peer: PeerRef };
 
 /** A keyspace's circuit breaker changed state. */
 export interface BreakerEvent {

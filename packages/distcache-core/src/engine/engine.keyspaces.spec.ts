@@ -3,7 +3,7 @@ import { jsonCodec } from '../codec/json.codec';
 import { isDistCacheError } from '../errors/distcache-error';
 import type { DistCacheEngine } from './engine';
 import type { KeySpaceEvent } from './engine.events';
-import { type Product, rejectionOf, startedEngine } from './engine.fixture';
+import { type Product, rejectionOf, startedEngine } from '../../test/support/engine.fixture';
 
 let engine: DistCacheEngine | undefined;
 afterEach(async () => {

@@ -6,7 +6,7 @@ import { ManualClock } from '../testing/manual-clock';
 import { RecordingSource } from '../testing/recording-source';
 import { DistCacheEngine } from './engine';
 import type { EngineState } from './engine.events';
-import { rejectionOf } from './engine.fixture';
+import { rejectionOf } from '../../test/support/engine.fixture';
 
 function engineWith(discovery: DiscoveryProvider = standaloneDiscovery(), clock = new ManualClock()) {
   const source = new RecordingSource<number>([['a', 1]]);

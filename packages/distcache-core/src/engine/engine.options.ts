@@ -32,7 +32,7 @@ import {
   type TelemetryOptions,
   resolveTelemetryOptions,
 } from '../telemetry/telemetry.options';
-import { checkWarmKeys } from './key-check';
+import { checkWarmKeys } from '../keyspace/key-check';
 
 /** Options of {@link DistCacheEngine}. */
 export interface DistCacheEngineOptions {

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { isDistCacheError } from '../errors/distcache-error';
 import type { DistCacheEngine } from './engine';
 import type { BreakerEvent, StaleEvent } from './engine.events';
-import { type Product, product, rejectionOf, startedEngine } from './engine.fixture';
+import { type Product, product, rejectionOf, startedEngine } from '../../test/support/engine.fixture';
 
 let engine: DistCacheEngine | undefined;
 afterEach(async () => {

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { isDistCacheError } from '../errors/distcache-error';
 import { settle } from '../testing/manual-clock';
 import type { DistCacheEngine } from './engine';
-import { type Product, product, rejectionOf, startedEngine } from './engine.fixture';
+import { type Product, product, rejectionOf, startedEngine } from '../../test/support/engine.fixture';
 
 let engine: DistCacheEngine | undefined;
 afterEach(async () => {

@@ -11,11 +11,11 @@ import { type Deadline, waitFor } from '../util/abort';
 import { TokenBucket } from '../datasource/token-bucket';
 import { CoarseClock } from '../util/clock';
 import { toMs } from '../util/duration';
-import { ClusterWrites } from './cluster-writes';
+import { ClusterWrites } from '../cluster/cluster-writes';
 import { createCoordinator } from './coordinator.factory';
 import { snapshot } from './engine.snapshot';
-import { checkKey, checkKeys, checkWarmKeys, isList } from './key-check';
-import { WarmUp } from './warm-up';
+import { checkKey, checkKeys, checkWarmKeys, isList } from '../keyspace/key-check';
+import { WarmUp } from '../cluster/warm-up';
 import type { EngineEvents, EngineState } from './engine.events';
 import {
   type DistCacheEngineOptions,
@@ -25,8 +25,8 @@ import {
 import type { EngineStats, GetOptions, PutEntry, PutOptions, WriteOptions } from './engine.types';
 import { Lifecycle } from './lifecycle';
 import { EngineProbe } from '../telemetry/engine.probe';
-import { createPeerRequestHandler } from './peer-request.handler';
-import { RemoteLoading } from './remote-loader';
+import { createPeerRequestHandler } from '../cluster/peer-request.handler';
+import { RemoteLoading } from '../cluster/remote-loader';
 
 /**
  * The cache engine: keyspaces, read-through loading and, in a cluster, owner routing with hot

@@ -1,5 +1,5 @@
 import { channel } from 'node:diagnostics_channel';
-import type { PeerEvent } from '../engine/engine.events';
+import type { PeerEvent } from '../cluster/peer-event';
 import type { PeerRequestOp } from '../transport/transport';
 import type { LoadOutcome, TelemetryOutcome } from './telemetry.names';
 

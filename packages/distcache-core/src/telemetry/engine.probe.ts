@@ -1,6 +1,6 @@
 import type { Attributes, Span } from '@opentelemetry/api';
-import type { PeerEvent } from '../engine/engine.events';
-import type { EngineStats } from '../engine/engine.types';
+import type { PeerEvent } from '../cluster/peer-event';
+import type { StatsSnapshot } from './stats-snapshot';
 import type { KeySpace, LoadProbe } from '../keyspace/keyspace';
 import type { PeerTransport } from '../transport/transport';
 import type { Logger } from '../util/logger';
@@ -71,7 +71,7 @@ export class EngineProbe implements LoadProbe {
    * Loads `@opentelemetry/api` and picks the providers. Leaves OpenTelemetry off when the API is
    * missing, no SDK is registered (nor given), or `telemetry: false`.
    */
-  async start(snapshot: () => EngineStats): Promise<void> {
+  async start(snapshot: () => StatsSnapshot): Promise<void> {
     const { telemetry, logger } = this.deps;
     if (!telemetry.enabled || this.otel !== undefined) return;
     const api = await loadOtelApi();

@@ -9,7 +9,7 @@ import type {
   SpanKind,
   Tracer,
 } from '@opentelemetry/api';
-import type { EngineStats } from '../engine/engine.types';
+import type { StatsSnapshot } from './stats-snapshot';
 import { isDistCacheError } from '../errors/distcache-error';
 import type { PeerRequestMeta } from '../transport/transport';
 import type { OtelApi } from './otel.loader';
@@ -44,7 +44,7 @@ export class OtelInstrumentation {
     private readonly api: OtelApi,
     private readonly meter: Meter | undefined,
     private readonly tracer: Tracer | undefined,
-    snapshot: () => EngineStats,
+    snapshot: () => StatsSnapshot,
   ) {
     if (meter === undefined) return;
     const histogram = (name: string, description: string): Histogram =>
@@ -188,7 +188,7 @@ const BREAKER_STATES = ['closed', 'open', 'half-open'] as const;
 /** Registers the observable instruments and one batch callback reading an engine snapshot. */
 function observeStats(
   meter: Meter,
-  snapshot: () => EngineStats,
+  snapshot: () => StatsSnapshot,
 ): { callback: BatchObservableCallback; observables: Observable[] } {
   const requests = meter.createObservableCounter(M.requests, {
     unit: '{request}',
@@ -218,7 +218,7 @@ function observeStats(
     unit: '{entry}',
     description: 'Entries removed because they expired',
   });
-  const deduplicated = meter.createObservableCounter(M.deduplicatedLoads, {
+  const deduplicated = meter.createObservableCounter(M.dedupedLoads, {
     unit: '{request}',
     description: 'Reads that joined a running load',
   });
@@ -226,7 +226,7 @@ function observeStats(
     unit: '{load}',
     description: 'Loads refused by a rate limit or an open breaker',
   });
-  const stale = meter.createObservableCounter(M.staleServed, {
+  const stale = meter.createObservableCounter(M.staleHits, {
     unit: '{value}',
     description: 'Stale values served within grace',
   });

@@ -16,7 +16,7 @@ import {
   type ReadyView,
 } from '../../src/admin';
 import { DistCacheEngine, isDistCacheError } from '../../src';
-import { startedEngine } from '../../src/engine/engine.fixture';
+import { startedEngine } from '../support/engine.fixture';
 import { startCluster, stopAll, type TestNode } from '../support/cluster';
 
 interface Answer {

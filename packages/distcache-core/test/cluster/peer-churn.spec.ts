@@ -7,7 +7,7 @@ import { resolveClusterOptions } from '../../src/cluster/cluster.options';
 import { Membership } from '../../src/cluster/membership';
 import { peerRef } from '../../src/cluster/peer-state';
 import type { DiscoveredPeer, DiscoveryProvider } from '../../src/discovery/discovery';
-import type { PeerEvent } from '../../src/engine/engine.events';
+import type { PeerEvent } from '../../src/cluster/peer-event';
 import { systemClock } from '../../src/util/clock';
 import { silentLogger } from '../../src/util/logger';
 import { closeAll, pong, rejection, server, transport } from '../transport/helpers';

@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { DistCacheEngine, type DiscoveredPeer, type DiscoveryProvider, staticDiscovery } from '../../src';
 import type { ClusterCoordinator, PeerRef } from '../../src/cluster/coordinator';
-import { WarmUp } from '../../src/engine/warm-up';
+import { WarmUp } from '../../src/cluster/warm-up';
 import { KeySpace } from '../../src/keyspace/keyspace';
 import { resolveKeySpaceConfig } from '../../src/keyspace/keyspace.options';
 import { RecordingSource } from '../../src/testing';
@@ -36,7 +36,7 @@ afterEach(async () => {
 });
 
 describe('regressions found by fault injection', () => {
-  it('a hot-key hand-off overtaken by a write keeps the new value and makes the new owner drop the old one', async () => {
+  it('a popular-key hand-off overtaken by a write keeps the new value and makes the new owner drop the old one', async () => {
     const clock = systemClock;
     const space = new KeySpace(resolveKeySpaceConfig({ name: 'products' }, {}, 'keySpace'), {
       clock,

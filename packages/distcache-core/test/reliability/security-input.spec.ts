@@ -5,7 +5,7 @@ import { request as httpRequest } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type AdminServer, adminServer } from '../../src/admin';
 import { DistCacheEngine, isDistCacheError, jsonCodec } from '../../src';
-import { startedEngine } from '../../src/engine/engine.fixture';
+import { startedEngine } from '../support/engine.fixture';
 import { ownerOf, startCluster, stopAll, type TestNode } from '../support/cluster';
 import { RecordingLogger } from '../transport/helpers';
 

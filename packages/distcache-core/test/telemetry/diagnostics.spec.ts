@@ -10,7 +10,7 @@ import {
   type MembershipChannelMessage,
   type PeerRequestChannelMessage,
 } from '../../src';
-import { rejectionOf, startedEngine } from '../../src/engine/engine.fixture';
+import { rejectionOf, startedEngine } from '../support/engine.fixture';
 import type { EngineProbe } from '../../src/telemetry/engine.probe';
 import { ownerOf, startCluster, stopAll, type TestNode, waitUntil } from '../support/cluster';
 

@@ -10,7 +10,7 @@ import {
   METRIC_NAMES,
   SPAN_NAMES,
 } from '../../src';
-import { type Product, product, rejectionOf, startedEngine } from '../../src/engine/engine.fixture';
+import { type Product, product, rejectionOf, startedEngine } from '../support/engine.fixture';
 import type { EngineProbe } from '../../src/telemetry/engine.probe';
 import {
   pointsWith,
@@ -119,9 +119,9 @@ describe('OpenTelemetry metrics', () => {
     for (const name of [
       METRIC_NAMES.loadsInFlight,
       METRIC_NAMES.expirations,
-      METRIC_NAMES.deduplicatedLoads,
+      METRIC_NAMES.dedupedLoads,
       METRIC_NAMES.rejectedLoads,
-      METRIC_NAMES.staleServed,
+      METRIC_NAMES.staleHits,
       METRIC_NAMES.fallbackLoads,
     ]) {
       expect(metrics.has(name), name).toBe(true);

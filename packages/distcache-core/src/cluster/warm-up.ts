@@ -1,9 +1,9 @@
-import type { ClusterCoordinator } from '../cluster/coordinator';
+import type { ClusterCoordinator } from './coordinator';
 import type { KeySpace } from '../keyspace/keyspace';
 import type { Clock } from '../util/clock';
 import type { Logger } from '../util/logger';
-import type { PeerEvent } from './engine.events';
-import { checkKey } from './key-check';
+import type { PeerEvent } from './peer-event';
+import { checkKey } from '../keyspace/key-check';
 
 export interface WarmUpDeps {
   readonly spaces: ReadonlyMap<string, KeySpace>;
@@ -14,7 +14,7 @@ export interface WarmUpDeps {
   readonly logger: Logger;
   /** Loads and hand-offs running at once per keyspace. @default 8 */
   readonly concurrency?: number;
-  /** Hot keys per keyspace considered when ownership moves. @default 200 */
+  /** Popular keys per keyspace considered when ownership moves. @default 200 */
   readonly hotLimit?: number;
 }
 
@@ -27,8 +27,8 @@ const NO_HAND_OFF_MS = 60_000;
  * - when members join or leave, each node looks at the keys that are hot on it (and the warm
  *   keys): a key it now owns is taken from its hot copy or loaded ahead of demand; a key it held as
  *   owner but that moved is handed to the new owner (a SET that never replaces a newer value), so
- *   a joining node has the hot keys before its first request;
- * - `refreshAhead`: the owner reloads its hot keys shortly before they expire.
+ *   a joining node has the popular keys before its first request;
+ * - `refreshAhead`: the owner reloads its popular keys shortly before they expire.
  * Every step runs with bounded concurrency; failures are logged and counted, never thrown.
  */
 export class WarmUp {
@@ -87,7 +87,7 @@ export class WarmUp {
     this.deps.clock.clearTimeout(this.refreshTimer);
   }
 
-  /** Moves hot keys to where they now belong. */
+  /** Moves popular keys to where they now belong. */
   async rebalance(): Promise<void> {
     if (this.stopped) return;
     const { coordinator } = this.deps;
@@ -96,7 +96,7 @@ export class WarmUp {
     const noHandOff = new Set(this.noHandOff.keys());
     await Promise.all(
       [...this.deps.spaces.values()].map(async (space) => {
-        const candidates = new Set([...this.hotKeysOf(space), ...(await this.warmKeysOf(space))]);
+        const candidates = new Set([...this.popularKeysOf(space), ...(await this.warmKeysOf(space))]);
         await this.bounded([...candidates], async (key) => {
           const owner = coordinator.ownerOf(space.name, key);
           if (owner === undefined) {
@@ -139,14 +139,14 @@ export class WarmUp {
     );
   }
 
-  /** Reloads hot keys this node owns that expire within their keyspace's `refreshAhead`. */
+  /** Reloads popular keys this node owns that expire within their keyspace's `refreshAhead`. */
   async refreshAhead(): Promise<void> {
     const now = this.deps.clock.now();
     await Promise.all(
       [...this.deps.spaces.values()].map((space) => {
         const window = space.config.refreshAheadMs;
         if (window === undefined) return Promise.resolve();
-        const due = this.hotKeysOf(space).filter((key) => {
+        const due = this.popularKeysOf(space).filter((key) => {
           if (this.deps.coordinator.ownerOf(space.name, key) !== undefined) return false;
           const entry = space.storage.peek(key);
           return entry !== undefined && entry.found && entry.freshUntil - now <= window;
@@ -156,8 +156,10 @@ export class WarmUp {
     );
   }
 
-  private hotKeysOf(space: KeySpace): string[] {
-    return (space.hotKeys?.top(this.deps.hotLimit ?? 200, this.deps.clock.now()) ?? []).map(([key]) => key);
+  private popularKeysOf(space: KeySpace): string[] {
+    return (space.popularKeys?.top(this.deps.hotLimit ?? 200, this.deps.clock.now()) ?? []).map(
+      ([key]) => key,
+    );
   }
 
   private async warmKeysOf(space: KeySpace): Promise<readonly string[]> {

@@ -1,5 +1,5 @@
 import { invalidKey, invalidOption } from '../errors/messages';
-import type { ResolvedKeySpaceConfig } from '../keyspace/keyspace.options';
+import type { ResolvedKeySpaceConfig } from './keyspace.options';
 
 /**
  * Checks one key: a non-empty, well-formed UTF-16 string of at most `maxKeyBytes` UTF-8 bytes. A

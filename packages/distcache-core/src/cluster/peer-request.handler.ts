@@ -3,7 +3,7 @@ import { engineStopped, keySpaceNotFound, lateWrite } from '../errors/messages';
 import type { KeySpace } from '../keyspace/keyspace';
 import type { PeerRequest, PeerRequestHandler, PeerResponse } from '../transport/transport';
 import type { Clock } from '../util/clock';
-import { checkKey } from './key-check';
+import { checkKey } from '../keyspace/key-check';
 import { toValueResult } from './wire-entry';
 
 /** What serving peers needs from the engine. */
@@ -32,7 +32,7 @@ export function createPeerRequestHandler(deps: PeerHandlerDeps): PeerRequestHand
     return found;
   };
   // A key from a peer gets the checks a caller's key gets (E_INVALID_KEY), before it reaches the
-  // data source, the storage or the hot-key tracker: the frame limit alone would let an 8 MiB key in.
+  // data source, the storage or the popular-key tracker: the frame limit alone would let an 8 MiB key in.
   const checked = (keySpace: string, keys: readonly string[]): void => {
     for (const key of keys) checkKey(keySpace, key, deps.maxKeyBytes);
   };
@@ -48,7 +48,7 @@ export function createPeerRequestHandler(deps: PeerHandlerDeps): PeerRequestHand
       case 'get': {
         const target = space(request.keySpace);
         checked(request.keySpace, [request.key]);
-        target.hotKeys?.record(request.key, deps.clock.now());
+        target.popularKeys?.record(request.key, deps.clock.now());
         const entry = await target.ownedEntry(request.key);
         return { op: 'value', result: toValueResult(target, request.key, entry, deps.clock.now()) };
       }
@@ -56,7 +56,7 @@ export function createPeerRequestHandler(deps: PeerHandlerDeps): PeerRequestHand
         const target = space(request.keySpace);
         checked(request.keySpace, request.keys);
         const now = deps.clock.now();
-        for (const key of request.keys) target.hotKeys?.record(key, now);
+        for (const key of request.keys) target.popularKeys?.record(key, now);
         // Fresh entries as they are; missing ones in one batch load; stale ones reloaded or served
         // within grace, one by one.
         const cached = request.keys.map((key) => target.storage.get(key));

@@ -1,8 +1,8 @@
-import type { KeySpaceDefinition } from '../keyspace/keyspace.options';
-import { ManualClock } from '../testing/manual-clock';
-import { RecordingSource } from '../testing/recording-source';
-import { DistCacheEngine } from './engine';
-import type { DistCacheEngineOptions } from './engine.options';
+import type { KeySpaceDefinition } from '../../src/keyspace/keyspace.options';
+import { ManualClock } from '../../src/testing/manual-clock';
+import { RecordingSource } from '../../src/testing/recording-source';
+import { DistCacheEngine } from '../../src/engine/engine';
+import type { DistCacheEngineOptions } from '../../src/engine/engine.options';
 
 /** A product as the tests' data source serves it. */
 export interface Product {

@@ -1,4 +1,4 @@
-import type { ClusterCoordinator, PeerRef } from '../cluster/coordinator';
+import type { ClusterCoordinator, PeerRef } from './coordinator';
 import type { Flight } from '../datasource/single-flight';
 import { DistCacheError, isDistCacheError } from '../errors/distcache-error';
 import type { DistCacheErrorCode } from '../errors/error-codes';

@@ -1,5 +1,5 @@
-import type { ClusterCoordinator, PeerRef } from '../cluster/coordinator';
-import { INVALIDATION_BATCH } from '../cluster/missed-invalidations';
+import type { ClusterCoordinator, PeerRef } from './coordinator';
+import { INVALIDATION_BATCH } from './missed-invalidations';
 import { appendTo } from '../util/group';
 import { DistCacheError } from '../errors/distcache-error';
 import type { KeySpace } from '../keyspace/keyspace';
