@@ -1,26 +1,27 @@
 import type { KeySpaceCounters } from '../keyspace/keyspace.stats';
+import { snakeCase } from '../telemetry/telemetry.names';
 import { type AdminTarget, readyView } from './admin.views';
 
-/** Each keyspace counter as exported: `distcache_<name>_total{keyspace="..."}`. */
-const COUNTERS: ReadonlyArray<[keyof KeySpaceCounters, string, string]> = [
-  ['gets', 'gets', 'Reads (get calls and getMany keys)'],
-  ['hits', 'hits', 'Reads answered from this node (hot copies and remembered misses included)'],
-  ['misses', 'misses', 'Reads not in the cache'],
-  ['hotHits', 'hot_hits', 'Reads answered from a hot copy of a key another node owns'],
-  ['loads', 'loads', 'Data-source calls made by this node'],
-  ['dedupedLoads', 'deduped_loads', 'Reads that joined a load already running'],
-  ['loadErrors', 'load_errors', 'Loads that failed'],
-  ['staleHits', 'stale_hits', 'Stale values served within grace'],
-  ['rateLimited', 'rate_limited', 'Loads refused by a rate limit'],
-  ['circuitRejected', 'circuit_rejected', 'Loads refused by an open breaker'],
-  ['evictions', 'evictions', 'Entries evicted to stay within maxBytes'],
-  ['expirations', 'expirations', 'Entries removed because they expired'],
-  ['puts', 'puts', 'Entries written'],
-  ['deletes', 'deletes', 'Keys deleted'],
-  ['peerLoads', 'peer_loads', 'Reads answered by the owning peer'],
-  ['peerErrors', 'peer_errors', 'Requests to peers that failed'],
-  ['fallbackLoads', 'fallback_loads', 'Local loads made because the owner was unreachable'],
-  ['peerRequestsServed', 'peer_requests_served', 'Requests served for other nodes'],
+/** Each keyspace counter as exported: `distcache_<field in snake_case>_total{keyspace="..."}`. */
+export const COUNTERS: ReadonlyArray<[keyof KeySpaceCounters, string]> = [
+  ['gets', 'Reads (get calls and getMany keys)'],
+  ['hits', 'Reads answered from this node (hot copies and remembered misses included)'],
+  ['misses', 'Reads not in the cache'],
+  ['hotHits', 'Reads answered from a hot copy of a key another node owns'],
+  ['loads', 'Data-source calls made by this node'],
+  ['dedupedLoads', 'Reads that joined a load already running'],
+  ['loadErrors', 'Loads that failed'],
+  ['staleHits', 'Stale values served within grace'],
+  ['rateLimited', 'Loads refused by a rate limit'],
+  ['circuitRejected', 'Loads refused by an open breaker'],
+  ['evictions', 'Entries evicted to stay within maxBytes'],
+  ['expirations', 'Entries removed because they expired'],
+  ['puts', 'Entries written'],
+  ['deletes', 'Keys deleted'],
+  ['peerLoads', 'Reads answered by the owning peer'],
+  ['peerErrors', 'Requests to peers that failed'],
+  ['fallbackLoads', 'Local loads made because the owner was unreachable'],
+  ['peerRequestsServed', 'Requests served for other nodes'],
 ];
 
 const BREAKER_STATES = ['closed', 'open', 'half-open'] as const;
@@ -55,7 +56,8 @@ export function prometheusText(target: AdminTarget): string {
   family('distcache_min_members', 'gauge', 'Quorum the node waits for at start');
   lines.push(`distcache_min_members ${ready.minMembers}`);
 
-  for (const [field, name, help] of COUNTERS) {
+  for (const [field, help] of COUNTERS) {
+    const name = snakeCase(field);
     family(`distcache_${name}_total`, 'counter', help);
     for (const [keySpace, space] of spaces) {
       lines.push(`distcache_${name}_total{keyspace="${label(keySpace)}"} ${space[field]}`);

@@ -102,7 +102,7 @@ describe('engine options are validated at construction', () => {
     [{ keySpaces: [{ name: 'a', staleWhileRevalidate: 'yes' }] }, 'keySpaces[0].staleWhileRevalidate'],
     [{ keySpaces: [{ name: 'a', refreshAhead: '1m' }] }, 'keySpaces[0].refreshAhead'],
     [{ keySpaces: [{ name: 'a', ttl: '1m', refreshAhead: '2m' }] }, 'keySpaces[0].refreshAhead'],
-    [{ keySpaces: [{ name: 'a', hotKeys: { capacity: 0 } }] }, 'keySpaces[0].hotKeys.capacity'],
+    [{ keySpaces: [{ name: 'a', popularKeys: { capacity: 0 } }] }, 'keySpaces[0].popularKeys.capacity'],
     [{ keySpaces: [{ name: 'a', warmKeys: ['ok', ''] }] }, 'keySpaces[0].warmKeys'],
     [{ clusterOptions: { minMembers: 0 } }, 'clusterOptions.minMembers'],
     [{ clusterOptions: { joinRetries: -1 } }, 'clusterOptions.joinRetries'],

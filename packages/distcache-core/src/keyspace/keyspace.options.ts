@@ -74,9 +74,9 @@ export interface KeySpaceSettings {
    * starts to own when members join or leave, and for `refreshAhead`. `false` turns it off.
    * @default { capacity: 1000, halfLife: '1m' }
    */
-  hotKeys?: { capacity?: number; halfLife?: Duration } | false;
+  popularKeys?: { capacity?: number; halfLife?: Duration } | false;
   /**
-   * Reload hot keys this long before they expire, on their owner only (one data-source call per
+   * Reload popular keys this long before they expire, on their owner only (one data-source call per
    * key per refresh for the whole cluster). Needs `ttl`. `false` turns it off.
    * @default false
    */
@@ -110,7 +110,7 @@ export interface ResolvedKeySpaceConfig<T = unknown> {
   readonly staleWhileRevalidate: boolean;
   readonly circuitBreaker: ResolvedBreakerOptions | undefined;
   readonly rateLimit: ResolvedRateLimit | undefined;
-  readonly hotKeys: { readonly capacity: number; readonly halfLifeMs: number } | undefined;
+  readonly popularKeys: { readonly capacity: number; readonly halfLifeMs: number } | undefined;
   readonly refreshAheadMs: number | undefined;
   readonly warmKeys: KeySpaceDefinition<T>['warmKeys'];
   readonly dataSource: DataSource<T> | undefined;
@@ -135,7 +135,7 @@ const SETTING_KEYS: ReadonlySet<string> = new Set([
   'staleWhileRevalidate',
   'circuitBreaker',
   'rateLimit',
-  'hotKeys',
+  'popularKeys',
   'refreshAhead',
 ]);
 const DEFINITION_KEYS: ReadonlySet<string> = new Set([
@@ -244,7 +244,7 @@ export function resolveKeySpaceConfig<T>(
     staleWhileRevalidate: resolveFlag(pick('staleWhileRevalidate'), `${path}.staleWhileRevalidate`),
     circuitBreaker: resolveBreakerOptions(pick('circuitBreaker'), `${path}.circuitBreaker`),
     rateLimit: resolveRateLimit(pick('rateLimit'), `${path}.rateLimit`),
-    hotKeys: resolveHotKeys(pick('hotKeys'), `${path}.hotKeys`),
+    popularKeys: resolvePopularKeys(pick('popularKeys'), `${path}.popularKeys`),
     refreshAheadMs: resolveRefreshAhead(pick('refreshAhead'), ttlMs, `${path}.refreshAhead`),
     warmKeys: resolveWarmKeys(definition.warmKeys, `${path}.warmKeys`),
     dataSource,
@@ -252,10 +252,13 @@ export function resolveKeySpaceConfig<T>(
   });
 }
 
-function resolveHotKeys(value: KeySpaceSettings['hotKeys'], path: string): ResolvedKeySpaceConfig['hotKeys'] {
+function resolvePopularKeys(
+  value: KeySpaceSettings['popularKeys'],
+  path: string,
+): ResolvedKeySpaceConfig['popularKeys'] {
   if (value === false) return undefined;
   if (value !== undefined && (typeof value !== 'object' || value === null)) {
-    throw invalidOption(path, 'must be hot-key options or false', value);
+    throw invalidOption(path, 'must be popular-key options or false', value);
   }
   const capacity = value?.capacity ?? 1_000;
   if (!Number.isInteger(capacity) || capacity < 1 || capacity > 1_000_000) {

@@ -18,7 +18,7 @@ import type { Clock } from '../util/clock';
 import { encodedSizeAtLeast } from '../codec/size-bound';
 import { bytesEntrySize, CacheEntry, entrySize } from './cache-entry';
 import { pack, type PackedBytes } from './packed-bytes';
-import { HotKeyTracker } from './hot-keys';
+import { PopularKeys } from './popular-keys';
 import type { ResolvedKeySpaceConfig } from './keyspace.options';
 import { type KeySpaceCounters, type KeySpaceStats, newCounters } from './keyspace.stats';
 
@@ -81,7 +81,7 @@ export class KeySpace<T = unknown> {
   private readonly remoteFlights = new SingleFlight<CacheEntry<T>>();
   private readonly guard: SourceGuard;
   /** Recent popularity of this keyspace's keys on this node; undefined when turned off. */
-  hotKeys: HotKeyTracker | undefined;
+  popularKeys: PopularKeys | undefined;
 
   constructor(
     private configValue: ResolvedKeySpaceConfig<T>,
@@ -95,7 +95,7 @@ export class KeySpace<T = unknown> {
     const { clock, readNow } = context;
     this.storage = new LruStorage({ maxBytes: main, clock, readNow, onRemove });
     this.hot = new LruStorage({ maxBytes: hot, clock, readNow, onRemove });
-    this.hotKeys = makeTracker(configValue);
+    this.popularKeys = makeTracker(configValue);
     this.guard = new SourceGuard(configValue, context.sharedLimit, clock, configValue.name, (state) =>
       context.onEvent?.({ type: 'breaker', keySpace: this.name, state }),
     );
@@ -285,9 +285,9 @@ export class KeySpace<T = unknown> {
     return waitFor(value, deadline, this.context.clock, `get "${this.name}/${key}"`);
   }
 
-  /** Counts a read of `key` for hot-key tracking (hits are sampled, misses always count). */
+  /** Counts a read of `key` for popular-key tracking (hits are sampled, misses always count). */
   noteRead(key: string, hit: boolean): void {
-    const tracker = this.hotKeys;
+    const tracker = this.popularKeys;
     if (tracker === undefined) return;
     if (hit) tracker.hit(key, this.context.readNow);
     else tracker.record(key, this.context.readNow());
@@ -416,9 +416,9 @@ export class KeySpace<T = unknown> {
     this.guard.shutdown();
   }
 
-  /** Drops every entry and running load, and forgets the hot-key counts. */
+  /** Drops every entry and running load, and forgets the popular-key counts. */
   clear(): void {
-    this.hotKeys?.clear();
+    this.popularKeys?.clear();
     this.flights.invalidateAll();
     this.remoteFlights.invalidateAll();
     this.storage.clear();
@@ -433,8 +433,8 @@ export class KeySpace<T = unknown> {
   /** Applies a new configuration, keeping entries unless the codec changed. */
   reconfigure(config: ResolvedKeySpaceConfig<T>): void {
     const codecChanged = config.codec.name !== this.configValue.codec.name;
-    if (JSON.stringify(config.hotKeys) !== JSON.stringify(this.configValue.hotKeys))
-      this.hotKeys = makeTracker(config);
+    if (JSON.stringify(config.popularKeys) !== JSON.stringify(this.configValue.popularKeys))
+      this.popularKeys = makeTracker(config);
     this.configValue = config;
     this.guard.reconfigure(config);
     if (codecChanged) this.clear();
@@ -547,6 +547,6 @@ export class KeySpace<T = unknown> {
   }
 }
 
-function makeTracker(config: ResolvedKeySpaceConfig<unknown>): HotKeyTracker | undefined {
-  return config.hotKeys === undefined ? undefined : new HotKeyTracker(config.hotKeys);
+function makeTracker(config: ResolvedKeySpaceConfig<unknown>): PopularKeys | undefined {
+  return config.popularKeys === undefined ? undefined : new PopularKeys(config.popularKeys);
 }

@@ -28,18 +28,18 @@ export const METRIC_NAMES = {
   keySpaceEntries: 'distcache.keyspace.entries',
   /** Gauge ({load}): loads running now. */
   loadsInFlight: 'distcache.load.in_flight',
-  /** Counter ({entry}): entries evicted to stay within `maxBytes`. */
-  evictions: 'distcache.keyspace.evictions',
-  /** Counter ({entry}): entries removed because they expired. */
-  expirations: 'distcache.keyspace.expirations',
-  /** Counter ({request}): reads that joined a load already running instead of starting one. */
-  deduplicatedLoads: 'distcache.load.deduplicated',
+  /** Counter ({entry}): entries evicted to stay within `maxBytes` (stats `evictions`). */
+  evictions: 'distcache.evictions',
+  /** Counter ({entry}): entries removed because they expired (stats `expirations`). */
+  expirations: 'distcache.expirations',
+  /** Counter ({request}): reads that joined a load already running instead of starting one (stats `dedupedLoads`). */
+  dedupedLoads: 'distcache.deduped_loads',
   /** Counter ({load}): loads refused, by `distcache.rejection.reason`. */
   rejectedLoads: 'distcache.load.rejected',
-  /** Counter ({value}): stale values served within grace. */
-  staleServed: 'distcache.stale.served',
-  /** Counter ({load}): loads made locally because the owner could not be reached. */
-  fallbackLoads: 'distcache.peer.fallback_loads',
+  /** Counter ({value}): stale values served within grace (stats `staleHits`). */
+  staleHits: 'distcache.stale_hits',
+  /** Counter ({load}): loads made locally because the owner could not be reached (stats `fallbackLoads`). */
+  fallbackLoads: 'distcache.fallback_loads',
   /** Gauge: 1 for the breaker's current `distcache.breaker.state`, 0 for the others. */
   breakerState: 'distcache.breaker.state',
   /** Gauge ({member}): members on the ring, this node included. */
@@ -96,3 +96,11 @@ export const DURATION_BUCKETS: readonly number[] = [
   1e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
   1, 2.5, 5, 10,
 ];
+
+/**
+ * The one spelling of a keyspace counter outside TypeScript: `dedupedLoads` is `deduped_loads` in
+ * Prometheus (`distcache_deduped_loads_total`) and in OpenTelemetry (`distcache.deduped_loads`).
+ */
+export function snakeCase(field: string): string {
+  return field.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
+}

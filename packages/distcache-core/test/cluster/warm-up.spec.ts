@@ -1,4 +1,4 @@
-// Warm-up across a real three-node cluster: warm keys loaded by their owners at start, hot keys
+// Warm-up across a real three-node cluster: warm keys loaded by their owners at start, popular keys
 // handed to a joining node before its first request, taken over when a node leaves, and
 // refresh-ahead done by owners only.
 import { afterEach, describe, expect, it } from 'vitest';
@@ -75,7 +75,7 @@ describe('warm-up', () => {
     expect(calls()).toBe(before);
   });
 
-  it('hands hot keys to a joining node before its first request', async () => {
+  it('hands popular keys to a joining node before its first request', async () => {
     await makeNodes(3, {}, 2);
     const [a, b, c] = nodes as [Node, Node, Node];
     const keys = data.map(([key]) => key).slice(0, 120);
@@ -94,7 +94,7 @@ describe('warm-up', () => {
     expect(calls()).toBe(loadedBefore);
   });
 
-  it('takes over the hot keys of a node that leaves, before the first request', async () => {
+  it('takes over the popular keys of a node that leaves, before the first request', async () => {
     await makeNodes(3, {});
     const [a, b, c] = nodes as [Node, Node, Node];
     const keys = data.map(([key]) => key).slice(0, 120);
@@ -129,7 +129,7 @@ describe('warm-up', () => {
 });
 
 describe('refresh-ahead', () => {
-  it('refreshes a hot key on its owner only: about one source call per interval for the whole cluster', async () => {
+  it('refreshes a popular key on its owner only: about one source call per interval for the whole cluster', async () => {
     await makeNodes(3, { ttl: '1s', refreshAhead: '400ms' });
     const key = '7';
     const owner = nodes.find((node) => node.id === nodes[0]!.engine.ownerOf('products', key))!;

@@ -125,7 +125,7 @@ describe.skipIf(!ENABLED)('soak', () => {
         const code = isDistCacheError(error) ? error.code : String(error);
         errors[code] = (errors[code] ?? 0) + 1;
       };
-      // Skewed key choice: a few hot keys, a long tail (eviction pressure comes from the tail).
+      // Skewed key choice: a few popular keys, a long tail (eviction pressure comes from the tail).
       const loadKey = () => `l:${Math.floor(LOAD_KEYS * random() ** 3)}`;
       const checkedKey = () => `v:${Math.floor(random() * CHECKED_KEYS)}`;
       const liveEngine = () => {

@@ -1,5 +1,5 @@
-/** Options of a keyspace's hot-key tracking. */
-export interface HotKeyOptions {
+/** Options of a keyspace's popular-key tracking. */
+export interface PopularKeysOptions {
   /** Keys tracked at most (memory bound); the least popular are dropped beyond it. @default 1000 */
   capacity?: number;
   /** Time for a key's score to halve without new reads. @default 60000 (1 minute) */
@@ -31,7 +31,7 @@ const ADMIT_WHEN_FULL = 8;
  * halve every `halfLifeMs`. Memory is bounded: past twice `capacity` keys, the lowest-scoring ones
  * are dropped (amortised: one pass per `capacity` admitted keys).
  */
-export class HotKeyTracker {
+export class PopularKeys {
   private readonly scores = new Map<string, Score>();
   private hits = 0;
   private refused = 0;
@@ -39,7 +39,7 @@ export class HotKeyTracker {
   private readonly halfLifeMs: number;
   private readonly hitSampling: number;
 
-  constructor(options: HotKeyOptions = {}) {
+  constructor(options: PopularKeysOptions = {}) {
     this.capacity = options.capacity ?? 1_000;
     this.halfLifeMs = options.halfLifeMs ?? 60_000;
     this.hitSampling = options.hitSampling ?? 32;

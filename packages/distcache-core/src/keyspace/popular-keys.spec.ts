@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { HotKeyTracker } from './hot-keys';
+import { PopularKeys } from './popular-keys';
 
-describe('HotKeyTracker', () => {
+describe('PopularKeys', () => {
   it('ranks keys by recent reads', () => {
-    const tracker = new HotKeyTracker({ halfLifeMs: 1_000 });
+    const tracker = new PopularKeys({ halfLifeMs: 1_000 });
     for (let index = 0; index < 10; index += 1) tracker.record('a', 0);
     for (let index = 0; index < 5; index += 1) tracker.record('b', 0);
     tracker.record('c', 0);
@@ -12,7 +12,7 @@ describe('HotKeyTracker', () => {
   });
 
   it('halves scores every half-life, so a burst long ago loses to steady recent reads', () => {
-    const tracker = new HotKeyTracker({ halfLifeMs: 1_000 });
+    const tracker = new PopularKeys({ halfLifeMs: 1_000 });
     for (let index = 0; index < 16; index += 1) tracker.record('old', 0);
     expect(tracker.top(1, 1_000)[0]![1]).toBeCloseTo(8, 6);
     expect(tracker.top(1, 4_000)[0]![1]).toBeCloseTo(1, 6);
@@ -21,7 +21,7 @@ describe('HotKeyTracker', () => {
   });
 
   it('keeps memory bounded, dropping the least popular keys', () => {
-    const tracker = new HotKeyTracker({ capacity: 100 });
+    const tracker = new PopularKeys({ capacity: 100 });
     for (let round = 0; round < 5; round += 1) tracker.record('popular', 0);
     for (let index = 0; index < 10_000; index += 1) tracker.record(`cold-${index}`, 0);
     expect(tracker.size).toBeLessThanOrEqual(200);
@@ -29,7 +29,7 @@ describe('HotKeyTracker', () => {
   });
 
   it('lets sampled hits add keys only while there is room; misses add one key in 8 once full', () => {
-    const tracker = new HotKeyTracker({ capacity: 2, hitSampling: 1 });
+    const tracker = new PopularKeys({ capacity: 2, hitSampling: 1 });
     tracker.hit('a', () => 0);
     tracker.hit('b', () => 0);
     tracker.hit('c', () => 0);
@@ -47,7 +47,7 @@ describe('HotKeyTracker', () => {
   });
 
   it('compacts to exactly capacity keys, keeping the best scores, also when scores tie', () => {
-    const tracker = new HotKeyTracker({ capacity: 4 });
+    const tracker = new PopularKeys({ capacity: 4 });
     for (let index = 0; index < 3; index += 1) tracker.record('top', 0);
     for (let index = 0; index < 100; index += 1) tracker.record(`tie-${index}`, 0);
     expect(tracker.size).toBeLessThanOrEqual(8);
@@ -55,7 +55,7 @@ describe('HotKeyTracker', () => {
     expect(tracker.top(1, 0)).toEqual([['top', 3]]);
     // Equal scores everywhere: compaction still gets back to capacity instead of running on every insert.
     // 4 keys fill it, then every 8th new key is admitted: the 44th record admits the 9th key.
-    const flat = new HotKeyTracker({ capacity: 4 });
+    const flat = new PopularKeys({ capacity: 4 });
     for (let index = 0; index < 43; index += 1) flat.record(`k-${index}`, 0);
     expect(flat.size).toBe(8);
     flat.record('k-43', 0);
@@ -63,7 +63,7 @@ describe('HotKeyTracker', () => {
   });
 
   it('samples hits: one in hitSampling is recorded, with that weight', () => {
-    const tracker = new HotKeyTracker({ hitSampling: 4 });
+    const tracker = new PopularKeys({ hitSampling: 4 });
     for (let index = 0; index < 8; index += 1) tracker.hit('k', () => 0);
     expect(tracker.top(1, 0)).toEqual([['k', 8]]);
   });
