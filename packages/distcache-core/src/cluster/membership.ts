@@ -44,6 +44,13 @@ export interface MembershipDeps {
 const INDIRECT_PROBES = 2;
 /** How often start-up convergence pings candidates that have not answered yet. */
 const CONVERGE_RETRY_MS = 50;
+/**
+ * How long a listed peer that never answered may refuse connections before that is a warning: the
+ * replicas of one deployment start seconds apart, and each one listing the others before they
+ * listen is how every cluster starts, not a fault. Until then it is logged at debug level; a refused
+ * handshake (another cluster or protocol version) is a warning at once.
+ */
+const STARTING_PEER_GRACE_MS = 30_000;
 
 /**
  * Who is in the cluster: discovery lists candidates, the failure detector says who is alive, and
@@ -340,6 +347,7 @@ export class Membership {
           problem: undefined,
           refusesUs: false,
           lostAt: undefined,
+          listedAt: this.deps.clock.now(),
         };
         this.peers.set(ref.id, peer);
         added.push(peer);
@@ -433,12 +441,22 @@ export class Membership {
       return;
     }
     if (!isMember(peer)) {
+      peer.problem = problem;
+      const starting =
+        code === 'E_PEER_UNAVAILABLE' &&
+        peer.lastSeenAt === undefined &&
+        clock.now() - peer.listedAt < STARTING_PEER_GRACE_MS;
+      if (starting) {
+        this.deps.logger.debug(`listed peer ${peer.ref.id} does not answer yet: ${message}`, {
+          peer: peer.ref.id,
+        });
+        return;
+      }
       // A refused handshake (another cluster or protocol version) will not fix itself; a listed
       // node that is down may. Either way once a minute per peer is enough.
       this.warnings.warn(`contact:${peer.ref.id}`, `cannot add listed peer ${peer.ref.id}: ${message}`, {
         peer: peer.ref.id,
       });
-      peer.problem = problem;
       return;
     }
     const heard = transport.lastHeardFrom?.(peer.ref) ?? 0;

@@ -46,6 +46,8 @@ export interface PeerRecord {
   refusesUs: boolean;
   /** When this node dropped it for silence; undefined when it left gracefully or is a member. */
   lostAt: number | undefined;
+  /** When discovery first listed it (this node's clock). */
+  readonly listedAt: number;
 }
 
 export function peerId(host: string, port: number): string {

@@ -46,6 +46,40 @@ describe('cluster bootstrap', () => {
     }
   });
 
+  it('logs a listed peer that is not up yet at debug level, not as a warning, while the cluster starts', async () => {
+    const [port, absent] = (await freePorts(2)) as [number, number];
+    const lines: Array<{ level: string; message: string }> = [];
+    const record =
+      (level: string) =>
+      (message: string): void => {
+        lines.push({ level, message });
+      };
+    const engine = new DistCacheEngine({
+      nodeName: 'first',
+      port,
+      discovery: staticDiscovery({ peers: [`127.0.0.1:${port}`, `127.0.0.1:${absent}`] }),
+      clusterOptions: { ...FAST_CLUSTER, convergeTimeout: 100 },
+      keySpaces: [{ name: 'products' }],
+      logger: { debug: record('debug'), info: record('info'), warn: record('warn'), error: record('error') },
+    });
+    try {
+      await engine.start();
+      // Many ping rounds (every 50 ms) against the absent peer.
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      const aboutAbsent = lines.filter((line) => line.message.includes(`127.0.0.1:${absent}`));
+      expect(aboutAbsent.filter((line) => line.level === 'warn')).toEqual([]);
+      expect(
+        aboutAbsent.some((line) => line.level === 'debug' && /does not answer yet/.test(line.message)),
+      ).toBe(true);
+      // The problem is still reported where operators look.
+      expect(engine.peers().find((peer) => peer.id === `127.0.0.1:${absent}`)?.problem).toMatch(
+        /E_PEER_UNAVAILABLE/,
+      );
+    } finally {
+      await engine.stop();
+    }
+  });
+
   it('retries a failing discovery registration with backoff before giving up', async () => {
     const [port] = (await freePorts(1)) as [number];
     let attempts = 0;
