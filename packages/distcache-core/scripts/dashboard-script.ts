@@ -3,8 +3,14 @@
 // use: importing `./browser/dashboard.ts?iife` yields the bundled IIFE as the module's default
 // export. tsup (the build, through esbuild) and Vitest (tests run from src) share this one bundle
 // step, so the page served in tests is the page that ships.
-import { dirname, resolve } from 'node:path';
+import { dirname, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { build, type Plugin as EsbuildPlugin } from 'esbuild';
+
+// Paths in the output (the bundle's comments, the build's source maps) are relative to the package,
+// whatever the working directory: the same bundle in tests and in the build, and no build machine's
+// paths in what ships.
+const PACKAGE_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /** The import suffix that asks for a browser bundle instead of the module itself. */
 export const IIFE_SUFFIX = '?iife';
@@ -22,6 +28,7 @@ export async function bundleIife(entry: string): Promise<string> {
     charset: 'utf8',
     legalComments: 'none',
     logLevel: 'silent',
+    absWorkingDir: PACKAGE_ROOT,
   });
   const code = result.outputFiles[0]?.text ?? '';
   // Inlined in <script>: a closing tag in the code would end the element early.
@@ -36,14 +43,14 @@ export function esbuildIife(): EsbuildPlugin {
   return {
     name: 'distcache-iife',
     setup(pluginBuild) {
-      pluginBuild.onResolve({ filter: /\?iife$/ }, (args) => ({
-        path: resolve(args.resolveDir, args.path.slice(0, -IIFE_SUFFIX.length)),
-        namespace: 'distcache-iife',
-      }));
-      pluginBuild.onLoad({ filter: /.*/, namespace: 'distcache-iife' }, async (args) => ({
-        contents: asModule(await bundleIife(args.path)),
-        loader: 'js',
-      }));
+      pluginBuild.onResolve({ filter: /\?iife$/ }, (args) => {
+        const entry = resolve(args.resolveDir, args.path.slice(0, -IIFE_SUFFIX.length));
+        return { path: relative(PACKAGE_ROOT, entry), namespace: 'distcache-iife', pluginData: entry };
+      });
+      pluginBuild.onLoad({ filter: /.*/, namespace: 'distcache-iife' }, async (args) => {
+        const entry = args.pluginData as string;
+        return { contents: asModule(await bundleIife(entry)), loader: 'js', watchFiles: [entry] };
+      });
     },
   };
 }
