@@ -70,6 +70,35 @@ export default tseslint.config(
   },
   ...layerRules,
   {
+    // The dashboard's script runs in the browser (its own tsconfig, with DOM types): it may import
+    // types of the server, never its code, and Node's globals do not exist there.
+    files: ['packages/distcache-core/src/admin/browser/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '.*',
+              allowTypeImports: true,
+              message: 'The dashboard script is bundled for the browser: import types only.',
+            },
+          ],
+        },
+      ],
+      'no-restricted-globals': [
+        'error',
+        'Buffer',
+        'process',
+        'global',
+        'require',
+        'module',
+        '__dirname',
+        '__filename',
+      ],
+    },
+  },
+  {
     files: ['**/*.spec.ts', '**/test/**/*.ts'],
     rules: {
       '@typescript-eslint/unbound-method': 'off',

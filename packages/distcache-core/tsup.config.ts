@@ -1,4 +1,5 @@
 import { defineConfig } from 'tsup';
+import { esbuildIife } from './scripts/dashboard-script.js';
 
 // One entry per public subpath. Discovery providers with a third-party client get their own entry,
 // so the client (an optional peer dependency) is only loaded by users who import that provider.
@@ -18,4 +19,6 @@ export default defineConfig({
   clean: true,
   target: 'node20',
   splitting: true,
+  // The dashboard's browser script, bundled and inlined as a string (src/admin/dashboard.page.ts).
+  esbuildPlugins: [esbuildIife()],
 });

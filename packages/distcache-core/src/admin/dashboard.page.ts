@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { DASHBOARD_SCRIPT } from './dashboard.script';
+// The browser code of src/admin/browser, bundled into one IIFE (scripts/dashboard-script.ts).
+import DASHBOARD_SCRIPT from './browser/dashboard.ts?iife';
 import { DASHBOARD_STYLE } from './dashboard.style';
 
 const hash = (text: string): string => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;

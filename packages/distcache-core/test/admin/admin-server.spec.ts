@@ -348,7 +348,10 @@ describe('dashboard page', () => {
     expect(html.match(/https?:\/\/[^\s'"]+/g)).toEqual(['http://www.w3.org/2000/svg']);
     expect(html).not.toMatch(/\sstyle=/i);
     // The page fetches the JSON endpoints next to it.
-    for (const endpoint of ["'peers'", "'keyspaces'", "'readyz'"]) expect(script).toContain(endpoint);
+    for (const endpoint of ['peers', 'keyspaces', 'readyz']) expect(script).toContain(`"${endpoint}"`);
+    // The script is the browser bundle of src/admin/browser: one IIFE that loads no module.
+    expect(script).toContain('// src/admin/browser/dashboard.ts');
+    expect(script).not.toMatch(/\bimport\b|\brequire\(|\bexport\b|node:/);
   });
 
   it('is not served with dashboard: false', async () => {

@@ -1,7 +1,7 @@
 // The dashboard in a real browser: playwright-core drives Debian's Chromium (installed by
 // scripts/setup.sh) against the admin server of one node of a running three-node cluster. It checks
-// the members table and that a keyspace's hit ratio appears and follows new traffic, and takes a
-// screenshot: into reports/ on a normal run, into docs/admin-dashboard.png (the one the docs show)
+// the members table and that a keyspace's hit ratio appears and follows new traffic, the token
+// prompt and the `#token=` link of a protected server, and takes a screenshot: into reports/ on a normal run, into docs/admin-dashboard.png (the one the docs show)
 // with DISTCACHE_UPDATE_SCREENSHOT=1, so that a test run leaves the working tree as it was.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +9,7 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { adminServer } from '../../src/admin';
 import { startCluster, stopAll, type TestNode } from '../support/cluster';
+import { startedEngine } from '../support/engine.fixture';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT = fileURLToPath(
@@ -16,6 +17,7 @@ const SCREENSHOT = fileURLToPath(
     ? new URL('../../../../docs/admin-dashboard.png', import.meta.url)
     : new URL('../../reports/admin-dashboard.png', import.meta.url),
 );
+const TOKEN = 'open-sesame-0123456789';
 // The page polls every two seconds: a change shows up within one or two polls.
 const UPDATE_TIMEOUT_MS = 6_000;
 
@@ -95,5 +97,40 @@ describe('admin dashboard in Chromium', () => {
     expect(requests.filter((url) => !url.startsWith(server.url!))).toEqual([]);
     expect(errors).toEqual([]);
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
+  });
+
+  it('asks for the token of a protected server, and takes it from the #token= link', async () => {
+    const browser = await launch();
+    cleanups.push(() => browser.close());
+    const { engine } = await startedEngine({ circuitBreaker: true }, { nodeName: 'solo' });
+    cleanups.push(() => engine.stop());
+    const server = adminServer(engine, { port: 0, token: TOKEN });
+    cleanups.push(() => server.stop());
+    await server.start();
+    const errors: string[] = [];
+
+    // Without the token the endpoints answer 401: the page shows the prompt and nothing else.
+    const page = await browser.newPage();
+    page.on('pageerror', (error) => errors.push(error.message));
+    await page.goto(server.url!);
+    await expect
+      .poll(() => page.locator('#auth').getAttribute('class'), { timeout: UPDATE_TIMEOUT_MS })
+      .toBe('card show');
+    expect(await page.locator('#node').textContent()).toBe('-');
+    await page.locator('#token').fill(TOKEN);
+    await page.locator('#auth-form button').click();
+    await expect.poll(() => page.locator('#node').textContent(), { timeout: UPDATE_TIMEOUT_MS }).toBe('solo');
+    expect(await page.locator('#auth').getAttribute('class')).toBe('card');
+    expect(await page.locator('#breakers .breaker').allTextContents()).toEqual(['productsclosed0 rejected']);
+
+    // A fresh tab opened with the link: the page keeps the token and clears it from the address bar.
+    const linked = await browser.newPage();
+    linked.on('pageerror', (error) => errors.push(error.message));
+    await linked.goto(`${server.url!}#token=${TOKEN}`);
+    await expect
+      .poll(() => linked.locator('#node').textContent(), { timeout: UPDATE_TIMEOUT_MS })
+      .toBe('solo');
+    expect(linked.url()).toBe(server.url);
+    expect(errors).toEqual([]);
   });
 });
