@@ -1,4 +1,5 @@
 import { discoveryFailed, invalidOption } from '../errors/messages';
+import { type OptionFields, optionsObject } from '../util/options';
 import type { DiscoveredPeer, DiscoveryProvider } from './discovery';
 
 /** Options of {@link staticDiscovery}. */
@@ -6,6 +7,11 @@ export interface StaticDiscoveryOptions {
   /** Peer listeners as `"host:port"` (IPv6 as `"[::1]:3320"`); this node may be in the list. */
   peers: readonly string[];
 }
+
+const STATIC: OptionFields = {
+  what: 'staticDiscovery option',
+  fields: ['peers'] satisfies ReadonlyArray<keyof StaticDiscoveryOptions>,
+};
 
 /**
  * Parses `"host:port"` / `"[v6]:port"`.
@@ -31,10 +37,11 @@ export function parseHostPort(value: unknown, path: string): DiscoveredPeer {
  * discovery: staticDiscovery({ peers: ['10.0.0.1:3320', '10.0.0.2:3320', '10.0.0.3:3320'] })
  */
 export function staticDiscovery(options: StaticDiscoveryOptions): DiscoveryProvider {
-  if (typeof options !== 'object' || options === null || !Array.isArray(options.peers)) {
+  const input = optionsObject(options, 'discovery', STATIC, 'must be an object with "peers"');
+  if (!Array.isArray(input.peers)) {
     throw invalidOption('discovery.peers', 'must be an array of "host:port" strings');
   }
-  const peers = options.peers.map((peer, index) => parseHostPort(peer, `discovery.peers[${index}]`));
+  const peers = input.peers.map((peer, index) => parseHostPort(peer, `discovery.peers[${index}]`));
   let closed = false;
   return {
     name: 'static',

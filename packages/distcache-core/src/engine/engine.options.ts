@@ -35,6 +35,8 @@ import {
 } from '../telemetry/telemetry.options';
 import { checkWarmKeys } from '../keyspace/key-check';
 import {
+  CLOCK_METHODS,
+  LOGGER_METHODS,
   implementing,
   integer,
   matching,
@@ -213,8 +215,8 @@ export function resolveEngineOptions(options: DistCacheEngineOptions = {}): Reso
       'must be a function: pass a discovery provider such as staticDiscovery()',
     );
   }
-  const clock = implementing(options.clock ?? systemClock, 'clock', ['now', 'setTimeout', 'clearTimeout']);
-  const logger = implementing(options.logger ?? silentLogger, 'logger', ['debug', 'info', 'warn', 'error']);
+  const clock = implementing(options.clock ?? systemClock, 'clock', CLOCK_METHODS);
+  const logger = implementing(options.logger ?? silentLogger, 'logger', LOGGER_METHODS);
   // Resolved here, TLS material parsed included, for standalone nodes too; every transport the
   // cluster makes later takes these as they are.
   const transport = resolveTransportOptions(

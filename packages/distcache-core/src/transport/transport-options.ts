@@ -3,7 +3,16 @@ import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import { invalidOption } from '../errors/messages';
 import { type Clock, systemClock } from '../util/clock';
 import { type Duration, toOrderedMs, toPositiveMs } from '../util/duration';
-import { implementing, integer, numberIn, oneOf, type OptionFields, optionsObject } from '../util/options';
+import {
+  CLOCK_METHODS,
+  implementing,
+  integer,
+  LOGGER_METHODS,
+  numberIn,
+  oneOf,
+  type OptionFields,
+  optionsObject,
+} from '../util/options';
 import { type Logger, silentLogger } from '../util/logger';
 import { MIN_MAX_FRAME_BYTES } from './wire-format';
 
@@ -264,8 +273,8 @@ export function resolveTransportOptions(
       from: 0,
       to: 1,
     }),
-    clock: implementing(input.clock ?? systemClock, at('clock'), ['now', 'setTimeout', 'clearTimeout']),
-    logger: implementing(input.logger ?? silentLogger, at('logger'), ['debug', 'info', 'warn', 'error']),
+    clock: implementing(input.clock ?? systemClock, at('clock'), CLOCK_METHODS),
+    logger: implementing(input.logger ?? silentLogger, at('logger'), LOGGER_METHODS),
   };
   resolved.add(result);
   return result;

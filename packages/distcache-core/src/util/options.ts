@@ -17,6 +17,16 @@
  * So: plain functions, no dependency.
  */
 import { invalidOption } from '../errors/messages';
+import type { Clock } from './clock';
+import type { Logger } from './logger';
+
+/** The methods of a {@link Logger} and of a {@link Clock}, for {@link implementing}. */
+export const LOGGER_METHODS = ['debug', 'info', 'warn', 'error'] as const satisfies ReadonlyArray<
+  keyof Logger
+>;
+export const CLOCK_METHODS = ['now', 'setTimeout', 'clearTimeout'] as const satisfies ReadonlyArray<
+  keyof Clock
+>;
 
 /** The known fields of one options object, and fields renamed since an earlier release. */
 export interface OptionFields {
@@ -46,10 +56,7 @@ export function optionsObject(
   known: OptionFields,
   problem = 'must be an object',
 ): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw invalidOption(path === '' ? 'options' : path, problem, value);
-  }
-  const record = value as Record<string, unknown>;
+  const record = plainObject(value, path, problem);
   for (const field of Object.keys(record)) {
     if (known.fields.includes(field)) continue;
     const renamedTo = known.renamed?.[field];
@@ -60,6 +67,22 @@ export function optionsObject(
     throw invalidOption(fieldPath(path, field), `is not a known ${known.what}${hint}`);
   }
   return record;
+}
+
+/**
+ * Checks that `value` is an object (not null, not an array), whatever its fields: options handed
+ * on to a third-party client, which checks its own.
+ * @throws DistCacheError `E_INVALID_OPTION` naming the object (`options` at the top)
+ */
+export function plainObject(
+  value: unknown,
+  path: string,
+  problem = 'must be an object',
+): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw invalidOption(path === '' ? 'options' : path, problem, value);
+  }
+  return value as Record<string, unknown>;
 }
 
 function suggestion(candidate: string | undefined): string {
