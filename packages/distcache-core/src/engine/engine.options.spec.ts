@@ -177,6 +177,35 @@ describe('engine options are validated at construction', () => {
     ).not.toThrow();
   });
 
+  it('holds a keyspace added or updated at runtime to the same limits', async () => {
+    const engine = new DistCacheEngine({ maxKeyBytes: 8, transportOptions: { maxFrameBytes: 1 << 20 } });
+    const refused = (run: () => void): string => {
+      try {
+        run();
+      } catch (error) {
+        return isDistCacheError(error, 'E_INVALID_OPTION')
+          ? (error.details['path'] as string)
+          : String(error);
+      }
+      return 'accepted';
+    };
+    expect(refused(() => engine.addKeySpace({ name: 'a', maxValueBytes: 1 << 20 }))).toBe(
+      'keySpace.maxValueBytes',
+    );
+    expect(refused(() => engine.addKeySpace({ name: 'a', warmKeys: ['123456789'] }))).toBe(
+      'keySpace.warmKeys[0]',
+    );
+    expect(refused(() => engine.addKeySpace({ name: 'a', hotKeys: false } as never))).toBe(
+      'keySpace.hotKeys',
+    );
+    expect(refused(() => engine.addKeySpace({ name: 'a', maxValueBytes: 1000 }))).toBe('accepted');
+    expect(refused(() => engine.updateKeySpace({ name: 'a', maxValueBytes: 1 << 20 }))).toBe(
+      'keySpace.maxValueBytes',
+    );
+    expect(engine.keySpaces()).toEqual(['a']);
+    await engine.stop();
+  });
+
   it('rejects duplicate keyspace names with E_KEYSPACE_EXISTS', () => {
     expect(errorOf({ keySpaces: [{ name: 'a' }, { name: 'a' }] }).code).toBe('E_KEYSPACE_EXISTS');
   });

@@ -238,19 +238,14 @@ export function resolveEngineOptions(options: DistCacheEngineOptions = {}): Reso
   if (!Array.isArray(definitions))
     throw invalidOption('keySpaces', 'must be an array of keyspace definitions');
   const seen = new Set<string>();
-  const frameLimit = transport.maxFrameBytes;
   const keySpaces = definitions.map((definition: KeySpaceDefinition<unknown>, index) => {
-    const resolved = resolveKeySpaceConfig(definition, keySpaceDefaults, `keySpaces[${index}]`);
-    checkWarmKeys(resolved, maxKeyBytes, `keySpaces[${index}]`);
+    const resolved = resolveEngineKeySpace(
+      definition,
+      { keySpaceDefaults, maxKeyBytes, transport },
+      `keySpaces[${index}]`,
+    );
     if (seen.has(resolved.name)) throw keySpaceExists(resolved.name);
     seen.add(resolved.name);
-    if (resolved.maxValueBytes > frameLimit - FRAME_OVERHEAD_BYTES) {
-      throw invalidOption(
-        `keySpaces[${index}].maxValueBytes`,
-        `must leave room in a peer frame: at most ${frameLimit - FRAME_OVERHEAD_BYTES} with maxFrameBytes ${frameLimit}`,
-        resolved.maxValueBytes,
-      );
-    }
     return resolved;
   });
   return Object.freeze({
@@ -272,4 +267,28 @@ export function resolveEngineOptions(options: DistCacheEngineOptions = {}): Reso
     logger,
     telemetry: resolveTelemetryOptions(options.telemetry),
   });
+}
+
+/**
+ * Resolves a keyspace of this engine: its definition over the engine's defaults, its warm keys
+ * within `maxKeyBytes`, its values within a peer frame. Used at construction and by
+ * `addKeySpace`/`updateKeySpace`, so a keyspace added at runtime meets the same limits.
+ * @throws DistCacheError `E_INVALID_OPTION` naming the field under `path`
+ */
+export function resolveEngineKeySpace<T>(
+  definition: KeySpaceDefinition<T>,
+  engine: Pick<ResolvedEngineOptions, 'keySpaceDefaults' | 'maxKeyBytes' | 'transport'>,
+  path: string,
+): ResolvedKeySpaceConfig<T> {
+  const resolved = resolveKeySpaceConfig(definition, engine.keySpaceDefaults, path);
+  checkWarmKeys(resolved, engine.maxKeyBytes, path);
+  const frameLimit = engine.transport.maxFrameBytes;
+  if (resolved.maxValueBytes > frameLimit - FRAME_OVERHEAD_BYTES) {
+    throw invalidOption(
+      `${path}.maxValueBytes`,
+      `must leave room in a peer frame: at most ${frameLimit - FRAME_OVERHEAD_BYTES} with maxFrameBytes ${frameLimit}`,
+      resolved.maxValueBytes,
+    );
+  }
+  return resolved;
 }
