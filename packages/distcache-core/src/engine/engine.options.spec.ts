@@ -33,6 +33,7 @@ describe('engine options are validated at construction', () => {
       valueMode: 'frozen',
     });
     expect(resolved.keySpaces[0]!.codec.name).toBe('structured');
+    expect(resolved.keySpaces[0]!.popularKeys).toEqual({ capacity: 1_000, halfLifeMs: 60_000 });
   });
 
   it('layers keyspace settings over engine defaults', () => {
@@ -120,6 +121,11 @@ describe('engine options are validated at construction', () => {
     [{ sharedRateLimit: { perSecond: 5, brust: 10 } }, 'sharedRateLimit.brust'],
     [{ keySpaces: [{ name: 'a', circuitBreaker: { timeout: 5 } }] }, 'keySpaces[0].circuitBreaker.timeout'],
     [{ keySpaces: [{ name: 'a', popularKeys: { size: 5 } }] }, 'keySpaces[0].popularKeys.size'],
+    [
+      { keySpaces: [{ name: 'a', popularKeys: { capacity: 1_000_001 } }] },
+      'keySpaces[0].popularKeys.capacity',
+    ],
+    [{ keySpaces: [{ name: 'a', popularKeys: { halfLife: 0 } }] }, 'keySpaces[0].popularKeys.halfLife'],
     [{ telemetry: { metric: true } }, 'telemetry.metric'],
   ])('rejects %j with E_INVALID_OPTION naming %s', (options, path) => {
     const error = errorOf(options);

@@ -130,6 +130,12 @@ export const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_MAX_VALUE_BYTES = 1024 * 1024;
 export const DEFAULT_READ_TIMEOUT: Duration = '5s';
 export const DEFAULT_WRITE_TIMEOUT: Duration = '5s';
+/** Default of `popularKeys.capacity`: keys tracked per keyspace. */
+export const DEFAULT_POPULAR_KEYS_CAPACITY = 1_000;
+/** Upper bound of `popularKeys.capacity` (the tracker's memory grows with it). */
+export const MAX_POPULAR_KEYS_CAPACITY = 1_000_000;
+/** Default of `popularKeys.halfLife`: how fast a key's count decays. */
+export const DEFAULT_POPULAR_KEYS_HALF_LIFE: Duration = '1m';
 export const KEYSPACE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 
 /** The fields of {@link KeySpaceSettings}; a new setting adds its name here. */
@@ -258,8 +264,13 @@ function resolvePopularKeys(
     'must be popular-key options or false',
   );
   return Object.freeze({
-    capacity: integer(input.capacity ?? 1_000, `${path}.capacity`, 1, 1_000_000),
-    halfLifeMs: toPositiveMs(input.halfLife ?? '1m', `${path}.halfLife`),
+    capacity: integer(
+      input.capacity ?? DEFAULT_POPULAR_KEYS_CAPACITY,
+      `${path}.capacity`,
+      1,
+      MAX_POPULAR_KEYS_CAPACITY,
+    ),
+    halfLifeMs: toPositiveMs(input.halfLife ?? DEFAULT_POPULAR_KEYS_HALF_LIFE, `${path}.halfLife`),
   });
 }
 
