@@ -1,5 +1,5 @@
 import { discoveryFailed, invalidOption } from '../errors/messages';
-import { type OptionFields, optionsObject } from '../util/options';
+import { hostPort, type OptionFields, optionsObject } from '../util/options';
 import type { DiscoveredPeer, DiscoveryProvider } from './discovery';
 
 /** Options of {@link staticDiscovery}. */
@@ -18,14 +18,7 @@ const STATIC: OptionFields = {
  * @throws DistCacheError `E_INVALID_OPTION` naming `path`
  */
 export function parseHostPort(value: unknown, path: string): DiscoveredPeer {
-  if (typeof value !== 'string') throw invalidOption(path, 'must be a "host:port" string', value);
-  const match = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(value.trim());
-  const port = Number(match?.[3]);
-  const host = match?.[1] ?? match?.[2];
-  if (match === null || host === undefined || !Number.isInteger(port) || port < 1 || port > 65_535) {
-    throw invalidOption(path, 'must be "host:port" with a port from 1 to 65535', value);
-  }
-  return { host, port };
+  return hostPort(value, path);
 }
 
 /**

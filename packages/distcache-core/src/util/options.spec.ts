@@ -4,6 +4,7 @@ import {
   closest,
   fieldPath,
   flag,
+  hostPort,
   implementing,
   integer,
   numberIn,
@@ -129,5 +130,13 @@ describe('field checks', () => {
       'must implement now(), setTimeout()',
     );
     expect(failure(() => implementing(undefined, 'clock', ['now'])).path).toBe('clock');
+  });
+
+  it('hostPort: "host:port" with IPv6 in brackets', () => {
+    expect(hostPort(' [::1]:3320 ', 'p')).toEqual({ host: '::1', port: 3320 });
+    expect(hostPort('cache-0:1', 'p')).toEqual({ host: 'cache-0', port: 1 });
+    for (const bad of ['host', 'host:0', 'host:65536', '::1:80', 42]) {
+      expect(failure(() => hostPort(bad, 'discovery.peers[0]')).path).toBe('discovery.peers[0]');
+    }
   });
 });

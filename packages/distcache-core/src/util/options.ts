@@ -244,3 +244,19 @@ export function implementing<T>(value: T, path: string, methods: readonly string
   }
   return value;
 }
+
+const HOST_PORT = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/;
+
+/**
+ * A `"host:port"` string (IPv6 hosts in brackets: `"[::1]:3320"`), as peers are listed and named.
+ * @throws DistCacheError `E_INVALID_OPTION` when it is not one, with a port in 1..65535
+ */
+export function hostPort(value: unknown, path: string): { host: string; port: number } {
+  const match = typeof value === 'string' ? HOST_PORT.exec(value.trim()) : null;
+  const host = match?.[1] ?? match?.[2];
+  const port = Number(match?.[3]);
+  if (host === undefined || !Number.isInteger(port) || port < 1 || port > 65_535) {
+    throw invalidOption(path, 'must be "host:port" (IPv6 hosts in brackets) with a port in 1..65535', value);
+  }
+  return { host, port };
+}
