@@ -216,7 +216,7 @@ export function resolveNatsDiscoveryOptions(options: NatsDiscoveryOptions): Reso
     user,
     pass,
     token,
-    tls: tls === undefined ? undefined : ({ ...tls } as NatsDiscoveryOptions['tls']),
+    tls: tls === undefined ? undefined : { ...tls },
     name,
     logger,
     importClient,
