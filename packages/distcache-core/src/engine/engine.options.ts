@@ -96,19 +96,21 @@ export interface DistCacheEngineOptions {
 }
 
 /** The transport settings an engine user may tune; identity and addresses come from the engine. */
-export type PeerTransportTuning = Pick<
-  TcpPeerTransportOptions,
-  | 'maxFrameBytes'
-  | 'maxInFlightPerPeer'
-  | 'handshakeTimeout'
-  | 'connectTimeout'
-  | 'reconnect'
-  | 'maxConnections'
-  | 'maxConnectionsPerAddress'
-  | 'maxBufferedBytes'
-  | 'frameTimeout'
-  | 'idleTimeout'
->;
+const TUNING_FIELDS = [
+  'maxFrameBytes',
+  'maxInFlightPerPeer',
+  'handshakeTimeout',
+  'connectTimeout',
+  'reconnect',
+  'maxConnections',
+  'maxConnectionsPerAddress',
+  'maxBufferedBytes',
+  'frameTimeout',
+  'idleTimeout',
+] as const satisfies ReadonlyArray<keyof TcpPeerTransportOptions>;
+
+/** The transport settings an engine user may tune: the fields of `TUNING_FIELDS`. */
+export type PeerTransportTuning = Pick<TcpPeerTransportOptions, (typeof TUNING_FIELDS)[number]>;
 
 /** Room in a frame for everything but the value (header, keyspace, key, expiry). */
 const FRAME_OVERHEAD_BYTES = 64 * 1024;
@@ -164,19 +166,6 @@ const ENGINE: OptionFields = {
     'telemetry',
   ] satisfies ReadonlyArray<keyof DistCacheEngineOptions>,
 };
-/** The fields of {@link PeerTransportTuning}. */
-const TUNING_FIELDS = [
-  'maxFrameBytes',
-  'maxInFlightPerPeer',
-  'handshakeTimeout',
-  'connectTimeout',
-  'reconnect',
-  'maxConnections',
-  'maxConnectionsPerAddress',
-  'maxBufferedBytes',
-  'frameTimeout',
-  'idleTimeout',
-] as const satisfies ReadonlyArray<keyof PeerTransportTuning>;
 const TUNING: OptionFields = { what: 'transport option', fields: TUNING_FIELDS };
 
 /** Where a transport field sits in the engine options: tuning under `transportOptions.`, `nodeId` is `nodeName`. */
