@@ -3,7 +3,7 @@
  * these checks (and on the duration checks of ./duration), so a rule and its message are written
  * once: the error is always `E_INVALID_OPTION` with the full field path (`keySpaces[0].ttl`).
  *
- * Why not a schema library (valibot, zod)? We compared, on the 11 option files of issue 18:
+ * Why not a schema library (valibot, zod)? We compared, on the option files of issue 18:
  * - Lines: the per-field checks are a few lines either way; what remains is the cross-field rules
  *   (a duration at least twice another, a default that depends on another field, TLS material
  *   that must parse, a value that must leave room in a peer frame), which stay code with a schema
@@ -14,7 +14,10 @@
  *   a library's defaults are generic ("Invalid type"), so each check would carry our message
  *   anyway. Unknown fields get a "did you mean" and renamed fields say what they became, which
  *   neither library does out of the box.
- * So: plain functions, no dependency.
+ * So: plain functions, no dependency. Measured on this change: the 13 option files went from 2,198
+ * to 2,252 lines (ten options objects that accepted any field now list theirs), their own
+ * `invalidOption` calls from 113 to 45 (what is left is domain rules: DNS names, label selectors,
+ * NATS URLs, TLS material), plus this module.
  */
 import { invalidOption } from '../errors/messages';
 import type { Clock } from './clock';
