@@ -1,4 +1,12 @@
-import { invalidOption } from '../errors/messages';
+import {
+  flag,
+  integer,
+  matching,
+  nonEmptyString,
+  type OptionFields,
+  optionsObject,
+  stringList,
+} from '../util/options';
 
 /** Options of {@link adminServer}. */
 export interface AdminServerOptions {
@@ -46,55 +54,37 @@ export interface ResolvedAdminServerOptions {
 export const DEFAULT_ADMIN_HOST = '127.0.0.1';
 export const DEFAULT_ADMIN_PORT = 3321;
 
-const KNOWN: ReadonlySet<string> = new Set([
-  'host',
-  'port',
-  'token',
-  'protectHealth',
-  'prometheus',
-  'dashboard',
-  'allowedHosts',
-]);
+const ADMIN_FIELDS: OptionFields = {
+  what: 'admin server option',
+  fields: ['host', 'port', 'token', 'protectHealth', 'prometheus', 'dashboard', 'allowedHosts'],
+};
 
 /**
  * Validates admin server options and fills defaults. Pure.
  * @throws DistCacheError `E_INVALID_OPTION` naming the field under `admin.`
  */
 export function resolveAdminServerOptions(options: AdminServerOptions = {}): ResolvedAdminServerOptions {
-  if (typeof options !== 'object' || options === null)
-    throw invalidOption('admin', 'must be an object', options);
-  for (const key of Object.keys(options)) {
-    if (!KNOWN.has(key)) throw invalidOption(`admin.${key}`, 'is not a known admin server option');
-  }
-  const host = options.host ?? DEFAULT_ADMIN_HOST;
-  if (typeof host !== 'string' || host.length === 0)
-    throw invalidOption('admin.host', 'must be a non-empty string', host);
-  const port = options.port ?? DEFAULT_ADMIN_PORT;
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-    throw invalidOption('admin.port', 'must be an integer from 0 to 65535', port);
-  }
-  const token = options.token;
-  if (token !== undefined && (typeof token !== 'string' || !/^[\x21-\x7e]{16,}$/.test(token))) {
-    throw invalidOption('admin.token', 'must be at least 16 printable ASCII characters without spaces');
-  }
-  const flag = (name: 'protectHealth' | 'prometheus' | 'dashboard', fallback: boolean): boolean => {
-    const value = options[name] === undefined ? fallback : options[name];
-    if (typeof value !== 'boolean') throw invalidOption(`admin.${name}`, 'must be a boolean', value);
-    return value;
-  };
-  const allowedHosts: unknown = options.allowedHosts ?? [];
-  if (!isNameList(allowedHosts)) throw invalidOption('admin.allowedHosts', 'must be an array of host names');
+  const input: AdminServerOptions = optionsObject(options, 'admin', ADMIN_FIELDS);
   return Object.freeze({
-    host,
-    port,
-    token,
-    protectHealth: flag('protectHealth', false),
-    prometheus: flag('prometheus', false),
-    dashboard: flag('dashboard', true),
-    allowedHosts: Object.freeze(allowedHosts.map((name) => name.toLowerCase())),
+    host: nonEmptyString(input.host ?? DEFAULT_ADMIN_HOST, 'admin.host'),
+    port: integer(input.port ?? DEFAULT_ADMIN_PORT, 'admin.port', 0, 65_535),
+    token:
+      input.token === undefined
+        ? undefined
+        : matching(
+            input.token,
+            'admin.token',
+            /^[\x21-\x7e]{16,}$/,
+            'must be at least 16 printable ASCII characters without spaces',
+            true,
+          ),
+    protectHealth: flag(input.protectHealth, 'admin.protectHealth', false),
+    prometheus: flag(input.prometheus, 'admin.prometheus', false),
+    dashboard: flag(input.dashboard, 'admin.dashboard', true),
+    allowedHosts: Object.freeze(
+      stringList(input.allowedHosts ?? [], 'admin.allowedHosts', 'host names').map((name) =>
+        name.toLowerCase(),
+      ),
+    ),
   });
-}
-
-function isNameList(value: unknown): value is readonly string[] {
-  return Array.isArray(value) && value.every((name) => typeof name === 'string' && name.length > 0);
 }

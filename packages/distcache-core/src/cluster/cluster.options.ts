@@ -1,5 +1,6 @@
-import { invalidOption } from '../errors/messages';
+import { resolveHashRingOptions } from '../hashing/hash-ring.options';
 import { type Duration, toMs, toOrderedMs, toPositiveMs } from '../util/duration';
+import { integer, numberIn, type OptionFields, optionsObject } from '../util/options';
 
 /** How the cluster detects failures and keeps hot copies. Every node should use the same values. */
 export interface ClusterOptions {
@@ -91,63 +92,64 @@ export const DEFAULT_JOIN_RETRY_DELAY: Duration = '200ms';
 export const DEFAULT_CONVERGE_TIMEOUT: Duration = '2s';
 export const DEFAULT_MISSED_INVALIDATION_LIMIT = 100_000;
 
-/** @throws DistCacheError `E_INVALID_OPTION` naming the field under `cluster.` */
+const CLUSTER_FIELDS: OptionFields = {
+  what: 'cluster option',
+  fields: [
+    'pingInterval',
+    'pingTimeout',
+    'failureTimeout',
+    'discoveryInterval',
+    'virtualNodes',
+    'hotShare',
+    'hotTtl',
+    'broadcastTimeout',
+    'minMembers',
+    'bootstrapTimeout',
+    'joinRetries',
+    'joinRetryDelay',
+    'convergeTimeout',
+    'missedInvalidationLimit',
+  ],
+};
+
+/** @throws DistCacheError `E_INVALID_OPTION` naming the field under `clusterOptions.` */
 export function resolveClusterOptions(options: ClusterOptions = {}): ResolvedClusterOptions {
-  if (typeof options !== 'object' || options === null)
-    throw invalidOption('clusterOptions', 'must be an object');
-  const hotShare = options.hotShare ?? DEFAULT_HOT_SHARE;
-  if (typeof hotShare !== 'number' || !(hotShare > 0 && hotShare < 1)) {
-    throw invalidOption('clusterOptions.hotShare', 'must be a number between 0 and 1 (exclusive)', hotShare);
-  }
+  const input: ClusterOptions = optionsObject(options, 'clusterOptions', CLUSTER_FIELDS);
+  const at = (field: keyof ClusterOptions): string => `clusterOptions.${field}`;
   const [pingIntervalMs, failureTimeoutMs] = toOrderedMs(
-    { value: options.pingInterval ?? DEFAULT_PING_INTERVAL, path: 'clusterOptions.pingInterval' },
-    { value: options.failureTimeout ?? DEFAULT_FAILURE_TIMEOUT, path: 'clusterOptions.failureTimeout' },
+    { value: input.pingInterval ?? DEFAULT_PING_INTERVAL, path: at('pingInterval') },
+    { value: input.failureTimeout ?? DEFAULT_FAILURE_TIMEOUT, path: at('failureTimeout') },
   );
-  const minMembers = options.minMembers ?? DEFAULT_MIN_MEMBERS;
-  if (!Number.isInteger(minMembers) || minMembers < 1) {
-    throw invalidOption('clusterOptions.minMembers', 'must be an integer of at least 1', minMembers);
-  }
-  const joinRetries = options.joinRetries ?? DEFAULT_JOIN_RETRIES;
-  if (!Number.isInteger(joinRetries) || joinRetries < 0) {
-    throw invalidOption('clusterOptions.joinRetries', 'must be an integer of at least 0', joinRetries);
-  }
-  const missedInvalidationLimit = options.missedInvalidationLimit ?? DEFAULT_MISSED_INVALIDATION_LIMIT;
-  if (!Number.isInteger(missedInvalidationLimit) || missedInvalidationLimit < 1) {
-    throw invalidOption(
-      'clusterOptions.missedInvalidationLimit',
-      'must be an integer of at least 1',
-      missedInvalidationLimit,
-    );
-  }
+  // Checked here, at construction, though the ring is built only once members are known.
+  if (input.virtualNodes !== undefined)
+    resolveHashRingOptions({ virtualNodes: input.virtualNodes }, 'clusterOptions.');
   return Object.freeze({
-    minMembers,
-    joinRetries,
-    missedInvalidationLimit,
-    convergeTimeoutMs: toMs(
-      options.convergeTimeout ?? DEFAULT_CONVERGE_TIMEOUT,
-      'clusterOptions.convergeTimeout',
+    minMembers: integer(input.minMembers ?? DEFAULT_MIN_MEMBERS, at('minMembers'), 1),
+    joinRetries: integer(input.joinRetries ?? DEFAULT_JOIN_RETRIES, at('joinRetries'), 0),
+    missedInvalidationLimit: integer(
+      input.missedInvalidationLimit ?? DEFAULT_MISSED_INVALIDATION_LIMIT,
+      at('missedInvalidationLimit'),
+      1,
     ),
-    joinRetryDelayMs: toPositiveMs(
-      options.joinRetryDelay ?? DEFAULT_JOIN_RETRY_DELAY,
-      'clusterOptions.joinRetryDelay',
-    ),
+    convergeTimeoutMs: toMs(input.convergeTimeout ?? DEFAULT_CONVERGE_TIMEOUT, at('convergeTimeout')),
+    joinRetryDelayMs: toPositiveMs(input.joinRetryDelay ?? DEFAULT_JOIN_RETRY_DELAY, at('joinRetryDelay')),
     bootstrapTimeoutMs: toPositiveMs(
-      options.bootstrapTimeout ?? DEFAULT_BOOTSTRAP_TIMEOUT,
-      'clusterOptions.bootstrapTimeout',
+      input.bootstrapTimeout ?? DEFAULT_BOOTSTRAP_TIMEOUT,
+      at('bootstrapTimeout'),
     ),
     pingIntervalMs,
-    pingTimeoutMs: toPositiveMs(options.pingTimeout ?? DEFAULT_PING_TIMEOUT, 'clusterOptions.pingTimeout'),
+    pingTimeoutMs: toPositiveMs(input.pingTimeout ?? DEFAULT_PING_TIMEOUT, at('pingTimeout')),
     failureTimeoutMs,
     discoveryIntervalMs: toPositiveMs(
-      options.discoveryInterval ?? DEFAULT_DISCOVERY_INTERVAL,
-      'clusterOptions.discoveryInterval',
+      input.discoveryInterval ?? DEFAULT_DISCOVERY_INTERVAL,
+      at('discoveryInterval'),
     ),
-    virtualNodes: options.virtualNodes,
-    hotShare,
-    hotTtlMs: toMs(options.hotTtl ?? DEFAULT_HOT_TTL, 'clusterOptions.hotTtl'),
+    virtualNodes: input.virtualNodes,
+    hotShare: numberIn(input.hotShare ?? DEFAULT_HOT_SHARE, at('hotShare'), { above: 0, below: 1 }),
+    hotTtlMs: toMs(input.hotTtl ?? DEFAULT_HOT_TTL, at('hotTtl')),
     broadcastTimeoutMs: toPositiveMs(
-      options.broadcastTimeout ?? DEFAULT_BROADCAST_TIMEOUT,
-      'clusterOptions.broadcastTimeout',
+      input.broadcastTimeout ?? DEFAULT_BROADCAST_TIMEOUT,
+      at('broadcastTimeout'),
     ),
   });
 }

@@ -1,5 +1,5 @@
-import { invalidOption } from '../errors/messages';
 import { type Duration, toMs, toPositiveMs } from '../util/duration';
+import { integer, numberIn, type OptionFields, optionsObject, positiveNumber } from '../util/options';
 
 /** Circuit breaking of a keyspace's data source (opossum under the hood). */
 export interface CircuitBreakerOptions {
@@ -43,39 +43,38 @@ export const DEFAULT_BREAKER: Readonly<Required<CircuitBreakerOptions>> = Object
   rollingWindow: '10s',
 });
 
+const BREAKER_FIELDS: OptionFields = {
+  what: 'circuit breaker option',
+  fields: ['errorThresholdPercentage', 'volumeThreshold', 'resetTimeout', 'rollingWindow'],
+};
+const RATE_LIMIT_FIELDS: OptionFields = {
+  what: 'rate limit option',
+  fields: ['perSecond', 'burst', 'maxWait'],
+};
+
 /** `false`/`undefined` turn the breaker off; `true` uses the defaults. @throws `E_INVALID_OPTION` */
 export function resolveBreakerOptions(
   value: CircuitBreakerOptions | boolean | undefined,
   path: string,
 ): ResolvedBreakerOptions | undefined {
   if (value === undefined || value === false) return undefined;
-  const options = value === true ? {} : value;
-  if (typeof options !== 'object' || options === null) {
-    throw invalidOption(path, 'must be true, false or breaker options', options);
-  }
-  const threshold = options.errorThresholdPercentage ?? DEFAULT_BREAKER.errorThresholdPercentage;
-  if (typeof threshold !== 'number' || !(threshold > 0 && threshold <= 100)) {
-    throw invalidOption(
-      `${path}.errorThresholdPercentage`,
-      'must be a number above 0 and at most 100',
-      threshold,
-    );
-  }
-  const volume = options.volumeThreshold ?? DEFAULT_BREAKER.volumeThreshold;
-  if (!Number.isInteger(volume) || volume < 0) {
-    throw invalidOption(`${path}.volumeThreshold`, 'must be an integer of at least 0', volume);
-  }
+  const options: CircuitBreakerOptions = optionsObject(
+    value === true ? {} : value,
+    path,
+    BREAKER_FIELDS,
+    'must be true, false or breaker options',
+  );
+  const at = (field: keyof CircuitBreakerOptions): string => `${path}.${field}`;
+  const d = DEFAULT_BREAKER;
   return Object.freeze({
-    errorThresholdPercentage: threshold,
-    volumeThreshold: volume,
-    resetTimeoutMs: toPositiveMs(
-      options.resetTimeout ?? DEFAULT_BREAKER.resetTimeout,
-      `${path}.resetTimeout`,
+    errorThresholdPercentage: numberIn(
+      options.errorThresholdPercentage ?? d.errorThresholdPercentage,
+      at('errorThresholdPercentage'),
+      { above: 0, to: 100 },
     ),
-    rollingWindowMs: toPositiveMs(
-      options.rollingWindow ?? DEFAULT_BREAKER.rollingWindow,
-      `${path}.rollingWindow`,
-    ),
+    volumeThreshold: integer(options.volumeThreshold ?? d.volumeThreshold, at('volumeThreshold'), 0),
+    resetTimeoutMs: toPositiveMs(options.resetTimeout ?? d.resetTimeout, at('resetTimeout')),
+    rollingWindowMs: toPositiveMs(options.rollingWindow ?? d.rollingWindow, at('rollingWindow')),
   });
 }
 
@@ -85,15 +84,16 @@ export function resolveRateLimit(
   path: string,
 ): ResolvedRateLimit | undefined {
   if (value === undefined || value === false) return undefined;
-  if (typeof value !== 'object' || value === null)
-    throw invalidOption(path, 'must be rate-limit options or false', value);
-  const { perSecond } = value;
-  if (typeof perSecond !== 'number' || !Number.isFinite(perSecond) || perSecond <= 0) {
-    throw invalidOption(`${path}.perSecond`, 'must be a positive number', perSecond);
-  }
-  const burst = value.burst ?? Math.max(1, Math.ceil(perSecond));
-  if (!Number.isInteger(burst) || burst < 1) {
-    throw invalidOption(`${path}.burst`, 'must be an integer of at least 1', burst);
-  }
-  return Object.freeze({ perSecond, burst, maxWaitMs: toMs(value.maxWait ?? 0, `${path}.maxWait`) });
+  const options: Partial<RateLimitOptions> = optionsObject(
+    value,
+    path,
+    RATE_LIMIT_FIELDS,
+    'must be rate-limit options or false',
+  );
+  const perSecond = positiveNumber(options.perSecond, `${path}.perSecond`);
+  return Object.freeze({
+    perSecond,
+    burst: integer(options.burst ?? Math.max(1, Math.ceil(perSecond)), `${path}.burst`, 1),
+    maxWaitMs: toMs(options.maxWait ?? 0, `${path}.maxWait`),
+  });
 }

@@ -1,4 +1,5 @@
 import { discoveryFailed, invalidOption } from '../errors/messages';
+import { hostPort, type OptionFields, optionsObject } from '../util/options';
 import type { DiscoveredPeer, DiscoveryProvider } from './discovery';
 
 /** Options of {@link staticDiscovery}. */
@@ -7,19 +8,17 @@ export interface StaticDiscoveryOptions {
   peers: readonly string[];
 }
 
+const STATIC: OptionFields = {
+  what: 'staticDiscovery option',
+  fields: ['peers'] satisfies ReadonlyArray<keyof StaticDiscoveryOptions>,
+};
+
 /**
  * Parses `"host:port"` / `"[v6]:port"`.
  * @throws DistCacheError `E_INVALID_OPTION` naming `path`
  */
 export function parseHostPort(value: unknown, path: string): DiscoveredPeer {
-  if (typeof value !== 'string') throw invalidOption(path, 'must be a "host:port" string', value);
-  const match = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(value.trim());
-  const port = Number(match?.[3]);
-  const host = match?.[1] ?? match?.[2];
-  if (match === null || host === undefined || !Number.isInteger(port) || port < 1 || port > 65_535) {
-    throw invalidOption(path, 'must be "host:port" with a port from 1 to 65535', value);
-  }
-  return { host, port };
+  return hostPort(value, path);
 }
 
 /**
@@ -31,10 +30,11 @@ export function parseHostPort(value: unknown, path: string): DiscoveredPeer {
  * discovery: staticDiscovery({ peers: ['10.0.0.1:3320', '10.0.0.2:3320', '10.0.0.3:3320'] })
  */
 export function staticDiscovery(options: StaticDiscoveryOptions): DiscoveryProvider {
-  if (typeof options !== 'object' || options === null || !Array.isArray(options.peers)) {
+  const input = optionsObject(options, 'discovery', STATIC, 'must be an object with "peers"');
+  if (!Array.isArray(input.peers)) {
     throw invalidOption('discovery.peers', 'must be an array of "host:port" strings');
   }
-  const peers = options.peers.map((peer, index) => parseHostPort(peer, `discovery.peers[${index}]`));
+  const peers = input.peers.map((peer, index) => parseHostPort(peer, `discovery.peers[${index}]`));
   let closed = false;
   return {
     name: 'static',

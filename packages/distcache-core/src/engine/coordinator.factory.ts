@@ -16,46 +16,23 @@ export interface CoordinatorHooks {
 
 /**
  * The standalone coordinator for the standalone discovery provider, the peer coordinator over a TCP
- * (or TLS) transport for every other one. Transport options, TLS material included, are validated
- * here, at engine construction.
+ * (or TLS) transport for every other one. The transport options were resolved with the engine
+ * options (TLS material included), so each transport takes them as they are.
  */
 export function createCoordinator(
   options: ResolvedEngineOptions,
   hooks: CoordinatorHooks,
 ): ClusterCoordinator {
-  const {
-    discovery,
-    nodeName,
-    host,
-    port,
-    advertiseHost,
-    cluster,
-    tls,
-    clock,
-    logger,
-    clusterOptions,
-    transportOptions,
-  } = options;
+  const { discovery, nodeName, host, port, advertiseHost, clock, logger, clusterOptions, transport } =
+    options;
   if (isStandalone(discovery))
     return new StandaloneCoordinator(discovery, { host: advertiseHost, port, nodeName });
-  const peerOptions = {
-    ...transportOptions,
-    nodeId: nodeName,
-    cluster,
-    host,
-    port,
-    advertiseHost,
-    tls,
-    clock,
-    logger,
-  };
-  new TcpPeerTransport(peerOptions);
   return new PeerCoordinator({
     nodeName,
     bind: { host, port },
     advertiseHost,
     discovery,
-    createTransport: () => hooks.wrapTransport(new TcpPeerTransport(peerOptions)),
+    createTransport: () => hooks.wrapTransport(new TcpPeerTransport(transport)),
     clock,
     logger,
     options: clusterOptions,

@@ -33,6 +33,7 @@ describe('engine options are validated at construction', () => {
       valueMode: 'frozen',
     });
     expect(resolved.keySpaces[0]!.codec.name).toBe('structured');
+    expect(resolved.keySpaces[0]!.popularKeys).toEqual({ capacity: 1_000, halfLifeMs: 60_000 });
   });
 
   it('layers keyspace settings over engine defaults', () => {
@@ -108,10 +109,107 @@ describe('engine options are validated at construction', () => {
     [{ clusterOptions: { joinRetries: -1 } }, 'clusterOptions.joinRetries'],
     [{ clusterOptions: { failureTimeout: 10, pingInterval: 100 } }, 'clusterOptions.failureTimeout'],
     [{ clusterOptions: { pingInterval: '1 sec' } }, 'clusterOptions.pingInterval'],
+    [{ clusterOptions: { pingIntervall: '1s' } }, 'clusterOptions.pingIntervall'],
+    [{ clusterOptions: { virtualNodes: 0 } }, 'clusterOptions.virtualNodes'],
+    [{ transportOptions: { maxFrameBytes: 100 } }, 'transportOptions.maxFrameBytes'],
+    [{ transportOptions: { reconnect: { jitter: 2 } } }, 'transportOptions.reconnect.jitter'],
+    [{ transportOptions: { reconnect: { delay: 5 } } }, 'transportOptions.reconnect.delay'],
+    [{ transportOptions: { nodeId: 'x' } }, 'transportOptions.nodeId'],
+    [{ tls: { ca: 'c', cert: 'c' } }, 'tls.key'],
+    [{ tls: { ca: 'c', cert: 'c', key: 'k', hostnamecheck: 'never' } }, 'tls.hostnamecheck'],
+    [{ logger: { info: () => undefined } }, 'logger'],
+    [{ sharedRateLimit: { perSecond: 5, brust: 10 } }, 'sharedRateLimit.brust'],
+    [{ keySpaces: [{ name: 'a', circuitBreaker: { timeout: 5 } }] }, 'keySpaces[0].circuitBreaker.timeout'],
+    [{ keySpaces: [{ name: 'a', popularKeys: { size: 5 } }] }, 'keySpaces[0].popularKeys.size'],
+    [
+      { keySpaces: [{ name: 'a', popularKeys: { capacity: 1_000_001 } }] },
+      'keySpaces[0].popularKeys.capacity',
+    ],
+    [{ keySpaces: [{ name: 'a', popularKeys: { halfLife: 0 } }] }, 'keySpaces[0].popularKeys.halfLife'],
+    [{ telemetry: { metric: true } }, 'telemetry.metric'],
   ])('rejects %j with E_INVALID_OPTION naming %s', (options, path) => {
     const error = errorOf(options);
     expect(isDistCacheError(error, 'E_INVALID_OPTION')).toBe(true);
     expect(error.message).toContain(`"${path}`);
+  });
+
+  it('names the closest known field of a misspelt one', () => {
+    expect(errorOf({ keySpaces: [{ name: 'a', tll: '5m' }] }).message).toBe(
+      'Invalid option "keySpaces[0].tll": is not a known keyspace option; did you mean "ttl"?',
+    );
+    expect(errorOf({ purgeIntervall: '1m' }).message).toContain('did you mean "purgeInterval"?');
+    expect(errorOf({ transportOptions: { maxFrameByte: 1 } }).message).toContain(
+      'did you mean "maxFrameBytes"?',
+    );
+    expect(errorOf({ clusterOptions: { hotTTL: '1s' } }).message).toContain('did you mean "hotTtl"?');
+  });
+
+  it('says that a keyspace hotKeys setting is now popularKeys', () => {
+    for (const options of [
+      { keySpaces: [{ name: 'a', hotKeys: { capacity: 10 } }] },
+      { keySpaceDefaults: { hotKeys: false } },
+    ]) {
+      const error = errorOf(options);
+      expect(isDistCacheError(error, 'E_INVALID_OPTION')).toBe(true);
+      expect(error.message).toMatch(/"keySpace(s\[0\]|Defaults)\.hotKeys": .*renamed to "popularKeys"/);
+    }
+    expect(() => defineKeySpace({ name: 'a', hotKeys: false } as never)).toThrow(/renamed to "popularKeys"/);
+  });
+
+  it('resolves the transport options with the engine options, without a transport', () => {
+    const resolved = resolveEngineOptions({
+      nodeName: 'n1',
+      cluster: 'shop',
+      port: 0,
+      transportOptions: { maxFrameBytes: 16 << 20, handshakeTimeout: '500ms', reconnect: { jitter: 0 } },
+    });
+    expect(resolved.transport).toMatchObject({
+      nodeId: 'n1',
+      cluster: 'shop',
+      host: '127.0.0.1',
+      port: 0,
+      maxFrameBytes: 16 << 20,
+      handshakeTimeoutMs: 500,
+      reconnectJitter: 0,
+      maxInFlightPerPeer: 1024,
+      tls: undefined,
+    });
+    // A keyspace value must fit a frame of the configured size, not of the default one.
+    expect(() =>
+      resolveEngineOptions({
+        transportOptions: { maxFrameBytes: 16 << 20 },
+        keySpaces: [{ name: 'a', maxValueBytes: 8 << 20 }],
+      }),
+    ).not.toThrow();
+  });
+
+  it('holds a keyspace added or updated at runtime to the same limits', async () => {
+    const engine = new DistCacheEngine({ maxKeyBytes: 8, transportOptions: { maxFrameBytes: 1 << 20 } });
+    const refused = (run: () => void): string => {
+      try {
+        run();
+      } catch (error) {
+        return isDistCacheError(error, 'E_INVALID_OPTION')
+          ? (error.details['path'] as string)
+          : String(error);
+      }
+      return 'accepted';
+    };
+    expect(refused(() => engine.addKeySpace({ name: 'a', maxValueBytes: 1 << 20 }))).toBe(
+      'keySpace.maxValueBytes',
+    );
+    expect(refused(() => engine.addKeySpace({ name: 'a', warmKeys: ['123456789'] }))).toBe(
+      'keySpace.warmKeys[0]',
+    );
+    expect(refused(() => engine.addKeySpace({ name: 'a', hotKeys: false } as never))).toBe(
+      'keySpace.hotKeys',
+    );
+    expect(refused(() => engine.addKeySpace({ name: 'a', maxValueBytes: 1000 }))).toBe('accepted');
+    expect(refused(() => engine.updateKeySpace({ name: 'a', maxValueBytes: 1 << 20 }))).toBe(
+      'keySpace.maxValueBytes',
+    );
+    expect(engine.keySpaces()).toEqual(['a']);
+    await engine.stop();
   });
 
   it('rejects duplicate keyspace names with E_KEYSPACE_EXISTS', () => {

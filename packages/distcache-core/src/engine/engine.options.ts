@@ -11,8 +11,9 @@ import {
 } from '../cluster/cluster.options';
 import type { DiscoveryProvider } from '../discovery/discovery';
 import {
-  DEFAULT_MAX_FRAME_BYTES,
   type PeerTlsOptions,
+  type ResolvedTransportOptions,
+  resolveTransportOptions,
   type TcpPeerTransportOptions,
 } from '../transport/transport-options';
 import { standaloneDiscovery } from '../discovery/standalone.discovery';
@@ -33,6 +34,16 @@ import {
   resolveTelemetryOptions,
 } from '../telemetry/telemetry.options';
 import { checkWarmKeys } from '../keyspace/key-check';
+import {
+  CLOCK_METHODS,
+  LOGGER_METHODS,
+  implementing,
+  integer,
+  matching,
+  nonEmptyString,
+  type OptionFields,
+  optionsObject,
+} from '../util/options';
 
 /** Options of {@link DistCacheEngine}. */
 export interface DistCacheEngineOptions {
@@ -85,19 +96,21 @@ export interface DistCacheEngineOptions {
 }
 
 /** The transport settings an engine user may tune; identity and addresses come from the engine. */
-export type PeerTransportTuning = Pick<
-  TcpPeerTransportOptions,
-  | 'maxFrameBytes'
-  | 'maxInFlightPerPeer'
-  | 'handshakeTimeout'
-  | 'connectTimeout'
-  | 'reconnect'
-  | 'maxConnections'
-  | 'maxConnectionsPerAddress'
-  | 'maxBufferedBytes'
-  | 'frameTimeout'
-  | 'idleTimeout'
->;
+const TUNING_FIELDS = [
+  'maxFrameBytes',
+  'maxInFlightPerPeer',
+  'handshakeTimeout',
+  'connectTimeout',
+  'reconnect',
+  'maxConnections',
+  'maxConnectionsPerAddress',
+  'maxBufferedBytes',
+  'frameTimeout',
+  'idleTimeout',
+] as const satisfies ReadonlyArray<keyof TcpPeerTransportOptions>;
+
+/** The transport settings an engine user may tune: the fields of `TUNING_FIELDS`. */
+export type PeerTransportTuning = Pick<TcpPeerTransportOptions, (typeof TUNING_FIELDS)[number]>;
 
 /** Room in a frame for everything but the value (header, keyspace, key, expiry). */
 const FRAME_OVERHEAD_BYTES = 64 * 1024;
@@ -112,7 +125,8 @@ export interface ResolvedEngineOptions {
   readonly discovery: DiscoveryProvider;
   readonly tls: PeerTlsOptions | undefined;
   readonly clusterOptions: ResolvedClusterOptions;
-  readonly transportOptions: PeerTransportTuning;
+  /** Every transport the cluster makes uses these, checked at construction (TLS material parsed). */
+  readonly transport: ResolvedTransportOptions;
   readonly sharedRateLimit: ResolvedRateLimit | undefined;
   readonly keySpaces: ReadonlyArray<ResolvedKeySpaceConfig<unknown>>;
   readonly keySpaceDefaults: KeySpaceSettings;
@@ -129,92 +143,98 @@ export const DEFAULT_CLUSTER = 'distcache';
 export const DEFAULT_MAX_KEY_BYTES = 1024;
 export const DEFAULT_PURGE_INTERVAL: Duration = '1m';
 
-const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
-  'nodeName',
-  'host',
-  'port',
-  'advertiseHost',
-  'cluster',
-  'discovery',
-  'tls',
-  'clusterOptions',
-  'transportOptions',
-  'sharedRateLimit',
-  'keySpaces',
-  'keySpaceDefaults',
-  'maxKeyBytes',
-  'purgeInterval',
-  'clock',
-  'logger',
-  'telemetry',
-]);
+/** The fields of {@link DistCacheEngineOptions}; a new option adds its name here. */
+const ENGINE: OptionFields = {
+  what: 'engine option',
+  fields: [
+    'nodeName',
+    'host',
+    'port',
+    'advertiseHost',
+    'cluster',
+    'discovery',
+    'tls',
+    'clusterOptions',
+    'transportOptions',
+    'sharedRateLimit',
+    'keySpaces',
+    'keySpaceDefaults',
+    'maxKeyBytes',
+    'purgeInterval',
+    'clock',
+    'logger',
+    'telemetry',
+  ] satisfies ReadonlyArray<keyof DistCacheEngineOptions>,
+};
+const TUNING: OptionFields = { what: 'transport option', fields: TUNING_FIELDS };
+
+/** Where a transport field sits in the engine options: tuning under `transportOptions.`, `nodeId` is `nodeName`. */
+function transportPath(field: string): string {
+  if (field === 'nodeId') return 'nodeName';
+  const head = field.split('.')[0] as (typeof TUNING_FIELDS)[number];
+  return TUNING_FIELDS.includes(head) ? `transportOptions.${field}` : field;
+}
 
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+const NAME_RULE = 'must be 1-128 letters, digits, ".", "_", "-" or ":"';
 
 /**
  * Validates engine options and fills defaults. Pure: no I/O, nothing started.
  * @throws DistCacheError `E_INVALID_OPTION` naming the field path; `E_KEYSPACE_EXISTS` for a duplicate name
  */
 export function resolveEngineOptions(options: DistCacheEngineOptions = {}): ResolvedEngineOptions {
-  if (typeof options !== 'object' || options === null)
-    throw invalidOption('options', 'must be an object', options);
-  for (const key of Object.keys(options)) {
-    if (!KNOWN_OPTIONS.has(key)) throw invalidOption(key, 'is not a known engine option');
-  }
-  const nodeName = options.nodeName ?? `${hostname()}-${process.pid}`;
-  if (typeof nodeName !== 'string' || !NAME_PATTERN.test(nodeName)) {
-    throw invalidOption('nodeName', 'must be 1-128 letters, digits, ".", "_", "-" or ":"', nodeName);
-  }
-  const cluster = options.cluster ?? DEFAULT_CLUSTER;
-  if (typeof cluster !== 'string' || !NAME_PATTERN.test(cluster)) {
-    throw invalidOption('cluster', 'must be 1-128 letters, digits, ".", "_", "-" or ":"', cluster);
-  }
-  const host = options.host ?? DEFAULT_HOST;
-  if (typeof host !== 'string' || host.length === 0)
-    throw invalidOption('host', 'must be a non-empty string', host);
-  const advertiseHost = options.advertiseHost ?? host;
-  if (typeof advertiseHost !== 'string' || advertiseHost.length === 0) {
-    throw invalidOption('advertiseHost', 'must be a non-empty string', advertiseHost);
-  }
-  const port = options.port ?? DEFAULT_PORT;
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-    throw invalidOption('port', 'must be an integer from 0 to 65535', port);
-  }
-  const maxKeyBytes = options.maxKeyBytes ?? DEFAULT_MAX_KEY_BYTES;
-  if (!Number.isSafeInteger(maxKeyBytes) || maxKeyBytes <= 0) {
-    throw invalidOption('maxKeyBytes', 'must be a positive integer', maxKeyBytes);
-  }
+  optionsObject(options, '', ENGINE);
+  const nodeName = matching(
+    options.nodeName ?? `${hostname()}-${process.pid}`,
+    'nodeName',
+    NAME_PATTERN,
+    NAME_RULE,
+  );
+  const cluster = matching(options.cluster ?? DEFAULT_CLUSTER, 'cluster', NAME_PATTERN, NAME_RULE);
+  const host = nonEmptyString(options.host ?? DEFAULT_HOST, 'host');
+  const advertiseHost = nonEmptyString(options.advertiseHost ?? host, 'advertiseHost');
+  const port = integer(options.port ?? DEFAULT_PORT, 'port', 0, 65_535);
+  const maxKeyBytes = integer(options.maxKeyBytes ?? DEFAULT_MAX_KEY_BYTES, 'maxKeyBytes', 1);
   const discovery = options.discovery ?? standaloneDiscovery();
   for (const method of ['initialize', 'register', 'discoverPeers', 'deregister', 'close'] as const) {
-    if (typeof discovery[method] !== 'function') {
-      throw invalidOption(
-        `discovery.${method}`,
-        'must be a function: pass a discovery provider such as staticDiscovery()',
-      );
-    }
+    implementing(
+      discovery,
+      `discovery.${method}`,
+      [method],
+      'must be a function: pass a discovery provider such as staticDiscovery()',
+    );
   }
-  const clock = options.clock ?? systemClock;
-  if (typeof clock.now !== 'function' || typeof clock.setTimeout !== 'function') {
-    throw invalidOption('clock', 'must implement now(), setTimeout() and clearTimeout()');
-  }
+  const clock = implementing(options.clock ?? systemClock, 'clock', CLOCK_METHODS);
+  const logger = implementing(options.logger ?? silentLogger, 'logger', LOGGER_METHODS);
+  // Resolved here, TLS material parsed included, for standalone nodes too; every transport the
+  // cluster makes later takes these as they are.
+  const transport = resolveTransportOptions(
+    {
+      ...optionsObject(options.transportOptions ?? {}, 'transportOptions', TUNING),
+      nodeId: nodeName,
+      cluster,
+      host,
+      port,
+      advertiseHost,
+      tls: options.tls,
+      clock,
+      logger,
+    },
+    transportPath,
+  );
   const keySpaceDefaults = validateKeySpaceSettings(options.keySpaceDefaults ?? {}, 'keySpaceDefaults');
   const definitions = options.keySpaces ?? [];
   if (!Array.isArray(definitions))
     throw invalidOption('keySpaces', 'must be an array of keyspace definitions');
   const seen = new Set<string>();
   const keySpaces = definitions.map((definition: KeySpaceDefinition<unknown>, index) => {
-    const resolved = resolveKeySpaceConfig(definition, keySpaceDefaults, `keySpaces[${index}]`);
-    checkWarmKeys(resolved, maxKeyBytes, `keySpaces[${index}]`);
+    const resolved = resolveEngineKeySpace(
+      definition,
+      { keySpaceDefaults, maxKeyBytes, transport },
+      `keySpaces[${index}]`,
+    );
     if (seen.has(resolved.name)) throw keySpaceExists(resolved.name);
     seen.add(resolved.name);
-    const frameLimit = options.transportOptions?.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
-    if (resolved.maxValueBytes > frameLimit - FRAME_OVERHEAD_BYTES) {
-      throw invalidOption(
-        `keySpaces[${index}].maxValueBytes`,
-        `must leave room in a peer frame: at most ${frameLimit - FRAME_OVERHEAD_BYTES} with maxFrameBytes ${frameLimit}`,
-        resolved.maxValueBytes,
-      );
-    }
     return resolved;
   });
   return Object.freeze({
@@ -226,14 +246,38 @@ export function resolveEngineOptions(options: DistCacheEngineOptions = {}): Reso
     discovery,
     tls: options.tls,
     clusterOptions: resolveClusterOptions(options.clusterOptions),
-    transportOptions: { ...options.transportOptions },
+    transport,
     sharedRateLimit: resolveRateLimit(options.sharedRateLimit, 'sharedRateLimit'),
     keySpaces,
     keySpaceDefaults,
     maxKeyBytes,
     purgeIntervalMs: toPositiveMs(options.purgeInterval ?? DEFAULT_PURGE_INTERVAL, 'purgeInterval'),
     clock,
-    logger: options.logger ?? silentLogger,
+    logger,
     telemetry: resolveTelemetryOptions(options.telemetry),
   });
+}
+
+/**
+ * Resolves a keyspace of this engine: its definition over the engine's defaults, its warm keys
+ * within `maxKeyBytes`, its values within a peer frame. Used at construction and by
+ * `addKeySpace`/`updateKeySpace`, so a keyspace added at runtime meets the same limits.
+ * @throws DistCacheError `E_INVALID_OPTION` naming the field under `path`
+ */
+export function resolveEngineKeySpace<T>(
+  definition: KeySpaceDefinition<T>,
+  engine: Pick<ResolvedEngineOptions, 'keySpaceDefaults' | 'maxKeyBytes' | 'transport'>,
+  path: string,
+): ResolvedKeySpaceConfig<T> {
+  const resolved = resolveKeySpaceConfig(definition, engine.keySpaceDefaults, path);
+  checkWarmKeys(resolved, engine.maxKeyBytes, path);
+  const frameLimit = engine.transport.maxFrameBytes;
+  if (resolved.maxValueBytes > frameLimit - FRAME_OVERHEAD_BYTES) {
+    throw invalidOption(
+      `${path}.maxValueBytes`,
+      `must leave room in a peer frame: at most ${frameLimit - FRAME_OVERHEAD_BYTES} with maxFrameBytes ${frameLimit}`,
+      resolved.maxValueBytes,
+    );
+  }
+  return resolved;
 }

@@ -6,7 +6,7 @@ import { isStandalone } from '../discovery/standalone.discovery';
 import { engineStopped, invalidKey, keySpaceExists, keySpaceNotFound } from '../errors/messages';
 import type { CacheEntry } from '../keyspace/cache-entry';
 import { KeySpace } from '../keyspace/keyspace';
-import { type KeySpaceDefinition, resolveKeySpaceConfig } from '../keyspace/keyspace.options';
+import type { KeySpaceDefinition } from '../keyspace/keyspace.options';
 import { type Deadline, waitFor } from '../util/abort';
 import { TokenBucket } from '../datasource/token-bucket';
 import { CoarseClock } from '../util/clock';
@@ -14,12 +14,13 @@ import { toMs } from '../util/duration';
 import { ClusterWrites } from '../cluster/cluster-writes';
 import { createCoordinator } from './coordinator.factory';
 import { snapshot } from './engine.snapshot';
-import { checkKey, checkKeys, checkWarmKeys, isList } from '../keyspace/key-check';
+import { checkKey, checkKeys, isList } from '../keyspace/key-check';
 import { WarmUp } from '../cluster/warm-up';
 import type { EngineEvents, EngineState } from './engine.events';
 import {
   type DistCacheEngineOptions,
   type ResolvedEngineOptions,
+  resolveEngineKeySpace,
   resolveEngineOptions,
 } from './engine.options';
 import type { EngineStats, GetOptions, PutEntry, PutOptions, WriteOptions } from './engine.types';
@@ -378,8 +379,7 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
    */
   addKeySpace<T>(definition: KeySpaceDefinition<T>): void {
     this.lifecycle.assertNotStopped('addKeySpace');
-    const config = resolveKeySpaceConfig(definition, this.options.keySpaceDefaults, 'keySpace');
-    checkWarmKeys(config, this.options.maxKeyBytes, 'keySpace');
+    const config = resolveEngineKeySpace(definition, this.options, 'keySpace');
     if (this.spaces.has(config.name)) throw keySpaceExists(config.name);
     this.spaces.set(config.name, this.createKeySpace(config));
     if (this.lifecycle.state === 'running') this.startRefreshAhead();
@@ -393,8 +393,7 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
    */
   updateKeySpace<T>(definition: KeySpaceDefinition<T>): void {
     this.lifecycle.assertNotStopped('updateKeySpace');
-    const config = resolveKeySpaceConfig(definition, this.options.keySpaceDefaults, 'keySpace');
-    checkWarmKeys(config, this.options.maxKeyBytes, 'keySpace');
+    const config = resolveEngineKeySpace(definition, this.options, 'keySpace');
     const space = this.spaces.get(config.name) as KeySpace<T> | undefined;
     if (space === undefined) throw keySpaceNotFound(config.name);
     space.reconfigure(config);

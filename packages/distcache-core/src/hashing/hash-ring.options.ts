@@ -1,4 +1,4 @@
-import { invalidOption } from '../errors/messages';
+import { implementing, integer, type OptionFields, optionsObject } from '../util/options';
 import type { Hasher } from './hasher';
 import { DEFAULT_HASHER } from './murmur3';
 
@@ -38,6 +38,8 @@ export interface HashRingOptions {
   hasher?: Hasher;
 }
 
+const RING_FIELDS: OptionFields = { what: 'hash ring option', fields: ['virtualNodes', 'hasher'] };
+
 /** {@link HashRingOptions} with every default filled in and every value checked. */
 export interface ResolvedHashRingOptions {
   readonly virtualNodes: number;
@@ -56,25 +58,19 @@ export function resolveHashRingOptions(
   options: HashRingOptions = {},
   pathPrefix = '',
 ): ResolvedHashRingOptions {
-  if (typeof options !== 'object' || options === null) {
-    throw invalidOption(pathPrefix === '' ? 'options' : pathPrefix.replace(/\.$/, ''), 'must be an object');
-  }
-  const virtualNodes = options.virtualNodes ?? DEFAULT_VIRTUAL_NODES;
-  if (
-    typeof virtualNodes !== 'number' ||
-    !Number.isInteger(virtualNodes) ||
-    virtualNodes < MIN_VIRTUAL_NODES ||
-    virtualNodes > MAX_VIRTUAL_NODES
-  ) {
-    throw invalidOption(
+  const input: HashRingOptions = optionsObject(options, pathPrefix.replace(/\.$/, ''), RING_FIELDS);
+  return Object.freeze({
+    virtualNodes: integer(
+      input.virtualNodes ?? DEFAULT_VIRTUAL_NODES,
       `${pathPrefix}virtualNodes`,
-      `must be an integer from ${MIN_VIRTUAL_NODES} to ${MAX_VIRTUAL_NODES}`,
-      virtualNodes,
-    );
-  }
-  const hasher = options.hasher ?? DEFAULT_HASHER;
-  if (typeof hasher !== 'object' || hasher === null || typeof hasher.hash !== 'function') {
-    throw invalidOption(`${pathPrefix}hasher`, 'must be an object with a hash(input: string) method');
-  }
-  return Object.freeze({ virtualNodes, hasher });
+      MIN_VIRTUAL_NODES,
+      MAX_VIRTUAL_NODES,
+    ),
+    hasher: implementing(
+      input.hasher ?? DEFAULT_HASHER,
+      `${pathPrefix}hasher`,
+      ['hash'],
+      'must be an object with a hash(input: string) method',
+    ),
+  });
 }

@@ -4,6 +4,15 @@ import type { DataSource, FetchFunction } from '../datasource/datasource';
 import { toDataSource } from '../datasource/datasource';
 import { invalidOption } from '../errors/messages';
 import {
+  flag,
+  integer,
+  matching,
+  oneOf,
+  type OptionFields,
+  optionsObject,
+  stringList,
+} from '../util/options';
+import {
   type CircuitBreakerOptions,
   type RateLimitOptions,
   type ResolvedBreakerOptions,
@@ -121,9 +130,16 @@ export const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_MAX_VALUE_BYTES = 1024 * 1024;
 export const DEFAULT_READ_TIMEOUT: Duration = '5s';
 export const DEFAULT_WRITE_TIMEOUT: Duration = '5s';
+/** Default of `popularKeys.capacity`: keys tracked per keyspace. */
+export const DEFAULT_POPULAR_KEYS_CAPACITY = 1_000;
+/** Upper bound of `popularKeys.capacity` (the tracker's memory grows with it). */
+export const MAX_POPULAR_KEYS_CAPACITY = 1_000_000;
+/** Default of `popularKeys.halfLife`: how fast a key's count decays. */
+export const DEFAULT_POPULAR_KEYS_HALF_LIFE: Duration = '1m';
 export const KEYSPACE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 
-const SETTING_KEYS: ReadonlySet<string> = new Set([
+/** The fields of {@link KeySpaceSettings}; a new setting adds its name here. */
+const SETTING_FIELDS = [
   'maxBytes',
   'maxValueBytes',
   'ttl',
@@ -137,14 +153,19 @@ const SETTING_KEYS: ReadonlySet<string> = new Set([
   'rateLimit',
   'popularKeys',
   'refreshAhead',
-]);
-const DEFINITION_KEYS: ReadonlySet<string> = new Set([
-  ...SETTING_KEYS,
-  'name',
-  'dataSource',
-  'codec',
-  'warmKeys',
-]);
+] as const satisfies ReadonlyArray<keyof KeySpaceSettings>;
+/** Old names of keyspace settings, refused with their new name. */
+const RENAMED: Readonly<Record<string, string>> = { hotKeys: 'popularKeys' };
+const SETTINGS: OptionFields = { what: 'keyspace setting', fields: SETTING_FIELDS, renamed: RENAMED };
+/** The fields of {@link KeySpaceDefinition}: the settings and what only a definition has. */
+const DEFINITION: OptionFields = {
+  what: 'keyspace option',
+  fields: [...SETTING_FIELDS, 'name', 'dataSource', 'codec', 'warmKeys'] satisfies ReadonlyArray<
+    keyof KeySpaceDefinition
+  >,
+  renamed: RENAMED,
+};
+const POPULAR_KEYS: OptionFields = { what: 'popular-key option', fields: ['capacity', 'halfLife'] };
 
 /**
  * Declares a keyspace with its value type; validates it at once.
@@ -163,14 +184,10 @@ export function defineKeySpace<T>(definition: KeySpaceDefinition<T>): KeySpaceDe
  * @throws DistCacheError `E_INVALID_OPTION`
  */
 export function validateKeySpaceSettings(settings: unknown, path: string): KeySpaceSettings {
-  if (typeof settings !== 'object' || settings === null)
-    throw invalidOption(path, 'must be an object', settings);
-  for (const key of Object.keys(settings)) {
-    if (!SETTING_KEYS.has(key)) throw invalidOption(`${path}.${key}`, 'is not a known keyspace setting');
-  }
+  optionsObject(settings, path, SETTINGS);
   // Check the values too, so a bad default fails now even if every keyspace overrides it.
-  resolveKeySpaceConfig({ ...settings, name: 'defaults' }, {}, path);
-  return settings;
+  resolveKeySpaceConfig({ ...(settings as KeySpaceSettings), name: 'defaults' }, {}, path);
+  return settings as KeySpaceSettings;
 }
 
 /**
@@ -182,37 +199,20 @@ export function resolveKeySpaceConfig<T>(
   defaults: KeySpaceSettings,
   path: string,
 ): ResolvedKeySpaceConfig<T> {
-  if (typeof definition !== 'object' || definition === null) {
-    throw invalidOption(path, 'must be a keyspace definition object', definition);
-  }
-  for (const key of Object.keys(definition)) {
-    if (!DEFINITION_KEYS.has(key)) throw invalidOption(`${path}.${key}`, 'is not a known keyspace option');
-  }
-  const { name } = definition;
-  if (typeof name !== 'string' || !KEYSPACE_NAME_PATTERN.test(name)) {
-    throw invalidOption(
-      `${path}.name`,
-      'must be 1-64 letters, digits, ".", "_", "-" or ":", starting with a letter or digit',
-      name,
-    );
-  }
+  optionsObject(definition, path, DEFINITION, 'must be a keyspace definition object');
+  const name = matching(
+    definition.name,
+    `${path}.name`,
+    KEYSPACE_NAME_PATTERN,
+    'must be 1-64 letters, digits, ".", "_", "-" or ":", starting with a letter or digit',
+  );
   const pick = <K extends keyof KeySpaceSettings>(key: K): KeySpaceSettings[K] =>
     definition[key] ?? defaults[key];
 
-  const maxBytes = pick('maxBytes') ?? DEFAULT_MAX_BYTES;
-  if (!Number.isSafeInteger(maxBytes) || maxBytes <= 0) {
-    throw invalidOption(`${path}.maxBytes`, 'must be a positive integer number of bytes', maxBytes);
-  }
-  const maxValueBytes = pick('maxValueBytes') ?? DEFAULT_MAX_VALUE_BYTES;
-  if (!Number.isSafeInteger(maxValueBytes) || maxValueBytes <= 0) {
-    throw invalidOption(`${path}.maxValueBytes`, 'must be a positive integer number of bytes', maxValueBytes);
-  }
+  const maxBytes = integer(pick('maxBytes') ?? DEFAULT_MAX_BYTES, `${path}.maxBytes`, 1);
+  const maxValueBytes = integer(pick('maxValueBytes') ?? DEFAULT_MAX_VALUE_BYTES, `${path}.maxValueBytes`, 1);
   const ttlMs = toOptionalMs(pick('ttl'), `${path}.ttl`);
   if (ttlMs === 0) throw invalidOption(`${path}.ttl`, 'must be greater than zero (omit it for no expiry)', 0);
-  const valueMode = pick('valueMode') ?? 'frozen';
-  if (valueMode !== 'frozen' && valueMode !== 'copy') {
-    throw invalidOption(`${path}.valueMode`, 'must be "frozen" or "copy"', valueMode);
-  }
   const dataSource = definition.dataSource === undefined ? undefined : toDataSource(definition.dataSource);
   if (dataSource !== undefined && typeof dataSource.fetch !== 'function') {
     throw invalidOption(
@@ -239,9 +239,9 @@ export function resolveKeySpaceConfig<T>(
     negativeTtlMs: toMs(pick('negativeTtl') ?? 0, `${path}.negativeTtl`),
     readTimeoutMs: toPositiveMs(pick('readTimeout') ?? DEFAULT_READ_TIMEOUT, `${path}.readTimeout`),
     writeTimeoutMs: toPositiveMs(pick('writeTimeout') ?? DEFAULT_WRITE_TIMEOUT, `${path}.writeTimeout`),
-    valueMode,
+    valueMode: oneOf(pick('valueMode') ?? 'frozen', `${path}.valueMode`, ['frozen', 'copy']),
     graceMs: toMs(pick('grace') ?? 0, `${path}.grace`),
-    staleWhileRevalidate: resolveFlag(pick('staleWhileRevalidate'), `${path}.staleWhileRevalidate`),
+    staleWhileRevalidate: flag(pick('staleWhileRevalidate'), `${path}.staleWhileRevalidate`, false),
     circuitBreaker: resolveBreakerOptions(pick('circuitBreaker'), `${path}.circuitBreaker`),
     rateLimit: resolveRateLimit(pick('rateLimit'), `${path}.rateLimit`),
     popularKeys: resolvePopularKeys(pick('popularKeys'), `${path}.popularKeys`),
@@ -257,14 +257,21 @@ function resolvePopularKeys(
   path: string,
 ): ResolvedKeySpaceConfig['popularKeys'] {
   if (value === false) return undefined;
-  if (value !== undefined && (typeof value !== 'object' || value === null)) {
-    throw invalidOption(path, 'must be popular-key options or false', value);
-  }
-  const capacity = value?.capacity ?? 1_000;
-  if (!Number.isInteger(capacity) || capacity < 1 || capacity > 1_000_000) {
-    throw invalidOption(`${path}.capacity`, 'must be an integer from 1 to 1000000', capacity);
-  }
-  return Object.freeze({ capacity, halfLifeMs: toPositiveMs(value?.halfLife ?? '1m', `${path}.halfLife`) });
+  const input: { capacity?: number; halfLife?: Duration } = optionsObject(
+    value ?? {},
+    path,
+    POPULAR_KEYS,
+    'must be popular-key options or false',
+  );
+  return Object.freeze({
+    capacity: integer(
+      input.capacity ?? DEFAULT_POPULAR_KEYS_CAPACITY,
+      `${path}.capacity`,
+      1,
+      MAX_POPULAR_KEYS_CAPACITY,
+    ),
+    halfLifeMs: toPositiveMs(input.halfLife ?? DEFAULT_POPULAR_KEYS_HALF_LIFE, `${path}.halfLife`),
+  });
 }
 
 function resolveRefreshAhead(value: Duration | false | undefined, ttlMs: number | undefined, path: string) {
@@ -279,15 +286,5 @@ function resolveWarmKeys<T>(
   path: string,
 ): KeySpaceDefinition<T>['warmKeys'] {
   if (value === undefined || typeof value === 'function') return value;
-  const list: unknown = value;
-  if (!Array.isArray(list) || list.some((key) => typeof key !== 'string' || key.length === 0)) {
-    throw invalidOption(path, 'must be an array of non-empty strings or a function returning one');
-  }
-  return Object.freeze([...(list as string[])]);
-}
-
-function resolveFlag(value: unknown, path: string): boolean {
-  if (value === undefined) return false;
-  if (typeof value !== 'boolean') throw invalidOption(path, 'must be true or false', value);
-  return value;
+  return stringList(value, path, 'non-empty strings or a function returning one');
 }

@@ -1,4 +1,4 @@
-import { invalidOption } from '../errors/messages';
+import { flag, implementing, type OptionFields, optionsObject } from '../util/options';
 
 /** Anything with `getMeter`, such as an OpenTelemetry SDK `MeterProvider`. */
 export interface MeterProviderLike {
@@ -42,13 +42,10 @@ export interface ResolvedTelemetryOptions {
   readonly recordKeys: boolean;
 }
 
-const KNOWN: ReadonlySet<string> = new Set([
-  'meterProvider',
-  'tracerProvider',
-  'metrics',
-  'traces',
-  'recordKeys',
-]);
+const TELEMETRY_FIELDS: OptionFields = {
+  what: 'telemetry option',
+  fields: ['meterProvider', 'tracerProvider', 'metrics', 'traces', 'recordKeys'],
+};
 
 /**
  * Validates the engine's `telemetry` option. `false` turns OpenTelemetry off (diagnostics channels
@@ -66,30 +63,35 @@ export function resolveTelemetryOptions(options: TelemetryOptions | false = {}):
       recordKeys: false,
     });
   }
-  if (typeof options !== 'object' || options === null) {
-    throw invalidOption('telemetry', 'must be false or an object', options);
-  }
-  for (const key of Object.keys(options)) {
-    if (!KNOWN.has(key)) throw invalidOption(`telemetry.${key}`, 'is not a known telemetry option');
-  }
-  const flag = (name: 'metrics' | 'traces' | 'recordKeys', fallback: boolean): boolean => {
-    const value = options[name] === undefined ? fallback : options[name];
-    if (typeof value !== 'boolean') throw invalidOption(`telemetry.${name}`, 'must be a boolean', value);
-    return value;
-  };
-  const { meterProvider, tracerProvider } = options;
-  if (meterProvider !== undefined && typeof meterProvider?.getMeter !== 'function') {
-    throw invalidOption('telemetry.meterProvider', 'must have a getMeter() method');
-  }
-  if (tracerProvider !== undefined && typeof tracerProvider?.getTracer !== 'function') {
-    throw invalidOption('telemetry.tracerProvider', 'must have a getTracer() method');
-  }
+  const input: TelemetryOptions = optionsObject(
+    options,
+    'telemetry',
+    TELEMETRY_FIELDS,
+    'must be false or an object',
+  );
+  const { meterProvider, tracerProvider } = input;
   return Object.freeze({
     enabled: true,
-    meterProvider,
-    tracerProvider,
-    metrics: flag('metrics', true),
-    traces: flag('traces', true),
-    recordKeys: flag('recordKeys', false),
+    meterProvider:
+      meterProvider === undefined
+        ? undefined
+        : implementing(
+            meterProvider,
+            'telemetry.meterProvider',
+            ['getMeter'],
+            'must have a getMeter() method',
+          ),
+    tracerProvider:
+      tracerProvider === undefined
+        ? undefined
+        : implementing(
+            tracerProvider,
+            'telemetry.tracerProvider',
+            ['getTracer'],
+            'must have a getTracer() method',
+          ),
+    metrics: flag(input.metrics, 'telemetry.metrics', true),
+    traces: flag(input.traces, 'telemetry.traces', true),
+    recordKeys: flag(input.recordKeys, 'telemetry.recordKeys', false),
   });
 }

@@ -1,4 +1,4 @@
-import { invalidOption } from '../errors/messages';
+import { hostPort } from '../util/options';
 import type { PeerAddress } from './transport';
 
 /**
@@ -18,11 +18,5 @@ export function formatPeerAddress(address: PeerAddress): string {
  * @throws DistCacheError `E_INVALID_OPTION` when the text is not `host:port` with a port in 1..65535
  */
 export function parsePeerAddress(text: string, path = 'peer'): PeerAddress {
-  const match = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(text.trim());
-  const host = match?.[1] ?? match?.[2];
-  const port = Number(match?.[3]);
-  if (host === undefined || !Number.isInteger(port) || port < 1 || port > 65_535) {
-    throw invalidOption(path, 'must be "host:port" (IPv6 hosts in brackets) with a port in 1..65535', text);
-  }
-  return { host, port };
+  return hostPort(text, path);
 }

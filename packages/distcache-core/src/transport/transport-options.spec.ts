@@ -109,7 +109,29 @@ describe('resolveTransportOptions', () => {
     [{ nodeId: 'a', tls: { ca: 'not a PEM', cert: 'c', key: 'k' } }, 'tls.ca'],
     [{ nodeId: 'a', clock: { now: () => 0 } }, 'clock'],
     [{ nodeId: 'a', logger: console.log }, 'logger'],
+    [{ nodeId: 'a', maxFrameSize: 1 }, 'maxFrameSize'],
+    [{ nodeId: 'a', reconnect: { maxDelai: '1s' } }, 'reconnect.maxDelai'],
+    [{ nodeId: 'a', tls: { ca: 'c', cert: 'c', key: 'k', servername: 'x' } }, 'tls.servername'],
   ])('rejects %j naming %s', (options, path) => {
     expect(invalidField(options)).toBe(path);
+  });
+
+  it('takes options it resolved as they are, so a transport does not check (or parse TLS) twice', () => {
+    const resolved = resolveTransportOptions({ nodeId: 'a', maxFrameBytes: 1 << 20 });
+    expect(resolveTransportOptions(resolved)).toBe(resolved);
+    // A copy is not trusted: it is checked again (and resolved fields are not input fields).
+    expect(invalidField({ ...resolved })).toBe('handshakeTimeoutMs');
+  });
+
+  it("names fields by the caller's paths", () => {
+    const at = (field: string): string => `outer.${field}`;
+    try {
+      resolveTransportOptions({ nodeId: 'a', reconnect: { jitter: 9 } }, at);
+    } catch (error) {
+      expect(isDistCacheError(error, 'E_INVALID_OPTION') && error.details['path']).toBe(
+        'outer.reconnect.jitter',
+      );
+    }
+    expect.assertions(1);
   });
 });

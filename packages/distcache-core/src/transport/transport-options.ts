@@ -3,6 +3,16 @@ import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import { invalidOption } from '../errors/messages';
 import { type Clock, systemClock } from '../util/clock';
 import { type Duration, toOrderedMs, toPositiveMs } from '../util/duration';
+import {
+  CLOCK_METHODS,
+  implementing,
+  integer,
+  LOGGER_METHODS,
+  numberIn,
+  oneOf,
+  type OptionFields,
+  optionsObject,
+} from '../util/options';
 import { type Logger, silentLogger } from '../util/logger';
 import { MIN_MAX_FRAME_BYTES } from './wire-format';
 
@@ -161,103 +171,139 @@ export const DEFAULT_RECONNECT_JITTER = 0.2;
 /** Longest node id or cluster name, in UTF-8 bytes. */
 export const MAX_NAME_BYTES = 1024;
 
+/** The fields of {@link TcpPeerTransportOptions}; a new option adds its name here. */
+export const TRANSPORT_FIELDS = [
+  'nodeId',
+  'cluster',
+  'host',
+  'port',
+  'advertiseHost',
+  'tls',
+  'maxFrameBytes',
+  'maxInFlightPerPeer',
+  'handshakeTimeout',
+  'maxConnections',
+  'maxConnectionsPerAddress',
+  'maxBufferedBytes',
+  'frameTimeout',
+  'idleTimeout',
+  'connectTimeout',
+  'reconnect',
+  'clock',
+  'logger',
+] as const satisfies ReadonlyArray<keyof TcpPeerTransportOptions>;
+const TRANSPORT: OptionFields = { what: 'transport option', fields: TRANSPORT_FIELDS };
+const RECONNECT: OptionFields = { what: 'reconnect option', fields: ['baseDelay', 'maxDelay', 'jitter'] };
+const TLS: OptionFields = { what: 'TLS option', fields: ['ca', 'cert', 'key', 'hostnameCheck'] };
+
+/** Options this module resolved: resolving them again returns them as they are. */
+const resolved = new WeakSet<ResolvedTransportOptions>();
+
 /**
- * Fills defaults, converts durations to milliseconds and validates every field.
+ * Fills defaults, converts durations to milliseconds and validates every field. Options it
+ * returned are accepted again as they are, so a caller that validated them at construction (the
+ * engine) hands them to every transport it makes without checking (and parsing TLS) twice.
  *
+ * @param at the path of a field in the caller's options, for errors: the engine names
+ *   `transportOptions.maxFrameBytes` and `nodeName` where a bare transport names `maxFrameBytes`
+ *   and `nodeId`
  * @throws DistCacheError `E_INVALID_OPTION` naming the first invalid field
  */
-export function resolveTransportOptions(options: TcpPeerTransportOptions): ResolvedTransportOptions {
-  if (typeof options !== 'object' || options === null)
-    throw invalidOption('options', 'must be an object', options);
-  const host = name(options.host ?? DEFAULT_TRANSPORT_HOST, 'host');
-  const reconnect = options.reconnect ?? {};
+export function resolveTransportOptions(
+  options: TcpPeerTransportOptions | ResolvedTransportOptions,
+  at: (field: string) => string = (field) => field,
+): ResolvedTransportOptions {
+  if (resolved.has(options as ResolvedTransportOptions)) return options as ResolvedTransportOptions;
+  const input: Partial<TcpPeerTransportOptions> = optionsObject(options, '', TRANSPORT);
+  const host = name(input.host ?? DEFAULT_TRANSPORT_HOST, at('host'));
+  const reconnect: ReconnectOptions = optionsObject(input.reconnect ?? {}, at('reconnect'), RECONNECT);
   const [reconnectBaseMs, reconnectMaxMs] = toOrderedMs(
-    { value: reconnect.baseDelay ?? DEFAULT_RECONNECT_BASE_DELAY, path: 'reconnect.baseDelay' },
-    { value: reconnect.maxDelay ?? DEFAULT_RECONNECT_MAX_DELAY, path: 'reconnect.maxDelay' },
+    { value: reconnect.baseDelay ?? DEFAULT_RECONNECT_BASE_DELAY, path: at('reconnect.baseDelay') },
+    { value: reconnect.maxDelay ?? DEFAULT_RECONNECT_MAX_DELAY, path: at('reconnect.maxDelay') },
   );
-  const reconnectJitter = reconnect.jitter ?? DEFAULT_RECONNECT_JITTER;
-  if (typeof reconnectJitter !== 'number' || !(reconnectJitter >= 0 && reconnectJitter <= 1)) {
-    throw invalidOption('reconnect.jitter', 'must be a number from 0 to 1', reconnectJitter);
-  }
   const maxFrameBytes = integer(
-    options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
-    'maxFrameBytes',
+    input.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+    at('maxFrameBytes'),
     MIN_MAX_FRAME_BYTES,
     MAX_MAX_FRAME_BYTES,
   );
   const maxConnections = integer(
-    options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
-    'maxConnections',
+    input.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
+    at('maxConnections'),
     1,
     1_000_000,
   );
-  return {
-    nodeId: name(options.nodeId, 'nodeId'),
-    cluster: name(options.cluster ?? DEFAULT_TRANSPORT_CLUSTER, 'cluster'),
+  const result: ResolvedTransportOptions = {
+    nodeId: name(input.nodeId, at('nodeId')),
+    cluster: name(input.cluster ?? DEFAULT_TRANSPORT_CLUSTER, at('cluster')),
     host,
-    port: integer(options.port ?? DEFAULT_TRANSPORT_PORT, 'port', 0, 65_535),
-    advertiseHost: name(options.advertiseHost ?? host, 'advertiseHost'),
-    tls: options.tls === undefined ? undefined : resolveTls(options.tls),
+    port: integer(input.port ?? DEFAULT_TRANSPORT_PORT, at('port'), 0, 65_535),
+    advertiseHost: name(input.advertiseHost ?? host, at('advertiseHost')),
+    tls: input.tls === undefined ? undefined : resolveTls(input.tls, at('tls')),
     maxFrameBytes,
     maxInFlightPerPeer: integer(
-      options.maxInFlightPerPeer ?? DEFAULT_MAX_IN_FLIGHT_PER_PEER,
-      'maxInFlightPerPeer',
+      input.maxInFlightPerPeer ?? DEFAULT_MAX_IN_FLIGHT_PER_PEER,
+      at('maxInFlightPerPeer'),
       1,
       0xffff_ffff,
     ),
     handshakeTimeoutMs: toPositiveMs(
-      options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT,
-      'handshakeTimeout',
+      input.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT,
+      at('handshakeTimeout'),
     ),
     maxConnections,
     maxConnectionsPerAddress: integer(
-      options.maxConnectionsPerAddress ?? Math.min(DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, maxConnections),
-      'maxConnectionsPerAddress',
+      input.maxConnectionsPerAddress ?? Math.min(DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, maxConnections),
+      at('maxConnectionsPerAddress'),
       1,
       maxConnections,
     ),
     // At least one frame of the largest size must fit, or such frames could never be received.
     maxBufferedBytes: integer(
-      options.maxBufferedBytes ?? Math.max(DEFAULT_MAX_BUFFERED_BYTES, maxFrameBytes),
-      'maxBufferedBytes',
+      input.maxBufferedBytes ?? Math.max(DEFAULT_MAX_BUFFERED_BYTES, maxFrameBytes),
+      at('maxBufferedBytes'),
       maxFrameBytes,
-      Number.MAX_SAFE_INTEGER,
     ),
-    frameTimeoutMs: toPositiveMs(options.frameTimeout ?? DEFAULT_FRAME_TIMEOUT, 'frameTimeout'),
-    idleTimeoutMs: toPositiveMs(options.idleTimeout ?? DEFAULT_IDLE_TIMEOUT, 'idleTimeout'),
-    connectTimeoutMs: toPositiveMs(options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT, 'connectTimeout'),
+    frameTimeoutMs: toPositiveMs(input.frameTimeout ?? DEFAULT_FRAME_TIMEOUT, at('frameTimeout')),
+    idleTimeoutMs: toPositiveMs(input.idleTimeout ?? DEFAULT_IDLE_TIMEOUT, at('idleTimeout')),
+    connectTimeoutMs: toPositiveMs(input.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT, at('connectTimeout')),
     reconnectBaseMs,
     reconnectMaxMs,
-    reconnectJitter,
-    clock: implementation(options.clock ?? systemClock, 'clock', ['now', 'setTimeout', 'clearTimeout']),
-    logger: implementation(options.logger ?? silentLogger, 'logger', ['debug', 'info', 'warn', 'error']),
+    reconnectJitter: numberIn(reconnect.jitter ?? DEFAULT_RECONNECT_JITTER, at('reconnect.jitter'), {
+      from: 0,
+      to: 1,
+    }),
+    clock: implementing(input.clock ?? systemClock, at('clock'), CLOCK_METHODS),
+    logger: implementing(input.logger ?? silentLogger, at('logger'), LOGGER_METHODS),
   };
+  resolved.add(result);
+  return result;
 }
 
-function resolveTls(tls: PeerTlsOptions): Required<PeerTlsOptions> {
-  if (typeof tls !== 'object' || tls === null)
-    throw invalidOption('tls', 'must be an object with ca, cert and key', tls);
+function resolveTls(tls: PeerTlsOptions, path: string): Required<PeerTlsOptions> {
+  optionsObject(tls, path, TLS, 'must be an object with ca, cert and key');
   for (const field of ['ca', 'cert', 'key'] as const) {
     const value: unknown = tls[field];
     const ok =
       (typeof value === 'string' && value.length > 0) || (Buffer.isBuffer(value) && value.length > 0);
-    if (!ok) throw invalidOption(`tls.${field}`, 'must be a non-empty PEM string or Buffer');
+    if (!ok) throw invalidOption(`${path}.${field}`, 'must be a non-empty PEM string or Buffer');
   }
-  const hostnameCheck = tls.hostnameCheck ?? 'dns-only';
-  if (hostnameCheck !== 'dns-only' && hostnameCheck !== 'always' && hostnameCheck !== 'never') {
-    throw invalidOption('tls.hostnameCheck', 'must be "dns-only", "always" or "never"', hostnameCheck);
-  }
+  const hostnameCheck = oneOf(tls.hostnameCheck ?? 'dns-only', `${path}.hostnameCheck`, [
+    'dns-only',
+    'always',
+    'never',
+  ]);
   // Parse the material now, so a bad PEM or a key that does not match fails at construction.
   try {
     new X509Certificate(tls.ca);
   } catch (error) {
     throw invalidOption(
-      'tls.ca',
+      `${path}.ca`,
       `is not a PEM certificate: ${error instanceof Error ? error.message : String(error)}`,
     );
   }
-  tryContext('tls.cert', { cert: tls.cert, key: tls.key }, (message) =>
-    /key/i.test(message) ? 'tls.key' : 'tls.cert',
+  tryContext(`${path}.cert`, { cert: tls.cert, key: tls.key }, (message) =>
+    /key/i.test(message) ? `${path}.key` : `${path}.cert`,
   );
   return { ca: tls.ca, cert: tls.cert, key: tls.key, hostnameCheck };
 }
@@ -280,22 +326,6 @@ function name(value: unknown, path: string): string {
     throw invalidOption(path, 'must be a non-empty string', value);
   if (Buffer.byteLength(value) > MAX_NAME_BYTES) {
     throw invalidOption(path, `must be at most ${MAX_NAME_BYTES} bytes of UTF-8`, value);
-  }
-  return value;
-}
-
-function integer(value: unknown, path: string, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw invalidOption(path, `must be an integer from ${min} to ${max}`, value);
-  }
-  return value;
-}
-
-function implementation<T>(value: T, path: string, methods: readonly string[]): T {
-  for (const method of methods) {
-    if (typeof (value as Record<string, unknown> | null)?.[method] !== 'function') {
-      throw invalidOption(path, `must implement ${methods.join(', ')}`);
-    }
   }
   return value;
 }

@@ -36,4 +36,10 @@ describe('staticDiscovery options', () => {
       expect(isDistCacheError(error, 'E_INVALID_OPTION')).toBe(true);
     },
   );
+
+  it('refuses an unknown option, naming the one meant', () => {
+    expect(() => staticDiscovery({ peer: ['a:1'] } as never)).toThrow(
+      'Invalid option "discovery.peer": is not a known staticDiscovery option; did you mean "peers"?',
+    );
+  });
 });

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { invalidOption } from '../../errors/messages';
 import { type Duration, toPositiveMs } from '../../util/duration';
+import { flag, integer, oneOf, type OptionFields, optionsObject } from '../../util/options';
 
 /** Which address records are used: A (`4`), AAAA (`6`) or both (`'any'`). */
 export type DnsFamily = 4 | 6 | 'any';
@@ -76,16 +77,19 @@ export const DEFAULT_DNS_TRIES = 2;
 export const DEFAULT_DNS_FAMILY: DnsFamily = 4;
 export const DEFAULT_DNS_RESOLVE_TARGETS = true;
 
-const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
-  'name',
-  'port',
-  'srv',
-  'resolveTargets',
-  'servers',
-  'timeout',
-  'tries',
-  'family',
-]);
+const DNS: OptionFields = {
+  what: 'dnsDiscovery option',
+  fields: [
+    'name',
+    'port',
+    'srv',
+    'resolveTargets',
+    'servers',
+    'timeout',
+    'tries',
+    'family',
+  ] satisfies ReadonlyArray<keyof DnsNameOptions | keyof DnsSrvOptions>,
+};
 
 // Letters, digits, '-' and '_' (SRV labels start with '_'), 1-63 per label, 253 in all.
 const LABEL = /^[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$/;
@@ -98,13 +102,12 @@ const SERVER = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/;
  * @throws DistCacheError `E_INVALID_OPTION` naming the field (`discovery.name`, `discovery.port`, ...)
  */
 export function resolveDnsDiscoveryOptions(options: DnsDiscoveryOptions): ResolvedDnsDiscoveryOptions {
-  if (typeof options !== 'object' || options === null) {
-    throw invalidOption('discovery', 'must be an object with "name" and "port", or "srv"', options);
-  }
-  const input = options as unknown as Record<string, unknown>;
-  for (const key of Object.keys(input)) {
-    if (!KNOWN_OPTIONS.has(key)) throw invalidOption(`discovery.${key}`, 'is not a DNS discovery option');
-  }
+  const input = optionsObject(
+    options,
+    'discovery',
+    DNS,
+    'must be an object with "name" and "port", or "srv"',
+  );
   const common: ResolvedCommon = {
     servers: resolveServers(input.servers),
     timeoutMs: resolveTimeout(input.timeout),
@@ -119,10 +122,11 @@ export function resolveDnsDiscoveryOptions(options: DnsDiscoveryOptions): Resolv
     if (input.port !== undefined) {
       throw invalidOption('discovery.port', 'is taken from the SRV records in "srv" mode', input.port);
     }
-    const resolveTargets = input.resolveTargets ?? DEFAULT_DNS_RESOLVE_TARGETS;
-    if (typeof resolveTargets !== 'boolean') {
-      throw invalidOption('discovery.resolveTargets', 'must be a boolean', resolveTargets);
-    }
+    const resolveTargets = flag(
+      input.resolveTargets,
+      'discovery.resolveTargets',
+      DEFAULT_DNS_RESOLVE_TARGETS,
+    );
     return Object.freeze({ ...common, mode: 'srv', srv: domainName(srv, 'discovery.srv'), resolveTargets });
   }
   if (name === undefined) {
@@ -131,10 +135,7 @@ export function resolveDnsDiscoveryOptions(options: DnsDiscoveryOptions): Resolv
   if (input.resolveTargets !== undefined) {
     throw invalidOption('discovery.resolveTargets', 'applies to "srv" mode only', input.resolveTargets);
   }
-  const port = input.port;
-  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65_535) {
-    throw invalidOption('discovery.port', 'must be an integer from 1 to 65535', port);
-  }
+  const port = integer(input.port, 'discovery.port', 1, 65_535);
   return Object.freeze({ ...common, mode: 'name', name: domainName(name, 'discovery.name'), port });
 }
 
@@ -185,17 +186,9 @@ function resolveTimeout(value: unknown): number {
 }
 
 function resolveTries(value: unknown): number {
-  const tries = value ?? DEFAULT_DNS_TRIES;
-  if (typeof tries !== 'number' || !Number.isInteger(tries) || tries < 1 || tries > 10) {
-    throw invalidOption('discovery.tries', 'must be an integer from 1 to 10', tries);
-  }
-  return tries;
+  return integer(value ?? DEFAULT_DNS_TRIES, 'discovery.tries', 1, 10);
 }
 
 function resolveFamily(value: unknown): DnsFamily {
-  const family = value ?? DEFAULT_DNS_FAMILY;
-  if (family !== 4 && family !== 6 && family !== 'any') {
-    throw invalidOption('discovery.family', 'must be 4, 6 or "any"', family);
-  }
-  return family;
+  return oneOf(value ?? DEFAULT_DNS_FAMILY, 'discovery.family', [4, 6, 'any']);
 }

@@ -68,4 +68,12 @@ describe('resolveKubernetesDiscoveryOptions', () => {
     expect(resolve({ kubeconfig: '' })).toThrow(/discovery\.kubeconfig/);
     expect(() => resolveKubernetesDiscoveryOptions(undefined as never)).toThrow(/"discovery"/);
   });
+
+  it('refuses a misspelt option, naming the one meant', () => {
+    expect(() =>
+      resolveKubernetesDiscoveryOptions({ labelSelector: 'a=b', namepsace: 'shop' } as never),
+    ).toThrow(
+      'Invalid option "discovery.namepsace": is not a known kubernetesDiscovery option; did you mean "namespace"?',
+    );
+  });
 });

@@ -1,5 +1,6 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { invalidOption } from '../../errors/messages';
+import { type OptionFields, optionsObject } from '../../util/options';
 import { type Duration, toOrderedMs, toPositiveMs } from '../../util/duration';
 
 /** Options of {@link kubernetesDiscovery}. */
@@ -76,17 +77,20 @@ export const DEFAULT_KUBERNETES_MAX_RETRY_DELAY = '30s';
 export const DEFAULT_KUBERNETES_REQUEST_TIMEOUT = '10s';
 export const DEFAULT_KUBERNETES_WATCH_TIMEOUT = '5m';
 
-const OPTION_KEYS: ReadonlySet<string> = new Set<keyof KubernetesDiscoveryOptions>([
-  'labelSelector',
-  'namespace',
-  'portName',
-  'kubeconfig',
-  'context',
-  'retryDelay',
-  'maxRetryDelay',
-  'requestTimeout',
-  'watchTimeout',
-]);
+const KUBERNETES: OptionFields = {
+  what: 'kubernetesDiscovery option',
+  fields: [
+    'labelSelector',
+    'namespace',
+    'portName',
+    'kubeconfig',
+    'context',
+    'retryDelay',
+    'maxRetryDelay',
+    'requestTimeout',
+    'watchTimeout',
+  ] satisfies ReadonlyArray<keyof KubernetesDiscoveryOptions>,
+};
 
 // RFC 1123 label (namespace names) and IANA service name (container port names), as the API
 // server validates them.
@@ -171,14 +175,7 @@ function resolveConfigSource(kubeconfig: unknown, context: unknown): KubeConfigS
 export function resolveKubernetesDiscoveryOptions(
   options: KubernetesDiscoveryOptions,
 ): ResolvedKubernetesDiscoveryOptions {
-  if (typeof options !== 'object' || options === null) {
-    throw invalidOption('discovery', 'must be an options object with at least a labelSelector', options);
-  }
-  for (const key of Object.keys(options)) {
-    if (!OPTION_KEYS.has(key)) {
-      throw invalidOption(`discovery.${key}`, 'is not an option of kubernetesDiscovery (misspelt?)');
-    }
-  }
+  optionsObject(options, 'discovery', KUBERNETES, 'must be an options object with at least a labelSelector');
   const { labelSelector } = options as { labelSelector: unknown };
   if (typeof labelSelector !== 'string' || labelSelector.trim() === '') {
     throw invalidOption(

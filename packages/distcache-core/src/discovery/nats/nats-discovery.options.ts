@@ -1,6 +1,13 @@
 import { invalidOption } from '../../errors/messages';
 import { type Duration, toOrderedMs, toPositiveMs } from '../../util/duration';
 import { type Logger, silentLogger } from '../../util/logger';
+import {
+  implementing,
+  LOGGER_METHODS,
+  type OptionFields,
+  optionsObject,
+  plainObject,
+} from '../../util/options';
 import type { NatsClientModule } from './nats-client';
 
 /**
@@ -114,23 +121,26 @@ export const DEFAULT_NATS_RECONNECT_TIME_WAIT: Duration = '1s';
 export const DEFAULT_NATS_CONNECT_TIMEOUT: Duration = '5s';
 export const DEFAULT_NATS_CLIENT_NAME = 'distcache-discovery';
 
-const KNOWN_OPTIONS = new Set<string>([
-  'servers',
-  'cluster',
-  'subjectPrefix',
-  'heartbeatInterval',
-  'heartbeatTimeout',
-  'discoverWindow',
-  'reconnectTimeWait',
-  'connectTimeout',
-  'user',
-  'pass',
-  'token',
-  'tls',
-  'name',
-  'logger',
-  'importClient',
-]);
+const NATS: OptionFields = {
+  what: 'natsDiscovery option',
+  fields: [
+    'servers',
+    'cluster',
+    'subjectPrefix',
+    'heartbeatInterval',
+    'heartbeatTimeout',
+    'discoverWindow',
+    'reconnectTimeWait',
+    'connectTimeout',
+    'user',
+    'pass',
+    'token',
+    'tls',
+    'name',
+    'logger',
+    'importClient',
+  ] satisfies ReadonlyArray<keyof NatsDiscoveryOptions>,
+};
 
 // Subject tokens: no wildcards (`*`, `>`), no whitespace, no empty token.
 const SUBJECT = /^[A-Za-z0-9_:-]+(?:\.[A-Za-z0-9_:-]+)*$/;
@@ -142,11 +152,7 @@ const SERVER_SCHEMES = new Set(['nats:', 'tls:']);
  * @throws DistCacheError `E_INVALID_OPTION` naming the field (`discovery.servers`, ...)
  */
 export function resolveNatsDiscoveryOptions(options: NatsDiscoveryOptions): ResolvedNatsDiscoveryOptions {
-  if (typeof options !== 'object' || options === null)
-    throw invalidOption('discovery', 'must be an object with at least "servers"', options);
-  for (const key of Object.keys(options)) {
-    if (!KNOWN_OPTIONS.has(key)) throw invalidOption(`discovery.${key}`, 'is not a natsDiscovery option');
-  }
+  optionsObject(options, 'discovery', NATS, 'must be an object with at least "servers"');
   const servers = resolveServers(options.servers);
   const cluster = subjectTokens(options.cluster ?? DEFAULT_NATS_CLUSTER, 'discovery.cluster');
   const subjectPrefix = subjectTokens(
@@ -185,15 +191,12 @@ export function resolveNatsDiscoveryOptions(options: NatsDiscoveryOptions): Reso
   }
   if (token !== undefined && user !== undefined)
     throw invalidOption('discovery.token', 'cannot be combined with user/pass');
-  const tls = options.tls;
-  if (tls !== undefined && (typeof tls !== 'object' || tls === null || Array.isArray(tls)))
-    throw invalidOption('discovery.tls', 'must be an object of TLS options', tls);
+  const tls =
+    options.tls === undefined
+      ? undefined
+      : plainObject(options.tls, 'discovery.tls', 'must be an object of TLS options');
   const name = optionalString(options.name, 'discovery.name') ?? DEFAULT_NATS_CLIENT_NAME;
-  const logger = options.logger ?? silentLogger;
-  for (const method of ['debug', 'info', 'warn', 'error'] as const) {
-    if (typeof (logger as Partial<Logger>)[method] !== 'function')
-      throw invalidOption(`discovery.logger.${method}`, 'must be a function');
-  }
+  const logger = implementing(options.logger ?? silentLogger, 'discovery.logger', LOGGER_METHODS);
   const importClient = options.importClient;
   if (importClient !== undefined && typeof importClient !== 'function')
     throw invalidOption('discovery.importClient', 'must be a function');
