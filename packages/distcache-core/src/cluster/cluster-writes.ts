@@ -156,9 +156,17 @@ export class ClusterWrites {
    * listed peer that did not is told before it is routed to again (as for an invalidation).
    */
   async invalidateTags(space: KeySpace, tags: readonly string[], deadline: Deadline): Promise<void> {
-    space.invalidateTags(tags);
     const timeoutMs = Math.min(this.broadcastTimeoutMs, deadline.timeoutMs ?? Infinity);
-    await this.coordinator.invalidateTags(space.name, tags, { timeoutMs, signal: deadline.signal });
+    const options = { timeoutMs, signal: deadline.signal };
+    space.invalidateTags(tags);
+    await this.coordinator.invalidateTags(space.name, tags, options);
+    // Twice: unlike a key, a tag has no single owner to update first. Between the moment a node
+    // applied the first round and the moment an owner did, that node may have fetched a hot copy
+    // of an entry the owner had not revoked yet (the consistency checker found it). Once every
+    // node acknowledged the first round, no owner serves such an entry; the second round revokes
+    // the copies fetched meanwhile and detaches the fetches still running.
+    space.invalidateTags(tags, false);
+    await this.coordinator.invalidateTags(space.name, tags, options, true);
   }
 
   /** Tells every reachable node to drop the keyspace. */

@@ -120,7 +120,7 @@ export function createPeerRequestHandler(deps: PeerHandlerDeps): PeerRequestHand
         const tags = normalizeTags(request.tags);
         if (typeof tags === 'string') throw invalidValue(request.keySpace, '(tags)', tags);
         // Every copy carrying a tag goes, owned entries and hot copies alike (as for invalidate).
-        if (tags !== undefined) target.invalidateTags(tags);
+        if (tags !== undefined) target.invalidateTags(tags, request.again !== true);
         return { op: 'ok' };
       }
       case 'dropKeySpace':

@@ -190,12 +190,16 @@ export class PeerCoordinator implements ClusterCoordinator {
     );
   }
 
-  invalidateTags(keySpace: string, tags: readonly string[], options: SendOptions): Promise<string[]> {
-    return this.tellEveryone(
-      { op: 'invalidateTags', keySpace, tags: [...tags] },
-      options,
-      undefined,
-      (peer) => this.missed.recordTags(peer, keySpace, tags),
+  invalidateTags(
+    keySpace: string,
+    tags: readonly string[],
+    options: SendOptions,
+    again = false,
+  ): Promise<string[]> {
+    const request: PeerRequest = { op: 'invalidateTags', keySpace, tags: [...tags] };
+    if (again) request.again = true;
+    return this.tellEveryone(request, options, undefined, (peer) =>
+      this.missed.recordTags(peer, keySpace, tags),
     );
   }
 

@@ -448,12 +448,12 @@ export class KeySpace<T = unknown> {
    * what they load may carry one of the tags: they are detached like on a delete, and callers that
    * come later start a fresh load.
    */
-  invalidateTags(tags: readonly string[]): void {
+  invalidateTags(tags: readonly string[], counted = true): void {
     if (tags.length === 0) return;
     this.tagVersions.invalidate(tags, this.context.clock.now());
     this.flights.invalidateAll();
     this.remoteFlights.invalidateAll();
-    this.counters.tagInvalidations += tags.length;
+    if (counted) this.counters.tagInvalidations += tags.length;
   }
 
   /**

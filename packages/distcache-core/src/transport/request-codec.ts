@@ -51,7 +51,9 @@ export function writeRequestFrame(
     (request.op === 'set' && hasTags(request.tags))
       ? FrameFlag.TAGS
       : 0;
-  b.begin(requestOpcode(request), forwarded | ifAbsent | extended | tagged, id, estimateRequest(request));
+  const again = request.op === 'invalidateTags' && request.again === true ? FrameFlag.AGAIN : 0;
+  const flags = forwarded | ifAbsent | extended | tagged | again;
+  b.begin(requestOpcode(request), flags, id, estimateRequest(request));
   if (meta !== undefined && writeMeta(b, meta)) b.addFlags(FrameFlag.META);
   switch (request.op) {
     case 'get':
@@ -139,6 +141,7 @@ export function decodeRequestFrame(frame: Uint8Array): RequestFrame {
     }
     case Opcode.INVALIDATE_TAGS:
       request = { op: 'invalidateTags', keySpace: r.str16('keySpace'), tags: readTags(r) };
+      if ((flags & FrameFlag.AGAIN) !== 0) request.again = true;
       break;
     case Opcode.DROP_KEYSPACE:
       request = { op: 'dropKeySpace', keySpace: r.str16('keySpace') };

@@ -52,7 +52,13 @@ export type PeerRequest =
   /** Drop hot copies of these keys (the owner's value changed). */
   | { op: 'invalidate'; keySpace: string; keys: string[] }
   /** Drop every entry and hot copy carrying one of these tags (`deleteByTags`). */
-  | { op: 'invalidateTags'; keySpace: string; tags: string[] }
+  | {
+      op: 'invalidateTags';
+      keySpace: string;
+      tags: string[];
+      /** The second round of one `deleteByTags` (`FrameFlag.AGAIN`): not counted again. */
+      again?: boolean;
+    }
   | { op: 'dropKeySpace'; keySpace: string }
   /** Drop every entry and hot copy of the keyspace, keeping the keyspace and its settings. */
   | { op: 'clearKeySpace'; keySpace: string }

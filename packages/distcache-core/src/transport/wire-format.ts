@@ -70,6 +70,8 @@ export const FrameFlag = {
    * list follows the value. Older receivers ignore it on GET and refuse a tagged SET (`E_PROTOCOL`).
    */
   TAGS: 0x08,
+  /** INVALIDATE_TAGS: the second round of one `deleteByTags` (the receiver does not count it). */
+  AGAIN: 0x10,
   /** Any request: a meta map follows the header. */
   META: 0x80,
 } as const;
