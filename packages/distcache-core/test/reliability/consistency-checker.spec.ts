@@ -395,7 +395,8 @@ describe('randomized histories with tag invalidations on a 3-node cluster', () =
     expect(totals.tagWrites).toBeGreaterThan(SEEDS.length * 10);
     // Every node counted every tag invalidation (its own and its peers').
     expect(tagInvalidations).toBe(3 * totals.tagWrites);
-    expect(hotHits).toBeGreaterThan(totals.reads / 10);
+    // Hot copies were exercised (fewer than without tags: each tag invalidation drops a third of them).
+    expect(hotHits).toBeGreaterThan(totals.reads / 20);
   });
 });
 
