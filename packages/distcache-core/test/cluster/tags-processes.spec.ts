@@ -65,7 +65,8 @@ describe('tags across three processes', () => {
     );
     hitsAfter.forEach((stats, index) => {
       expect(stats.hits - hitsBefore[index]!.hits).toBeGreaterThanOrEqual(20);
-      expect(stats.tagInvalidations).toBe(1);
+      // At least once: the request buffered while it was stopped may arrive besides the repair.
+    expect(stats.tagInvalidations).toBeGreaterThanOrEqual(1);
     });
   });
 
@@ -80,5 +81,34 @@ describe('tags across three processes', () => {
     for (const node of nodes)
       expect(await node.call('get', { key: '500' })).toEqual({ id: '500', version: 0 });
     expect((await calls()).total['500']).toBe(1);
+  });
+
+  it('a node that missed a deleteByTags (SIGSTOP) gets it before it is routed to again', async () => {
+    nodes = await startProcessCluster(3, {
+      tagsByKeyMod: 3,
+      keySpace: { ttl: '5m' },
+      clusterOptions: { pingInterval: 100, failureTimeout: 1_500 },
+    });
+    const [a, , frozen] = nodes as [NodeProcess, NodeProcess, NodeProcess];
+    await readEverywhere(KEYS);
+    for (const node of nodes)
+      for (const key of KEYS) await node.call('setDatabase', { key, value: { id: key, version: 1 } });
+    frozen.child.kill('SIGSTOP');
+    await a.call('deleteByTags', { tags: ['t2'] });
+    frozen.child.kill('SIGCONT');
+    // Routed to again only once it answers pings, which it does after pulling what it missed.
+    const deadline = Date.now() + 10_000;
+    while ((await a.call<string[]>('memberIds')).length !== 3) {
+      expect(Date.now()).toBeLessThan(deadline);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    for (const node of nodes) {
+      for (const key of KEYS.filter((k) => Number(k) % 3 === 2)) {
+        expect(await node.call('get', { key }), `${node.name} ${key}`).toEqual({ id: key, version: 1 });
+      }
+    }
+    const stats = await frozen.call<{ tagInvalidations: number }>('stats');
+    // At least once: the request buffered while it was stopped may arrive besides the repair.
+    expect(stats.tagInvalidations).toBeGreaterThanOrEqual(1);
   });
 });
