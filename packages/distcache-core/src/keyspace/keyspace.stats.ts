@@ -36,7 +36,10 @@ export interface KeySpaceCounters {
   rateLimited: number;
   /** Loads refused by the open breaker (`E_CIRCUIT_OPEN`). */
   circuitRejected: number;
-  /** Tags invalidated on this node (`deleteByTags` here or on a peer), one per tag. */
+  /**
+   * Tags invalidated on this node (`deleteByTags` here or on a peer), one per tag; a missed
+   * invalidation delivered again after a silence may count twice.
+   */
   tagInvalidations: number;
 }
 
