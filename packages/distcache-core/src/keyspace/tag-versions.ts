@@ -1,4 +1,5 @@
 import { estimateHeapBytes } from '../codec/heap-size';
+import { POOLED_STRING_MAX_LENGTH, sharedStrings } from '../codec/string-pool';
 
 /** Most tags one entry may carry. */
 export const MAX_TAGS_PER_ENTRY = 64;
@@ -131,7 +132,8 @@ export function normalizeTags(tags: unknown): readonly string[] | undefined | st
   for (const tag of tags as unknown[]) {
     if (typeof tag !== 'string' || tag.length === 0) return 'every tag must be a non-empty string';
     if (tag.length > MAX_TAG_CHARS) return `a tag is longer than ${MAX_TAG_CHARS} characters`;
-    unique.add(tag);
+    // Entries of one tag share its string (less memory, and the read check touches one string).
+    unique.add(tag.length <= POOLED_STRING_MAX_LENGTH ? (sharedStrings.share(tag) ?? tag) : tag);
   }
   if (unique.size > MAX_TAGS_PER_ENTRY) return `more than ${MAX_TAGS_PER_ENTRY} tags`;
   return Object.freeze([...unique]);
