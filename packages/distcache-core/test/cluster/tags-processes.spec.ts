@@ -66,7 +66,7 @@ describe('tags across three processes', () => {
     hitsAfter.forEach((stats, index) => {
       expect(stats.hits - hitsBefore[index]!.hits).toBeGreaterThanOrEqual(20);
       // At least once: the request buffered while it was stopped may arrive besides the repair.
-    expect(stats.tagInvalidations).toBeGreaterThanOrEqual(1);
+      expect(stats.tagInvalidations).toBeGreaterThanOrEqual(1);
     });
   });
 
