@@ -27,6 +27,7 @@ export {
   type KeySpaceSettings,
   type ResolvedKeySpaceConfig,
   type ValueMode,
+  type TagsFunction,
   DEFAULT_MAX_BYTES,
   DEFAULT_MAX_VALUE_BYTES,
   DEFAULT_READ_TIMEOUT,
@@ -34,6 +35,7 @@ export {
   KEYSPACE_NAME_PATTERN,
 } from './keyspace/keyspace.options';
 export type { KeySpaceStats, KeySpaceCounters } from './keyspace/keyspace.stats';
+export { DEFAULT_MAX_TAG_RECORDS, MAX_TAGS_PER_ENTRY, MAX_TAG_CHARS } from './keyspace/tag-versions';
 export type { DataSource, FetchContext, FetchFunction } from './datasource/datasource';
 export type {
   CircuitBreakerOptions,

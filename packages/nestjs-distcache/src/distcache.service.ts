@@ -116,6 +116,17 @@ export class DistCacheService {
   }
 
   /**
+   * Removes every entry carrying one of `tags` (given on `put`, or computed by the keyspace's
+   * `tags` function), owned entries and hot copies, on every reachable node; a load in flight does
+   * not store its result.
+   * @throws DistCacheError `E_INVALID_VALUE` (bad tags), `E_KEYSPACE_NOT_FOUND`, `E_TIMEOUT`
+   * @example await this.cache.deleteByTags('products', [`category:${categoryId}`]);
+   */
+  deleteByTags(keySpace: string, tags: readonly string[], options?: WriteOptions): Promise<void> {
+    return this.engine.deleteByTags(keySpace, tags, options);
+  }
+
+  /**
    * Drops every entry of a keyspace on every reachable node, keeping the keyspace, its settings and
    * its data source: the way to empty a `@ReadThrough` keyspace (the next calls load afresh).
    * @throws DistCacheError `E_KEYSPACE_NOT_FOUND`, `E_ENGINE_NOT_STARTED`, `E_ENGINE_STOPPED`

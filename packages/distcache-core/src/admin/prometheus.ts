@@ -22,6 +22,7 @@ export const COUNTERS: ReadonlyArray<[keyof KeySpaceCounters, string]> = [
   ['peerErrors', 'Requests to peers that failed'],
   ['fallbackLoads', 'Local loads made because the owner was unreachable'],
   ['peerRequestsServed', 'Requests served for other nodes'],
+  ['tagInvalidations', 'Tags invalidated on this node (deleteByTags here or on a peer)'],
 ];
 
 const BREAKER_STATES = ['closed', 'open', 'half-open'] as const;

@@ -12,6 +12,8 @@ export interface PreparedWrite {
   readonly key: string;
   readonly bytes: Uint8Array | undefined;
   readonly expiresAt: number;
+  /** The tags the entry carries; undefined for none. */
+  readonly tags?: readonly string[] | undefined;
 }
 
 /** A key this node wrote, kept for {@link ClusterWrites.replayTo}. */
@@ -75,7 +77,7 @@ export class ClusterWrites {
       targets.set(write.key, owner?.id);
       if (owner === undefined) {
         if (write.bytes === undefined) space.delete(write.key);
-        else space.store(write.key, write.bytes, write.expiresAt);
+        else space.store(write.key, write.bytes, write.expiresAt, write.tags);
         space.invalidateHot(write.key);
         continue;
       }
@@ -88,6 +90,7 @@ export class ClusterWrites {
               key: write.key,
               value: write.bytes,
               expiresAt: Number.isFinite(write.expiresAt) ? write.expiresAt : 0,
+              ...(write.tags === undefined ? {} : { tags: write.tags }),
             };
       remote.push(this.sendToOwner(owner, request, space, deadline));
     }
@@ -145,6 +148,25 @@ export class ClusterWrites {
   async clearKeySpace(name: string): Promise<void> {
     // A peer that misses it is told before it is routed to again (as for an invalidation).
     await this.coordinator.clearEverywhere(name, { timeoutMs: this.broadcastTimeoutMs });
+  }
+
+  /**
+   * Revokes, on this node and then on every other one, the entries of `space` that carry one of
+   * `tags`, owned entries and hot copies alike. Resolves once every reachable node acknowledged; a
+   * listed peer that did not is told before it is routed to again (as for an invalidation).
+   */
+  async invalidateTags(space: KeySpace, tags: readonly string[], deadline: Deadline): Promise<void> {
+    const timeoutMs = Math.min(this.broadcastTimeoutMs, deadline.timeoutMs ?? Infinity);
+    const options = { timeoutMs, signal: deadline.signal };
+    space.invalidateTags(tags);
+    await this.coordinator.invalidateTags(space.name, tags, options);
+    // Twice: unlike a key, a tag has no single owner to update first. Between the moment a node
+    // applied the first round and the moment an owner did, that node may have fetched a hot copy
+    // of an entry the owner had not revoked yet (the consistency checker found it). Once every
+    // node acknowledged the first round, no owner serves such an entry; the second round revokes
+    // the copies fetched meanwhile and detaches the fetches still running.
+    space.invalidateTags(tags, false);
+    await this.coordinator.invalidateTags(space.name, tags, options, true);
   }
 
   /** Tells every reachable node to drop the keyspace. */

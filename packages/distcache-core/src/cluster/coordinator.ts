@@ -61,4 +61,16 @@ export interface ClusterCoordinator {
    * `clear()`), with the same delivery guarantee as {@link invalidate}.
    */
   clearEverywhere(keySpace: string, options: SendOptions): Promise<string[]>;
+  /**
+   * Tells every listed peer to drop every entry and hot copy of `keySpace` carrying one of `tags`
+   * (`deleteByTags`), with the same delivery guarantee as {@link invalidate}. A peer of an older
+   * version, which cannot, clears the keyspace instead. `again`: the second round of a
+   * `deleteByTags` (see `ClusterWrites.invalidateTags`), not counted in stats.
+   */
+  invalidateTags(
+    keySpace: string,
+    tags: readonly string[],
+    options: SendOptions,
+    again?: boolean,
+  ): Promise<string[]>;
 }

@@ -2,6 +2,22 @@ import { describe, expect, it } from 'vitest';
 import { MissedInvalidations } from './missed-invalidations';
 
 describe('MissedInvalidations', () => {
+  it('keeps missed tag invalidations beside keys, within the same limit, and restores them', () => {
+    const missed = new MissedInvalidations(4);
+    missed.recordTags('b', 'products', ['shoes', 'shoes', 'hats']);
+    missed.record('b', 'products', ['1']);
+    expect(missed.size('b')).toBe(3);
+    const taken = missed.take('b')!;
+    expect([...taken.tags.get('products')!]).toEqual(['shoes', 'hats']);
+    missed.restore('b', taken);
+    expect(missed.size('b')).toBe(3);
+    // Over the limit: the keyspace is cleared whole on that peer, its keys and tags forgotten.
+    missed.recordTags('b', 'products', ['socks', 'belts']);
+    const overflowed = missed.take('b')!;
+    expect([...overflowed.cleared]).toEqual(['products']);
+    expect(overflowed.tags.size + overflowed.keys.size).toBe(0);
+  });
+
   it('keeps keys per peer and keyspace, once each, and hands them over once', () => {
     const missed = new MissedInvalidations(100);
     missed.record('b', 'products', ['1', '2']);

@@ -4,9 +4,13 @@
  */
 export const INVALIDATION_BATCH = 512;
 
-/** What one peer missed: keys per keyspace, and keyspaces whose list overflowed (clear them whole). */
+/**
+ * What one peer missed: keys and tags (`deleteByTags`) per keyspace, and keyspaces whose list
+ * overflowed (clear them whole).
+ */
 export interface Missed {
   readonly keys: Map<string, Set<string>>;
+  readonly tags: Map<string, Set<string>>;
   readonly cleared: Set<string>;
 }
 
@@ -28,27 +32,44 @@ export class MissedInvalidations {
   constructor(private readonly limitPerPeer: number) {}
 
   record(peerId: string, keySpace: string, keys: readonly string[]): void {
+    this.add(peerId, keySpace, keys, 'keys');
+  }
+
+  /** The peer missed a tag invalidation; tags count against the same limit as keys. */
+  recordTags(peerId: string, keySpace: string, tags: readonly string[]): void {
+    this.add(peerId, keySpace, tags, 'tags');
+  }
+
+  private add(peerId: string, keySpace: string, items: readonly string[], kind: 'keys' | 'tags'): void {
     let debt = this.debts.get(peerId);
     if (debt === undefined) {
-      debt = { keys: new Map(), cleared: new Set(), size: 0 };
+      debt = { keys: new Map(), tags: new Map(), cleared: new Set(), size: 0 };
       this.debts.set(peerId, debt);
     }
     if (debt.cleared.has(keySpace)) return;
-    let set = debt.keys.get(keySpace);
+    const table = debt[kind];
+    let set = table.get(keySpace);
     if (set === undefined) {
       set = new Set();
-      debt.keys.set(keySpace, set);
+      table.set(keySpace, set);
     }
-    for (const key of keys) {
-      if (set.has(key)) continue;
-      set.add(key);
+    for (const item of items) {
+      if (set.has(item)) continue;
+      set.add(item);
       debt.size += 1;
     }
-    if (debt.size > this.limitPerPeer) {
+    if (debt.size > this.limitPerPeer) this.overflow(debt, keySpace);
+  }
+
+  /** Replaces what a keyspace owes by a clear of the whole keyspace. */
+  private overflow(debt: Debt, keySpace: string): void {
+    for (const table of [debt.keys, debt.tags]) {
+      const set = table.get(keySpace);
+      if (set === undefined) continue;
       debt.size -= set.size;
-      debt.keys.delete(keySpace);
-      debt.cleared.add(keySpace);
+      table.delete(keySpace);
     }
+    debt.cleared.add(keySpace);
   }
 
   /** True when `peerId` owes nothing. */
@@ -73,6 +94,7 @@ export class MissedInvalidations {
   restore(peerId: string, missed: Missed): void {
     for (const keySpace of missed.cleared) this.markCleared(peerId, keySpace);
     for (const [keySpace, keys] of missed.keys) this.record(peerId, keySpace, [...keys]);
+    for (const [keySpace, tags] of missed.tags) this.recordTags(peerId, keySpace, [...tags]);
   }
 
   /** The peer is no longer a candidate: nothing will be delivered to it. */
@@ -87,12 +109,6 @@ export class MissedInvalidations {
 
   private markCleared(peerId: string, keySpace: string): void {
     this.record(peerId, keySpace, []);
-    const debt = this.debts.get(peerId) as Debt;
-    const set = debt.keys.get(keySpace);
-    if (set !== undefined) {
-      debt.size -= set.size;
-      debt.keys.delete(keySpace);
-    }
-    debt.cleared.add(keySpace);
+    this.overflow(this.debts.get(peerId) as Debt, keySpace);
   }
 }

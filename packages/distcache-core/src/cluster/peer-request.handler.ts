@@ -1,9 +1,10 @@
 import { DistCacheError } from '../errors/distcache-error';
-import { engineStopped, keySpaceNotFound, lateWrite } from '../errors/messages';
+import { engineStopped, invalidValue, keySpaceNotFound, lateWrite } from '../errors/messages';
 import type { KeySpace } from '../keyspace/keyspace';
 import type { PeerRequest, PeerRequestHandler, PeerResponse } from '../transport/transport';
 import type { Clock } from '../util/clock';
 import { checkKey } from '../keyspace/key-check';
+import { normalizeTags } from '../keyspace/tag-versions';
 import { toValueResult } from './wire-entry';
 
 /** What serving peers needs from the engine. */
@@ -50,12 +51,17 @@ export function createPeerRequestHandler(deps: PeerHandlerDeps): PeerRequestHand
         checked(request.keySpace, [request.key]);
         target.popularKeys?.record(request.key, deps.clock.now());
         const entry = await target.ownedEntry(request.key);
-        return { op: 'value', result: toValueResult(target, request.key, entry, deps.clock.now()) };
+        const tagsReply = request.tagsReply === true;
+        return {
+          op: 'value',
+          result: toValueResult(target, request.key, entry, deps.clock.now(), tagsReply),
+        };
       }
       case 'getMany': {
         const target = space(request.keySpace);
         checked(request.keySpace, request.keys);
         const now = deps.clock.now();
+        const tagsReply = request.tagsReply === true;
         for (const key of request.keys) target.popularKeys?.record(key, now);
         // Fresh entries as they are; missing ones in one batch load; stale ones reloaded or served
         // within grace, one by one.
@@ -66,9 +72,10 @@ export function createPeerRequestHandler(deps: PeerHandlerDeps): PeerRequestHand
         const results = await Promise.all(
           request.keys.map(async (key, index) => {
             const entry = cached[index];
-            if (entry === undefined) return toValueResult(target, key, await loaded.get(key)!, now);
+            if (entry === undefined)
+              return toValueResult(target, key, await loaded.get(key)!, now, tagsReply);
             const served = target.isFresh(entry) ? entry : await target.ownedEntry(key);
-            return toValueResult(target, key, served, now);
+            return toValueResult(target, key, served, now, tagsReply);
           }),
         );
         return { op: 'values', results };
@@ -80,7 +87,10 @@ export function createPeerRequestHandler(deps: PeerHandlerDeps): PeerRequestHand
         if (request.notAfter !== undefined && deps.clock.now() > request.notAfter)
           throw lateWrite(request.keySpace, request.key, deps.clock.now() - request.notAfter);
         if (request.ifAbsent === true && target.holdsOrLoads(request.key)) return { op: 'ok' };
-        target.store(request.key, request.value, request.expiresAt === 0 ? Infinity : request.expiresAt);
+        const tags = normalizeTags(request.tags);
+        if (typeof tags === 'string') throw invalidValue(request.keySpace, request.key, tags);
+        const expiresAt = request.expiresAt === 0 ? Infinity : request.expiresAt;
+        target.store(request.key, request.value, expiresAt, tags);
         target.invalidateHot(request.key);
         return { op: 'ok' };
       }
@@ -101,6 +111,16 @@ export function createPeerRequestHandler(deps: PeerHandlerDeps): PeerRequestHand
         // The writer does not send this to the node it wrote to, so every copy goes, an owned entry
         // included: a node whose ring disagreed with the writer's holds a value the write missed.
         for (const key of request.keys) target.delete(key);
+        return { op: 'ok' };
+      }
+      case 'invalidateTags': {
+        const target = deps.spaces.get(request.keySpace);
+        if (target === undefined) return { op: 'ok' };
+        target.counters.peerRequestsServed += 1;
+        const tags = normalizeTags(request.tags);
+        if (typeof tags === 'string') throw invalidValue(request.keySpace, '(tags)', tags);
+        // Every copy carrying a tag goes, owned entries and hot copies alike (as for invalidate).
+        if (tags !== undefined) target.invalidateTags(tags, request.again !== true);
         return { op: 'ok' };
       }
       case 'dropKeySpace':

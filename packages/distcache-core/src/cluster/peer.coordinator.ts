@@ -160,7 +160,12 @@ export class PeerCoordinator implements ClusterCoordinator {
     if (this.transport === undefined) {
       return Promise.reject(peerUnavailable(peer.id, 'not-started', 'this node is not in the cluster'));
     }
-    return this.transport.request(peer, request, options);
+    // Reads take tagged values: a hot copy keeps its tags, so deleteByTags reaches it.
+    const sent =
+      (request.op === 'get' || request.op === 'getMany') && request.tagsReply !== true
+        ? { ...request, tagsReply: true }
+        : request;
+    return this.transport.request(peer, sent, options);
   }
 
   async broadcast(request: PeerRequest, options: SendOptions, skip?: ReadonlySet<string>): Promise<string[]> {
@@ -182,6 +187,19 @@ export class PeerCoordinator implements ClusterCoordinator {
   ): Promise<string[]> {
     return this.tellEveryone({ op: 'invalidate', keySpace, keys: [...keys] }, options, skip, (peer) =>
       this.missed.record(peer, keySpace, keys),
+    );
+  }
+
+  invalidateTags(
+    keySpace: string,
+    tags: readonly string[],
+    options: SendOptions,
+    again = false,
+  ): Promise<string[]> {
+    const request: PeerRequest = { op: 'invalidateTags', keySpace, tags: [...tags] };
+    if (again) request.again = true;
+    return this.tellEveryone(request, options, undefined, (peer) =>
+      this.missed.recordTags(peer, keySpace, tags),
     );
   }
 
@@ -245,6 +263,11 @@ export class PeerCoordinator implements ClusterCoordinator {
       op: 'clearKeySpace',
       keySpace,
     }));
+    for (const [keySpace, tagSet] of missed.tags) {
+      const tags = [...tagSet];
+      for (let from = 0; from < tags.length; from += INVALIDATION_BATCH)
+        requests.push({ op: 'invalidateTags', keySpace, tags: tags.slice(from, from + INVALIDATION_BATCH) });
+    }
     for (const [keySpace, keySet] of missed.keys) {
       const keys = [...keySet];
       for (let from = 0; from < keys.length; from += INVALIDATION_BATCH)
@@ -280,6 +303,15 @@ export class PeerCoordinator implements ClusterCoordinator {
       if (left <= 0 || this.transport === undefined) return false;
       try {
         const response = await this.send(peer, request, { timeoutMs: left, signal });
+        // A peer of an older version cannot revoke by tag: it drops the keyspace's entries instead.
+        if (request.op === 'invalidateTags' && response.op === 'error' && response.code === 'E_PROTOCOL')
+          return this.deliver(
+            peer,
+            { op: 'clearKeySpace', keySpace: request.keySpace },
+            deadline,
+            signal,
+            retry,
+          );
         const full = response.op === 'error' && response.code === 'E_TOO_MANY_REQUESTS';
         if (!full || !retry) {
           // A peer without the keyspace holds nothing of it.

@@ -82,4 +82,8 @@ export class StandaloneCoordinator implements ClusterCoordinator {
   clearEverywhere(): Promise<string[]> {
     return Promise.resolve([]);
   }
+
+  invalidateTags(): Promise<string[]> {
+    return Promise.resolve([]);
+  }
 }

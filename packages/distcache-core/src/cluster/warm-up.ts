@@ -118,6 +118,8 @@ export class WarmUp {
               expiresAt: Number.isFinite(held.freshUntil) ? held.freshUntil : 0,
               ifAbsent: true,
               notAfter: this.deps.clock.now() + space.config.writeTimeoutMs,
+              // Tags move with the value, so the new owner's copy is revoked by them too.
+              ...(held.tags === undefined ? {} : { tags: held.tags }),
             },
             { timeoutMs: space.config.writeTimeoutMs },
           );

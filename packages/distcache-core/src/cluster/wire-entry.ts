@@ -14,20 +14,24 @@ export function toValueResult(
   key: string,
   entry: CacheEntry<unknown>,
   now: number,
+  /** The requester reads tags (it set `tagsReply`); an older one would misread them. */
+  withTags = false,
 ): ValueResult {
   const bytes = space.wireBytes(key, entry);
   if (bytes === undefined) {
     return { found: false, expiresAt: entry.freshUntil > now ? entry.freshUntil : 0 };
   }
-  return {
-    found: true,
-    value: bytes,
-    expiresAt: Number.isFinite(entry.freshUntil) ? entry.freshUntil : 0,
-  };
+  const expiresAt = Number.isFinite(entry.freshUntil) ? entry.freshUntil : 0;
+  const tags = entry.tags;
+  if (withTags && tags !== undefined) return { found: true, value: bytes, expiresAt, tags };
+  return { found: true, value: bytes, expiresAt };
 }
 
 /** An entry from its wire form. */
 export function fromValueResult<T>(result: ValueResult): CacheEntry<T> {
   if (!result.found) return new CacheEntry<T>(undefined, result.expiresAt);
-  return new CacheEntry<T>(result.value, result.expiresAt === 0 ? Infinity : result.expiresAt);
+  const entry = new CacheEntry<T>(result.value, result.expiresAt === 0 ? Infinity : result.expiresAt);
+  // Not stamped yet: `KeySpace.storeHot` stamps the copy it keeps.
+  if (result.tags !== undefined && result.tags.length > 0) entry.setTagged({ tags: result.tags, born: 0 });
+  return entry;
 }

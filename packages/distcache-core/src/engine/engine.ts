@@ -3,10 +3,17 @@ import { appendTo } from '../util/group';
 import type { ClusterCoordinator, PeerRef } from '../cluster/coordinator';
 import type { PeerInfo } from '../cluster/peer-state';
 import { isStandalone } from '../discovery/standalone.discovery';
-import { engineStopped, invalidKey, keySpaceExists, keySpaceNotFound } from '../errors/messages';
+import {
+  engineStopped,
+  invalidKey,
+  invalidValue,
+  keySpaceExists,
+  keySpaceNotFound,
+} from '../errors/messages';
 import type { CacheEntry } from '../keyspace/cache-entry';
 import { KeySpace } from '../keyspace/keyspace';
 import type { KeySpaceDefinition } from '../keyspace/keyspace.options';
+import { normalizeTags } from '../keyspace/tag-versions';
 import { type Deadline, waitFor } from '../util/abort';
 import { TokenBucket } from '../datasource/token-bucket';
 import { CoarseClock } from '../util/clock';
@@ -279,7 +286,7 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
    *   (owner unreachable), `E_TIMEOUT`, engine state errors
    */
   async put<T = unknown>(keySpace: string, key: string, value: T, options?: PutOptions): Promise<void> {
-    await this.putMany<T>(keySpace, [{ key, value, ttl: options?.ttl }], options);
+    await this.putMany<T>(keySpace, [{ key, value, ttl: options?.ttl, tags: options?.tags }], options);
   }
 
   /**
@@ -309,7 +316,8 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
       const ttlMs = entry.ttl === undefined ? undefined : toMs(entry.ttl, `entries[${index}].ttl`);
       // A zero ttl stores nothing: the value would be expired at once. It acts as a delete.
       const bytes = ttlMs === 0 ? undefined : space.encode(entry.key, entry.value);
-      return { key: entry.key, bytes, expiresAt: space.expiryFor(ttlMs) };
+      const tags = bytes === undefined ? undefined : space.tagsOf(entry.key, entry.value, entry.tags);
+      return { key: entry.key, bytes, expiresAt: space.expiryFor(ttlMs), tags };
     });
     space.counters.puts += prepared.length;
     const deadline = this.deadline(options, 'timeout', space.config.writeTimeoutMs);
@@ -358,6 +366,29 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
       deadline,
       this.options.clock,
       `delete from "${keySpace}"`,
+    );
+  }
+
+  /**
+   * Removes every entry of a keyspace that carries one of `tags` (given on `put` or computed by
+   * the keyspace's `tags` function), owned entries and hot copies, on every reachable node. Once it
+   * resolves, no reachable node returns such an entry, and a load in flight when it was called
+   * does not store its result. O(tags) on each node: entries are checked when read (see
+   * docs/reliability.md, "Tags").
+   * @throws DistCacheError `E_INVALID_VALUE` (bad tags), `E_KEYSPACE_NOT_FOUND`, `E_TIMEOUT`,
+   *   engine state errors
+   */
+  async deleteByTags(keySpace: string, tags: readonly string[], options?: WriteOptions): Promise<void> {
+    const space = this.running(keySpace, 'deleteByTags');
+    const checked = normalizeTags(tags);
+    if (typeof checked === 'string') throw invalidValue(keySpace, '(tags)', checked);
+    if (checked === undefined) return;
+    const deadline = this.deadline(options, 'timeout', space.config.writeTimeoutMs);
+    await waitFor(
+      this.writes.invalidateTags(space, checked, deadline),
+      deadline,
+      this.options.clock,
+      `deleteByTags in "${keySpace}"`,
     );
   }
 

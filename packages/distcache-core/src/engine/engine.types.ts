@@ -23,6 +23,11 @@ export interface WriteOptions {
 export interface PutOptions extends WriteOptions {
   /** Expiry of this entry, overriding the keyspace `ttl`. */
   ttl?: Duration;
+  /**
+   * Tags of this entry for `deleteByTags`, instead of those the keyspace's `tags` function
+   * computes. At most 64 non-empty tags of up to 256 characters.
+   */
+  tags?: readonly string[];
 }
 
 /** One entry of `putMany`. */
@@ -31,6 +36,8 @@ export interface PutEntry<T> {
   value: T;
   /** Expiry of this entry, overriding the keyspace `ttl`. */
   ttl?: Duration;
+  /** Tags of this entry (see {@link PutOptions.tags}). */
+  tags?: readonly string[];
 }
 
 /** Effective configuration of a keyspace, durations in milliseconds. */

@@ -5,6 +5,7 @@ import type { Codec } from '../codec/codec';
 import type { StorageEntry } from '../storage/storage';
 import type { ValueMode } from './keyspace.options';
 import { pack, type PackedBytes, packedSize, packedSizeOf, unpack } from './packed-bytes';
+import { stampBytes, type TagStamp } from './tag-versions';
 
 /**
  * What every entry costs besides its value and key: this object with its two expiry numbers, and
@@ -37,6 +38,8 @@ export class CacheEntry<T> implements StorageEntry {
   private form: Form;
   private heldBytes: number;
   private readonly graceMs: number;
+  /** The tags it carries and when it was stored (see `tag-versions.ts`); undefined when untagged. */
+  tagged: TagStamp | undefined = undefined;
 
   constructor(
     /** The encoded value as received, or packed for keeping (see `packed-bytes.ts`). */
@@ -91,7 +94,7 @@ export class CacheEntry<T> implements StorageEntry {
     const value = codec.decode(unpack(bytes));
     if (mode === 'copy' || this.form === COPY_ON_READ) return value;
     // Measured before freezing: the walk also shares the value's short strings with other values.
-    const held = ENTRY_OVERHEAD_BYTES + compactAndMeasure(value, sharedStrings);
+    const held = ENTRY_OVERHEAD_BYTES + compactAndMeasure(value, sharedStrings) + stampBytes(this.tagged);
     if (deepFreeze(value)) {
       this.data = value;
       this.form = SHARED;
@@ -131,8 +134,19 @@ export class CacheEntry<T> implements StorageEntry {
     return bytes === undefined ? undefined : unpack(bytes);
   }
 
+  /** Gives the entry its tags (counted in {@link held}); undefined removes them. */
+  setTagged(stamp: TagStamp | undefined): void {
+    this.heldBytes += stampBytes(stamp) - stampBytes(this.tagged);
+    this.tagged = stamp;
+  }
+
+  /** The tags it carries, if any. */
+  get tags(): readonly string[] | undefined {
+    return this.tagged?.tags;
+  }
+
   /**
-   * The same value with other expiry times, for keeping: shares what this entry holds, with bytes
+   * The same value with other expiry times, for keeping (tags and their stamp included): shares what this entry holds, with bytes
    * in the packed form.
    */
   retimed(freshUntil: number, expiresAt: number = freshUntil): CacheEntry<T> {
@@ -142,12 +156,14 @@ export class CacheEntry<T> implements StorageEntry {
       const packed = pack(data);
       copy.data = packed;
       copy.form = this.form;
-      copy.heldBytes = ENTRY_OVERHEAD_BYTES + packedSize(packed);
+      copy.heldBytes = ENTRY_OVERHEAD_BYTES + packedSize(packed) + stampBytes(this.tagged);
+      copy.tagged = this.tagged;
       return copy;
     }
     copy.data = data;
     copy.form = this.form;
     copy.heldBytes = this.heldBytes;
+    copy.tagged = this.tagged;
     return copy;
   }
 }

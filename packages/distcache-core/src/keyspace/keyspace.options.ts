@@ -21,6 +21,7 @@ import {
   resolveRateLimit,
 } from '../datasource/protection.options';
 import { type Duration, toMs, toOptionalMs, toPositiveMs } from '../util/duration';
+import { DEFAULT_MAX_TAG_RECORDS } from './tag-versions';
 
 /** How values are protected from callers who change what they got back. */
 export type ValueMode = 'frozen' | 'copy';
@@ -92,6 +93,12 @@ export interface KeySpaceSettings {
   refreshAhead?: Duration | false;
 }
 
+/**
+ * The tags of a value (see `KeySpaceDefinition.tags`). Declared as a method so that a keyspace of
+ * `Product` fits where a keyspace of `unknown` is expected, like its data source.
+ */
+export type TagsFunction<T> = { bivariant(value: T, key: string): readonly string[] }['bivariant'];
+
 /** A keyspace: a named cache with its own budget, expiry, data source and codec. */
 export interface KeySpaceDefinition<T = unknown> extends KeySpaceSettings {
   /** Letters, digits, `.`, `_`, `-` and `:`; starts with a letter or digit; at most 64 characters. */
@@ -102,6 +109,19 @@ export interface KeySpaceDefinition<T = unknown> extends KeySpaceSettings {
   codec?: Codec<T>;
   /** Keys each node loads at start, for the keys it owns; a function is called once per start. */
   warmKeys?: readonly string[] | (() => readonly string[] | Promise<readonly string[]>);
+  /**
+   * The tags of a value, computed when it is loaded (a `put` may give its own with the `tags`
+   * option, which win). `engine.deleteByTags` removes every entry carrying one of the given tags,
+   * on every node. At most 64 tags of up to 256 characters each.
+   */
+  tags?: TagsFunction<T>;
+  /**
+   * Tag invalidations this keyspace remembers on each node (each one until every entry it can
+   * revoke has expired). Past it the oldest is forgotten and every tagged entry older than it is
+   * treated as invalidated: more reloads, never a stale read.
+   * @default 10000
+   */
+  maxTagRecords?: number;
 }
 
 /** Effective keyspace configuration: defaults applied, durations in milliseconds. */
@@ -124,6 +144,8 @@ export interface ResolvedKeySpaceConfig<T = unknown> {
   readonly warmKeys: KeySpaceDefinition<T>['warmKeys'];
   readonly dataSource: DataSource<T> | undefined;
   readonly codec: Codec<T>;
+  readonly tags: TagsFunction<T> | undefined;
+  readonly maxTagRecords: number;
 }
 
 export const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
@@ -160,9 +182,15 @@ const SETTINGS: OptionFields = { what: 'keyspace setting', fields: SETTING_FIELD
 /** The fields of {@link KeySpaceDefinition}: the settings and what only a definition has. */
 const DEFINITION: OptionFields = {
   what: 'keyspace option',
-  fields: [...SETTING_FIELDS, 'name', 'dataSource', 'codec', 'warmKeys'] satisfies ReadonlyArray<
-    keyof KeySpaceDefinition
-  >,
+  fields: [
+    ...SETTING_FIELDS,
+    'name',
+    'dataSource',
+    'codec',
+    'warmKeys',
+    'tags',
+    'maxTagRecords',
+  ] satisfies ReadonlyArray<keyof KeySpaceDefinition>,
   renamed: RENAMED,
 };
 const POPULAR_KEYS: OptionFields = { what: 'popular-key option', fields: ['capacity', 'halfLife'] };
@@ -231,6 +259,13 @@ export function resolveKeySpaceConfig<T>(
   ) {
     throw invalidOption(`${path}.codec`, 'must have a name and encode/decode functions');
   }
+  if (definition.tags !== undefined && typeof definition.tags !== 'function') {
+    throw invalidOption(`${path}.tags`, 'must be a function (value, key) => string[]');
+  }
+  const maxTagRecords = definition.maxTagRecords ?? DEFAULT_MAX_TAG_RECORDS;
+  if (!Number.isSafeInteger(maxTagRecords) || maxTagRecords <= 0) {
+    throw invalidOption(`${path}.maxTagRecords`, 'must be a positive integer', maxTagRecords);
+  }
   return Object.freeze({
     name,
     maxBytes,
@@ -249,6 +284,8 @@ export function resolveKeySpaceConfig<T>(
     warmKeys: resolveWarmKeys(definition.warmKeys, `${path}.warmKeys`),
     dataSource,
     codec,
+    tags: definition.tags,
+    maxTagRecords,
   });
 }
 

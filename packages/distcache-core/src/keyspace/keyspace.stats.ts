@@ -36,6 +36,11 @@ export interface KeySpaceCounters {
   rateLimited: number;
   /** Loads refused by the open breaker (`E_CIRCUIT_OPEN`). */
   circuitRejected: number;
+  /**
+   * Tags invalidated on this node (`deleteByTags` here or on a peer), one per tag; a missed
+   * invalidation delivered again after a silence may count twice.
+   */
+  tagInvalidations: number;
 }
 
 /** A snapshot of a keyspace's counters and occupancy. */
@@ -78,5 +83,6 @@ export function newCounters(): KeySpaceCounters {
     staleHits: 0,
     rateLimited: 0,
     circuitRejected: 0,
+    tagInvalidations: 0,
   };
 }

@@ -19,6 +19,7 @@ import { encodedSizeAtLeast } from '../codec/size-bound';
 import { bytesEntrySize, CacheEntry, entrySize } from './cache-entry';
 import { pack, type PackedBytes } from './packed-bytes';
 import { PopularKeys } from './popular-keys';
+import { normalizeTags, TagVersions } from './tag-versions';
 import type { ResolvedKeySpaceConfig } from './keyspace.options';
 import { type KeySpaceCounters, type KeySpaceStats, newCounters } from './keyspace.stats';
 
@@ -80,6 +81,8 @@ export class KeySpace<T = unknown> {
   private readonly flights = new SingleFlight<CacheEntry<T>>();
   private readonly remoteFlights = new SingleFlight<CacheEntry<T>>();
   private readonly guard: SourceGuard;
+  /** Tag invalidations, checked when a tagged entry is read (see `tag-versions.ts`). */
+  readonly tagVersions: TagVersions;
   /** Recent popularity of this keyspace's keys on this node; undefined when turned off. */
   popularKeys: PopularKeys | undefined;
 
@@ -93,8 +96,13 @@ export class KeySpace<T = unknown> {
     };
     const [main, hot] = this.budgets(configValue.maxBytes);
     const { clock, readNow } = context;
-    this.storage = new LruStorage({ maxBytes: main, clock, readNow, onRemove });
-    this.hot = new LruStorage({ maxBytes: hot, clock, readNow, onRemove });
+    const tagVersions = new TagVersions(configValue.maxTagRecords);
+    this.tagVersions = tagVersions;
+    // Untagged entries pay one field check on read.
+    const revoked = (entry: CacheEntry<T>): boolean =>
+      entry.tagged !== undefined && tagVersions.revoked(entry.tagged);
+    this.storage = new LruStorage({ maxBytes: main, clock, readNow, onRemove, revoked });
+    this.hot = new LruStorage({ maxBytes: hot, clock, readNow, onRemove, revoked });
     this.popularKeys = makeTracker(configValue);
     this.guard = new SourceGuard(configValue, context.sharedLimit, clock, configValue.name, (state) =>
       context.onEvent?.({ type: 'breaker', keySpace: this.name, state }),
@@ -365,9 +373,15 @@ export class KeySpace<T = unknown> {
    * Stores encoded bytes as owner (or a "not found" when `bytes` is undefined), fresh until
    * `freshUntil` and kept `grace` longer.
    */
-  store(key: string, bytes: Uint8Array | undefined, freshUntil: number): CacheEntry<T> {
+  store(
+    key: string,
+    bytes: Uint8Array | undefined,
+    freshUntil: number,
+    tags?: readonly string[],
+  ): CacheEntry<T> {
     this.flights.invalidate(key);
     const entry = this.newEntry(bytes === undefined ? undefined : pack(bytes), freshUntil);
+    if (bytes !== undefined) this.stamp(entry, tags);
     this.storage.set(key, entry, entrySize(key, entry));
     return entry;
   }
@@ -381,6 +395,8 @@ export class KeySpace<T = unknown> {
     const expiresAt = Math.min(entry.freshUntil, maxExpiresAt);
     if (expiresAt <= this.context.clock.now() || this.hot.maxBytes === 0) return;
     const copy = entry.retimed(expiresAt);
+    // Stamped now: a tag invalidation before this point invalidated the flight (see invalidateTags).
+    this.stamp(copy, entry.tags);
     this.hot.set(key, copy, entrySize(key, copy));
   }
 
@@ -423,10 +439,50 @@ export class KeySpace<T = unknown> {
     this.remoteFlights.invalidateAll();
     this.storage.clear();
     this.hot.clear();
+    this.tagVersions.clear();
   }
 
-  /** Removes expired entries; returns how many. */
+  /**
+   * Revokes every entry on this node that carries one of `tags` (owned entries and hot copies), in
+   * O(tags): entries are checked when read. Loads running now will not store their result, since
+   * what they load may carry one of the tags: they are detached like on a delete, and callers that
+   * come later start a fresh load.
+   */
+  invalidateTags(tags: readonly string[], counted = true): void {
+    if (tags.length === 0) return;
+    this.tagVersions.invalidate(tags, this.context.clock.now());
+    this.flights.invalidateAll();
+    this.remoteFlights.invalidateAll();
+    if (counted) this.counters.tagInvalidations += tags.length;
+  }
+
+  /**
+   * The tags of a value: the put's own when given, else the keyspace's `tags` function.
+   * @throws DistCacheError `E_INVALID_VALUE` when they are not a list of short non-empty strings
+   */
+  tagsOf(key: string, value: T, given?: readonly string[]): readonly string[] | undefined {
+    let tags: unknown = given;
+    if (tags === undefined && this.configValue.tags !== undefined) {
+      try {
+        tags = this.configValue.tags(value, key);
+      } catch (error) {
+        throw invalidValue(this.name, key, 'the keyspace tags function threw', error);
+      }
+    }
+    const normal = normalizeTags(tags);
+    if (typeof normal === 'string') throw invalidValue(this.name, key, normal);
+    return normal;
+  }
+
+  /** Gives an entry its tags, stamped now. */
+  private stamp(entry: CacheEntry<T>, tags: readonly string[] | undefined): void {
+    if (tags === undefined || tags.length === 0) return;
+    entry.setTagged(this.tagVersions.stamp(tags, entry.expiresAt));
+  }
+
+  /** Removes expired entries (and revoked tagged ones); returns how many expired. */
   purgeExpired(): number {
+    this.tagVersions.prune(this.context.clock.now());
     return this.storage.purgeExpired() + this.hot.purgeExpired();
   }
 
@@ -436,6 +492,7 @@ export class KeySpace<T = unknown> {
     if (JSON.stringify(config.popularKeys) !== JSON.stringify(this.configValue.popularKeys))
       this.popularKeys = makeTracker(config);
     this.configValue = config;
+    this.tagVersions.setLimit(config.maxTagRecords);
     this.guard.reconfigure(config);
     if (codecChanged) this.clear();
     const [main, hot] = this.budgets(config.maxBytes);
@@ -531,13 +588,17 @@ export class KeySpace<T = unknown> {
     const now = this.context.clock.now();
     if (value === undefined) return new CacheEntry<T>(undefined, now + this.configValue.negativeTtlMs);
     let bytes: Uint8Array;
+    let tags: readonly string[] | undefined;
     try {
       bytes = this.encode(key, value);
+      tags = this.configValue.tags === undefined ? undefined : this.tagsOf(key, value);
     } catch (error) {
       this.counters.loadErrors += 1;
       throw error;
     }
-    return this.newEntry(pack(bytes), this.expiryFor(undefined));
+    const entry = this.newEntry(pack(bytes), this.expiryFor(undefined));
+    this.stamp(entry, tags);
+    return entry;
   }
 
   /** An entry fresh until `freshUntil`; a value (not a "not found") is kept `grace` longer. */

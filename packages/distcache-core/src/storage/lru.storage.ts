@@ -3,7 +3,7 @@ import type { Clock } from '../util/clock';
 import type { RemovalReason, Storage, StorageEntry } from './storage';
 
 /** Options of {@link LruStorage}. */
-export interface LruStorageOptions {
+export interface LruStorageOptions<E extends StorageEntry = StorageEntry> {
   /** Byte budget: the sum of entry sizes never exceeds it. */
   maxBytes: number;
   clock: Clock;
@@ -14,6 +14,11 @@ export interface LruStorageOptions {
   readNow?: () => number;
   /** Called for every entry that leaves the storage, with the reason. */
   onRemove?: (key: string, reason: RemovalReason) => void;
+  /**
+   * True when an entry must not be served any more although it has not expired (its tag was
+   * invalidated). Asked on every read and purge; it should be cheap for most entries.
+   */
+  revoked?: (entry: E) => boolean;
 }
 
 /**
@@ -26,12 +31,14 @@ export class LruStorage<E extends StorageEntry> implements Storage<E> {
   private readonly clock: Clock;
   private readonly readNow: () => number;
   private readonly onRemove: ((key: string, reason: RemovalReason) => void) | undefined;
+  private readonly revoked: (entry: E) => boolean;
   // Set while we remove on purpose, so dispose() can tell expiry and delete from eviction.
   private removing: RemovalReason | undefined;
   // Set while an entry is taken out only to be put back with another size.
   private quiet = false;
 
-  constructor(options: LruStorageOptions) {
+  constructor(options: LruStorageOptions<E>) {
+    this.revoked = options.revoked ?? notRevoked;
     this.clock = options.clock;
     this.readNow = options.readNow ?? (() => options.clock.now());
     this.onRemove = options.onRemove;
@@ -52,14 +59,24 @@ export class LruStorage<E extends StorageEntry> implements Storage<E> {
 
   get(key: string): E | undefined {
     const entry = this.cache.get(key);
-    if (entry === undefined || entry.expiresAt > this.readNow()) return entry;
+    if (entry === undefined) return undefined;
+    if (entry.expiresAt > this.readNow()) {
+      if (!this.revoked(entry)) return entry;
+      this.remove(key, 'deleted');
+      return undefined;
+    }
     this.remove(key, 'expired');
     return undefined;
   }
 
   peek(key: string): E | undefined {
     const entry = this.cache.peek(key);
-    if (entry === undefined || entry.expiresAt > this.clock.now()) return entry;
+    if (entry === undefined) return undefined;
+    if (entry.expiresAt > this.clock.now()) {
+      if (!this.revoked(entry)) return entry;
+      this.remove(key, 'deleted');
+      return undefined;
+    }
     this.remove(key, 'expired');
     return undefined;
   }
@@ -97,10 +114,14 @@ export class LruStorage<E extends StorageEntry> implements Storage<E> {
   purgeExpired(): number {
     const now = this.clock.now();
     const expired: string[] = [];
+    const revoked: string[] = [];
     for (const [key, entry] of this.cache.entries()) {
       if (entry.expiresAt <= now) expired.push(key);
+      else if (this.revoked(entry)) revoked.push(key);
     }
     for (const key of expired) this.remove(key, 'expired');
+    // Revoked entries are never served; dropping them here frees their memory sooner.
+    for (const key of revoked) this.remove(key, 'deleted');
     return expired.length;
   }
 
@@ -139,4 +160,8 @@ export class LruStorage<E extends StorageEntry> implements Storage<E> {
       },
     });
   }
+}
+
+function notRevoked(): boolean {
+  return false;
 }

@@ -234,6 +234,10 @@ function observeStats(
     unit: '{load}',
     description: 'Local loads made because the owner was unreachable',
   });
+  const tagInvalidations = meter.createObservableCounter(M.tagInvalidations, {
+    unit: '{tag}',
+    description: 'Tags invalidated on this node (deleteByTags here or on a peer)',
+  });
   const breaker = meter.createObservableGauge(M.breakerState, {
     description: '1 for the current breaker state, 0 for the others',
   });
@@ -253,6 +257,7 @@ function observeStats(
     rejected,
     stale,
     fallbacks,
+    tagInvalidations,
     breaker,
     members,
   ];
@@ -277,6 +282,7 @@ function observeStats(
       result.observe(rejected, space.circuitRejected, { ...ks, [A.rejectionReason]: 'circuit_open' });
       result.observe(stale, space.staleHits, ks);
       result.observe(fallbacks, space.fallbackLoads, ks);
+      result.observe(tagInvalidations, space.tagInvalidations, ks);
       if (space.breaker === 'none') continue;
       for (const state of BREAKER_STATES) {
         const value = space.breaker === state ? 1 : 0;

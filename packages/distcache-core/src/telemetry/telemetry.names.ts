@@ -40,6 +40,8 @@ export const METRIC_NAMES = {
   staleHits: 'distcache.stale_hits',
   /** Counter ({load}): loads made locally because the owner could not be reached (stats `fallbackLoads`). */
   fallbackLoads: 'distcache.fallback_loads',
+  /** Counter ({tag}): tags invalidated on this node, by `deleteByTags` here or on a peer (stats `tagInvalidations`). */
+  tagInvalidations: 'distcache.tag_invalidations',
   /** Gauge: 1 for the breaker's current `distcache.breaker.state`, 0 for the others. */
   breakerState: 'distcache.breaker.state',
   /** Gauge ({member}): members on the ring, this node included. */

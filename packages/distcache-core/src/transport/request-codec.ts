@@ -45,7 +45,15 @@ export function writeRequestFrame(
   const ifAbsent = request.op === 'set' && request.ifAbsent === true ? FrameFlag.IF_ABSENT : 0;
   const extended =
     'extendedReply' in request && request.extendedReply === true ? FrameFlag.EXTENDED_REPLY : 0;
-  b.begin(requestOpcode(request), forwarded | ifAbsent | extended, id, estimateRequest(request));
+  // A reader asks for tagged values; a SET says when tags follow its value.
+  const tagged =
+    ((request.op === 'get' || request.op === 'getMany') && request.tagsReply === true) ||
+    (request.op === 'set' && hasTags(request.tags))
+      ? FrameFlag.TAGS
+      : 0;
+  const again = request.op === 'invalidateTags' && request.again === true ? FrameFlag.AGAIN : 0;
+  const flags = forwarded | ifAbsent | extended | tagged | again;
+  b.begin(requestOpcode(request), flags, id, estimateRequest(request));
   if (meta !== undefined && writeMeta(b, meta)) b.addFlags(FrameFlag.META);
   switch (request.op) {
     case 'get':
@@ -66,6 +74,11 @@ export function writeRequestFrame(
       b.u64(request.expiresAt, 'expiresAt');
       b.u64(request.notAfter ?? 0, 'notAfter');
       b.bytes32(request.value, 'value');
+      if (tagged !== 0) writeTags(b, request.tags as readonly string[]);
+      break;
+    case 'invalidateTags':
+      b.str16(request.keySpace, 'keySpace');
+      writeTags(b, request.tags);
       break;
     case 'dropKeySpace':
     case 'clearKeySpace':
@@ -121,10 +134,15 @@ export function decodeRequestFrame(frame: Uint8Array): RequestFrame {
       const expiresAt = r.u64('expiresAt');
       const notAfter = r.u64('notAfter');
       request = { op: 'set', keySpace, key, value: r.bytes32('value'), expiresAt };
+      if ((flags & FrameFlag.TAGS) !== 0) request.tags = readTags(r);
       if ((flags & FrameFlag.IF_ABSENT) !== 0) request.ifAbsent = true;
       if (notAfter !== 0) request.notAfter = notAfter;
       break;
     }
+    case Opcode.INVALIDATE_TAGS:
+      request = { op: 'invalidateTags', keySpace: r.str16('keySpace'), tags: readTags(r) };
+      if ((flags & FrameFlag.AGAIN) !== 0) request.again = true;
+      break;
     case Opcode.DROP_KEYSPACE:
       request = { op: 'dropKeySpace', keySpace: r.str16('keySpace') };
       break;
@@ -147,6 +165,8 @@ export function decodeRequestFrame(frame: Uint8Array): RequestFrame {
       throw invalidFrame(`opcode 0x${opcode.toString(16)} is not a request`);
   }
   if (!r.done) throw invalidFrame(`trailing bytes after a ${request.op} request`);
+  if ((flags & FrameFlag.TAGS) !== 0 && (request.op === 'get' || request.op === 'getMany'))
+    request.tagsReply = true;
   if (
     extended &&
     (request.op === 'get' ||
@@ -184,6 +204,8 @@ function requestOpcode(request: PeerRequest): number {
       return Opcode.CLEAR_KEYSPACE;
     case 'sync':
       return Opcode.SYNC;
+    case 'invalidateTags':
+      return Opcode.INVALIDATE_TAGS;
     default:
       throw invalidFrame(`unknown request op ${JSON.stringify((request as { op: unknown }).op)}`);
   }
@@ -200,8 +222,11 @@ function estimateRequest(request: PeerRequest): number {
         FRAME_HEADER_BYTES +
         26 +
         3 * (request.keySpace.length + request.key.length) +
-        request.value.byteLength
+        request.value.byteLength +
+        tagsSize(request.tags)
       );
+    case 'invalidateTags':
+      return FRAME_HEADER_BYTES + 2 + 3 * request.keySpace.length + tagsSize(request.tags);
     case 'getMany':
     case 'deleteMany':
     case 'invalidate':
@@ -214,6 +239,31 @@ function estimateRequest(request: PeerRequest): number {
     default:
       return FRAME_HEADER_BYTES + 2;
   }
+}
+
+function hasTags(tags: readonly string[] | undefined): boolean {
+  return tags !== undefined && tags.length > 0;
+}
+
+/** Tags on the wire: u16 count, then each as str16 (see docs/protocol.md, "Tags"). */
+export function writeTags(b: FrameBuilder, tags: readonly string[]): void {
+  b.u16(tags.length);
+  for (const tag of tags) b.str16(tag, 'tag');
+}
+
+export function readTags(r: ByteReader): string[] {
+  // At most 65 535 (u16); each str16 read fails on a truncated frame.
+  const count = r.u16('tags');
+  const tags: string[] = [];
+  for (let i = 0; i < count; i++) tags.push(r.str16('tag'));
+  return tags;
+}
+
+/** Upper bound of the bytes of a tag list. */
+export function tagsSize(tags: readonly string[] | undefined): number {
+  let size = 2;
+  for (const tag of tags ?? []) size += 2 + 3 * tag.length;
+  return size;
 }
 
 function readKeys(r: ByteReader): string[] {

@@ -5,6 +5,7 @@ import { invalidFrame } from '../errors/messages';
 import { type ErrorDetail, toErrorDetail } from '../errors/remote-error';
 import { ByteReader } from './byte-reader';
 import { FrameBuilder } from './frame-builder';
+import { readTags, tagsSize, writeTags } from './request-codec';
 import { asBuffer, checkFrameLength, singleFrame } from './frame-header';
 import type { PeerResponse, ValueResult } from './transport';
 import { FRAME_HEADER_BYTES, LENGTH_PREFIX_BYTES, Opcode, ResponseFlag } from './wire-format';
@@ -136,21 +137,32 @@ export function decodeResponseFrame(frame: Uint8Array): ResponseFrame {
 }
 
 function resultSize(result: ValueResult): number {
-  return result.found ? 13 + result.value.byteLength : 9;
+  if (!result.found) return 9;
+  return 13 + result.value.byteLength + (isTagged(result) ? tagsSize(result.tags) : 0);
 }
 
+// Found byte: 0 not found, 1 a value, 2 a value followed by its tags (sent only to a requester
+// that set FrameFlag.TAGS: the handler leaves `tags` out otherwise).
 function writeResult(b: FrameBuilder, result: ValueResult): void {
-  b.u8(result.found ? 1 : 0);
+  const tagged = isTagged(result);
+  b.u8(result.found ? (tagged ? 2 : 1) : 0);
   b.u64(result.expiresAt, 'expiresAt');
   if (result.found) b.bytes32(result.value, 'value');
+  if (tagged) writeTags(b, (result as { tags: readonly string[] }).tags);
+}
+
+function isTagged(result: ValueResult): boolean {
+  return result.found && result.tags !== undefined && result.tags.length > 0;
 }
 
 function readResult(r: ByteReader): ValueResult {
   const found = r.u8('found');
   const expiresAt = r.u64('expiresAt');
   if (found === 0) return { found: false, expiresAt };
-  if (found !== 1) throw invalidFrame(`found byte must be 0 or 1, got ${found}`);
-  return { found: true, value: r.bytes32('value'), expiresAt };
+  if (found !== 1 && found !== 2) throw invalidFrame(`found byte must be 0, 1 or 2, got ${found}`);
+  const value = r.bytes32('value');
+  if (found === 1) return { found: true, value, expiresAt };
+  return { found: true, value, expiresAt, tags: readTags(r) };
 }
 
 /**

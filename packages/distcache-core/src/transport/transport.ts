@@ -12,8 +12,23 @@ export interface PeerAddress {
  * the receiver must serve or load it itself and never forward it again.
  */
 export type PeerRequest =
-  | { op: 'get'; keySpace: string; key: string; forwarded: boolean; extendedReply?: boolean }
-  | { op: 'getMany'; keySpace: string; keys: string[]; forwarded: boolean; extendedReply?: boolean }
+  /** `tagsReply`: the sender reads tags in values (the peer coordinator sets it on every read). */
+  | {
+      op: 'get';
+      keySpace: string;
+      key: string;
+      forwarded: boolean;
+      extendedReply?: boolean;
+      tagsReply?: boolean;
+    }
+  | {
+      op: 'getMany';
+      keySpace: string;
+      keys: string[];
+      forwarded: boolean;
+      extendedReply?: boolean;
+      tagsReply?: boolean;
+    }
   /** `expiresAt` is absolute, in epoch milliseconds; 0 means "never". */
   | {
       op: 'set';
@@ -29,11 +44,21 @@ export type PeerRequest =
        * `E_TIMEOUT` instead of installing a value older than writes made since.
        */
       notAfter?: number;
+      /** The tags the entry carries (`FrameFlag.TAGS`); absent or empty: none. */
+      tags?: readonly string[];
     }
   | { op: 'delete'; keySpace: string; key: string; extendedReply?: boolean }
   | { op: 'deleteMany'; keySpace: string; keys: string[]; extendedReply?: boolean }
   /** Drop hot copies of these keys (the owner's value changed). */
   | { op: 'invalidate'; keySpace: string; keys: string[] }
+  /** Drop every entry and hot copy carrying one of these tags (`deleteByTags`). */
+  | {
+      op: 'invalidateTags';
+      keySpace: string;
+      tags: string[];
+      /** The second round of one `deleteByTags` (`FrameFlag.AGAIN`): not counted again. */
+      again?: boolean;
+    }
   | { op: 'dropKeySpace'; keySpace: string }
   /** Drop every entry and hot copy of the keyspace, keeping the keyspace and its settings. */
   | { op: 'clearKeySpace'; keySpace: string }
@@ -60,7 +85,14 @@ export type PeerRequestOp = PeerRequest['op'];
  * how long the "not found" may be remembered (negative caching), 0 meaning "do not remember".
  */
 export type ValueResult =
-  { found: true; value: Uint8Array; expiresAt: number } | { found: false; expiresAt: number };
+  | {
+      found: true;
+      value: Uint8Array;
+      expiresAt: number;
+      /** The entry's tags; sent only to a requester that set `tagsReply`. */
+      tags?: readonly string[];
+    }
+  | { found: false; expiresAt: number };
 
 /** The answer to a {@link PeerRequest}. */
 export type PeerResponse =

@@ -38,6 +38,7 @@ export const Opcode = {
   CLEAR_KEYSPACE: 0x0a,
   PROBE: 0x0b,
   SYNC: 0x0c,
+  INVALIDATE_TAGS: 0x0d,
   VALUE: 0x81,
   VALUES: 0x82,
   OK: 0x83,
@@ -64,6 +65,13 @@ export const FrameFlag = {
    * detail block, an OK with a removed count). Older receivers ignore it and answer plainly.
    */
   EXTENDED_REPLY: 0x04,
+  /**
+   * GET / GET_MANY: the sender reads tagged values (found byte 2, see docs/protocol.md). SET: a tag
+   * list follows the value. Older receivers ignore it on GET and refuse a tagged SET (`E_PROTOCOL`).
+   */
+  TAGS: 0x08,
+  /** INVALIDATE_TAGS: the second round of one `deleteByTags` (the receiver does not count it). */
+  AGAIN: 0x10,
   /** Any request: a meta map follows the header. */
   META: 0x80,
 } as const;

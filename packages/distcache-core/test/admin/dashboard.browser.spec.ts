@@ -93,6 +93,13 @@ describe('admin dashboard in Chromium', () => {
     expect(second).toBeGreaterThan(first);
     await expect.poll(() => hitRatioOnPage(page), { timeout: UPDATE_TIMEOUT_MS }).toBe(percent(second));
 
+    // A tag invalidation made on another node is counted here and shown on the keyspace card.
+    await nodes[2]!.engine.deleteByTags('products', ['sale']);
+    expect(engine.stats().keySpaces.products!.tagInvalidations).toBe(1);
+    await expect
+      .poll(() => page.locator('#spaces').textContent(), { timeout: UPDATE_TIMEOUT_MS })
+      .toContain('1 tag invalidations');
+
     // Self-contained: every request went to the admin server, and the script ran without errors.
     expect(requests.filter((url) => !url.startsWith(server.url!))).toEqual([]);
     expect(errors).toEqual([]);

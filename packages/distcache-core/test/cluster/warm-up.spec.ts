@@ -94,6 +94,27 @@ describe('warm-up', () => {
     expect(calls()).toBe(loadedBefore);
   });
 
+  it('handed-off keys keep their tags: deleteByTags removes them on the new owner', async () => {
+    // Key n carries tag t<n % 2>.
+    await makeNodes(3, { tags: (_value, key) => [`t${Number(key) % 2}`] }, 2);
+    const [a, b, c] = nodes as [Node, Node, Node];
+    const keys = data.map(([key]) => key).slice(0, 120);
+    for (let round = 0; round < 3; round += 1) {
+      for (const node of [a, b]) await node.engine.getMany('products', keys);
+    }
+    await c.engine.start();
+    await waitUntil(() => nodes.every((node) => node.engine.stats().members === 3), 5_000, 'join');
+    const moved = keys.filter((key) => a.engine.ownerOf('products', key) === c.id);
+    await waitUntil(() => c.engine.stats().keySpaces.products!.items >= moved.length, 5_000, 'hand-off');
+    expect(c.source.calls.length).toBe(0);
+    await b.engine.deleteByTags('products', ['t1']);
+    for (const key of moved) await c.engine.get('products', key);
+    // The new owner reloads exactly the handed-off keys of tag t1 (it got them with their tags).
+    const tagged = moved.filter((key) => Number(key) % 2 === 1);
+    expect(tagged.length).toBeGreaterThan(0);
+    expect(c.source.calls.map((call) => call.key).sort()).toEqual([...tagged].sort());
+  });
+
   it('takes over the popular keys of a node that leaves, before the first request', async () => {
     await makeNodes(3, {});
     const [a, b, c] = nodes as [Node, Node, Node];

@@ -48,6 +48,10 @@ const engine = new DistCacheEngine({
       name: 'products',
       readTimeout: config.readTimeout ?? '2s',
       ...config.keySpace,
+      // Tags from the key (JSON cannot carry a function): key n carries `t<n % tagsByKeyMod>`.
+      ...(config.tagsByKeyMod === undefined
+        ? {}
+        : { tags: (_value, key) => [`t${Number(key) % config.tagsByKeyMod}`] }),
       dataSource: async (key, { signal }) => {
         calls.set(key, (calls.get(key) ?? 0) + 1);
         if (config.sourceDelayMs) await new Promise((resolve) => setTimeout(resolve, config.sourceDelayMs));
@@ -66,6 +70,8 @@ const commands = {
   get: async ({ key }) => engine.get('products', key),
   put: async ({ key, value }) => engine.put('products', key, value),
   delete: async ({ key }) => engine.delete('products', key),
+  putTagged: async ({ key, value, tags }) => engine.put('products', key, value, { tags }),
+  deleteByTags: async ({ tags }) => engine.deleteByTags('products', tags),
   setDatabase: async ({ key, value }) => database.set(key, value),
   calls: async () => Object.fromEntries(calls),
   members: async () => engine.stats().members,

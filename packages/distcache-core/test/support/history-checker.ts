@@ -16,12 +16,15 @@
 // that failed (error, timeout) has an unknown completion: it may be read, it supersedes nothing.
 import { performance } from 'node:perf_hooks';
 
-/** One write: version `version` of `key` committed, then put into or deleted from the cache. */
+/**
+ * One write: version `version` of `key` committed, then put into or deleted from the cache (`tags`:
+ * removed by `deleteByTags` of a tag the key carries, which for the model is a delete).
+ */
 export interface WriteRecord {
   readonly key: string;
   readonly version: number;
   readonly node: string;
-  readonly via: 'put' | 'delete' | 'initial';
+  readonly via: 'put' | 'delete' | 'tags' | 'initial';
   readonly invokedAt: number;
   /** Undefined when the write failed: its effect is unknown. */
   completedAt: number | undefined;
@@ -95,7 +98,7 @@ export class History {
     key: string,
     version: number,
     node: string,
-    via: 'put' | 'delete',
+    via: 'put' | 'delete' | 'tags',
     run: () => Promise<unknown>,
   ): Promise<void> {
     const record: WriteRecord = { key, version, node, via, invokedAt: this.clock(), completedAt: undefined };

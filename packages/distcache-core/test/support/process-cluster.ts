@@ -26,6 +26,8 @@ export interface ProcessClusterOptions {
   keySpace?: Record<string, unknown>;
   /** The data source asks the parent (see {@link NodeHooks.source}) instead of a local map. */
   sourceFromParent?: boolean;
+  /** Gives the keyspace a `tags` function: key n carries the tag `t<n % tagsByKeyMod>`. */
+  tagsByKeyMod?: number;
 }
 
 /** Parent-side callbacks of a node. */

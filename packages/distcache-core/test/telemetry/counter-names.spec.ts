@@ -19,6 +19,7 @@ describe('counter names', () => {
       'expirations',
       'fallbackLoads',
       'staleHits',
+      'tagInvalidations',
     ]);
     for (const [field, name] of mirrored) expect(name).toBe(`distcache.${snakeCase(field)}`);
   });

@@ -35,6 +35,13 @@ export interface DecoratedKeySpaceSettings extends KeySpaceSettings {
   codec?: Codec<unknown>;
   /** Keys loaded at start by their owners (for `@ReadThrough`, keys as the method would derive them). */
   warmKeys?: KeySpaceDefinition['warmKeys'];
+  /**
+   * The tags of a loaded value (for `DistCacheService.deleteByTags` and `@CacheEvict({ tags })`).
+   * @example tags: (product: Product) => [`category:${product.categoryId}`]
+   */
+  tags?: KeySpaceDefinition['tags'];
+  /** Tag invalidations remembered per node (see the core's `maxTagRecords`). @default 10000 */
+  maxTagRecords?: number;
 }
 
 /** Options of `@ReadThrough`; `A` are the method's parameters, as `key` takes them. */
@@ -62,6 +69,12 @@ export interface CacheEvictOptions<A extends readonly unknown[] = never[]> {
    * @example key: (id: string, _patch: Patch) => id
    */
   key?: KeyFunction<A, string | readonly string[]>;
+  /**
+   * Derives tags from the method's arguments: every entry carrying one of them is removed, on
+   * every node (`deleteByTags`). With `tags` alone no key is evicted; give `key` too for both.
+   * @example tags: (categoryId: string) => [`category:${categoryId}`]
+   */
+  tags?: KeyFunction<A, readonly string[]>;
 }
 
 /** Options of `@CachePut`; `A` are the parameters `key` takes. */

@@ -40,6 +40,10 @@ async function applyWrite(
   switch (write.kind) {
     case 'evict': {
       const derive = write.options.key as ((...args: unknown[]) => string | readonly string[]) | undefined;
+      const deriveTags = write.options.tags as ((...args: unknown[]) => readonly string[]) | undefined;
+      if (deriveTags !== undefined) await engine.deleteByTags(write.keySpace, deriveTags(...args));
+      // With `tags` alone, only the tags are evicted.
+      if (deriveTags !== undefined && derive === undefined) return;
       const keys = derive === undefined ? encodeArguments(args, shape) : derive(...args);
       await engine.deleteMany(write.keySpace, typeof keys === 'string' ? [keys] : keys);
       return;

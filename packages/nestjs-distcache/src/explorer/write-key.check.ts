@@ -23,6 +23,8 @@ export function checkWriteKey(
   readThrough: ReadThroughMetadata,
 ): void {
   if (write.options.key !== undefined) return;
+  // An eviction by tags alone derives no key.
+  if (write.kind === 'evict' && write.options.tags !== undefined) return;
   const writerParams = parameters(writer);
   const readerParams = parameters(reader);
   if (readThrough.options.key !== undefined) {

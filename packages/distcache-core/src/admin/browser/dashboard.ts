@@ -476,7 +476,10 @@ function renderSpaces(spaces: readonly KeySpaceView[]): void {
           }),
         ]),
         el('div', { className: 'foot' }, [
-          el('span', { text: `${s.items} entries (${s.hotItems} hot copies), ${s.evictions} evicted` }),
+          el('span', {
+            text: `${s.items} entries (${s.hotItems} hot copies), ${s.evictions} evicted, ${s.tagInvalidations} tag invalidations`,
+            title: 'tag invalidations: deleteByTags calls applied on this node (from any node)',
+          }),
           el('span', {
             text: `${s.loads} loads, ${s.loadErrors} failed, ${s.staleHits} stale served, ${s.dedupedLoads} deduplicated`,
           }),
