@@ -60,7 +60,17 @@ export type PeerRequestOp = PeerRequest['op'];
  * how long the "not found" may be remembered (negative caching), 0 meaning "do not remember".
  */
 export type ValueResult =
-  { found: true; value: Uint8Array; expiresAt: number } | { found: false; expiresAt: number };
+  | {
+      found: true;
+      /**
+       * The encoded value. In a response received by `TcpPeerTransport` it is a view of the
+       * socket's read chunk (no copy): keeping it keeps that chunk (up to 64 KiB) alive, so copy
+       * what you keep (the engine's entries do: `pack`, `CacheEntry.retimed`).
+       */
+      value: Uint8Array;
+      expiresAt: number;
+    }
+  | { found: false; expiresAt: number };
 
 /** The answer to a {@link PeerRequest}. */
 export type PeerResponse =
