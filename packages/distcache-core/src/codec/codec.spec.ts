@@ -90,6 +90,31 @@ describe('deepFreeze', () => {
     expect(deepFreeze(Buffer.from('x'))).toBe(false);
   });
 
+  it('walks own keys only, and objects of other prototypes and without one', () => {
+    const shared = { inherited: true };
+    Object.defineProperty(Object.prototype, 'pollution', {
+      value: shared,
+      enumerable: true,
+      configurable: true,
+      writable: true,
+    });
+    try {
+      const bare = Object.assign(Object.create(null) as Record<string, unknown>, { inner: { n: 1 } });
+      class Point {
+        constructor(readonly at: { x: number }) {}
+      }
+      const value = { bare, point: new Point({ x: 1 }), list: [[{ deep: 1 }]] };
+      expect(deepFreeze(value)).toBe(true);
+      expect(Object.isFrozen(bare['inner'])).toBe(true);
+      expect(Object.isFrozen(value.point.at)).toBe(true);
+      expect(Object.isFrozen(value.list[0]![0])).toBe(true);
+      expect(Object.isFrozen(shared)).toBe(false);
+      expect(deepFreeze({ nested: [{ bytes: new Uint8Array(1) }] })).toBe(false);
+    } finally {
+      delete (Object.prototype as Record<string, unknown>)['pollution'];
+    }
+  });
+
   it('handles cycles and primitives', () => {
     const cyclic: { self?: unknown } = {};
     cyclic.self = cyclic;

@@ -75,6 +75,18 @@ export class ByteReader {
     return copy;
   }
 
+  /**
+   * Bytes with an u32 length prefix, as a view of the frame (no copy): for bytes that are decoded
+   * and dropped, or copied by whoever keeps them (see `ValueResult.value`).
+   */
+  view32(field: string): Uint8Array {
+    const length = this.u32(field);
+    this.need(length, field);
+    const view = this.buf.subarray(this.pos, this.pos + length);
+    this.pos += length;
+    return view;
+  }
+
   /** An u32 element count, rejected at once when that many elements of `minElementBytes` cannot fit. */
   count(field: string, minElementBytes: number): number {
     const count = this.u32(field);

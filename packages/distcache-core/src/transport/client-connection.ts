@@ -18,7 +18,13 @@ import type { LogThrottle } from '../util/log-throttle';
 import type { PeerSocketFactory } from './socket-factory';
 import type { PeerAddress, PeerRequest, PeerRequestMeta } from './transport';
 import type { ResolvedTransportOptions } from './transport-options';
-import { HANDSHAKE_MAX_FRAME_BYTES, LENGTH_PREFIX_BYTES, Opcode } from './wire-format';
+import {
+  HANDSHAKE_MAX_FRAME_BYTES,
+  LENGTH_PREFIX_BYTES,
+  Opcode,
+  PROTOCOL_VERSION,
+  RefuseReason,
+} from './wire-format';
 
 /** What a client connection reports to its owner once it is open. */
 export interface ClientConnectionEvents {
@@ -193,18 +199,24 @@ export class ClientConnection {
       );
     }
     if (decoded.kind === 'refuse') {
-      const { reason, message } = decoded.refusal;
+      const { reason, version, message } = decoded.refusal;
       const name = refuseReasonName(reason);
+      // The REFUSE body is frozen across versions, so its version field is the peer's own whatever
+      // it speaks; naming both here does not depend on what the peer's message text says.
+      const said =
+        reason === RefuseReason.VERSION
+          ? `the peer speaks protocol version ${version}, this node speaks ${PROTOCOL_VERSION}: ${message}`
+          : message;
       // Every reconnect attempt would repeat it: once a minute per peer and reason.
       this.params.refusals.warn(
         `${peerId}:${name}`,
-        `peer ${peerId} refused our handshake (${name}): ${message}`,
+        `peer ${peerId} refused our handshake (${name}): ${said}`,
         {
           peer: peerId,
           reason: name,
         },
       );
-      return this.fail(peerProtocolError(peerId, name, `the peer refused the handshake: ${message}`));
+      return this.fail(peerProtocolError(peerId, name, `the peer refused the handshake: ${said}`));
     }
     if (decoded.kind !== 'welcome') {
       return this.fail(peerProtocolError(peerId, 'malformed-handshake', 'expected WELCOME, got HELLO'));

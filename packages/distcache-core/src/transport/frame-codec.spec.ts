@@ -178,14 +178,28 @@ describe('response frames', () => {
     },
   );
 
-  it('copies values out of the frame', () => {
+  it("hands out a response's value as a view of the frame (whoever keeps it copies it)", () => {
     const frame = encodeResponseFrame(1, {
       op: 'value',
       result: { found: true, value: bytes(5, 6), expiresAt: 0 },
     });
     const { response } = decodeResponseFrame(frame);
-    frame.fill(0);
     expect(response.op === 'value' && response.result.found && [...response.result.value]).toEqual([5, 6]);
+    frame.fill(0);
+    expect(response.op === 'value' && response.result.found && [...response.result.value]).toEqual([0, 0]);
+  });
+
+  it("copies a SET request's value out of the frame (the owner keeps it)", () => {
+    const frame = encodeRequestFrame(2, {
+      op: 'set',
+      keySpace: 'ks',
+      key: 'k',
+      value: bytes(5, 6),
+      expiresAt: 0,
+    });
+    const { request } = decodeRequestFrame(frame);
+    frame.fill(0);
+    expect(request.op === 'set' && [...request.value]).toEqual([5, 6]);
   });
 
   it('reports an unknown error code as E_PEER_UNAVAILABLE and keeps the original', () => {

@@ -10,7 +10,8 @@ export type FramingProblem = 'over-limit' | 'too-short' | 'over-budget';
  * Cuts a byte stream into frames. The length prefix is checked against the limit as soon as its
  * four bytes have arrived, before any of the body is buffered, so a lying prefix costs nothing.
  * Frames are handed out as views of the read chunks when they fit in one (the decoders copy what
- * they keep), and are assembled with one copy when they span chunks.
+ * they keep, except a response's value bytes: see `ValueResult.value`), and are assembled with one
+ * copy when they span chunks.
  */
 export class FrameReader {
   private chunks: Buffer[] = [];

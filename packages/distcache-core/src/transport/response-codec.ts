@@ -160,7 +160,10 @@ function readResult(r: ByteReader): ValueResult {
   const expiresAt = r.u64('expiresAt');
   if (found === 0) return { found: false, expiresAt };
   if (found !== 1 && found !== 2) throw invalidFrame(`found byte must be 0, 1 or 2, got ${found}`);
-  const value = r.bytes32('value');
+  // A view of the frame: a remote get decodes it and drops it, and an entry that keeps bytes packs
+  // them into a copy of its own (`pack`, `CacheEntry.retimed`), so copying here was a second copy
+  // per answer (bench/README.md, "Remote hit", 2026-12-02).
+  const value = r.view32('value');
   if (found === 1) return { found: true, value, expiresAt };
   return { found: true, value, expiresAt, tags: readTags(r) };
 }

@@ -87,6 +87,11 @@ export type PeerRequestOp = PeerRequest['op'];
 export type ValueResult =
   | {
       found: true;
+      /**
+       * The encoded value. In a response received by `TcpPeerTransport` it is a view of the
+       * socket's read chunk (no copy): keeping it keeps that chunk (up to 64 KiB) alive, so copy
+       * what you keep (the engine's entries do: `pack`, `CacheEntry.retimed`).
+       */
       value: Uint8Array;
       expiresAt: number;
       /** The entry's tags; sent only to a requester that set `tagsReply`. */

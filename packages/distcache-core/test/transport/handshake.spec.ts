@@ -53,26 +53,29 @@ describe('handshake', () => {
     expect(await ping(transport({ cluster: 'shop' }), address)).toEqual({ op: 'pong', nodeId: 'server' });
   });
 
-  it('refuses a client speaking another protocol version with a REFUSE frame and a warning', async () => {
-    const log = new RecordingLogger();
-    const { address } = await server(undefined, { logger: log });
-    const raw = await RawSocket.connect(address);
-    raw.send(encodeHelloFrame(hello(), PROTOCOL_VERSION + 1));
-    const refusal = decodeHandshakeFrame(await raw.frame());
-    expect(refusal).toEqual({
-      kind: 'refuse',
-      refusal: {
-        version: PROTOCOL_VERSION,
-        reason: RefuseReason.VERSION,
-        message: expect.stringContaining(
-          `version ${PROTOCOL_VERSION + 1} is not supported (this node speaks ${PROTOCOL_VERSION})`,
-        ) as string,
-      },
-    });
-    await raw.closed;
-    expect(log.warnings[0]).toContain('(version-mismatch)');
-    expect(await ping(transport(), address)).toEqual({ op: 'pong', nodeId: 'server' });
-  });
+  it.each([1, PROTOCOL_VERSION + 1])(
+    'refuses a client speaking protocol version %i with a REFUSE naming both versions',
+    async (version) => {
+      const log = new RecordingLogger();
+      const { address } = await server(undefined, { logger: log });
+      const raw = await RawSocket.connect(address);
+      raw.send(encodeHelloFrame(hello(), version));
+      const refusal = decodeHandshakeFrame(await raw.frame());
+      expect(refusal).toEqual({
+        kind: 'refuse',
+        refusal: {
+          version: PROTOCOL_VERSION,
+          reason: RefuseReason.VERSION,
+          message: `protocol version ${version} is not supported (this node speaks ${PROTOCOL_VERSION})`,
+        },
+      });
+      await raw.closed;
+      expect(log.warnings[0]).toContain(
+        `(version-mismatch): protocol version ${version} is not supported (this node speaks ${PROTOCOL_VERSION})`,
+      );
+      expect(await ping(transport(), address)).toEqual({ op: 'pong', nodeId: 'server' });
+    },
+  );
 
   it('rejects the request when a server of another version refuses us', async () => {
     const address = await rawServer((socket) => {
@@ -93,6 +96,20 @@ describe('handshake', () => {
     expect(log.warnings[0]).toContain('refused our handshake (version-mismatch)');
   });
 
+  it('names both versions when a server refuses us without saying them itself', async () => {
+    // An older node's wording is not ours to rely on: the versions come from the REFUSE fields.
+    const address = await rawServer((socket) => {
+      socket.send(encodeRefuseFrame(RefuseReason.VERSION, 'unsupported', 1));
+      socket.socket.end();
+    });
+    const log = new RecordingLogger();
+    const error = await rejection(ping(transport({ logger: log }), address));
+    const expected = `the peer speaks protocol version 1, this node speaks ${PROTOCOL_VERSION}: unsupported`;
+    expect([error.code, error.details['reason']]).toEqual(['E_PROTOCOL', 'version-mismatch']);
+    expect(error.message).toContain(`the peer refused the handshake: ${expected}`);
+    expect(log.warnings[0]).toContain(`refused our handshake (version-mismatch): ${expected}`);
+  });
+
   it('refuses a WELCOME of another version or cluster on the client side', async () => {
     const welcome = (version: number, cluster: string) =>
       rawServer((socket) => socket.send(encodeWelcomeFrame(hello({ cluster, nodeId: 'odd' }), version)));
@@ -100,6 +117,9 @@ describe('handshake', () => {
     const client = transport({ logger: log });
     const newer = await rejection(ping(client, await welcome(PROTOCOL_VERSION + 1, 'test')));
     expect([newer.code, newer.details['reason']]).toEqual(['E_PROTOCOL', 'version-mismatch']);
+    expect(newer.message).toContain(
+      `protocol version ${PROTOCOL_VERSION + 1} is not supported (this node speaks ${PROTOCOL_VERSION})`,
+    );
     const other = await rejection(ping(client, await welcome(PROTOCOL_VERSION, 'elsewhere')));
     expect([other.code, other.details['reason']]).toEqual(['E_PROTOCOL', 'cluster-mismatch']);
     expect(log.warnings).toHaveLength(2);
