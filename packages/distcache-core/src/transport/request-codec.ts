@@ -45,7 +45,8 @@ export function writeRequestFrame(
   const ifAbsent = request.op === 'set' && request.ifAbsent === true ? FrameFlag.IF_ABSENT : 0;
   const extended =
     'extendedReply' in request && request.extendedReply === true ? FrameFlag.EXTENDED_REPLY : 0;
-  b.begin(requestOpcode(request), forwarded | ifAbsent | extended, id, estimateRequest(request));
+  const keyErrors = request.op === 'getMany' && request.keyErrors === true ? FrameFlag.KEY_ERRORS : 0;
+  b.begin(requestOpcode(request), forwarded | ifAbsent | extended | keyErrors, id, estimateRequest(request));
   if (meta !== undefined && writeMeta(b, meta)) b.addFlags(FrameFlag.META);
   switch (request.op) {
     case 'get':
@@ -108,6 +109,7 @@ export function decodeRequestFrame(frame: Uint8Array): RequestFrame {
       break;
     case Opcode.GET_MANY:
       request = { op: 'getMany', keySpace: r.str16('keySpace'), keys: readKeys(r), forwarded };
+      if ((flags & FrameFlag.KEY_ERRORS) !== 0) request.keyErrors = true;
       break;
     case Opcode.DELETE_MANY:
       request = { op: 'deleteMany', keySpace: r.str16('keySpace'), keys: readKeys(r) };

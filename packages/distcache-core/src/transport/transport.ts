@@ -13,7 +13,18 @@ export interface PeerAddress {
  */
 export type PeerRequest =
   | { op: 'get'; keySpace: string; key: string; forwarded: boolean; extendedReply?: boolean }
-  | { op: 'getMany'; keySpace: string; keys: string[]; forwarded: boolean; extendedReply?: boolean }
+  | {
+      op: 'getMany';
+      keySpace: string;
+      keys: string[];
+      forwarded: boolean;
+      extendedReply?: boolean;
+      /**
+       * The sender reads a failed key as its own result ({@link KeyErrorResult}), so one key's
+       * failure does not fail the others. Older receivers ignore it and answer one ERROR.
+       */
+      keyErrors?: boolean;
+    }
   /** `expiresAt` is absolute, in epoch milliseconds; 0 means "never". */
   | {
       op: 'set';
@@ -62,11 +73,22 @@ export type PeerRequestOp = PeerRequest['op'];
 export type ValueResult =
   { found: true; value: Uint8Array; expiresAt: number } | { found: false; expiresAt: number };
 
+/**
+ * One key of a GET_MANY that failed on the receiver (its data source threw, timed out...), sent only
+ * to a requester that set `keyErrors`: the other keys of the request keep their own results.
+ */
+export interface KeyErrorResult {
+  found: 'error';
+  code: DistCacheErrorCode;
+  message: string;
+  detail?: ErrorDetail;
+}
+
 /** The answer to a {@link PeerRequest}. */
 export type PeerResponse =
   | { op: 'value'; result: ValueResult }
   /** One result per requested key, in the order of the request's `keys`. */
-  | { op: 'values'; results: ValueResult[] }
+  | { op: 'values'; results: Array<ValueResult | KeyErrorResult> }
   /**
    * Done. `removed`: how many of a delete's keys the receiver held (only sent to a requester that
    * set `extendedReply`; absent from older peers).
