@@ -51,7 +51,9 @@ function setup(answer: (request: PeerRequest) => PeerResponse | Error) {
   const read = (keys: readonly string[]): Promise<Array<string | undefined>> => {
     const flights = keys.map((key) => remote.read(space, OWNER, key));
     return Promise.all(
-      flights.map((flight) => flight.promise.then((entry) => space.readLoaded(flight.key, entry))),
+      flights.map((flight) =>
+        flight.promise.then((entry) => space.readLoaded(flight.key, entry, flight.kept)),
+      ),
     );
   };
   return { space, sent, sourceCalls, remote, read };

@@ -54,12 +54,11 @@ interface Queued {
  * exactly as a read sent alone would.
  */
 export class RemoteLoading {
-  private readonly queued = new Map<string, Queued>();
-  private scheduled = false;
+  /** This turn's batches; a handful at most (one per owner and keyspace read), so a list. */
+  private queued: Queued[] = [];
   private readonly flush = (): void => {
-    this.scheduled = false;
-    const batches = [...this.queued.values()];
-    this.queued.clear();
+    const batches = this.queued;
+    this.queued = [];
     for (const { space, owner, flights } of batches) void this.fetch(space, owner, flights);
   };
 
@@ -71,23 +70,16 @@ export class RemoteLoading {
    */
   read<T>(space: KeySpace<T>, owner: PeerRef, key: string): RemoteFlight<T> {
     const flight = space.beginRemote(key);
-    const id = `${owner.id}\n${space.name}`;
-    const queued = this.queued.get(id);
-    if (queued !== undefined && queued.space === space) {
-      queued.flights.push(flight as RemoteFlight<unknown>);
-    } else {
-      if (queued !== undefined) void this.fetch(queued.space, queued.owner, queued.flights);
-      this.queued.set(id, {
-        space: space as KeySpace<unknown>,
-        owner,
-        flights: [flight as RemoteFlight<unknown>],
-      });
+    const batches = this.queued;
+    for (const batch of batches) {
+      if (batch.space === space && batch.owner.id === owner.id) {
+        batch.flights.push(flight as RemoteFlight<unknown>);
+        return flight;
+      }
     }
-    if (!this.scheduled) {
-      this.scheduled = true;
-      // After the promise jobs of this turn: the callers a batch of answers woke up ask again first.
-      process.nextTick(this.flush);
-    }
+    // After the promise jobs of this turn: the callers a batch of answers woke up ask again first.
+    if (batches.length === 0) process.nextTick(this.flush);
+    batches.push({ space: space as KeySpace<unknown>, owner, flights: [flight as RemoteFlight<unknown>] });
     return flight;
   }
 
@@ -258,8 +250,10 @@ export class RemoteLoading {
 
   /** Keeps `entry` as a hot copy (unless the key was invalidated meanwhile) and settles the flight. */
   private keep<T>(space: KeySpace<T>, flight: RemoteFlight<T>, entry: CacheEntry<T>, now: number): void {
-    space.storeHot(flight.key, entry, flight, now + this.deps.hotTtlMs);
-    flight.resolve(entry);
+    const kept = space.storeHot(flight.key, entry, flight, now + this.deps.hotTtlMs);
+    // The kept copy is what callers read: decoded once there, its next hit decodes nothing.
+    if (kept === undefined) flight.resolve(entry);
+    else flight.resolve(kept, true);
   }
 }
 

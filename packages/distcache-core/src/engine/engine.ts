@@ -170,10 +170,16 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
       : this.readKey<T>(keySpace, key, options);
   }
 
-  private async readKey<T>(keySpace: string, key: string, options?: GetOptions): Promise<T | undefined> {
-    const space = this.running<T>(keySpace, 'get');
-    this.checkKey(space, key);
-    return this.router.get(space, key, () => this.deadline(options, 'timeout'));
+  // Not async: an async function returning the router's promise would cost extra promise jobs per get.
+  private readKey<T>(keySpace: string, key: string, options?: GetOptions): Promise<T | undefined> {
+    let space: KeySpace<T>;
+    try {
+      space = this.running<T>(keySpace, 'get');
+      this.checkKey(space, key);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.router.get(space, key, options, this);
   }
 
   /**
@@ -199,7 +205,7 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
   ): Promise<Map<string, T | undefined>> {
     const space = this.running<T>(keySpace, 'getMany');
     const unique = [...new Set(this.checkKeys(space, keys))];
-    return this.router.getMany(space, unique, () => this.deadline(options, 'timeout'));
+    return this.router.getMany(space, unique, options, this);
   }
 
   /**
@@ -416,11 +422,8 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
     return checkKeys(space.name, keys, this.options.maxKeyBytes);
   }
 
-  private deadline(
-    options: GetOptions | WriteOptions | undefined,
-    field: string,
-    defaultMs?: number,
-  ): Deadline {
+  /** The caller's bound of one call; for reads `field` is `'timeout'`. @throws DistCacheError `E_INVALID_OPTION` */
+  deadline(options: GetOptions | WriteOptions | undefined, field: string, defaultMs?: number): Deadline {
     const timeoutMs = options?.timeout === undefined ? defaultMs : toMs(options.timeout, field);
     return { signal: options?.signal, timeoutMs };
   }

@@ -6,6 +6,12 @@ import type { EngineProbe } from '../telemetry/engine.probe';
 import { type Deadline, waitFor } from '../util/abort';
 import type { Clock } from '../util/clock';
 import { appendTo } from '../util/group';
+import type { GetOptions } from './engine.types';
+
+/** Turns a caller's options into its deadline (validating them): only done when a read misses. */
+export interface Deadlines {
+  deadline(options: GetOptions | undefined, field: string): Deadline;
+}
 
 export interface ReadRouterDeps {
   readonly coordinator: ClusterCoordinator;
@@ -33,16 +39,28 @@ export interface ReadRouterDeps {
 export class ReadRouter {
   constructor(private readonly deps: ReadRouterDeps) {}
 
-  /** One key; `deadline` is computed only when the key misses (it validates the caller's options). */
-  async get<T>(space: KeySpace<T>, key: string, deadline: () => Deadline): Promise<T | undefined> {
-    const owner = this.deps.coordinator.ownerOf(space.name, key);
-    const found = space.lookup(key, owner === undefined);
-    if (found.state === 'hit') return space.read(key, found.entry);
-    const { probe } = this.deps;
-    const bound = deadline();
-    return probe.misses
-      ? probe.miss(space, space.name, key, () => this.load(space, key, found, owner, bound))
-      : this.load(space, key, found, owner, bound);
+  /**
+   * One key. Not async (a hit resolves in one promise job); the caller's options are turned into a
+   * deadline only when the key misses.
+   */
+  get<T>(
+    space: KeySpace<T>,
+    key: string,
+    options: GetOptions | undefined,
+    deadlines: Deadlines,
+  ): Promise<T | undefined> {
+    try {
+      const owner = this.deps.coordinator.ownerOf(space.name, key);
+      const found = space.lookup(key, owner === undefined);
+      if (found.state === 'hit') return Promise.resolve(space.read(key, found.entry));
+      const { probe } = this.deps;
+      const bound = deadlines.deadline(options, 'timeout');
+      return probe.misses
+        ? probe.miss(space, space.name, key, () => this.load(space, key, found, owner, bound))
+        : this.load(space, key, found, owner, bound);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** A key that missed here: from the data source as its owner, or from its owner. */
@@ -60,7 +78,7 @@ export class ReadRouter {
     }
     const flight = space.joinRemote(key) ?? this.deps.remote.read(space, owner, key);
     return waitFor(
-      flight.promise.then((entry) => space.readLoaded(key, entry)),
+      flight.promise.then((entry) => space.readLoaded(key, entry, flight.kept)),
       deadline,
       this.deps.clock,
       `get "${space.name}/${key}"`,
@@ -76,7 +94,8 @@ export class ReadRouter {
   async getMany<T>(
     space: KeySpace<T>,
     keys: readonly string[],
-    deadline: () => Deadline,
+    options: GetOptions | undefined,
+    deadlines: Deadlines,
   ): Promise<Map<string, T | undefined>> {
     const results = new Map<string, T | undefined>();
     let local: string[] | undefined;
@@ -93,7 +112,7 @@ export class ReadRouter {
       else appendTo((remote ??= new Map<PeerRef, string[]>()), owner, key);
     }
     if (local === undefined && stale === undefined && remote === undefined) return results;
-    const bound = deadline();
+    const bound = deadlines.deadline(options, 'timeout');
     let errors: Map<string, unknown> | undefined;
     const fail = (key: string, error: unknown): void => {
       (errors ??= new Map()).set(key, error);
@@ -121,7 +140,7 @@ export class ReadRouter {
         else
           settle(
             key,
-            joined.promise.then((entry) => space.readLoaded(key, entry)),
+            joined.promise.then((entry) => space.readLoaded(key, entry, joined.kept)),
           );
       }
       if (flights.length === 0) continue;
@@ -129,7 +148,7 @@ export class ReadRouter {
       const batch = this.deps.remote.fetch(space, owner, flights).then(() => {
         for (const flight of flights) {
           try {
-            results.set(flight.key, space.readLoaded(flight.key, flight.entry()));
+            results.set(flight.key, space.readLoaded(flight.key, flight.entry(), flight.kept));
           } catch (error) {
             fail(flight.key, error);
           }

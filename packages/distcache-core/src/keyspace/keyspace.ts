@@ -327,15 +327,13 @@ export class KeySpace<T = unknown> {
   /**
    * The value of an entry an owner answered. Frozen like every other read (valueMode 'copy'
    * aside): a caller must not see a mutable value on the first read from the owner and a frozen
-   * one on the next, from the hot copy. An answer kept as a hot copy is read as a kept entry
-   * (decoded once, measured); one that is not kept (hotTtl 0, or evicted at once) skips the
-   * measuring: nothing holds it.
+   * one on the next, from the hot copy. The hot copy itself (`kept`, see {@link storeHot}) is read
+   * as a kept entry (decoded once, measured, so its next hit decodes nothing); an answer not kept
+   * (hotTtl 0, invalidated) skips the measuring: nothing holds it.
    * @throws DistCacheError `E_DECODE_FAILED`
    */
-  readLoaded(key: string, entry: CacheEntry<T>): T | undefined {
-    return this.hot.peek(key) === entry || this.storage.peek(key) === entry
-      ? this.read(key, entry)
-      : this.readTransient(key, entry);
+  readLoaded(key: string, entry: CacheEntry<T>, kept: boolean): T | undefined {
+    return kept ? this.read(key, entry) : this.readTransient(key, entry);
   }
 
   /** Counts puts of `count` entries. */
@@ -462,19 +460,20 @@ export class KeySpace<T = unknown> {
 
   /**
    * Keeps a hot copy of an entry owned elsewhere, at most until `maxExpiresAt`, unless the key was
-   * invalidated while it was being fetched.
+   * invalidated while it was being fetched. Returns the copy kept, if any.
    */
   storeHot(
     key: string,
     entry: CacheEntry<T>,
     flight: { readonly invalidated: boolean },
     maxExpiresAt: number,
-  ): void {
-    if (flight.invalidated) return;
+  ): CacheEntry<T> | undefined {
+    if (flight.invalidated || this.hot.maxBytes === 0) return undefined;
     const expiresAt = Math.min(entry.freshUntil, maxExpiresAt);
-    if (expiresAt <= this.context.clock.now() || this.hot.maxBytes === 0) return;
+    if (expiresAt <= this.context.clock.now()) return undefined;
     const copy = entry.retimed(expiresAt);
     this.hot.set(key, copy, entrySize(key, copy));
+    return copy;
   }
 
   /** Absolute expiry for a value stored now with `ttlMs` (keyspace default when undefined). */

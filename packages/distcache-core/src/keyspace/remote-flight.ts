@@ -14,6 +14,8 @@ export class RemoteFlight<T> {
   invalidated = false;
   /** Callers waiting on this flight: 1 for the one that started it, plus every one that joined. */
   waiters = 1;
+  /** True when the entry it resolved with is the hot copy kept here (see `KeySpace.storeHot`). */
+  kept = false;
   private outcome: { entry: CacheEntry<T> } | { error: unknown } | undefined;
   private promiseValue: Promise<CacheEntry<T>> | undefined;
   private settle: ((outcome: { entry: CacheEntry<T> } | { error: unknown }) => void) | undefined;
@@ -35,8 +37,7 @@ export class RemoteFlight<T> {
           this.settle = (settled) => ('entry' in settled ? resolve(settled.entry) : reject(settled.error));
         });
       }
-      // A caller that gave up (timeout, abort) leaves nobody to see a failure: not unhandled.
-      this.promiseValue.catch(() => undefined);
+      // Made only for a caller that chains onto it: a failure is always handled there.
     }
     return this.promiseValue;
   }
@@ -54,7 +55,9 @@ export class RemoteFlight<T> {
     return outcome.entry;
   }
 
-  resolve(entry: CacheEntry<T>): void {
+  /** Settles with `entry`; `kept` when it is the hot copy this node keeps. */
+  resolve(entry: CacheEntry<T>, kept = false): void {
+    if (this.outcome === undefined) this.kept = kept;
     this.finish({ entry });
   }
 
