@@ -8,7 +8,6 @@ import {
   callsByNode,
   FAST_CLUSTER,
   freePorts,
-  ownerOf,
   startCluster,
   stopAll,
   type TestNode,
