@@ -502,6 +502,12 @@ export class KeySpace<T = unknown> {
     this.hot.delete(key);
   }
 
+  /** Marks every read from owners running here invalidated and detaches them. */
+  private invalidateAllRemote(): void {
+    for (const flight of this.remoteFlights.values()) flight.invalidated = true;
+    this.remoteFlights.clear();
+  }
+
   /** Marks the read of `key` from its owner invalidated and detaches it. */
   private invalidateRemote(key: string): void {
     const flight = this.remoteFlights.get(key);
@@ -520,8 +526,7 @@ export class KeySpace<T = unknown> {
   clear(): void {
     this.popularKeys?.clear();
     this.flights.invalidateAll();
-    for (const flight of this.remoteFlights.values()) flight.invalidated = true;
-    this.remoteFlights.clear();
+    this.invalidateAllRemote();
     this.storage.clear();
     this.hot.clear();
   }

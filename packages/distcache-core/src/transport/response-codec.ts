@@ -16,6 +16,8 @@ export interface ResponseFrame {
 }
 
 const KNOWN_CODES: ReadonlySet<string> = new Set(Object.keys(ERROR_CODES));
+/** The found byte of a key that failed (extended VALUES, in answer to KEY_ERRORS). */
+const KEY_ERROR = 3;
 // Longest error message sent: 16 383 UTF-16 units can never exceed the u16 byte limit.
 const MAX_ERROR_MESSAGE_CHARS = 16_383;
 /**
@@ -163,9 +165,12 @@ function readFoundResult(r: ByteReader, found: number): ValueResult {
   return { found: true, value: r.bytes32('value'), expiresAt };
 }
 
-/** A key error of an extended VALUES: found byte 2, `str16 code, str16 message, str32 detail`. */
+/**
+ * A key error of an extended VALUES: found byte 3 (2 is reserved for tagged values, issue #16; see
+ * docs/protocol.md), then `str16 code, str16 message, str32 detail`.
+ */
 function writeKeyError(b: FrameBuilder, result: KeyErrorResult): void {
-  b.u8(2);
+  b.u8(KEY_ERROR);
   b.str16(result.code, 'code');
   b.str16(String(result.message).slice(0, MAX_ERROR_MESSAGE_CHARS), 'message');
   b.str32(result.detail === undefined ? '' : (detailJson(result.detail) ?? ''), 'detail');
@@ -173,7 +178,7 @@ function writeKeyError(b: FrameBuilder, result: KeyErrorResult): void {
 
 function readResultOrError(r: ByteReader): ValueResult | KeyErrorResult {
   const found = r.u8('found');
-  if (found !== 2) return readFoundResult(r, found);
+  if (found !== KEY_ERROR) return readFoundResult(r, found);
   const code = r.str16('code');
   const message = r.str16('message');
   const json = r.str32('detail');

@@ -68,7 +68,7 @@ export const FrameFlag = {
    * GET_MANY: the sender reads a failed key as a result of its own (an extended VALUES) instead of
    * one ERROR for the whole request. Older receivers ignore it.
    */
-  KEY_ERRORS: 0x08,
+  KEY_ERRORS: 0x20,
   /** Any request: a meta map follows the header. */
   META: 0x80,
 } as const;
@@ -77,7 +77,7 @@ export const FrameFlag = {
 export const ResponseFlag = {
   /**
    * ERROR: a `str32` JSON detail follows the message. OK: a `u32` removed count is the body.
-   * VALUES: a result may be a key error (found byte 2), in answer to KEY_ERRORS.
+   * VALUES: a result may be a key error (found byte 3), in answer to KEY_ERRORS.
    */
   EXTENDED: 0x01,
 } as const;
