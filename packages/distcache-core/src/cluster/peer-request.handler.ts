@@ -1,7 +1,15 @@
-import { DistCacheError } from '../errors/distcache-error';
+import { DistCacheError, isDistCacheError } from '../errors/distcache-error';
+import { describeError } from '../errors/remote-error';
+import type { CacheEntry } from '../keyspace/cache-entry';
 import { engineStopped, invalidValue, keySpaceNotFound, lateWrite } from '../errors/messages';
 import type { KeySpace } from '../keyspace/keyspace';
-import type { PeerRequest, PeerRequestHandler, PeerResponse } from '../transport/transport';
+import type {
+  KeyErrorResult,
+  PeerRequest,
+  PeerRequestHandler,
+  PeerResponse,
+  ValueResult,
+} from '../transport/transport';
 import type { Clock } from '../util/clock';
 import { checkKey } from '../keyspace/key-check';
 import { normalizeTags } from '../keyspace/tag-versions';
@@ -29,13 +37,67 @@ export function createPeerRequestHandler(deps: PeerHandlerDeps): PeerRequestHand
   const space = (name: string): KeySpace => {
     const found = deps.spaces.get(name);
     if (found === undefined) throw keySpaceNotFound(name);
-    found.counters.peerRequestsServed += 1;
+    found.countPeerRequest();
     return found;
   };
   // A key from a peer gets the checks a caller's key gets (E_INVALID_KEY), before it reaches the
   // data source, the storage or the popular-key tracker: the frame limit alone would let an 8 MiB key in.
   const checked = (keySpace: string, keys: readonly string[]): void => {
     for (const key of keys) checkKey(keySpace, key, deps.maxKeyBytes);
+  };
+
+  /**
+   * The answers of a GET_MANY, in the order of `keys`: fresh entries as they are, missing ones in
+   * one batch load, stale ones reloaded or served within grace. With `keyErrors` a key that fails
+   * gets an error result of its own; without it (an older requester) the first failure fails all.
+   */
+  const readMany = async (
+    target: KeySpace,
+    keys: readonly string[],
+    keyErrors: boolean,
+    tagsReply: boolean,
+  ): Promise<Array<ValueResult | KeyErrorResult>> => {
+    const now = deps.clock.now();
+    const results = new Array<ValueResult | KeyErrorResult>(keys.length);
+    const answer = (index: number, key: string, entry: CacheEntry<unknown>): void => {
+      try {
+        results[index] = toValueResult(target, key, entry, now, tagsReply);
+      } catch (error) {
+        if (!keyErrors) throw error;
+        results[index] = keyError(error);
+      }
+    };
+    let missing: number[] | undefined;
+    let stale: number[] | undefined;
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i] as string;
+      target.popularKeys?.record(key, now);
+      const entry = target.storage.get(key);
+      if (entry === undefined) (missing ??= []).push(i);
+      else if (target.isFresh(entry)) answer(i, key, entry);
+      else (stale ??= []).push(i);
+    }
+    if (missing === undefined && stale === undefined) return results;
+    const waits: Array<Promise<void>> = [];
+    const settle = (index: number, load: Promise<CacheEntry<unknown>>): void => {
+      const key = keys[index] as string;
+      waits.push(
+        load.then(
+          (entry) => answer(index, key, entry),
+          (error: unknown) => {
+            if (!keyErrors) throw error;
+            results[index] = keyError(error);
+          },
+        ),
+      );
+    };
+    if (missing !== undefined) {
+      const loads = target.loadEntries(missing.map((index) => keys[index] as string));
+      missing.forEach((index, i) => settle(index, loads[i] as Promise<CacheEntry<unknown>>));
+    }
+    for (const index of stale ?? []) settle(index, target.ownedEntry(keys[index] as string));
+    await Promise.all(waits);
+    return results;
   };
 
   return async (request: PeerRequest): Promise<PeerResponse> => {
@@ -60,23 +122,11 @@ export function createPeerRequestHandler(deps: PeerHandlerDeps): PeerRequestHand
       case 'getMany': {
         const target = space(request.keySpace);
         checked(request.keySpace, request.keys);
-        const now = deps.clock.now();
-        const tagsReply = request.tagsReply === true;
-        for (const key of request.keys) target.popularKeys?.record(key, now);
-        // Fresh entries as they are; missing ones in one batch load; stale ones reloaded or served
-        // within grace, one by one.
-        const cached = request.keys.map((key) => target.storage.get(key));
-        const missing = request.keys.filter((_key, index) => cached[index] === undefined);
-        const loads = target.loadEntries(missing);
-        const loaded = new Map(missing.map((key, index) => [key, loads[index]]));
-        const results = await Promise.all(
-          request.keys.map(async (key, index) => {
-            const entry = cached[index];
-            if (entry === undefined)
-              return toValueResult(target, key, await loaded.get(key)!, now, tagsReply);
-            const served = target.isFresh(entry) ? entry : await target.ownedEntry(key);
-            return toValueResult(target, key, served, now, tagsReply);
-          }),
+        const results = await readMany(
+          target,
+          request.keys,
+          request.keyErrors === true,
+          request.tagsReply === true,
         );
         return { op: 'values', results };
       }
@@ -106,7 +156,7 @@ export function createPeerRequestHandler(deps: PeerHandlerDeps): PeerRequestHand
       case 'invalidate': {
         const target = deps.spaces.get(request.keySpace);
         if (target === undefined) return { op: 'ok' };
-        target.counters.peerRequestsServed += 1;
+        target.countPeerRequest();
         checked(request.keySpace, request.keys);
         // The writer does not send this to the node it wrote to, so every copy goes, an owned entry
         // included: a node whose ring disagreed with the writer's holds a value the write missed.
@@ -116,7 +166,7 @@ export function createPeerRequestHandler(deps: PeerHandlerDeps): PeerRequestHand
       case 'invalidateTags': {
         const target = deps.spaces.get(request.keySpace);
         if (target === undefined) return { op: 'ok' };
-        target.counters.peerRequestsServed += 1;
+        target.countPeerRequest();
         const tags = normalizeTags(request.tags);
         if (typeof tags === 'string') throw invalidValue(request.keySpace, '(tags)', tags);
         // Every copy carrying a tag goes, owned entries and hot copies alike (as for invalidate).
@@ -140,4 +190,16 @@ export function createPeerRequestHandler(deps: PeerHandlerDeps): PeerRequestHand
         throw new DistCacheError('E_PROTOCOL', `Unknown request ${(request as { op: string }).op}`);
     }
   };
+}
+
+/** A failed key of a GET_MANY, as the requester would have received it for a GET. */
+function keyError(error: unknown): KeyErrorResult {
+  if (isDistCacheError(error)) {
+    const detail = error.cause === undefined ? undefined : describeError(error.cause);
+    return detail === undefined
+      ? { found: 'error', code: error.code, message: error.message }
+      : { found: 'error', code: error.code, message: error.message, detail };
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return { found: 'error', code: 'E_PEER_UNAVAILABLE', message: `internal error on the peer: ${message}` };
 }

@@ -160,12 +160,7 @@ export class PeerCoordinator implements ClusterCoordinator {
     if (this.transport === undefined) {
       return Promise.reject(peerUnavailable(peer.id, 'not-started', 'this node is not in the cluster'));
     }
-    // Reads take tagged values: a hot copy keeps its tags, so deleteByTags reaches it.
-    const sent =
-      (request.op === 'get' || request.op === 'getMany') && request.tagsReply !== true
-        ? { ...request, tagsReply: true }
-        : request;
-    return this.transport.request(peer, sent, options);
+    return this.transport.request(peer, request, options);
   }
 
   async broadcast(request: PeerRequest, options: SendOptions, skip?: ReadonlySet<string>): Promise<string[]> {

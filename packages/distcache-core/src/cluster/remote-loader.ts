@@ -1,11 +1,11 @@
 import type { ClusterCoordinator, PeerRef } from './coordinator';
-import type { Flight } from '../datasource/single-flight';
 import { DistCacheError, isDistCacheError } from '../errors/distcache-error';
 import type { DistCacheErrorCode } from '../errors/error-codes';
 import { RemoteError } from '../errors/remote-error';
 import type { CacheEntry } from '../keyspace/cache-entry';
-import type { KeySpace, RemoteLoader } from '../keyspace/keyspace';
-import type { PeerRequest, PeerResponse, ValueResult } from '../transport/transport';
+import type { KeySpace } from '../keyspace/keyspace';
+import type { RemoteFlight } from '../keyspace/remote-flight';
+import type { KeyErrorResult, PeerRequest, PeerResponse, ValueResult } from '../transport/transport';
 import type { Clock } from '../util/clock';
 import { fromValueResult } from './wire-entry';
 
@@ -18,6 +18,18 @@ const FALLBACK_CODES: ReadonlySet<DistCacheErrorCode> = new Set([
 /** Error answers of an owner that mean "I cannot serve this" rather than "the source failed". */
 const OWNER_DECLINED: ReadonlySet<DistCacheErrorCode> = new Set(['E_KEYSPACE_NOT_FOUND', 'E_ENGINE_STOPPED']);
 
+/**
+ * Most keys in one GET_MANY to an owner; more go in several requests. It bounds the work one
+ * request asks of the owner (its loads run in parallel) and the size of the answer.
+ */
+export const MAX_BATCH_KEYS = 256;
+/**
+ * Most UTF-8 bytes of keys in one GET_MANY (counted at 3 bytes per UTF-16 unit, an upper bound),
+ * far below the smallest default frame limit. An answer over the requester's frame limit is split
+ * on the way back (see {@link RemoteLoading.fetch}).
+ */
+export const MAX_BATCH_KEY_BYTES = 256 * 1024;
+
 export interface RemoteLoaderDeps {
   readonly coordinator: ClusterCoordinator;
   readonly clock: Clock;
@@ -25,89 +37,242 @@ export interface RemoteLoaderDeps {
   readonly hotTtlMs: number;
 }
 
+/** Reads queued for one owner and keyspace in this event-loop turn. */
+interface Queued {
+  readonly space: KeySpace<unknown>;
+  readonly owner: PeerRef;
+  readonly flights: Array<RemoteFlight<unknown>>;
+}
+
 /**
- * Loads keys this node does not own. The owner answers from its cache or loads once for the whole
- * cluster; the answer becomes a hot copy here. When the owner cannot be reached (connection refused,
- * reset, protocol failure) this node calls the data source itself and keeps the result only as a
- * hot copy; a timeout is not retried locally, since the read timeout is already spent.
+ * Reads keys this node does not own from their owners. The owner answers from its cache or loads
+ * once for the whole cluster; the answer becomes a hot copy here. Reads of one owner's keys (same
+ * keyspace) started in one event-loop turn travel as one GET_MANY; one alone goes as a GET. When
+ * the owner cannot be reached (connection refused, reset, protocol failure, too many requests) this
+ * node calls the data source itself for each key and keeps the result only as a hot copy; a timeout
+ * is not retried locally, since the read timeout is already spent. Per key, a batched read ends
+ * exactly as a read sent alone would.
  */
 export class RemoteLoading {
+  /** This turn's batches; a handful at most (one per owner and keyspace read), so a list. */
+  private queued: Queued[] = [];
+  private readonly flush = (): void => {
+    const batches = this.queued;
+    this.queued = [];
+    for (const { space, owner, flights } of batches) void this.fetch(space, owner, flights);
+  };
+
   constructor(private readonly deps: RemoteLoaderDeps) {}
 
-  /** A loader for one key owned by `owner`. */
-  single<T>(space: KeySpace<T>, owner: PeerRef): RemoteLoader<T> {
-    return async (key, flight) => {
-      const request: PeerRequest = {
-        op: 'get',
-        keySpace: space.name,
-        key,
-        forwarded: true,
-        extendedReply: true,
-      };
-      const answer = this.send(space, owner, request).then((response) => {
-        if (response.op === 'value') return response.result;
-        throw unexpected(owner, response);
-      });
-      return this.settle(space, key, flight, answer);
-    };
+  /**
+   * Opens the read of `key` from `owner` and queues it: every read queued in this event-loop turn
+   * for the same owner and keyspace goes in one request, sent once the turn's callbacks ran.
+   */
+  read<T>(space: KeySpace<T>, owner: PeerRef, key: string): RemoteFlight<T> {
+    const flight = space.beginRemote(key);
+    const batches = this.queued;
+    for (const batch of batches) {
+      if (batch.space === space && batch.owner.id === owner.id) {
+        batch.flights.push(flight as RemoteFlight<unknown>);
+        return flight;
+      }
+    }
+    // After the promise jobs of this turn: the callers a batch of answers woke up ask again first.
+    if (batches.length === 0) process.nextTick(this.flush);
+    batches.push({ space: space as KeySpace<unknown>, owner, flights: [flight as RemoteFlight<unknown>] });
+    return flight;
   }
 
-  /** Loaders for several keys owned by `owner`, fetched in one `getMany` request. */
-  batch<T>(space: KeySpace<T>, owner: PeerRef, keys: readonly string[]): Map<string, RemoteLoader<T>> {
-    const request: PeerRequest = {
-      op: 'getMany',
-      keySpace: space.name,
-      keys: [...keys],
-      forwarded: true,
-      extendedReply: true,
-    };
-    const answers = this.send(space, owner, request).then((response) => {
-      if (response.op === 'values' && response.results.length === keys.length) return response.results;
-      throw unexpected(owner, response);
-    });
-    // Each key's loader handles the failure; this branch only keeps it from being unhandled.
-    answers.catch(() => undefined);
-    return new Map(
-      keys.map((key, index) => [
-        key,
-        (k: string, flight: Flight<CacheEntry<T>>) =>
-          this.settle(
-            space,
-            k,
-            flight,
-            answers.then((results) => results[index] as ValueResult),
-          ),
-      ]),
+  /**
+   * Sends the reads of `flights` (keys `owner` owns) now, in as few requests as the limits allow,
+   * and settles each flight. Resolves once every flight is settled; never rejects (a key's error
+   * settles its flight).
+   */
+  async fetch<T>(space: KeySpace<T>, owner: PeerRef, flights: ReadonlyArray<RemoteFlight<T>>): Promise<void> {
+    if (
+      flights.length <= 1 ||
+      (flights.length <= MAX_BATCH_KEYS && keyBytes(flights) <= MAX_BATCH_KEY_BYTES)
+    ) {
+      return this.request(space, owner, flights);
+    }
+    const sends: Array<Promise<void>> = [];
+    let start = 0;
+    let bytes = 0;
+    for (let i = 0; i < flights.length; i++) {
+      const size = 4 + 3 * (flights[i] as RemoteFlight<T>).key.length;
+      if (i > start && (i - start >= MAX_BATCH_KEYS || bytes + size > MAX_BATCH_KEY_BYTES)) {
+        sends.push(this.request(space, owner, flights.slice(start, i)));
+        start = i;
+        bytes = 0;
+      }
+      bytes += size;
+    }
+    sends.push(this.request(space, owner, flights.slice(start)));
+    await Promise.all(sends);
+  }
+
+  /** One request for `flights`: a GET for one key, a GET_MANY for several. */
+  private async request<T>(
+    space: KeySpace<T>,
+    owner: PeerRef,
+    flights: ReadonlyArray<RemoteFlight<T>>,
+  ): Promise<void> {
+    if (flights.length === 0) return;
+    const single = flights.length === 1;
+    // tagsReply: a hot copy keeps the value's tags, so a deleteByTags reaches it.
+    const request: PeerRequest = single
+      ? {
+          op: 'get',
+          keySpace: space.name,
+          key: (flights[0] as RemoteFlight<T>).key,
+          forwarded: true,
+          extendedReply: true,
+          tagsReply: true,
+        }
+      : {
+          op: 'getMany',
+          keySpace: space.name,
+          keys: flights.map((flight) => flight.key),
+          forwarded: true,
+          extendedReply: true,
+          keyErrors: true,
+          tagsReply: true,
+        };
+    let response: PeerResponse;
+    try {
+      // No signal: stopping the engine closes the transport, which fails pending requests at once.
+      response = await this.deps.coordinator.send(owner, request, { timeoutMs: space.config.readTimeoutMs });
+    } catch (error) {
+      // A request or an answer over a frame limit: halves may fit.
+      if (!single && isDistCacheError(error, 'E_PROTOCOL')) return this.halves(space, owner, flights);
+      return this.failAll(space, flights, error);
+    }
+    if (single && response.op === 'value') {
+      return this.settle(space, flights[0] as RemoteFlight<T>, response.result, this.deps.clock.now());
+    }
+    if (!single && response.op === 'values' && response.results.length === flights.length) {
+      return this.settleAll(space, owner, flights, response.results);
+    }
+    const error = unexpected(owner, response);
+    if (single) return this.settle(space, flights[0] as RemoteFlight<T>, error, 0);
+    if (error.code === 'E_PROTOCOL') return this.halves(space, owner, flights);
+    if (FALLBACK_CODES.has(error.code) || OWNER_DECLINED.has(error.code))
+      return this.failAll(space, flights, error);
+    // One ERROR for the whole batch: an owner that predates per-key errors, telling about one key.
+    // Asked one by one, each key gets its own answer (the others are cached there by now).
+    await Promise.all(flights.map((flight) => this.request(space, owner, [flight])));
+  }
+
+  private async halves<T>(
+    space: KeySpace<T>,
+    owner: PeerRef,
+    flights: ReadonlyArray<RemoteFlight<T>>,
+  ): Promise<void> {
+    const middle = Math.ceil(flights.length / 2);
+    await Promise.all([
+      this.request(space, owner, flights.slice(0, middle)),
+      this.request(space, owner, flights.slice(middle)),
+    ]);
+  }
+
+  /** The answers of a GET_MANY, settled in one loop; only fallbacks leave work to wait for. */
+  private settleAll<T>(
+    space: KeySpace<T>,
+    owner: PeerRef,
+    flights: ReadonlyArray<RemoteFlight<T>>,
+    results: ReadonlyArray<ValueResult | KeyErrorResult>,
+  ): Promise<void> | undefined {
+    const now = this.deps.clock.now();
+    let fallbacks: Array<Promise<void>> | undefined;
+    for (let i = 0; i < flights.length; i++) {
+      const result = results[i] as ValueResult | KeyErrorResult;
+      const outcome =
+        result.found === 'error'
+          ? unexpected(owner, {
+              op: 'error',
+              code: result.code,
+              message: result.message,
+              detail: result.detail,
+            })
+          : result;
+      const pending = this.settle(space, flights[i] as RemoteFlight<T>, outcome, now);
+      if (pending !== undefined) (fallbacks ??= []).push(pending);
+    }
+    return fallbacks === undefined ? undefined : Promise.all(fallbacks).then(() => undefined);
+  }
+
+  private failAll<T>(
+    space: KeySpace<T>,
+    flights: ReadonlyArray<RemoteFlight<T>>,
+    error: unknown,
+  ): Promise<void> {
+    const fallbacks: Array<Promise<void>> = [];
+    for (const flight of flights) {
+      const pending = this.settle(space, flight, error, 0);
+      if (pending !== undefined) fallbacks.push(pending);
+    }
+    return Promise.all(fallbacks).then(() => undefined);
+  }
+
+  /**
+   * Settles one key's read with the owner's answer, or with `error`: a fallback load for the
+   * failures in FALLBACK_CODES and OWNER_DECLINED (returned, to wait for), the error otherwise.
+   */
+  private settle<T>(
+    space: KeySpace<T>,
+    flight: RemoteFlight<T>,
+    outcome: unknown,
+    now: number,
+  ): Promise<void> | undefined {
+    if (isValueResult(outcome)) {
+      const entry = fromValueResult<T>(outcome);
+      space.countPeerLoad();
+      this.keep(space, flight, entry, now);
+      return undefined;
+    }
+    const error = outcome;
+    if (!isDistCacheError(error) || !(FALLBACK_CODES.has(error.code) || OWNER_DECLINED.has(error.code))) {
+      if (isDistCacheError(error, 'E_TIMEOUT')) space.countPeerError();
+      flight.reject(error);
+      return undefined;
+    }
+    if (FALLBACK_CODES.has(error.code)) space.countPeerError();
+    space.countFallbackLoad();
+    const key = flight.key;
+    return space.fetchOne(key).then(
+      (value) => {
+        try {
+          this.keep(space, flight, space.toEntry(key, value), this.deps.clock.now());
+        } catch (failure) {
+          flight.reject(failure);
+        }
+      },
+      (failure: unknown) => flight.reject(failure),
     );
   }
 
-  private send<T>(space: KeySpace<T>, owner: PeerRef, request: PeerRequest): Promise<PeerResponse> {
-    // No signal: stopping the engine closes the transport, which fails pending requests at once.
-    return this.deps.coordinator.send(owner, request, { timeoutMs: space.config.readTimeoutMs });
+  /** Keeps `entry` as a hot copy (unless the key was invalidated meanwhile) and settles the flight. */
+  private keep<T>(space: KeySpace<T>, flight: RemoteFlight<T>, entry: CacheEntry<T>, now: number): void {
+    const kept = space.storeHot(flight.key, entry, flight, now + this.deps.hotTtlMs);
+    // The kept copy is what callers read: decoded once there, its next hit decodes nothing.
+    if (kept === undefined) flight.resolve(entry);
+    else flight.resolve(kept, true);
   }
+}
 
-  private async settle<T>(
-    space: KeySpace<T>,
-    key: string,
-    flight: Flight<CacheEntry<T>>,
-    answer: Promise<ValueResult>,
-  ): Promise<CacheEntry<T>> {
-    let entry: CacheEntry<T>;
-    try {
-      entry = fromValueResult<T>(await answer);
-      space.counters.peerLoads += 1;
-    } catch (error) {
-      if (!isDistCacheError(error) || !(FALLBACK_CODES.has(error.code) || OWNER_DECLINED.has(error.code))) {
-        if (isDistCacheError(error, 'E_TIMEOUT')) space.counters.peerErrors += 1;
-        throw error;
-      }
-      if (FALLBACK_CODES.has(error.code)) space.counters.peerErrors += 1;
-      space.counters.fallbackLoads += 1;
-      entry = space.toEntry(key, await space.fetchOne(key));
-    }
-    space.storeHot(key, entry, flight, this.deps.clock.now() + this.deps.hotTtlMs);
-    return entry;
-  }
+function isValueResult(outcome: unknown): outcome is ValueResult {
+  return (
+    typeof outcome === 'object' &&
+    outcome !== null &&
+    !(outcome instanceof Error) &&
+    typeof (outcome as { found?: unknown }).found === 'boolean'
+  );
+}
+
+function keyBytes(flights: ReadonlyArray<{ readonly key: string }>): number {
+  let bytes = 0;
+  for (const flight of flights) bytes += 4 + 3 * flight.key.length;
+  return bytes;
 }
 
 function unexpected(owner: PeerRef, response: PeerResponse): DistCacheError {

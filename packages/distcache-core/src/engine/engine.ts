@@ -1,6 +1,5 @@
 import { EventEmitter, setMaxListeners } from 'node:events';
-import { appendTo } from '../util/group';
-import type { ClusterCoordinator, PeerRef } from '../cluster/coordinator';
+import type { ClusterCoordinator } from '../cluster/coordinator';
 import type { PeerInfo } from '../cluster/peer-state';
 import { isStandalone } from '../discovery/standalone.discovery';
 import {
@@ -10,7 +9,6 @@ import {
   keySpaceExists,
   keySpaceNotFound,
 } from '../errors/messages';
-import type { CacheEntry } from '../keyspace/cache-entry';
 import { KeySpace } from '../keyspace/keyspace';
 import type { KeySpaceDefinition } from '../keyspace/keyspace.options';
 import { normalizeTags } from '../keyspace/tag-versions';
@@ -35,6 +33,7 @@ import { Lifecycle } from './lifecycle';
 import { EngineProbe } from '../telemetry/engine.probe';
 import { createPeerRequestHandler } from '../cluster/peer-request.handler';
 import { RemoteLoading } from '../cluster/remote-loader';
+import { ReadRouter } from './read-router';
 
 /**
  * The cache engine: keyspaces, read-through loading and, in a cluster, owner routing with hot
@@ -56,7 +55,8 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
   private readonly lifecycle = new Lifecycle((state) => this.emit('state', state));
   private readonly lifetime = new AbortController();
   private readonly coordinator: ClusterCoordinator;
-  private readonly remote: RemoteLoading;
+  /** The read path: here, the data source, the owner, the fallback (read-router.ts). */
+  private readonly router: ReadRouter;
   private readonly writes: ClusterWrites;
   private readonly warmUp: WarmUp;
   private refreshing = false;
@@ -81,12 +81,13 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
     this.sharedLimit = shared === undefined ? undefined : new TokenBucket(shared, clock, 'the engine');
     this.coordinator = this.createCoordinator();
     for (const config of this.options.keySpaces) this.spaces.set(config.name, this.createKeySpace(config));
-    this.remote = new RemoteLoading({
+    const remote = new RemoteLoading({
       coordinator: this.coordinator,
       clock,
       lifetime: this.lifetime.signal,
       hotTtlMs: clusterOptions.hotTtlMs,
     });
+    this.router = new ReadRouter({ coordinator: this.coordinator, remote, clock, probe: this.probe });
     this.writes = new ClusterWrites(
       this.coordinator,
       clusterOptions.broadcastTimeoutMs,
@@ -177,44 +178,22 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
       : this.readKey<T>(keySpace, key, options);
   }
 
-  private async readKey<T>(keySpace: string, key: string, options?: GetOptions): Promise<T | undefined> {
-    const space = this.running<T>(keySpace, 'get');
-    this.checkKey(space, key);
-    const { counters } = space;
-    counters.gets += 1;
-    const owner = this.coordinator.ownerOf(keySpace, key);
-    const entry = owner === undefined ? space.storage.get(key) : space.hot.get(key);
-    if (entry !== undefined && (owner !== undefined || space.isFresh(entry))) {
-      counters.hits += 1;
-      if (owner !== undefined) counters.hotHits += 1;
-      space.noteRead(key, true);
-      return space.read(key, entry);
+  // Not async: an async function returning the router's promise would cost extra promise jobs per get.
+  private readKey<T>(keySpace: string, key: string, options?: GetOptions): Promise<T | undefined> {
+    let space: KeySpace<T>;
+    try {
+      space = this.running<T>(keySpace, 'get');
+      this.checkKey(space, key);
+    } catch (error) {
+      return Promise.reject(error);
     }
-    counters.misses += 1;
-    space.noteRead(key, false);
-    const deadline = this.deadline(options, 'timeout');
-    return this.probe.misses
-      ? this.probe.miss(space, keySpace, key, () => this.loadMissing(space, key, entry, owner, deadline))
-      : this.loadMissing(space, key, entry, owner, deadline);
-  }
-
-  /** A read that missed: loads as owner (or serves the stale entry within grace), else asks the owner. */
-  private loadMissing<T>(
-    space: KeySpace<T>,
-    key: string,
-    entry: CacheEntry<T> | undefined,
-    owner: PeerRef | undefined,
-    deadline: Deadline,
-  ): Promise<T | undefined> {
-    if (owner === undefined)
-      return entry === undefined ? space.load(key, deadline) : space.readStale(key, entry, deadline);
-    return space.loadRemote(key, deadline, this.remote.single(space, owner));
+    return this.router.get(space, key, options, this);
   }
 
   /**
    * Reads several keys of one keyspace. Missing keys are loaded in parallel: one batched request per
-   * owning peer, and one `fetchMany` call for this node's own keys when the data source has it. The
-   * map has one entry per distinct key, in request order.
+   * owning peer (split when very large), and one `fetchMany` call for this node's own keys when the
+   * data source has it. The map has one entry per distinct key, in request order.
    * @throws the first error of any key, after every key settled; see {@link get}
    */
   getMany<T = unknown>(
@@ -234,48 +213,7 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
   ): Promise<Map<string, T | undefined>> {
     const space = this.running<T>(keySpace, 'getMany');
     const unique = [...new Set(this.checkKeys(space, keys))];
-    const results = new Map<string, T | undefined>();
-    const stale = new Map<string, CacheEntry<T>>();
-    const local: string[] = [];
-    const remote = new Map<PeerRef, string[]>();
-    for (const key of unique) {
-      space.counters.gets += 1;
-      const owner = this.coordinator.ownerOf(keySpace, key);
-      const entry = owner === undefined ? space.storage.get(key) : space.hot.get(key);
-      results.set(key, undefined);
-      space.noteRead(key, entry !== undefined);
-      if (entry !== undefined && owner === undefined && !space.isFresh(entry)) {
-        space.counters.misses += 1;
-        stale.set(key, entry);
-      } else if (entry !== undefined) {
-        space.counters.hits += 1;
-        if (owner !== undefined) space.counters.hotHits += 1;
-        results.set(key, space.read(key, entry));
-      } else {
-        space.counters.misses += 1;
-        if (owner === undefined) local.push(key);
-        else appendTo(remote, owner, key);
-      }
-    }
-    const deadline = this.deadline(options, 'timeout');
-    const pending: Array<[string, Promise<T | undefined>]> = [];
-    const localLoads = space.loadMany(local, deadline);
-    local.forEach((key, index) => pending.push([key, localLoads[index] as Promise<T | undefined>]));
-    for (const [key, entry] of stale) pending.push([key, space.readStale(key, entry, deadline)]);
-    for (const [owner, ownerKeys] of remote) {
-      const fresh = ownerKeys.filter((key) => !space.hasRemoteLoad(key));
-      const loaders = fresh.length > 0 ? this.remote.batch(space, owner, fresh) : new Map<string, never>();
-      for (const key of ownerKeys) {
-        const loader = loaders.get(key) ?? this.remote.single(space, owner);
-        pending.push([key, space.loadRemote(key, deadline, loader)]);
-      }
-    }
-    const settled = await Promise.allSettled(pending.map(([, promise]) => promise));
-    settled.forEach((outcome, index) => {
-      if (outcome.status === 'rejected') throw outcome.reason;
-      results.set((pending[index] as [string, unknown])[0], outcome.value);
-    });
-    return results;
+    return this.router.getMany(space, unique, options, this);
   }
 
   /**
@@ -319,7 +257,7 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
       const tags = bytes === undefined ? undefined : space.tagsOf(entry.key, entry.value, entry.tags);
       return { key: entry.key, bytes, expiresAt: space.expiryFor(ttlMs), tags };
     });
-    space.counters.puts += prepared.length;
+    space.countPuts(prepared.length);
     const deadline = this.deadline(options, 'timeout', space.config.writeTimeoutMs);
     await waitFor(
       this.writes.put(space as KeySpace, prepared, deadline),
@@ -359,7 +297,7 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
   ): Promise<number> {
     const space = this.running(keySpace, 'delete');
     const checked = [...new Set(this.checkKeys(space, keys))];
-    space.counters.deletes += checked.length;
+    space.countDeletes(checked.length);
     const deadline = this.deadline(options, 'timeout', space.config.writeTimeoutMs);
     return waitFor(
       this.writes.delete(space, checked, deadline),
@@ -514,11 +452,8 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
     return checkKeys(space.name, keys, this.options.maxKeyBytes);
   }
 
-  private deadline(
-    options: GetOptions | WriteOptions | undefined,
-    field: string,
-    defaultMs?: number,
-  ): Deadline {
+  /** The caller's bound of one call; for reads `field` is `'timeout'`. @throws DistCacheError `E_INVALID_OPTION` */
+  deadline(options: GetOptions | WriteOptions | undefined, field: string, defaultMs?: number): Deadline {
     const timeoutMs = options?.timeout === undefined ? defaultMs : toMs(options.timeout, field);
     return { signal: options?.signal, timeoutMs };
   }

@@ -19,6 +19,7 @@ import { encodedSizeAtLeast } from '../codec/size-bound';
 import { bytesEntrySize, CacheEntry, entrySize } from './cache-entry';
 import { pack, type PackedBytes } from './packed-bytes';
 import { PopularKeys } from './popular-keys';
+import { RemoteFlight } from './remote-flight';
 import { normalizeTags, TagVersions } from './tag-versions';
 import type { ResolvedKeySpaceConfig } from './keyspace.options';
 import { type KeySpaceCounters, type KeySpaceStats, newCounters } from './keyspace.stats';
@@ -64,22 +65,33 @@ const STALE_IF: ReadonlySet<DistCacheErrorCode> = new Set([
   'E_RATE_LIMITED',
 ]);
 
-/** Loads an entry for a key this node does not own (from its owner, or a fallback). */
-export type RemoteLoader<T> = (key: string, flight: Flight<CacheEntry<T>>) => Promise<CacheEntry<T>>;
+/**
+ * What {@link KeySpace.lookup} found: a fresh entry (`hit`), an owned entry past its freshness but
+ * within grace (`stale`), or nothing usable (`miss`).
+ */
+export type Lookup<T> =
+  | { readonly state: 'hit' | 'stale'; readonly entry: CacheEntry<T> }
+  | { readonly state: 'miss'; readonly entry: undefined };
+
+const MISS: Lookup<never> = { state: 'miss', entry: undefined };
 
 /**
  * One keyspace on this node: the entries it owns, hot copies of entries other nodes own, the loads
- * in progress for both, and counters. It knows nothing of peers; the engine decides where a key
- * lives and hands in a {@link RemoteLoader} for keys owned elsewhere.
+ * in progress for both, and counters. It knows nothing of peers: the read router looks keys up here
+ * and, for a key owned elsewhere, opens a {@link RemoteFlight} that the cluster layer settles.
  */
 export class KeySpace<T = unknown> {
   /** Entries this node owns (or loaded as their owner). */
   readonly storage: LruStorage<CacheEntry<T>>;
   /** Short-lived copies of entries owned by other nodes. */
   readonly hot: LruStorage<CacheEntry<T>>;
-  readonly counters: KeySpaceCounters = newCounters();
+  private readonly counters: KeySpaceCounters = newCounters();
   private readonly flights = new SingleFlight<CacheEntry<T>>();
-  private readonly remoteFlights = new SingleFlight<CacheEntry<T>>();
+  /** Reads from owners running on this node, by key. */
+  private readonly remoteFlights = new Map<string, RemoteFlight<T>>();
+  private readonly endRemote = (flight: RemoteFlight<T>): void => {
+    if (this.remoteFlights.get(flight.key) === flight) this.remoteFlights.delete(flight.key);
+  };
   private readonly guard: SourceGuard;
   /** Tag invalidations, checked when a tagged entry is read (see `tag-versions.ts`). */
   readonly tagVersions: TagVersions;
@@ -115,6 +127,34 @@ export class KeySpace<T = unknown> {
 
   get name(): string {
     return this.configValue.name;
+  }
+
+  /**
+   * The one classification of a read, for `get` and `getMany` alike: looks `key` up in owned
+   * storage (`owned`: this node owns it) or among hot copies, and counts the get, the hit or miss,
+   * and the read for popular-key tracking. A hot copy is never stale: it expires with its freshness.
+   */
+  lookup(key: string, owned: boolean): Lookup<T> {
+    const counters = this.counters;
+    counters.gets += 1;
+    const entry = owned ? this.storage.get(key) : this.hot.get(key);
+    if (entry === undefined) {
+      counters.misses += 1;
+      this.noteRead(key, false);
+      return MISS;
+    }
+    this.noteRead(key, true);
+    if (!owned) {
+      counters.hits += 1;
+      counters.hotHits += 1;
+      return { state: 'hit', entry };
+    }
+    if (this.isFresh(entry)) {
+      counters.hits += 1;
+      return { state: 'hit', entry };
+    }
+    counters.misses += 1;
+    return { state: 'stale', entry };
   }
 
   /** The value of an entry for a caller. @throws DistCacheError `E_DECODE_FAILED` */
@@ -270,27 +310,73 @@ export class KeySpace<T = unknown> {
   }
 
   /**
-   * Loads a key owned by another node through `loader`, sharing one load among concurrent callers
-   * on this node. The loader stores what it gets as a hot copy with {@link storeHot}.
+   * The read of `key` from its owner already running on this node, joined (counted as a
+   * deduplicated load); undefined when none runs.
    */
-  loadRemote(key: string, deadline: Deadline, loader: RemoteLoader<T>): Promise<T | undefined> {
-    let flight = this.remoteFlights.get(key);
-    if (flight !== undefined) {
-      this.counters.dedupedLoads += 1;
-      flight.waiters += 1;
-    } else {
-      flight = this.remoteFlights.start(key, (f) => loader(key, f));
-    }
-    // Frozen like every other read (valueMode 'copy' aside): a caller must not see a mutable value
-    // on the first read from the owner and a frozen one on the next, from the hot copy.
-    // An answer kept as a hot copy is read as a kept entry (decoded once, measured); one that is
-    // not kept (hotTtl 0, or evicted at once) skips the measuring: nothing holds it.
-    const value = flight.promise.then((entry) =>
-      this.hot.peek(key) === entry || this.storage.peek(key) === entry
-        ? this.read(key, entry)
-        : this.readTransient(key, entry),
-    );
-    return waitFor(value, deadline, this.context.clock, `get "${this.name}/${key}"`);
+  joinRemote(key: string): RemoteFlight<T> | undefined {
+    const flight = this.remoteFlights.get(key);
+    if (flight === undefined) return undefined;
+    this.counters.dedupedLoads += 1;
+    flight.waiters += 1;
+    return flight;
+  }
+
+  /**
+   * Opens a read of `key` from its owner, which later callers on this node join
+   * ({@link joinRemote}) until its sender settles it. A write or delete of the key meanwhile marks
+   * it invalidated and detaches it.
+   */
+  beginRemote(key: string): RemoteFlight<T> {
+    const flight = new RemoteFlight<T>(key, this.endRemote);
+    this.remoteFlights.set(key, flight);
+    return flight;
+  }
+
+  /**
+   * The value of an entry an owner answered. Frozen like every other read (valueMode 'copy'
+   * aside): a caller must not see a mutable value on the first read from the owner and a frozen
+   * one on the next, from the hot copy. The hot copy itself (`kept`, see {@link storeHot}) is read
+   * as a kept entry (decoded once, measured, so its next hit decodes nothing); an answer not kept
+   * (hotTtl 0, invalidated) skips the measuring: nothing holds it.
+   * @throws DistCacheError `E_DECODE_FAILED`
+   */
+  readLoaded(key: string, entry: CacheEntry<T>, kept: boolean): T | undefined {
+    return kept ? this.read(key, entry) : this.readTransient(key, entry);
+  }
+
+  /** Counts puts of `count` entries. */
+  countPuts(count: number): void {
+    this.counters.puts += count;
+  }
+
+  /** Counts deletes of `count` keys. */
+  countDeletes(count: number): void {
+    this.counters.deletes += count;
+  }
+
+  /** Counts one request served for another node. */
+  countPeerRequest(): void {
+    this.counters.peerRequestsServed += 1;
+  }
+
+  /** Counts a miss of a key owned elsewhere that its owner answered. */
+  countPeerLoad(): void {
+    this.counters.peerLoads += 1;
+  }
+
+  /** Counts a failed request to a peer (unreachable, timed out, protocol error). */
+  countPeerError(): void {
+    this.counters.peerErrors += 1;
+  }
+
+  /** Counts a load this node made itself because the owner could not serve it. */
+  countFallbackLoad(): void {
+    this.counters.fallbackLoads += 1;
+  }
+
+  /** The counters as they are now (read-only; for telemetry, which compares them around a call). */
+  get counts(): Readonly<KeySpaceCounters> {
+    return this.counters;
   }
 
   /** Counts a read of `key` for popular-key tracking (hits are sampled, misses always count). */
@@ -322,7 +408,7 @@ export class KeySpace<T = unknown> {
 
   /** True while a load of `key` from its owner is running on this node. */
   hasRemoteLoad(key: string): boolean {
-    return this.remoteFlights.get(key) !== undefined;
+    return this.remoteFlights.has(key);
   }
 
   /**
@@ -388,16 +474,22 @@ export class KeySpace<T = unknown> {
 
   /**
    * Keeps a hot copy of an entry owned elsewhere, at most until `maxExpiresAt`, unless the key was
-   * invalidated while it was being fetched.
+   * invalidated while it was being fetched. Returns the copy kept, if any.
    */
-  storeHot(key: string, entry: CacheEntry<T>, flight: Flight<CacheEntry<T>>, maxExpiresAt: number): void {
-    if (flight.invalidated) return;
+  storeHot(
+    key: string,
+    entry: CacheEntry<T>,
+    flight: { readonly invalidated: boolean },
+    maxExpiresAt: number,
+  ): CacheEntry<T> | undefined {
+    if (flight.invalidated || this.hot.maxBytes === 0) return undefined;
     const expiresAt = Math.min(entry.freshUntil, maxExpiresAt);
-    if (expiresAt <= this.context.clock.now() || this.hot.maxBytes === 0) return;
+    if (expiresAt <= this.context.clock.now()) return undefined;
     const copy = entry.retimed(expiresAt);
     // Stamped now: a tag invalidation before this point invalidated the flight (see invalidateTags).
     this.stamp(copy, entry.tags);
     this.hot.set(key, copy, entrySize(key, copy));
+    return copy;
   }
 
   /** Absolute expiry for a value stored now with `ttlMs` (keyspace default when undefined). */
@@ -413,7 +505,7 @@ export class KeySpace<T = unknown> {
    */
   delete(key: string): boolean {
     this.flights.invalidate(key);
-    this.remoteFlights.invalidate(key);
+    this.invalidateRemote(key);
     const held = this.storage.get(key)?.found === true;
     this.storage.delete(key);
     this.hot.delete(key);
@@ -422,8 +514,22 @@ export class KeySpace<T = unknown> {
 
   /** Drops the hot copy of `key` and cancels the effect of a remote load running for it. */
   invalidateHot(key: string): void {
-    this.remoteFlights.invalidate(key);
+    this.invalidateRemote(key);
     this.hot.delete(key);
+  }
+
+  /** Marks every read from owners running here invalidated and detaches them. */
+  private invalidateAllRemote(): void {
+    for (const flight of this.remoteFlights.values()) flight.invalidated = true;
+    this.remoteFlights.clear();
+  }
+
+  /** Marks the read of `key` from its owner invalidated and detaches it. */
+  private invalidateRemote(key: string): void {
+    const flight = this.remoteFlights.get(key);
+    if (flight === undefined) return;
+    flight.invalidated = true;
+    this.remoteFlights.delete(key);
   }
 
   /** Drops every entry and running load, and stops the breaker's timers. */
@@ -436,7 +542,7 @@ export class KeySpace<T = unknown> {
   clear(): void {
     this.popularKeys?.clear();
     this.flights.invalidateAll();
-    this.remoteFlights.invalidateAll();
+    this.invalidateAllRemote();
     this.storage.clear();
     this.hot.clear();
     this.tagVersions.clear();
@@ -452,7 +558,7 @@ export class KeySpace<T = unknown> {
     if (tags.length === 0) return;
     this.tagVersions.invalidate(tags, this.context.clock.now());
     this.flights.invalidateAll();
-    this.remoteFlights.invalidateAll();
+    this.invalidateAllRemote();
     if (counted) this.counters.tagInvalidations += tags.length;
   }
 

@@ -116,7 +116,7 @@ export class EngineProbe implements LoadProbe {
    */
   get<T>(space: KeySpace | undefined, keySpace: string, key: string, run: () => Promise<T>): Promise<T> {
     const started = performance.now();
-    const counters = space?.counters;
+    const counters = space?.counts;
     const hits = counters?.hits;
     const staleHits = counters?.staleHits;
     const promise = run();
@@ -150,9 +150,9 @@ export class EngineProbe implements LoadProbe {
     const otel = this.otel as OtelInstrumentation;
     const started = performance.now();
     const span = otel.internalSpan(SPAN_NAMES.get, this.spanAttributes(keySpace, 'get', key));
-    const staleHits = space.counters.staleHits;
+    const staleHits = space.counts.staleHits;
     const promise = span === undefined ? run() : otel.runIn(span, run);
-    const revalidating = space.counters.staleHits !== staleHits;
+    const revalidating = space.counts.staleHits !== staleHits;
     return promise.then(
       (value) => {
         const outcome = revalidating ? 'stale' : missOrStale(space, key);

@@ -52,7 +52,8 @@ export function writeRequestFrame(
       ? FrameFlag.TAGS
       : 0;
   const again = request.op === 'invalidateTags' && request.again === true ? FrameFlag.AGAIN : 0;
-  const flags = forwarded | ifAbsent | extended | tagged | again;
+  const keyErrors = request.op === 'getMany' && request.keyErrors === true ? FrameFlag.KEY_ERRORS : 0;
+  const flags = forwarded | ifAbsent | extended | tagged | again | keyErrors;
   b.begin(requestOpcode(request), flags, id, estimateRequest(request));
   if (meta !== undefined && writeMeta(b, meta)) b.addFlags(FrameFlag.META);
   switch (request.op) {
@@ -121,6 +122,7 @@ export function decodeRequestFrame(frame: Uint8Array): RequestFrame {
       break;
     case Opcode.GET_MANY:
       request = { op: 'getMany', keySpace: r.str16('keySpace'), keys: readKeys(r), forwarded };
+      if ((flags & FrameFlag.KEY_ERRORS) !== 0) request.keyErrors = true;
       break;
     case Opcode.DELETE_MANY:
       request = { op: 'deleteMany', keySpace: r.str16('keySpace'), keys: readKeys(r) };

@@ -7,7 +7,7 @@ import { ByteReader } from './byte-reader';
 import { FrameBuilder } from './frame-builder';
 import { readTags, tagsSize, writeTags } from './request-codec';
 import { asBuffer, checkFrameLength, singleFrame } from './frame-header';
-import type { PeerResponse, ValueResult } from './transport';
+import type { KeyErrorResult, PeerResponse, ValueResult } from './transport';
 import { FRAME_HEADER_BYTES, LENGTH_PREFIX_BYTES, Opcode, ResponseFlag } from './wire-format';
 
 /** A decoded response frame. */
@@ -17,6 +17,8 @@ export interface ResponseFrame {
 }
 
 const KNOWN_CODES: ReadonlySet<string> = new Set(Object.keys(ERROR_CODES));
+/** The found byte of a key that failed (extended VALUES, in answer to KEY_ERRORS). */
+const KEY_ERROR = 3;
 // Longest error message sent: 16 383 UTF-16 units can never exceed the u16 byte limit.
 const MAX_ERROR_MESSAGE_CHARS = 16_383;
 /**
@@ -56,10 +58,17 @@ export function writeResponseFrame(
       break;
     case 'values': {
       let size = FRAME_HEADER_BYTES + 4;
-      for (const result of response.results) size += resultSize(result);
-      b.begin(Opcode.VALUES, 0, id, size);
+      let keyErrors = false;
+      for (const result of response.results) {
+        if (result.found === 'error') keyErrors = true;
+        else size += resultSize(result);
+      }
+      b.begin(Opcode.VALUES, keyErrors ? ResponseFlag.EXTENDED : 0, id, size);
       b.u32(response.results.length);
-      for (const result of response.results) writeResult(b, result);
+      for (const result of response.results) {
+        if (result.found === 'error') writeKeyError(b, result);
+        else writeResult(b, result);
+      }
       break;
     }
     case 'ok':
@@ -106,8 +115,8 @@ export function decodeResponseFrame(frame: Uint8Array): ResponseFrame {
       break;
     case Opcode.VALUES: {
       const count = r.count('results', 9);
-      const results = new Array<ValueResult>(count);
-      for (let i = 0; i < count; i++) results[i] = readResult(r);
+      const results = new Array<ValueResult | KeyErrorResult>(count);
+      for (let i = 0; i < count; i++) results[i] = extended ? readResultOrError(r) : readResult(r);
       response = { op: 'values', results };
       break;
     }
@@ -156,7 +165,10 @@ function isTagged(result: ValueResult): boolean {
 }
 
 function readResult(r: ByteReader): ValueResult {
-  const found = r.u8('found');
+  return readFoundResult(r, r.u8('found'));
+}
+
+function readFoundResult(r: ByteReader, found: number): ValueResult {
   const expiresAt = r.u64('expiresAt');
   if (found === 0) return { found: false, expiresAt };
   if (found !== 1 && found !== 2) throw invalidFrame(`found byte must be 0, 1 or 2, got ${found}`);
@@ -166,6 +178,31 @@ function readResult(r: ByteReader): ValueResult {
   const value = r.view32('value');
   if (found === 1) return { found: true, value, expiresAt };
   return { found: true, value, expiresAt, tags: readTags(r) };
+}
+
+/**
+ * A key error of an extended VALUES: found byte 3 (2 is reserved for tagged values, issue #16; see
+ * docs/protocol.md), then `str16 code, str16 message, str32 detail`.
+ */
+function writeKeyError(b: FrameBuilder, result: KeyErrorResult): void {
+  b.u8(KEY_ERROR);
+  b.str16(result.code, 'code');
+  b.str16(String(result.message).slice(0, MAX_ERROR_MESSAGE_CHARS), 'message');
+  b.str32(result.detail === undefined ? '' : (detailJson(result.detail) ?? ''), 'detail');
+}
+
+function readResultOrError(r: ByteReader): ValueResult | KeyErrorResult {
+  const found = r.u8('found');
+  if (found !== KEY_ERROR) return readFoundResult(r, found);
+  const code = r.str16('code');
+  const message = r.str16('message');
+  const json = r.str32('detail');
+  const result: KeyErrorResult = KNOWN_CODES.has(code)
+    ? { found: 'error', code: code as DistCacheErrorCode, message }
+    : { found: 'error', code: 'E_PEER_UNAVAILABLE', message: `[${code}] ${message}` };
+  const detail = json === '' ? undefined : parseDetail(json);
+  if (detail !== undefined) result.detail = detail;
+  return result;
 }
 
 /**

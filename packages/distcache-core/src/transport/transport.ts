@@ -12,7 +12,7 @@ export interface PeerAddress {
  * the receiver must serve or load it itself and never forward it again.
  */
 export type PeerRequest =
-  /** `tagsReply`: the sender reads tags in values (the peer coordinator sets it on every read). */
+  /** `tagsReply`: the sender reads tags in values (the remote loader sets it on every read). */
   | {
       op: 'get';
       keySpace: string;
@@ -28,6 +28,11 @@ export type PeerRequest =
       forwarded: boolean;
       extendedReply?: boolean;
       tagsReply?: boolean;
+      /**
+       * The sender reads a failed key as its own result ({@link KeyErrorResult}), so one key's
+       * failure does not fail the others. Older receivers ignore it and answer one ERROR.
+       */
+      keyErrors?: boolean;
     }
   /** `expiresAt` is absolute, in epoch milliseconds; 0 means "never". */
   | {
@@ -99,11 +104,22 @@ export type ValueResult =
     }
   | { found: false; expiresAt: number };
 
+/**
+ * One key of a GET_MANY that failed on the receiver (its data source threw, timed out...), sent only
+ * to a requester that set `keyErrors`: the other keys of the request keep their own results.
+ */
+export interface KeyErrorResult {
+  found: 'error';
+  code: DistCacheErrorCode;
+  message: string;
+  detail?: ErrorDetail;
+}
+
 /** The answer to a {@link PeerRequest}. */
 export type PeerResponse =
   | { op: 'value'; result: ValueResult }
   /** One result per requested key, in the order of the request's `keys`. */
-  | { op: 'values'; results: ValueResult[] }
+  | { op: 'values'; results: Array<ValueResult | KeyErrorResult> }
   /**
    * Done. `removed`: how many of a delete's keys the receiver held (only sent to a requester that
    * set `extendedReply`; absent from older peers).

@@ -72,13 +72,21 @@ export const FrameFlag = {
   TAGS: 0x08,
   /** INVALIDATE_TAGS: the second round of one `deleteByTags` (the receiver does not count it). */
   AGAIN: 0x10,
+  /**
+   * GET_MANY: the sender reads a failed key as a result of its own (an extended VALUES) instead of
+   * one ERROR for the whole request. Older receivers ignore it.
+   */
+  KEY_ERRORS: 0x20,
   /** Any request: a meta map follows the header. */
   META: 0x80,
 } as const;
 
 /** Bits of a response frame's flags byte; set only in answer to a request with EXTENDED_REPLY. */
 export const ResponseFlag = {
-  /** ERROR: a `str32` JSON detail follows the message. OK: a `u32` removed count is the body. */
+  /**
+   * ERROR: a `str32` JSON detail follows the message. OK: a `u32` removed count is the body.
+   * VALUES: a result may be a key error (found byte 3), in answer to KEY_ERRORS.
+   */
   EXTENDED: 0x01,
 } as const;
 

@@ -1,0 +1,155 @@
+// RemoteLoading against a scripted coordinator: what goes on the wire for a batch, and how each
+// kind of failure ends per key.
+import { describe, expect, it } from 'vitest';
+import { DistCacheError } from '../errors/distcache-error';
+import { KeySpace } from '../keyspace/keyspace';
+import { resolveKeySpaceConfig } from '../keyspace/keyspace.options';
+import type { PeerRequest, PeerResponse, ValueResult } from '../transport/transport';
+import { systemClock } from '../util/clock';
+import type { ClusterCoordinator, PeerRef } from './coordinator';
+import { MAX_BATCH_KEYS, RemoteLoading } from './remote-loader';
+
+const OWNER: PeerRef = { id: '127.0.0.1:9', host: '127.0.0.1', port: 9 };
+
+function setup(answer: (request: PeerRequest) => PeerResponse | Error) {
+  const sourceCalls: string[] = [];
+  const space = new KeySpace<string>(
+    resolveKeySpaceConfig<string>(
+      {
+        name: 'ks',
+        dataSource: {
+          fetch: (key) => {
+            sourceCalls.push(key);
+            return `local ${key}`;
+          },
+        },
+      },
+      {},
+      'keySpace',
+    ),
+    {
+      clock: systemClock,
+      lifetime: new AbortController().signal,
+      hotShare: 0.25,
+      readNow: () => systemClock.now(),
+    },
+  );
+  const sent: PeerRequest[] = [];
+  const coordinator = {
+    send: (_peer: PeerRef, request: PeerRequest) => {
+      sent.push(request);
+      const response = answer(request);
+      return response instanceof Error ? Promise.reject(response) : Promise.resolve(response);
+    },
+  } as unknown as ClusterCoordinator;
+  const remote = new RemoteLoading({
+    coordinator,
+    clock: systemClock,
+    lifetime: new AbortController().signal,
+    hotTtlMs: 10_000,
+  });
+  const read = (keys: readonly string[]): Promise<Array<string | undefined>> => {
+    const flights = keys.map((key) => remote.read(space, OWNER, key));
+    return Promise.all(
+      flights.map((flight) =>
+        flight.promise.then((entry) => space.readLoaded(flight.key, entry, flight.kept)),
+      ),
+    );
+  };
+  return { space, sent, sourceCalls, remote, read };
+}
+
+const found = (key: string, space: KeySpace<string>): ValueResult => ({
+  found: true,
+  value: space.encode(key, `owner ${key}`),
+  expiresAt: 0,
+});
+
+describe('RemoteLoading', () => {
+  it('sends the reads of one turn as one GET_MANY, and one alone as a GET', async () => {
+    const { space, sent, read } = setup((request) =>
+      request.op === 'getMany'
+        ? { op: 'values', results: request.keys.map((key) => found(key, space)) }
+        : { op: 'value', result: found((request as { key: string }).key, space) },
+    );
+    expect(await read(['a', 'b', 'c'])).toEqual(['owner a', 'owner b', 'owner c']);
+    expect(await read(['d'])).toEqual(['owner d']);
+    expect(sent.map((request) => request.op)).toEqual(['getMany', 'get']);
+    expect(sent[0]).toMatchObject({ keys: ['a', 'b', 'c'], forwarded: true, keyErrors: true });
+  });
+
+  it(`splits a batch over ${MAX_BATCH_KEYS} keys`, async () => {
+    const { space, sent, read } = setup((request) => ({
+      op: 'values',
+      results: (request as { keys: string[] }).keys.map((key) => found(key, space)),
+    }));
+    const keys = Array.from({ length: MAX_BATCH_KEYS + 3 }, (_, index) => `k${index}`);
+    expect(await read(keys)).toEqual(keys.map((key) => `owner ${key}`));
+    expect(sent.map((request) => (request as { keys: string[] }).keys.length)).toEqual([MAX_BATCH_KEYS, 3]);
+  });
+
+  it('falls back per key when the owner cannot be reached', async () => {
+    const { sent, sourceCalls, read, space } = setup(
+      () => new DistCacheError('E_PEER_UNAVAILABLE', 'connection refused'),
+    );
+    expect(await read(['a', 'b'])).toEqual(['local a', 'local b']);
+    expect(sent).toHaveLength(1);
+    expect(sourceCalls).toEqual(['a', 'b']);
+    expect(space.stats()).toMatchObject({ fallbackLoads: 2, peerErrors: 2, peerLoads: 0 });
+  });
+
+  it('fails each key with a timeout, without a fallback load', async () => {
+    const { sourceCalls, read } = setup(() => new DistCacheError('E_TIMEOUT', 'too slow'));
+    const outcomes = await Promise.allSettled(['a', 'b'].map((key) => read([key])));
+    for (const outcome of outcomes) {
+      expect(outcome).toMatchObject({ status: 'rejected', reason: { code: 'E_TIMEOUT' } });
+    }
+    expect(sourceCalls).toEqual([]);
+  });
+
+  it('splits a batch whose answer is over the frame limit (E_PROTOCOL) into halves', async () => {
+    const { space, sent, read } = setup((request) =>
+      request.op === 'getMany' && request.keys.length > 2
+        ? { op: 'error', code: 'E_PROTOCOL', message: 'the response is over the frame limit' }
+        : request.op === 'getMany'
+          ? { op: 'values', results: request.keys.map((key) => found(key, space)) }
+          : { op: 'value', result: found((request as { key: string }).key, space) },
+    );
+    expect(await read(['a', 'b', 'c', 'd', 'e'])).toEqual(['a', 'b', 'c', 'd', 'e'].map((k) => `owner ${k}`));
+    expect(sent.map((request) => (request.op === 'getMany' ? request.keys.join('') : 'get'))).toEqual([
+      'abcde',
+      'abc',
+      'de',
+      'ab',
+      'get',
+    ]);
+  });
+
+  it('asks key by key when an older owner answers one ERROR for the whole batch', async () => {
+    const { space, sent, read } = setup((request) => {
+      if (request.op === 'getMany') return { op: 'error', code: 'E_DATASOURCE_FAILED', message: 'b failed' };
+      const key = (request as { key: string }).key;
+      return key === 'b'
+        ? { op: 'error', code: 'E_DATASOURCE_FAILED', message: 'b failed' }
+        : { op: 'value', result: found(key, space) };
+    });
+    const flights = ['a', 'b', 'c'].map((key) => read([key]).then(([value]) => value));
+    const outcomes = await Promise.allSettled(flights);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(sent.map((request) => request.op)).toEqual(['getMany', 'get', 'get', 'get']);
+  });
+
+  it('reads a key error of an extended VALUES as that key failing alone', async () => {
+    const { space, read } = setup((request) => ({
+      op: 'values',
+      results: (request as { keys: string[] }).keys.map((key) =>
+        key === 'b'
+          ? { found: 'error', code: 'E_DATASOURCE_FAILED', message: 'b failed' }
+          : found(key, space),
+      ),
+    }));
+    const outcomes = await Promise.allSettled(['a', 'b', 'c'].map((key) => read([key]).then(([v]) => v)));
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(space.stats()).toMatchObject({ peerLoads: 2, fallbackLoads: 0 });
+  });
+});
