@@ -5,6 +5,7 @@ import { engineStopped, invalidValue, keySpaceNotFound, lateWrite } from '../err
 import type { KeySpace } from '../keyspace/keyspace';
 import type {
   KeyErrorResult,
+  KeyResult,
   PeerRequest,
   PeerRequestHandler,
   PeerResponse,
@@ -56,9 +57,10 @@ export function createPeerRequestHandler(deps: PeerHandlerDeps): PeerRequestHand
     keys: readonly string[],
     keyErrors: boolean,
     tagsReply: boolean,
-  ): Promise<Array<ValueResult | KeyErrorResult>> => {
+    partial: boolean,
+  ): Promise<KeyResult[]> => {
     const now = deps.clock.now();
-    const results = new Array<ValueResult | KeyErrorResult>(keys.length);
+    const results = new Array<KeyResult>(keys.length);
     const answer = (index: number, key: string, entry: CacheEntry<unknown>): void => {
       try {
         results[index] = toValueResult(target, key, entry, now, tagsReply);
@@ -96,7 +98,15 @@ export function createPeerRequestHandler(deps: PeerHandlerDeps): PeerRequestHand
       missing.forEach((index, i) => settle(index, loads[i] as Promise<CacheEntry<unknown>>));
     }
     for (const index of stale ?? []) settle(index, target.ownedEntry(keys[index] as string));
-    await Promise.all(waits);
+    if (!keyErrors || !partial) {
+      await Promise.all(waits);
+      return results;
+    }
+    // The keys held here are not kept waiting for the slowest load: loads done by the next turn
+    // (a source answering from memory) are answered, the others marked pending; the requester asks
+    // for those with a GET, which joins the load started here.
+    await Promise.race([Promise.all(waits), new Promise((resolve) => setImmediate(resolve))]);
+    for (let i = 0; i < results.length; i++) results[i] ??= { found: 'pending' };
     return results;
   };
 
@@ -127,6 +137,7 @@ export function createPeerRequestHandler(deps: PeerHandlerDeps): PeerRequestHand
           request.keys,
           request.keyErrors === true,
           request.tagsReply === true,
+          request.partial === true,
         );
         return { op: 'values', results };
       }

@@ -5,7 +5,7 @@ import { RemoteError } from '../errors/remote-error';
 import type { CacheEntry } from '../keyspace/cache-entry';
 import type { KeySpace } from '../keyspace/keyspace';
 import type { RemoteFlight } from '../keyspace/remote-flight';
-import type { KeyErrorResult, PeerRequest, PeerResponse, ValueResult } from '../transport/transport';
+import type { KeyResult, PeerRequest, PeerResponse, ValueResult } from '../transport/transport';
 import type { Clock } from '../util/clock';
 import { fromValueResult } from './wire-entry';
 
@@ -59,7 +59,8 @@ export class RemoteLoading {
   private readonly flush = (): void => {
     const batches = this.queued;
     this.queued = [];
-    for (const { space, owner, flights } of batches) void this.fetch(space, owner, flights);
+    // Gets batched by the turn: keys the owner holds are answered without waiting for its loads.
+    for (const { space, owner, flights } of batches) void this.fetch(space, owner, flights, true);
   };
 
   constructor(private readonly deps: RemoteLoaderDeps) {}
@@ -88,12 +89,18 @@ export class RemoteLoading {
    * and settles each flight. Resolves once every flight is settled; never rejects (a key's error
    * settles its flight).
    */
-  async fetch<T>(space: KeySpace<T>, owner: PeerRef, flights: ReadonlyArray<RemoteFlight<T>>): Promise<void> {
+  async fetch<T>(
+    space: KeySpace<T>,
+    owner: PeerRef,
+    flights: ReadonlyArray<RemoteFlight<T>>,
+    /** Separate callers' gets: none waits for another key's load on the owner (PARTIAL). */
+    partial = false,
+  ): Promise<void> {
     if (
       flights.length <= 1 ||
       (flights.length <= MAX_BATCH_KEYS && keyBytes(flights) <= MAX_BATCH_KEY_BYTES)
     ) {
-      return this.request(space, owner, flights);
+      return this.request(space, owner, flights, partial);
     }
     const sends: Array<Promise<void>> = [];
     let start = 0;
@@ -101,13 +108,13 @@ export class RemoteLoading {
     for (let i = 0; i < flights.length; i++) {
       const size = 4 + 3 * (flights[i] as RemoteFlight<T>).key.length;
       if (i > start && (i - start >= MAX_BATCH_KEYS || bytes + size > MAX_BATCH_KEY_BYTES)) {
-        sends.push(this.request(space, owner, flights.slice(start, i)));
+        sends.push(this.request(space, owner, flights.slice(start, i), partial));
         start = i;
         bytes = 0;
       }
       bytes += size;
     }
-    sends.push(this.request(space, owner, flights.slice(start)));
+    sends.push(this.request(space, owner, flights.slice(start), partial));
     await Promise.all(sends);
   }
 
@@ -116,6 +123,7 @@ export class RemoteLoading {
     space: KeySpace<T>,
     owner: PeerRef,
     flights: ReadonlyArray<RemoteFlight<T>>,
+    partial = false,
   ): Promise<void> {
     if (flights.length === 0) return;
     const single = flights.length === 1;
@@ -137,6 +145,7 @@ export class RemoteLoading {
           extendedReply: true,
           keyErrors: true,
           tagsReply: true,
+          partial,
         };
     let response: PeerResponse;
     try {
@@ -144,7 +153,8 @@ export class RemoteLoading {
       response = await this.deps.coordinator.send(owner, request, { timeoutMs: space.config.readTimeoutMs });
     } catch (error) {
       // A request or an answer over a frame limit: halves may fit.
-      if (!single && isDistCacheError(error, 'E_PROTOCOL')) return this.halves(space, owner, flights);
+      if (!single && isDistCacheError(error, 'E_PROTOCOL'))
+        return this.halves(space, owner, flights, partial);
       return this.failAll(space, flights, error);
     }
     if (single && response.op === 'value') {
@@ -155,7 +165,7 @@ export class RemoteLoading {
     }
     const error = unexpected(owner, response);
     if (single) return this.settle(space, flights[0] as RemoteFlight<T>, error, 0);
-    if (error.code === 'E_PROTOCOL') return this.halves(space, owner, flights);
+    if (error.code === 'E_PROTOCOL') return this.halves(space, owner, flights, partial);
     if (FALLBACK_CODES.has(error.code) || OWNER_DECLINED.has(error.code))
       return this.failAll(space, flights, error);
     // One ERROR for the whole batch: an owner that predates per-key errors, telling about one key.
@@ -167,25 +177,33 @@ export class RemoteLoading {
     space: KeySpace<T>,
     owner: PeerRef,
     flights: ReadonlyArray<RemoteFlight<T>>,
+    partial: boolean,
   ): Promise<void> {
     const middle = Math.ceil(flights.length / 2);
     await Promise.all([
-      this.request(space, owner, flights.slice(0, middle)),
-      this.request(space, owner, flights.slice(middle)),
+      this.request(space, owner, flights.slice(0, middle), partial),
+      this.request(space, owner, flights.slice(middle), partial),
     ]);
   }
 
-  /** The answers of a GET_MANY, settled in one loop; only fallbacks leave work to wait for. */
+  /**
+   * The answers of a GET_MANY, settled in one loop; only fallbacks and keys still loading on the
+   * owner (asked for again, each with a GET that joins the owner's load) leave work to wait for.
+   */
   private settleAll<T>(
     space: KeySpace<T>,
     owner: PeerRef,
     flights: ReadonlyArray<RemoteFlight<T>>,
-    results: ReadonlyArray<ValueResult | KeyErrorResult>,
+    results: readonly KeyResult[],
   ): Promise<void> | undefined {
     const now = this.deps.clock.now();
     let fallbacks: Array<Promise<void>> | undefined;
     for (let i = 0; i < flights.length; i++) {
-      const result = results[i] as ValueResult | KeyErrorResult;
+      const result = results[i] as KeyResult;
+      if (result.found === 'pending') {
+        (fallbacks ??= []).push(this.request(space, owner, [flights[i] as RemoteFlight<T>]));
+        continue;
+      }
       const outcome =
         result.found === 'error'
           ? unexpected(owner, {

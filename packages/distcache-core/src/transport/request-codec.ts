@@ -53,7 +53,8 @@ export function writeRequestFrame(
       : 0;
   const again = request.op === 'invalidateTags' && request.again === true ? FrameFlag.AGAIN : 0;
   const keyErrors = request.op === 'getMany' && request.keyErrors === true ? FrameFlag.KEY_ERRORS : 0;
-  const flags = forwarded | ifAbsent | extended | tagged | again | keyErrors;
+  const partial = request.op === 'getMany' && request.partial === true ? FrameFlag.PARTIAL : 0;
+  const flags = forwarded | ifAbsent | extended | tagged | again | keyErrors | partial;
   b.begin(requestOpcode(request), flags, id, estimateRequest(request));
   if (meta !== undefined && writeMeta(b, meta)) b.addFlags(FrameFlag.META);
   switch (request.op) {
@@ -123,6 +124,7 @@ export function decodeRequestFrame(frame: Uint8Array): RequestFrame {
     case Opcode.GET_MANY:
       request = { op: 'getMany', keySpace: r.str16('keySpace'), keys: readKeys(r), forwarded };
       if ((flags & FrameFlag.KEY_ERRORS) !== 0) request.keyErrors = true;
+      if ((flags & FrameFlag.PARTIAL) !== 0) request.partial = true;
       break;
     case Opcode.DELETE_MANY:
       request = { op: 'deleteMany', keySpace: r.str16('keySpace'), keys: readKeys(r) };

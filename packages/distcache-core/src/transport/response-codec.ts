@@ -7,7 +7,7 @@ import { ByteReader } from './byte-reader';
 import { FrameBuilder } from './frame-builder';
 import { readTags, tagsSize, writeTags } from './request-codec';
 import { asBuffer, checkFrameLength, singleFrame } from './frame-header';
-import type { KeyErrorResult, PeerResponse, ValueResult } from './transport';
+import type { KeyErrorResult, KeyResult, PeerResponse, ValueResult } from './transport';
 import { FRAME_HEADER_BYTES, LENGTH_PREFIX_BYTES, Opcode, ResponseFlag } from './wire-format';
 
 /** A decoded response frame. */
@@ -19,6 +19,8 @@ export interface ResponseFrame {
 const KNOWN_CODES: ReadonlySet<string> = new Set(Object.keys(ERROR_CODES));
 /** The found byte of a key that failed (extended VALUES, in answer to KEY_ERRORS). */
 const KEY_ERROR = 3;
+/** The found byte of a key still loading on the receiver (extended VALUES): ask for it with a GET. */
+const KEY_PENDING = 4;
 // Longest error message sent: 16 383 UTF-16 units can never exceed the u16 byte limit.
 const MAX_ERROR_MESSAGE_CHARS = 16_383;
 /**
@@ -60,13 +62,14 @@ export function writeResponseFrame(
       let size = FRAME_HEADER_BYTES + 4;
       let keyErrors = false;
       for (const result of response.results) {
-        if (result.found === 'error') keyErrors = true;
+        if (result.found === 'error' || result.found === 'pending') keyErrors = true;
         else size += resultSize(result);
       }
       b.begin(Opcode.VALUES, keyErrors ? ResponseFlag.EXTENDED : 0, id, size);
       b.u32(response.results.length);
       for (const result of response.results) {
         if (result.found === 'error') writeKeyError(b, result);
+        else if (result.found === 'pending') b.u8(KEY_PENDING);
         else writeResult(b, result);
       }
       break;
@@ -114,8 +117,9 @@ export function decodeResponseFrame(frame: Uint8Array): ResponseFrame {
       response = { op: 'value', result: readResult(r) };
       break;
     case Opcode.VALUES: {
-      const count = r.count('results', 9);
-      const results = new Array<ValueResult | KeyErrorResult>(count);
+      // A pending key is one byte; every other result is at least nine.
+      const count = r.count('results', extended ? 1 : 9);
+      const results = new Array<KeyResult>(count);
       for (let i = 0; i < count; i++) results[i] = extended ? readResultOrError(r) : readResult(r);
       response = { op: 'values', results };
       break;
@@ -191,8 +195,9 @@ function writeKeyError(b: FrameBuilder, result: KeyErrorResult): void {
   b.str32(result.detail === undefined ? '' : (detailJson(result.detail) ?? ''), 'detail');
 }
 
-function readResultOrError(r: ByteReader): ValueResult | KeyErrorResult {
+function readResultOrError(r: ByteReader): KeyResult {
   const found = r.u8('found');
+  if (found === KEY_PENDING) return { found: 'pending' };
   if (found !== KEY_ERROR) return readFoundResult(r, found);
   const code = r.str16('code');
   const message = r.str16('message');

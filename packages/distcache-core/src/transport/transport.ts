@@ -33,6 +33,11 @@ export type PeerRequest =
        * failure does not fail the others. Older receivers ignore it and answer one ERROR.
        */
       keyErrors?: boolean;
+      /**
+       * With `keyErrors`: answer the keys held now, and the ones still loading as pending
+       * ({@link KeyPendingResult}) rather than waiting for the slowest load. Older receivers ignore it.
+       */
+      partial?: boolean;
     }
   /** `expiresAt` is absolute, in epoch milliseconds; 0 means "never". */
   | {
@@ -115,11 +120,23 @@ export interface KeyErrorResult {
   detail?: ErrorDetail;
 }
 
+/**
+ * One key of a GET_MANY that the receiver is loading from its data source (sent only to a requester
+ * that set `keyErrors`): the receiver answers the keys it holds at once instead of making them wait
+ * for the slowest load, and the requester asks for this key alone (a GET, which joins the load).
+ */
+export interface KeyPendingResult {
+  found: 'pending';
+}
+
+/** A result of a GET_MANY answer. */
+export type KeyResult = ValueResult | KeyErrorResult | KeyPendingResult;
+
 /** The answer to a {@link PeerRequest}. */
 export type PeerResponse =
   | { op: 'value'; result: ValueResult }
   /** One result per requested key, in the order of the request's `keys`. */
-  | { op: 'values'; results: Array<ValueResult | KeyErrorResult> }
+  | { op: 'values'; results: KeyResult[] }
   /**
    * Done. `removed`: how many of a delete's keys the receiver held (only sent to a requester that
    * set `extendedReply`; absent from older peers).

@@ -77,6 +77,12 @@ export const FrameFlag = {
    * one ERROR for the whole request. Older receivers ignore it.
    */
   KEY_ERRORS: 0x20,
+  /**
+   * GET_MANY with KEY_ERRORS: answer the keys held now and mark the ones still loading pending
+   * (found byte 4) instead of holding the whole answer for the slowest load. Older receivers ignore
+   * it and answer once every key settled.
+   */
+  PARTIAL: 0x40,
   /** Any request: a meta map follows the header. */
   META: 0x80,
 } as const;

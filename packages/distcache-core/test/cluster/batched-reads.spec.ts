@@ -131,6 +131,60 @@ describe('batched reads from an owner', () => {
     });
   });
 
+  it('a key whose load hangs on the owner does not hold back the other gets of its batch', async () => {
+    const source = new RecordingSource(catalogue);
+    const hanging = new Set<string>();
+    nodes = await startCluster(2, catalogue, {
+      readTimeout: 600,
+      dataSource: {
+        fetch: async (key, context) => {
+          if (hanging.has(key)) {
+            await new Promise<never>((_resolve, reject) =>
+              context.signal.addEventListener('abort', () => reject(context.signal.reason), { once: true }),
+            );
+          }
+          return source.fetch(key, context);
+        },
+      },
+    });
+    const [asker, owner] = nodes as [
+      TestNode<{ id: string; n: number }>,
+      TestNode<{ id: string; n: number }>,
+    ];
+    const [fast, cold, slow] = keysOwnedBy(asker.engine, owner.id, 3) as [string, string, string];
+    hanging.add(slow);
+    await owner.engine.get('products', fast);
+    const before = served(owner);
+    const settled: string[] = [];
+    const track = (name: string, read: Promise<unknown>) =>
+      read.then(
+        (value) => {
+          settled.push(name);
+          return value;
+        },
+        (error: unknown) => {
+          settled.push(name);
+          throw error;
+        },
+      );
+    // One turn: a key the owner holds, one it loads at once, one whose load hangs.
+    const reads = [
+      track('fast', asker.engine.get<{ id: string }>('products', fast)),
+      track('cold', asker.engine.get<{ id: string }>('products', cold)),
+      track('slow', asker.engine.get<{ id: string }>('products', slow)),
+    ];
+    const [fastValue, coldValue] = await Promise.all(reads.slice(0, 2));
+    expect([fastValue, coldValue]).toMatchObject([{ id: fast }, { id: cold }]);
+    expect(settled).toEqual(['fast', 'cold']);
+    // The hanging key fails with the owner's own timeout (its load started with the batch), not
+    // with this node's request timeout, and alone.
+    const error = await reads[2]!.catch((e: unknown) => e);
+    expect(isDistCacheError(error, 'E_DATASOURCE_TIMEOUT')).toBe(true);
+    // The batch, then one GET for the key that was still loading.
+    expect(served(owner) - before).toBe(2);
+    expect(asker.engine.stats().keySpaces.products).toMatchObject({ fallbackLoads: 0, peerErrors: 0 });
+  });
+
   it('does not keep an answer that a write made stale while the batch was in flight', async () => {
     nodes = await startCluster(2, catalogue);
     const [asker, owner] = nodes as [
