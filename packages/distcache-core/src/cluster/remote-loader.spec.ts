@@ -45,7 +45,6 @@ function setup(answer: (request: PeerRequest) => PeerResponse | Error) {
   const remote = new RemoteLoading({
     coordinator,
     clock: systemClock,
-    lifetime: new AbortController().signal,
     hotTtlMs: 10_000,
   });
   const read = (keys: readonly string[]): Promise<Array<string | undefined>> => {

@@ -33,7 +33,6 @@ export const MAX_BATCH_KEY_BYTES = 256 * 1024;
 export interface RemoteLoaderDeps {
   readonly coordinator: ClusterCoordinator;
   readonly clock: Clock;
-  readonly lifetime: AbortSignal;
   readonly hotTtlMs: number;
 }
 
@@ -242,13 +241,22 @@ export class RemoteLoading {
     outcome: unknown,
     now: number,
   ): Promise<void> | undefined {
+    let error = outcome;
     if (isValueResult(outcome)) {
-      const entry = fromValueResult<T>(outcome);
-      space.countPeerLoad();
-      this.keep(space, flight, entry, now);
-      return undefined;
+      let entry: CacheEntry<T> | undefined;
+      try {
+        entry = fromValueResult<T>(outcome);
+      } catch (malformed) {
+        // Tags over the limits: an answer this node does not keep; loaded here instead, as for
+        // any protocol failure.
+        error = malformed;
+      }
+      if (entry !== undefined) {
+        space.countPeerLoad();
+        this.keep(space, flight, entry, now);
+        return undefined;
+      }
     }
-    const error = outcome;
     if (!isDistCacheError(error) || !(FALLBACK_CODES.has(error.code) || OWNER_DECLINED.has(error.code))) {
       if (isDistCacheError(error, 'E_TIMEOUT')) space.countPeerError();
       flight.reject(error);

@@ -1,5 +1,7 @@
+import { DistCacheError } from '../errors/distcache-error';
 import { CacheEntry } from '../keyspace/cache-entry';
 import type { KeySpace } from '../keyspace/keyspace';
+import { normalizeTags } from '../keyspace/tag-versions';
 import type { ValueResult } from '../transport/transport';
 
 // On the wire, expiry 0 means "never" for a value and "do not remember" for a "not found".
@@ -27,11 +29,18 @@ export function toValueResult(
   return { found: true, value: bytes, expiresAt };
 }
 
-/** An entry from its wire form. */
+/**
+ * An entry from its wire form.
+ * @throws DistCacheError `E_PROTOCOL` when its tags break the limits a SET is held to
+ */
 export function fromValueResult<T>(result: ValueResult): CacheEntry<T> {
   if (!result.found) return new CacheEntry<T>(undefined, result.expiresAt);
   const entry = new CacheEntry<T>(result.value, result.expiresAt === 0 ? Infinity : result.expiresAt);
+  if (result.tags === undefined) return entry;
+  // Held to the limits of tags given locally, and sharing their strings (the codec's pool).
+  const tags = normalizeTags(result.tags);
+  if (typeof tags === 'string') throw new DistCacheError('E_PROTOCOL', `A peer sent a value whose ${tags}`);
   // Not stamped yet: `KeySpace.storeHot` stamps the copy it keeps.
-  if (result.tags !== undefined && result.tags.length > 0) entry.setTagged({ tags: result.tags, born: 0 });
+  if (tags !== undefined) entry.setTagged({ tags, born: 0 });
   return entry;
 }

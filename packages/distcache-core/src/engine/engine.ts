@@ -84,7 +84,6 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
     const remote = new RemoteLoading({
       coordinator: this.coordinator,
       clock,
-      lifetime: this.lifetime.signal,
       hotTtlMs: clusterOptions.hotTtlMs,
     });
     this.router = new ReadRouter({ coordinator: this.coordinator, remote, clock, probe: this.probe });

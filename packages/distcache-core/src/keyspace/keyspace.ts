@@ -396,6 +396,8 @@ export class KeySpace<T = unknown> {
     const owned = entry.found
       ? entry.retimed(entry.freshUntil, entry.freshUntil + this.configValue.graceMs)
       : entry;
+    // Stamped again for its longer life: the tag records must outlive it (peek said it is not revoked).
+    if (owned !== entry) this.stamp(owned, entry.tags);
     this.storage.set(key, owned, entrySize(key, owned));
     return true;
   }
@@ -404,11 +406,6 @@ export class KeySpace<T = unknown> {
   holdsOrLoads(key: string): boolean {
     const entry = this.storage.get(key);
     return (entry !== undefined && this.isFresh(entry)) || this.flights.get(key) !== undefined;
-  }
-
-  /** True while a load of `key` from its owner is running on this node. */
-  hasRemoteLoad(key: string): boolean {
-    return this.remoteFlights.has(key);
   }
 
   /**
