@@ -8,6 +8,27 @@ export interface Codec<T = unknown> {
   readonly name: string;
   /** Encodes a value. Throw if the value cannot be represented; the cache reports `E_INVALID_VALUE`. */
   encode(value: T): Uint8Array;
-  /** Decodes bytes produced by `encode`. Throw on malformed input; the cache reports `E_DECODE_FAILED`. */
+  /**
+   * Decodes bytes produced by `encode`. Throw on malformed input; the cache reports
+   * `E_DECODE_FAILED`. The value may keep `bytes` (a sub-view of them, say): the cache hands a codec
+   * of your own bytes nothing else uses.
+   */
   decode(bytes: Uint8Array): T;
+}
+
+const DETACHED = new WeakSet<object>();
+
+/**
+ * Marks a codec whose decoded values never keep a reference to the input bytes (the built-in
+ * ones: they copy what they keep). The cache may hand such a codec a view into a peer's read
+ * buffer instead of a copy of the value's bytes (one copy less per remote read).
+ */
+export function detachedCodec<C extends object>(codec: C): C {
+  DETACHED.add(codec);
+  return codec;
+}
+
+/** True for a codec marked by {@link detachedCodec}. */
+export function decodesDetached(codec: object): boolean {
+  return DETACHED.has(codec);
 }

@@ -1,4 +1,4 @@
-import type { Codec } from './codec';
+import { type Codec, detachedCodec } from './codec';
 
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
@@ -11,7 +11,7 @@ const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 export function jsonCodec<T = unknown>(): Codec<T> {
   const encoder = new TextEncoder();
   const decoder = new TextDecoder('utf-8', { fatal: true });
-  return {
+  return detachedCodec<Codec<T>>({
     name: 'json',
     encode: (value) => {
       const text = JSON.stringify(value);
@@ -22,5 +22,5 @@ export function jsonCodec<T = unknown>(): Codec<T> {
       JSON.parse(decoder.decode(bytes), (key, value: unknown) =>
         FORBIDDEN_KEYS.has(key) ? undefined : value,
       ) as T,
-  };
+  });
 }

@@ -1,11 +1,11 @@
-import type { Codec } from './codec';
+import { type Codec, detachedCodec } from './codec';
 
 /**
  * Stores bytes as they are: values are `Uint8Array` (a `Buffer` is one). Reads return a fresh
  * `Buffer` copy, so callers may write into it.
  */
 export function rawCodec(): Codec<Uint8Array> {
-  return {
+  return detachedCodec<Codec<Uint8Array>>({
     name: 'raw',
     encode: (value) => {
       if (!(value instanceof Uint8Array))
@@ -13,5 +13,5 @@ export function rawCodec(): Codec<Uint8Array> {
       return value;
     },
     decode: (bytes) => Buffer.from(bytes),
-  };
+  });
 }

@@ -1,5 +1,5 @@
 import { DefaultDeserializer, serialize } from 'node:v8';
-import type { Codec } from './codec';
+import { type Codec, detachedCodec } from './codec';
 
 type HostObjectReader = (this: DefaultDeserializer) => ArrayBufferView;
 const readHostObject = (DefaultDeserializer.prototype as unknown as { _readHostObject: HostObjectReader })
@@ -43,7 +43,7 @@ class DetachingDeserializer extends DefaultDeserializer {
  * ones, and a value a peer cannot decode is treated as a miss there.
  */
 export function structuredCodec<T = unknown>(): Codec<T> {
-  return {
+  return detachedCodec<Codec<T>>({
     name: 'structured',
     encode: (value) => serialize(value),
     decode: (bytes) => {
@@ -51,5 +51,5 @@ export function structuredCodec<T = unknown>(): Codec<T> {
       reader.readHeader();
       return reader.readValue() as T;
     },
-  };
+  });
 }

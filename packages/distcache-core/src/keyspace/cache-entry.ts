@@ -1,7 +1,7 @@
 import { deepFreeze } from '../codec/deep-freeze';
 import { compactAndMeasure, estimateHeapBytes } from '../codec/heap-size';
 import { sharedStrings } from '../codec/string-pool';
-import type { Codec } from '../codec/codec';
+import { type Codec, decodesDetached } from '../codec/codec';
 import type { StorageEntry } from '../storage/storage';
 import type { ValueMode } from './keyspace.options';
 import { pack, type PackedBytes, packedSize, packedSizeOf, unpack } from './packed-bytes';
@@ -113,7 +113,10 @@ export class CacheEntry<T> implements StorageEntry {
     if (this.form === SHARED) return this.data as T;
     const bytes = this.data as PackedBytes | undefined;
     if (bytes === undefined) return undefined;
-    const value = codec.decode(unpack(bytes));
+    // Its bytes may be a view into a peer's read buffer (not copied): a codec of the user's own may
+    // keep what it decodes from, so it gets a copy of just the value.
+    const input = unpack(bytes);
+    const value = codec.decode(decodesDetached(codec) ? input : new Uint8Array(input));
     if (mode === 'frozen' && this.form !== COPY_ON_READ) deepFreeze(value);
     return value;
   }
@@ -121,7 +124,9 @@ export class CacheEntry<T> implements StorageEntry {
   /** A private decoded copy for a single caller (nothing shared, so nothing to freeze). */
   readPrivate(codec: Codec<T>): T | undefined {
     const bytes = this.wireBytes(codec);
-    return bytes === undefined ? undefined : codec.decode(bytes);
+    if (bytes === undefined) return undefined;
+    // As in readTransient: a codec of the user's own gets bytes nothing else uses.
+    return codec.decode(decodesDetached(codec) ? bytes : new Uint8Array(bytes));
   }
 
   /**
