@@ -19,9 +19,9 @@ export const COUNTERS: ReadonlyArray<[keyof KeySpaceCounters, string]> = [
   ['puts', 'Entries written'],
   ['deletes', 'Keys deleted'],
   ['peerLoads', 'Reads answered by the owning peer'],
-  ['peerErrors', 'Requests to peers that failed'],
+  ['peerErrors', 'Reads from owners that failed, per key'],
   ['fallbackLoads', 'Local loads made because the owner was unreachable'],
-  ['peerRequestsServed', 'Requests served for other nodes'],
+  ['peerRequestsServed', 'Requests served for other nodes (a batch of keys counts once)'],
   ['tagInvalidations', 'Tags invalidated on this node (deleteByTags here or on a peer)'],
 ];
 

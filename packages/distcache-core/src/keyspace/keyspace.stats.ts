@@ -24,11 +24,11 @@ export interface KeySpaceCounters {
   hotHits: number;
   /** Misses of keys owned elsewhere that the owner answered. */
   peerLoads: number;
-  /** Requests to peers that failed (unreachable, timed out, protocol error). */
+  /** Reads from owners that failed, per key (unreachable, timed out, protocol error; a batched read counts each key). */
   peerErrors: number;
   /** Loads this node made itself because the owner could not be reached (kept as hot copies only). */
   fallbackLoads: number;
-  /** Requests served for other nodes (get, getMany, set, delete, invalidate). */
+  /** Requests served for other nodes (get, getMany, set, delete, invalidate...; a batch of keys counts once). */
   peerRequestsServed: number;
   /** Stale values served within grace (source failing, limited, breaker open, or revalidating). */
   staleHits: number;
