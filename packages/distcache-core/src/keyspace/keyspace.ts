@@ -75,6 +75,12 @@ export type Lookup<T> =
 
 const MISS: Lookup<never> = { state: 'miss', entry: undefined };
 
+/** The one hit result of a keyspace, filled in by each lookup (see {@link KeySpace.lookup}). */
+interface HitSlot<T> {
+  readonly state: 'hit';
+  entry: CacheEntry<T>;
+}
+
 /**
  * One keyspace on this node: the entries it owns, hot copies of entries other nodes own, the loads
  * in progress for both, and counters. It knows nothing of peers: the read router looks keys up here
@@ -86,6 +92,7 @@ export class KeySpace<T = unknown> {
   /** Short-lived copies of entries owned by other nodes. */
   readonly hot: LruStorage<CacheEntry<T>>;
   private readonly counters: KeySpaceCounters = newCounters();
+  private readonly hitSlot: HitSlot<T> = { state: 'hit', entry: undefined as unknown as CacheEntry<T> };
   private readonly flights = new SingleFlight<CacheEntry<T>>();
   /** Reads from owners running on this node, by key. */
   private readonly remoteFlights = new Map<string, RemoteFlight<T>>();
@@ -135,6 +142,8 @@ export class KeySpace<T = unknown> {
    * and the read for popular-key tracking. A hot copy is never stale: it expires with its freshness.
    */
   lookup(key: string, owned: boolean): Lookup<T> {
+    // A hit returns this keyspace's one hit slot, filled in: no allocation on the hit path (it was
+    // ~10% of a local hit's CPU, in GC). The result is valid until the next lookup: read it at once.
     const counters = this.counters;
     counters.gets += 1;
     const entry = owned ? this.storage.get(key) : this.hot.get(key);
@@ -147,11 +156,13 @@ export class KeySpace<T = unknown> {
     if (!owned) {
       counters.hits += 1;
       counters.hotHits += 1;
-      return { state: 'hit', entry };
+      this.hitSlot.entry = entry;
+      return this.hitSlot;
     }
     if (this.isFresh(entry)) {
       counters.hits += 1;
-      return { state: 'hit', entry };
+      this.hitSlot.entry = entry;
+      return this.hitSlot;
     }
     counters.misses += 1;
     return { state: 'stale', entry };
