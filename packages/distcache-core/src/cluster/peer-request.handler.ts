@@ -9,7 +9,6 @@ import type {
   PeerRequest,
   PeerRequestHandler,
   PeerResponse,
-  ValueResult,
 } from '../transport/transport';
 import type { Clock } from '../util/clock';
 import { checkKey } from '../keyspace/key-check';
