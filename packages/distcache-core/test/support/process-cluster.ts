@@ -109,10 +109,15 @@ export function spawnNode(
       }),
   };
   return new Promise((resolve, reject) => {
-    child.once('message', (message: { ready?: boolean; failed?: unknown }) => {
+    // Replies to commands (a load driver may call a restarted node before it is ready) carry an
+    // `id` and are not the start's outcome: wait for the message that says ready or failed.
+    const started = (message: { id?: number; ready?: boolean; failed?: unknown }): void => {
+      if (message.id !== undefined) return;
+      child.off('message', started);
       if (message.ready === true) resolve(node);
       else reject(new Error(`${name} failed to start: ${JSON.stringify(message.failed)}`));
-    });
+    };
+    child.on('message', started);
     child.once('exit', (code) => reject(new Error(`${name} exited with ${code} before it was ready`)));
   });
 }
