@@ -35,7 +35,7 @@ for (const cluster of config.clusters) {
       peers: [`127.0.0.1:${cluster.ownerPort}`, `127.0.0.1:${cluster.clientPort}`],
     }),
     tls: cluster.kind === 'tls' ? tlsMaterial : undefined,
-    clusterOptions: { hotTtl: 0 },
+    clusterOptions: { hotTtl: 0, maxBatchKeys: config.batchKeys },
     keySpaces: [
       {
         name: 'kv',

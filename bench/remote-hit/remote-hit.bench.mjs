@@ -26,6 +26,7 @@
 // Run:     npm run build -w distcache-core && node bench/remote-hit/remote-hit.bench.mjs   # ~3 min
 // Options: --rounds=3 --duration-ms=3000 --warmup-ms=500 --keys=5000 --seed=42
 //          --concurrency=1,16,128 --candidates=tcp,tcp-raw,tls,redis,redis-ap
+//          --batch-keys=N   the client's clusterOptions.maxBatchKeys (default: the engine's)
 //          --redis=127.0.0.1:6379
 //          --profile[=dir]  run owner and client under `node --cpu-prof`, profiles into dir
 //          --check          exit with status 1 when a goal is missed (the default always exits 0)
@@ -64,6 +65,8 @@ const config = {
   durationMs: numberFlag(flags, 'duration-ms', 3000),
   warmupMs: numberFlag(flags, 'warmup-ms', 500),
   seed: numberFlag(flags, 'seed', 42),
+  // clusterOptions.maxBatchKeys of the client (undefined: the engine's default).
+  batchKeys: flags['batch-keys'] === undefined ? undefined : numberFlag(flags, 'batch-keys', 256),
   concurrency: list('concurrency', ['1', '16', '128']).map(Number),
   candidates: list('candidates', ['tcp', 'tcp-raw', 'tls', 'redis', 'redis-ap']),
   redis: { host: redisHost, port: Number(redisPort), prefix: `distcache-bench:remote-hit:${process.pid}:` },

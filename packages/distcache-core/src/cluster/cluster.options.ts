@@ -59,6 +59,21 @@ export interface ClusterOptions {
    * @default 100000
    */
   missedInvalidationLimit?: number;
+  /**
+   * Most keys in one request for keys another node owns. Gets of one owner's keys started in one
+   * event-loop turn, and a `getMany`'s keys of one owner, travel in requests of up to this many
+   * keys; `1` sends every key alone. Smaller batches let the owner answer the first while this node
+   * decodes the last; larger ones cost the owner fewer requests (bench/README.md, "Remote hit").
+   * @default 256
+   */
+  maxBatchKeys?: number;
+  /**
+   * Most bytes of keys in one such request (UTF-8, counted at 3 bytes per UTF-16 unit, an upper
+   * bound); keep it well under the peers' `maxFrameBytes`. An answer over this node's frame limit
+   * is split on the way back.
+   * @default 262144 (256 KiB)
+   */
+  maxBatchKeyBytes?: number;
 }
 
 export interface ResolvedClusterOptions {
@@ -76,6 +91,8 @@ export interface ResolvedClusterOptions {
   readonly joinRetryDelayMs: number;
   readonly convergeTimeoutMs: number;
   readonly missedInvalidationLimit: number;
+  readonly maxBatchKeys: number;
+  readonly maxBatchKeyBytes: number;
 }
 
 export const DEFAULT_PING_INTERVAL: Duration = '500ms';
@@ -91,6 +108,8 @@ export const DEFAULT_JOIN_RETRIES = 2;
 export const DEFAULT_JOIN_RETRY_DELAY: Duration = '200ms';
 export const DEFAULT_CONVERGE_TIMEOUT: Duration = '2s';
 export const DEFAULT_MISSED_INVALIDATION_LIMIT = 100_000;
+export const DEFAULT_MAX_BATCH_KEYS = 256;
+export const DEFAULT_MAX_BATCH_KEY_BYTES = 256 * 1024;
 
 const CLUSTER_FIELDS: OptionFields = {
   what: 'cluster option',
@@ -109,6 +128,8 @@ const CLUSTER_FIELDS: OptionFields = {
     'joinRetryDelay',
     'convergeTimeout',
     'missedInvalidationLimit',
+    'maxBatchKeys',
+    'maxBatchKeyBytes',
   ],
 };
 
@@ -130,6 +151,12 @@ export function resolveClusterOptions(options: ClusterOptions = {}): ResolvedClu
       input.missedInvalidationLimit ?? DEFAULT_MISSED_INVALIDATION_LIMIT,
       at('missedInvalidationLimit'),
       1,
+    ),
+    maxBatchKeys: integer(input.maxBatchKeys ?? DEFAULT_MAX_BATCH_KEYS, at('maxBatchKeys'), 1),
+    maxBatchKeyBytes: integer(
+      input.maxBatchKeyBytes ?? DEFAULT_MAX_BATCH_KEY_BYTES,
+      at('maxBatchKeyBytes'),
+      1024,
     ),
     convergeTimeoutMs: toMs(input.convergeTimeout ?? DEFAULT_CONVERGE_TIMEOUT, at('convergeTimeout')),
     joinRetryDelayMs: toPositiveMs(input.joinRetryDelay ?? DEFAULT_JOIN_RETRY_DELAY, at('joinRetryDelay')),

@@ -7,11 +7,15 @@ import { resolveKeySpaceConfig } from '../keyspace/keyspace.options';
 import type { PeerRequest, PeerResponse, ValueResult } from '../transport/transport';
 import { systemClock } from '../util/clock';
 import type { ClusterCoordinator, PeerRef } from './coordinator';
-import { MAX_BATCH_KEYS, RemoteLoading } from './remote-loader';
+import { DEFAULT_MAX_BATCH_KEY_BYTES, DEFAULT_MAX_BATCH_KEYS } from './cluster.options';
+import { RemoteLoading } from './remote-loader';
 
 const OWNER: PeerRef = { id: '127.0.0.1:9', host: '127.0.0.1', port: 9 };
 
-function setup(answer: (request: PeerRequest) => PeerResponse | Error) {
+function setup(
+  answer: (request: PeerRequest) => PeerResponse | Error,
+  limits: { maxBatchKeys?: number; maxBatchKeyBytes?: number } = {},
+) {
   const sourceCalls: string[] = [];
   const space = new KeySpace<string>(
     resolveKeySpaceConfig<string>(
@@ -46,6 +50,8 @@ function setup(answer: (request: PeerRequest) => PeerResponse | Error) {
     coordinator,
     clock: systemClock,
     hotTtlMs: 10_000,
+    maxBatchKeys: limits.maxBatchKeys ?? DEFAULT_MAX_BATCH_KEYS,
+    maxBatchKeyBytes: limits.maxBatchKeyBytes ?? DEFAULT_MAX_BATCH_KEY_BYTES,
   });
   const read = (keys: readonly string[]): Promise<Array<string | undefined>> => {
     const flights = keys.map((key) => remote.read(space, OWNER, key));
@@ -57,6 +63,8 @@ function setup(answer: (request: PeerRequest) => PeerResponse | Error) {
   };
   return { space, sent, sourceCalls, remote, read };
 }
+
+const sizeOf = (request: PeerRequest): number => (request.op === 'getMany' ? request.keys.length : 1);
 
 const found = (key: string, space: KeySpace<string>): ValueResult => ({
   found: true,
@@ -77,14 +85,37 @@ describe('RemoteLoading', () => {
     expect(sent[0]).toMatchObject({ keys: ['a', 'b', 'c'], forwarded: true, keyErrors: true });
   });
 
-  it(`splits a batch over ${MAX_BATCH_KEYS} keys`, async () => {
+  it(`splits a batch over ${DEFAULT_MAX_BATCH_KEYS} keys`, async () => {
     const { space, sent, read } = setup((request) => ({
       op: 'values',
       results: (request as { keys: string[] }).keys.map((key) => found(key, space)),
     }));
-    const keys = Array.from({ length: MAX_BATCH_KEYS + 3 }, (_, index) => `k${index}`);
+    const keys = Array.from({ length: DEFAULT_MAX_BATCH_KEYS + 3 }, (_, index) => `k${index}`);
     expect(await read(keys)).toEqual(keys.map((key) => `owner ${key}`));
-    expect(sent.map((request) => (request as { keys: string[] }).keys.length)).toEqual([MAX_BATCH_KEYS, 3]);
+    expect(sent.map((request) => (request as { keys: string[] }).keys.length)).toEqual([
+      DEFAULT_MAX_BATCH_KEYS,
+      3,
+    ]);
+  });
+
+  it('keeps to clusterOptions.maxBatchKeys and maxBatchKeyBytes', async () => {
+    const answer = (request: PeerRequest): PeerResponse =>
+      request.op === 'getMany'
+        ? { op: 'values', results: request.keys.map((key) => found(key, byKeys.space)) }
+        : { op: 'value', result: found((request as { key: string }).key, byKeys.space) };
+    const byKeys = setup(answer, { maxBatchKeys: 4 });
+    const keys = Array.from({ length: 10 }, (_, index) => `key-${index}`);
+    expect(await byKeys.read(keys)).toEqual(keys.map((key) => `owner ${key}`));
+    expect(byKeys.sent.map(sizeOf)).toEqual([4, 4, 2]);
+    // 1,024 bytes hold 40 keys of 7 units (4 + 3 * 7 = 25 bytes each), not 41.
+    const byBytes = setup(answer, { maxBatchKeyBytes: 1024 });
+    const many = Array.from({ length: 50 }, (_, index) => `key-${String(index).padStart(3, '0')}`);
+    expect(await byBytes.read(many)).toEqual(many.map((key) => `owner ${key}`));
+    expect(byBytes.sent.map(sizeOf)).toEqual([40, 10]);
+    // 1: every key alone, as a GET.
+    const alone = setup(answer, { maxBatchKeys: 1 });
+    await alone.read(['a', 'b', 'c']);
+    expect(alone.sent.map((request) => request.op)).toEqual(['get', 'get', 'get']);
   });
 
   it('falls back per key when the owner cannot be reached', async () => {

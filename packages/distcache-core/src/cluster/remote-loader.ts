@@ -18,22 +18,22 @@ const FALLBACK_CODES: ReadonlySet<DistCacheErrorCode> = new Set([
 /** Error answers of an owner that mean "I cannot serve this" rather than "the source failed". */
 const OWNER_DECLINED: ReadonlySet<DistCacheErrorCode> = new Set(['E_KEYSPACE_NOT_FOUND', 'E_ENGINE_STOPPED']);
 
-/**
- * Most keys in one GET_MANY to an owner; more go in several requests. It bounds the work one
- * request asks of the owner (its loads run in parallel) and the size of the answer.
- */
-export const MAX_BATCH_KEYS = 256;
-/**
- * Most UTF-8 bytes of keys in one GET_MANY (counted at 3 bytes per UTF-16 unit, an upper bound),
- * far below the smallest default frame limit. An answer over the requester's frame limit is split
- * on the way back (see {@link RemoteLoading.fetch}).
- */
-export const MAX_BATCH_KEY_BYTES = 256 * 1024;
-
 export interface RemoteLoaderDeps {
   readonly coordinator: ClusterCoordinator;
   readonly clock: Clock;
   readonly hotTtlMs: number;
+  /**
+   * Most keys in one GET_MANY to an owner; more go in several requests. It bounds the work one
+   * request asks of the owner (its loads run in parallel) and the size of the answer
+   * (`clusterOptions.maxBatchKeys`).
+   */
+  readonly maxBatchKeys: number;
+  /**
+   * Most UTF-8 bytes of keys in one GET_MANY, counted at 3 bytes per UTF-16 unit, an upper bound
+   * (`clusterOptions.maxBatchKeyBytes`). An answer over the requester's frame limit is split on the
+   * way back (see {@link RemoteLoading.fetch}).
+   */
+  readonly maxBatchKeyBytes: number;
 }
 
 /** Reads queued for one owner and keyspace in this event-loop turn. */
@@ -95,24 +95,20 @@ export class RemoteLoading {
     /** Separate callers' gets: none waits for another key's load on the owner (PARTIAL). */
     partial = false,
   ): Promise<void> {
-    if (
-      flights.length <= 1 ||
-      (flights.length <= MAX_BATCH_KEYS && keyBytes(flights) <= MAX_BATCH_KEY_BYTES)
-    ) {
-      return this.request(space, owner, flights, partial);
-    }
+    const { maxBatchKeys, maxBatchKeyBytes } = this.deps;
     const sends: Array<Promise<void>> = [];
     let start = 0;
     let bytes = 0;
     for (let i = 0; i < flights.length; i++) {
-      const size = 4 + 3 * (flights[i] as RemoteFlight<T>).key.length;
-      if (i > start && (i - start >= MAX_BATCH_KEYS || bytes + size > MAX_BATCH_KEY_BYTES)) {
+      const size = keyBytes((flights[i] as RemoteFlight<T>).key);
+      if (i > start && (i - start >= maxBatchKeys || bytes + size > maxBatchKeyBytes)) {
         sends.push(this.request(space, owner, flights.slice(start, i), partial));
         start = i;
         bytes = 0;
       }
       bytes += size;
     }
+    if (start === 0) return this.request(space, owner, flights, partial);
     sends.push(this.request(space, owner, flights.slice(start), partial));
     await Promise.all(sends);
   }
@@ -295,10 +291,9 @@ function isValueResult(outcome: unknown): outcome is ValueResult {
   );
 }
 
-function keyBytes(flights: ReadonlyArray<{ readonly key: string }>): number {
-  let bytes = 0;
-  for (const flight of flights) bytes += 4 + 3 * flight.key.length;
-  return bytes;
+/** Bytes a key may take in a GET_MANY: its length prefix and at most 3 UTF-8 bytes per unit. */
+function keyBytes(key: string): number {
+  return 4 + 3 * key.length;
 }
 
 function unexpected(owner: PeerRef, response: PeerResponse): DistCacheError {

@@ -111,6 +111,8 @@ describe('engine options are validated at construction', () => {
     [{ clusterOptions: { pingInterval: '1 sec' } }, 'clusterOptions.pingInterval'],
     [{ clusterOptions: { pingIntervall: '1s' } }, 'clusterOptions.pingIntervall'],
     [{ clusterOptions: { virtualNodes: 0 } }, 'clusterOptions.virtualNodes'],
+    [{ clusterOptions: { maxBatchKeys: 0 } }, 'clusterOptions.maxBatchKeys'],
+    [{ clusterOptions: { maxBatchKeyBytes: 512 } }, 'clusterOptions.maxBatchKeyBytes'],
     [{ transportOptions: { maxFrameBytes: 100 } }, 'transportOptions.maxFrameBytes'],
     [{ transportOptions: { reconnect: { jitter: 2 } } }, 'transportOptions.reconnect.jitter'],
     [{ transportOptions: { reconnect: { delay: 5 } } }, 'transportOptions.reconnect.delay'],

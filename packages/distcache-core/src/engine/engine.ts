@@ -85,6 +85,8 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
       coordinator: this.coordinator,
       clock,
       hotTtlMs: clusterOptions.hotTtlMs,
+      maxBatchKeys: clusterOptions.maxBatchKeys,
+      maxBatchKeyBytes: clusterOptions.maxBatchKeyBytes,
     });
     this.router = new ReadRouter({ coordinator: this.coordinator, remote, clock, probe: this.probe });
     this.writes = new ClusterWrites(
