@@ -1,5 +1,5 @@
-import { DistCacheError, isDistCacheError } from '../errors/distcache-error';
-import { describeError } from '../errors/remote-error';
+import { DistCacheError } from '../errors/distcache-error';
+import { failureAnswer } from '../errors/remote-error';
 import type { CacheEntry } from '../keyspace/cache-entry';
 import { engineStopped, invalidValue, keySpaceNotFound, lateWrite } from '../errors/messages';
 import type { KeySpace } from '../keyspace/keyspace';
@@ -204,12 +204,6 @@ export function createPeerRequestHandler(deps: PeerHandlerDeps): PeerRequestHand
 
 /** A failed key of a GET_MANY, as the requester would have received it for a GET. */
 function keyError(error: unknown): KeyErrorResult {
-  if (isDistCacheError(error)) {
-    const detail = error.cause === undefined ? undefined : describeError(error.cause);
-    return detail === undefined
-      ? { found: 'error', code: error.code, message: error.message }
-      : { found: 'error', code: error.code, message: error.message, detail };
-  }
-  const message = error instanceof Error ? error.message : String(error);
-  return { found: 'error', code: 'E_PEER_UNAVAILABLE', message: `internal error on the peer: ${message}` };
+  const { code, message, detail } = failureAnswer(error);
+  return detail === undefined ? { found: 'error', code, message } : { found: 'error', code, message, detail };
 }

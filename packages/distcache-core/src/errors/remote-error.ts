@@ -3,6 +3,9 @@
 // nothing of Nest, but an HTTP exception (anything with `getStatus()`/`getResponse()`, or a numeric
 // `status`) keeps its status and response body, so an integration can rebuild its own class.
 
+import { isDistCacheError } from './distcache-error';
+import type { DistCacheErrorCode } from './error-codes';
+
 /** An error described for another node. */
 export interface ErrorDetail {
   /** The error's `name` (`NotFoundException`, `TypeError`...). */
@@ -87,4 +90,29 @@ export function toErrorDetail(value: unknown): ErrorDetail | undefined {
   if (typeof v.status === 'number' && Number.isInteger(v.status)) detail.status = v.status;
   if (detail.status !== undefined && v.response !== undefined) detail.response = v.response;
   return detail;
+}
+
+/** What a node answers a peer for a failed request or key. */
+export interface FailureAnswer {
+  readonly code: DistCacheErrorCode;
+  readonly message: string;
+  /** What caused it (a data source's error), for requesters that read it. */
+  readonly detail?: ErrorDetail;
+  /** True when `error` was not a DistCacheError: a bug on this node, worth logging there. */
+  readonly internal: boolean;
+}
+
+/**
+ * The answer to a peer for `error`: a DistCacheError keeps its code and message and its cause
+ * travels as a detail; anything else reads as this node failing (`E_PEER_UNAVAILABLE`).
+ */
+export function failureAnswer(error: unknown): FailureAnswer {
+  if (isDistCacheError(error)) {
+    const detail = error.cause === undefined ? undefined : describeError(error.cause);
+    return detail === undefined
+      ? { code: error.code, message: error.message, internal: false }
+      : { code: error.code, message: error.message, detail, internal: false };
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return { code: 'E_PEER_UNAVAILABLE', message: `internal error on the peer: ${message}`, internal: true };
 }

@@ -1,6 +1,5 @@
 import type { Socket } from 'node:net';
-import { isDistCacheError } from '../errors/distcache-error';
-import { describeError } from '../errors/remote-error';
+import { failureAnswer } from '../errors/remote-error';
 import { peerUnavailable } from '../errors/messages';
 import type { TimerHandle } from '../util/clock';
 import { isRequestOpcode } from './frame-header';
@@ -302,17 +301,12 @@ export class ServerConnection {
   }
 
   private errorResponse(error: unknown, what: string): PeerResponse {
-    if (isDistCacheError(error)) {
-      // The cause (what a data source threw) travels as a detail, for requesters that read it.
-      const detail = error.cause === undefined ? undefined : describeError(error.cause);
-      return detail === undefined
-        ? { op: 'error', code: error.code, message: error.message }
-        : { op: 'error', code: error.code, message: error.message, detail };
-    }
+    // The cause (what a data source threw) travels as a detail, for requesters that read it.
+    const { code, message, detail, internal } = failureAnswer(error);
     // Not a DistCacheError: a bug in the handler. The requester sees the peer as failing.
-    const message = error instanceof Error ? error.message : String(error);
-    this.options.logger.error(`peer request handler failed (${what}): ${message}`, { remote: this.remote });
-    return { op: 'error', code: 'E_PEER_UNAVAILABLE', message: `internal error on the peer: ${message}` };
+    if (internal)
+      this.options.logger.error(`peer request handler failed (${what}): ${message}`, { remote: this.remote });
+    return detail === undefined ? { op: 'error', code, message } : { op: 'error', code, message, detail };
   }
 }
 
