@@ -155,6 +155,17 @@ describe('RemoteLoading', () => {
     ]);
   });
 
+  it('loads each key here when the owner answers a batch with the wrong number of results', async () => {
+    const { space, sent, sourceCalls, read } = setup((request) => ({
+      op: 'values',
+      results: (request as { keys: string[] }).keys.slice(1).map((key) => found(key, space)),
+    }));
+    expect(await read(['a', 'b', 'c'])).toEqual(['local a', 'local b', 'local c']);
+    expect(sent).toHaveLength(1);
+    expect(sourceCalls).toEqual(['a', 'b', 'c']);
+    expect(space.stats()).toMatchObject({ fallbackLoads: 3, peerErrors: 3, peerLoads: 0 });
+  });
+
   it('asks key by key when an older owner answers one ERROR for the whole batch', async () => {
     const { space, sent, read } = setup((request) => {
       if (request.op === 'getMany') return { op: 'error', code: 'E_DATASOURCE_FAILED', message: 'b failed' };

@@ -160,6 +160,10 @@ export class RemoteLoading {
     }
     const error = unexpected(owner, response);
     if (single) return this.settle(space, flights[0] as RemoteFlight<T>, error, 0);
+    // A malformed answer (another op, a wrong count): asking the same owner again would not help;
+    // each key is loaded here, as after any protocol failure.
+    if (response.op !== 'error') return this.failAll(space, flights, error);
+    // The owner refused to send an answer over this node's frame limit: halves may fit.
     if (error.code === 'E_PROTOCOL') return this.halves(space, owner, flights, partial);
     if (FALLBACK_CODES.has(error.code) || OWNER_DECLINED.has(error.code))
       return this.failAll(space, flights, error);
