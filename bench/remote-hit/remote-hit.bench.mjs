@@ -114,7 +114,7 @@ function makeTlsMaterial() {
 }
 
 function start(script, childConfig) {
-  const execArgv = PROFILE_DIR === undefined ? (process.env.GCTRACE ? ['--trace-gc'] : []) : ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`];
+  const execArgv = PROFILE_DIR === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`];
   const child = fork(join(here, script), [JSON.stringify(childConfig)], { execArgv, stdio: 'inherit' });
   children.add(child);
   const exited = new Promise((resolveExit) => child.once('exit', resolveExit));
