@@ -1,3 +1,4 @@
+import { deserialize, serialize } from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import { deepFreeze } from './deep-freeze';
 import { jsonCodec } from './json.codec';
@@ -25,6 +26,86 @@ describe('structuredCodec', () => {
     expect(back.map).toBeInstanceOf(Map);
     expect(back.set).toBeInstanceOf(Set);
     expect(typeof back.big).toBe('bigint');
+  });
+
+  it('writes a value JSON carries exactly as JSON, its Dates listed by path, and reads it back', () => {
+    const row = {
+      id: 'p-1',
+      price: { amount: 1999, currency: 'EUR' },
+      tags: ['a', 'b'],
+      createdAt: new Date('2025-03-04T08:30:00.123Z'),
+      history: [{ at: new Date(0) }, { at: new Date('0042-01-01T00:00:00.000Z') }],
+      far: new Date(8.64e15),
+      text: 'héllo \u2028 \ud800 "quoted"\n',
+      none: null,
+      big: 2 ** 60,
+    };
+    const bytes = codec.encode(row);
+    expect(bytes[0]).toBe(0x02);
+    const back = codec.decode(bytes) as typeof row;
+    expect(back).toEqual(row);
+    expect(back.createdAt).toBeInstanceOf(Date);
+    expect(back.history[1]?.at.getTime()).toBe(row.history[1]?.at.getTime());
+    expect(back.far.getTime()).toBe(8.64e15);
+    expect(codec.encode({ a: [1, 'x', true, null] })[0]).toBe(0x01);
+    expect(codec.decode(codec.encode('text'))).toBe('text');
+    expect(codec.decode(codec.encode(new Date(5)))).toEqual(new Date(5));
+  });
+
+  it('keeps V8 format for what JSON would change, so every value reads back as it did', () => {
+    const shared = { n: 1 };
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    const named = Object.assign([1, 2], { extra: true });
+    const patchedDate = Object.assign(new Date(0), { note: 'x' });
+    const cases: Array<[string, unknown]> = [
+      ['undefined', undefined],
+      ['undefined in an object', { a: undefined }],
+      ['-0', { n: -0 }],
+      ['NaN', [Number.NaN]],
+      ['Infinity', Number.POSITIVE_INFINITY],
+      ['a hole', [1, , 3]],
+      ['a named array property', named],
+      ['an invalid Date', { d: new Date(Number.NaN) }],
+      ['a Date with a property', patchedDate],
+      ['a shared object', { a: shared, b: shared }],
+      ['a cycle', cyclic],
+      [
+        'a class instance',
+        new (class Point {
+          x = 1;
+        })(),
+      ],
+      ['a __proto__ key', JSON.parse('{"__proto__": {"x": 1}}')],
+      ['a Map', new Map([[1, 2]])],
+      ['a BigInt', { n: 1n }],
+      ['a Buffer', { b: Buffer.from('x') }],
+    ];
+    for (const [what, value] of cases) {
+      const bytes = codec.encode(value);
+      expect(bytes[0], what).toBe(0xff);
+      // What V8's format alone gives back (a class instance comes back a plain object).
+      expect(codec.decode(bytes), what).toStrictEqual(deserialize(serialize(value)));
+    }
+    const back = codec.decode(codec.encode({ a: shared, b: shared })) as { a: object; b: object };
+    expect(back.a).toBe(back.b);
+  });
+
+  it('keeps V8 format for Dates when a program replaced Date.prototype.toJSON', () => {
+    const original = Object.getOwnPropertyDescriptor(Date.prototype, 'toJSON') as PropertyDescriptor;
+    Object.defineProperty(Date.prototype, 'toJSON', { ...original, value: () => 'local time' });
+    try {
+      const bytes = codec.encode({ at: new Date(7) });
+      expect(bytes[0]).toBe(0xff);
+      expect(codec.decode(bytes)).toEqual({ at: new Date(7) });
+    } finally {
+      Object.defineProperty(Date.prototype, 'toJSON', original);
+    }
+  });
+
+  it('reads a value written by an earlier version (V8 format)', () => {
+    const value = { at: new Date(3), list: [1, 'two'] };
+    expect(codec.decode(serialize(value))).toEqual(value);
   });
 
   it('throws on values it cannot represent', () => {

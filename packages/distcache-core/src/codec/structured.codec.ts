@@ -1,5 +1,6 @@
 import { DefaultDeserializer, serialize } from 'node:v8';
 import { type Codec, detachedCodec } from './codec';
+import { JSON_DATES, JSON_PLAIN, jsonForm, reviveDates } from './json-form';
 
 type HostObjectReader = (this: DefaultDeserializer) => ArrayBufferView;
 const readHostObject = (DefaultDeserializer.prototype as unknown as { _readHostObject: HostObjectReader })
@@ -34,22 +35,49 @@ class DetachingDeserializer extends DefaultDeserializer {
  * `BigInt`, `RegExp`, nested objects and arrays, and even cycles. Functions, symbols and class
  * instances with private state are rejected (class instances come back as plain objects).
  *
- * Chosen over a JSON-with-tags format because it is native (measured ~2-3x faster than
- * JSON.stringify+parse with a reviver on 1 KB objects here) and needs no dependency. Kept over
- * msgpackr and cbor-x with `structuredClone` (issue 18): on the ~1 KB bench product they decode at
- * 0.81-0.94x its speed with 4-6% smaller bytes, and lose -0, array holes and `__proto__` keys; they
- * win only on small records, by 0.25-0.45 µs a decode (bench/README.md, "Alternatives to V8").
- * Peers of one cluster should run the same Node major version: V8 reads older formats but not newer
- * ones, and a value a peer cannot decode is treated as a miss there.
+ * A value JSON carries exactly (plain objects, dense arrays, strings, finite numbers, booleans,
+ * null, and Dates listed by path: `json-form.ts`) is written as JSON text instead, chosen per
+ * value: V8's deserializer keeps what it decoded alive through the next scavenge, which made
+ * garbage collection a fifth of a remote read's time (bench/README.md, "Default codec"). Both
+ * read back the same value. Bytes in V8's format (first byte 0xFF) decode as before, so values
+ * from a node of an earlier version are read; a node of an earlier version cannot read the JSON
+ * form and loads such a key itself (a value a peer cannot decode is a miss there).
+ *
+ * Kept over msgpackr and cbor-x with `structuredClone` (issue 18): on the ~1 KB bench product they
+ * decode at 0.81-0.94x V8's speed with 4-6% smaller bytes, and lose -0, array holes and
+ * `__proto__` keys (bench/README.md, "Alternatives to V8"). Peers of one cluster should run the
+ * same Node major version: V8 reads older formats but not newer ones.
  */
 export function structuredCodec<T = unknown>(): Codec<T> {
   return detachedCodec<Codec<T>>({
     name: 'structured',
-    encode: (value) => serialize(value),
+    encode: (value) => {
+      const dates = jsonForm(value);
+      if (dates === undefined) return serialize(value);
+      const text =
+        dates.length === 0 ? JSON.stringify(value) : `${JSON.stringify(dates)}\n${JSON.stringify(value)}`;
+      const bytes = Buffer.allocUnsafe(1 + Buffer.byteLength(text));
+      bytes[0] = dates.length === 0 ? JSON_PLAIN : JSON_DATES;
+      bytes.write(text, 1, 'utf8');
+      return bytes;
+    },
     decode: (bytes) => {
+      const marker = bytes[0];
+      if (marker === JSON_PLAIN) return JSON.parse(utf8Slice.call(bytes, 1, bytes.length)) as T;
+      if (marker === JSON_DATES) {
+        const newline = bytes.indexOf(NEWLINE, 1);
+        const paths = JSON.parse(utf8Slice.call(bytes, 1, newline)) as [];
+        return reviveDates(JSON.parse(utf8Slice.call(bytes, newline + 1, bytes.length)), paths) as T;
+      }
       const reader = new DetachingDeserializer(bytes);
       reader.readHeader();
       return reader.readValue() as T;
     },
   });
 }
+
+const NEWLINE = 0x0a;
+
+/** Buffer's UTF-8 decoder, called on any Uint8Array (a view of a peer's read buffer, say). */
+const utf8Slice = (Buffer.prototype as unknown as { utf8Slice: (start: number, end: number) => string })
+  .utf8Slice;

@@ -1,0 +1,150 @@
+/**
+ * The JSON form of the default codec (see `structured.codec.ts`). A value made only of plain
+ * objects, dense arrays, strings, finite numbers other than -0, booleans, null and valid Dates is
+ * written as JSON text, with the paths of its Dates listed so that they come back as Dates. Any
+ * other value (Maps, Sets, BigInts, typed arrays, undefined, holes, class instances, shared or
+ * cyclic references, ...) keeps V8's format: the form is chosen per value, and a value comes back
+ * exactly as V8's format would give it back.
+ *
+ * Why: V8's deserializer keeps every object it decoded reachable until its wrapper is collected,
+ * which a scavenge never does (Node adds a property to the wrapper, so the young-generation GC
+ * treats its weak handle as strong). Every decoded value then survives a scavenge: a loop of
+ * `v8.deserialize` keeps ~7 MB alive per scavenge where `JSON.parse` keeps ~0, and each scavenge
+ * costs 10-30 ms instead of ~1 (bench/README.md, "Default codec").
+ *
+ * Layout after the marker byte: the JSON text of the value ({@link JSON_PLAIN}); or
+ * ({@link JSON_DATES}) the JSON text of the Date paths, a newline (which JSON text never holds
+ * raw), and the JSON text of the value, its Dates as `toISOString` writes them. A path is the keys
+ * (strings) and indices (numbers) leading to a Date.
+ */
+
+/** Marker of a value written as JSON text, with no Dates. V8's format starts with 0xFF. */
+export const JSON_PLAIN = 0x01;
+/** Marker of Date paths and a value, each written as JSON text, a newline between. */
+export const JSON_DATES = 0x02;
+
+/** Nesting past which a value is left to V8's format (which also takes deeper ones). */
+const MAX_DEPTH = 64;
+
+type Path = Array<string | number>;
+
+const NO_DATES: readonly Path[] = [];
+
+// Dates are written by their own `toJSON`; a program that replaced it (to write local times, say)
+// gets V8's format for values with Dates, read back exactly.
+const DATE_TO_JSON: unknown = Reflect.get(Date.prototype, 'toJSON');
+const DATE_TO_ISO: unknown = Reflect.get(Date.prototype, 'toISOString');
+
+interface Walk {
+  readonly seen: Set<object>;
+  readonly path: Path;
+  dates: Path[] | undefined;
+}
+
+/**
+ * The paths of the Dates of `value` when it has a JSON form that reads back exactly (see the file
+ * comment); `undefined` when it has none. An object met twice (shared or cyclic) means none: V8's
+ * format keeps its identity, JSON would copy it.
+ */
+export function jsonForm(value: unknown): readonly Path[] | undefined {
+  if (typeof value !== 'object' || value === null) return isJsonScalar(value) ? NO_DATES : undefined;
+  const walk: Walk = { seen: new Set(), path: [], dates: undefined };
+  if (!visit(value, walk, 0)) return undefined;
+  if (walk.dates === undefined) return NO_DATES;
+  const standard =
+    Reflect.get(Date.prototype, 'toJSON') === DATE_TO_JSON &&
+    Reflect.get(Date.prototype, 'toISOString') === DATE_TO_ISO;
+  return standard ? walk.dates : undefined;
+}
+
+function isJsonScalar(value: unknown): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value) && !Object.is(value, -0);
+    default:
+      return value === null;
+  }
+}
+
+function visit(value: object, walk: Walk, depth: number): boolean {
+  if (depth > MAX_DEPTH || walk.seen.has(value)) return false;
+  walk.seen.add(value);
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto === Object.prototype || proto === null) {
+    const record = value as Record<string, unknown>;
+    for (const key in record) {
+      if (!Object.hasOwn(record, key)) continue;
+      // JSON.parse makes "__proto__" an own key; such values are left to V8's format.
+      if (key === '__proto__' || !child(record[key], key, walk, depth)) return false;
+    }
+    return true;
+  }
+  if (proto === Array.prototype) {
+    const array = value as unknown[];
+    // A named property on an array: V8's format keeps it, JSON drops it. Holes fail below.
+    if (Object.keys(array).length !== array.length) return false;
+    for (let index = 0; index < array.length; index++) {
+      if (!child(array[index], index, walk, depth)) return false;
+    }
+    return true;
+  }
+  if (proto === Date.prototype && Object.keys(value).length === 0) {
+    if (Number.isNaN((value as Date).getTime())) return false;
+    (walk.dates ??= []).push(walk.path.slice());
+    return true;
+  }
+  return false;
+}
+
+function child(value: unknown, key: string | number, walk: Walk, depth: number): boolean {
+  if (typeof value !== 'object' || value === null) return isJsonScalar(value);
+  walk.path.push(key);
+  const ok = visit(value, walk, depth + 1);
+  walk.path.pop();
+  return ok;
+}
+
+/** Turns the ISO strings at `paths` of a decoded value back into Dates; returns the value. */
+export function reviveDates(value: unknown, paths: readonly Path[]): unknown {
+  for (const path of paths) {
+    if (path.length === 0) return isoDate(value as string);
+    let parent = value as Record<string | number, unknown>;
+    const last = path.length - 1;
+    for (let index = 0; index < last; index++) {
+      parent = parent[path[index] as string | number] as Record<string | number, unknown>;
+    }
+    const key = path[last] as string | number;
+    parent[key] = isoDate(parent[key] as string);
+  }
+  return value;
+}
+
+/**
+ * A Date from what `toISOString` wrote. Its usual form, `YYYY-MM-DDTHH:mm:ss.sssZ` with a year from
+ * 100 to 9999, is read by hand (cheaper than V8's date parser); other years go to the parser
+ * (`Date.UTC` reads years 0-99 as 1900-1999).
+ */
+function isoDate(text: string): Date {
+  const year = text.length === 24 ? digits(text, 0, 4) : 0;
+  if (year < 100) return new Date(text);
+  return new Date(
+    Date.UTC(
+      year,
+      digits(text, 5, 2) - 1,
+      digits(text, 8, 2),
+      digits(text, 11, 2),
+      digits(text, 14, 2),
+      digits(text, 17, 2),
+      digits(text, 20, 3),
+    ),
+  );
+}
+
+function digits(text: string, start: number, count: number): number {
+  let value = 0;
+  for (let index = start; index < start + count; index++) value = value * 10 + text.charCodeAt(index) - 48;
+  return value;
+}
