@@ -9,6 +9,8 @@ export interface FrameSink {
   uncork?(): void;
 }
 
+const SETTLED = Promise.resolve();
+
 /**
  * Collects the frames of one connection and writes everything produced in one tick with one socket
  * write: frames are encoded straight into {@link builder}'s arena and the finished bytes are handed
@@ -50,7 +52,9 @@ export class FrameWriter {
   commit(): void {
     if (this.scheduled || this.blockedOnDrain || this.closed) return;
     this.scheduled = true;
-    queueMicrotask(this.flushBound);
+    // A promise job rather than queueMicrotask(), which wraps every call in an AsyncResource
+    // (0.66% of a node's CPU in the e2e-http profile); the same place in the microtask queue.
+    void SETTLED.then(this.flushBound);
   }
 
   /** Queues a ready-made frame (copied in); it is written at the end of the current tick. */
