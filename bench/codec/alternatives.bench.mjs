@@ -5,7 +5,9 @@
 // Candidates, each encoding with one instance and decoding with another (as a peer would), all
 // configured to copy the Buffers they decode (copyBuffers), as structuredCodec() does, so that no
 // decoded Buffer aliases the stored bytes:
-//   - distcache structuredCodec() (node:v8 serialize, detaching deserializer): the reference
+//   - V8's format (node:v8 serialize, structuredCodec()'s detaching deserializer): the reference
+//   - distcache structuredCodec(), the default since issue 18: JSON text for a value JSON carries
+//     exactly (Dates listed by path), V8's format otherwise (see default-codec.bench.mjs)
 //   - msgpackr Packr { structuredClone: true } with records (useRecords, its default) and without
 //   - cbor-x Encoder { structuredClone: true }
 // Values: the ~1 KB bench product (strings, numbers, two Dates, arrays, nested objects), a small
@@ -19,6 +21,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
+import { serialize } from 'node:v8';
 import { structuredCodec } from 'distcache-core';
 import { Encoder, isNativeAccelerationEnabled as cborNative } from 'cbor-x';
 import { Packr, isNativeAccelerationEnabled as msgpackrNative } from 'msgpackr';
@@ -48,9 +51,15 @@ function versionOf(name) {
 // A candidate makes a fresh codec object per call, so a value is always decoded by an instance
 // other than the one that encoded it: bytes that lean on state kept by the encoder (msgpackr's and
 // cbor-x's shared record structures) would fail here as they would on another peer.
-const REFERENCE = 'distcache structuredCodec() (V8)';
+const REFERENCE = 'V8 format (node:v8)';
 const candidates = [
-  { name: REFERENCE, make: () => structuredCodec() },
+  // V8's format alone: serialize, read back by structuredCodec()'s detaching deserializer.
+  {
+    name: REFERENCE,
+    make: () => ({ encode: (value) => serialize(value), decode: structuredCodec().decode }),
+  },
+  // The default since issue 18: JSON text for values JSON carries exactly, V8's format otherwise.
+  { name: 'distcache structuredCodec() (default)', make: () => structuredCodec() },
   {
     name: 'msgpackr, records on',
     make: () => new Packr({ structuredClone: true, copyBuffers: true }),

@@ -29,7 +29,8 @@ describe('codec/alternatives.bench.mjs', () => {
     for (const title of ['~1 KB bench product', 'small record', 'Map, Set, BigInt, typed arrays'])
       expect(stdout).toContain(title);
     for (const codec of [
-      'distcache structuredCodec() (V8)',
+      'V8 format (node:v8)',
+      'distcache structuredCodec() (default)',
       'msgpackr, records on',
       'msgpackr, records off',
       'cbor-x',
@@ -38,8 +39,10 @@ describe('codec/alternatives.bench.mjs', () => {
   });
 
   it('gives the reference full fidelity and marks a candidate that loses Maps', () => {
-    const [v8Fidelity] = row('distcache structuredCodec() (V8)').slice(-1);
-    expect(v8Fidelity.slice(2, -1).every((cell) => cell === 'yes')).toBe(true);
+    for (const reference of ['V8 format (node:v8)', 'distcache structuredCodec() (default)']) {
+      const [fidelity] = row(reference).slice(-1);
+      expect(fidelity.slice(2, -1).every((cell) => cell === 'yes')).toBe(true);
+    }
     const mapsValue = row('msgpackr, records off')[2].join('|'); // its row for the Map, Set, ... value
     expect(mapsValue).toContain('LOSES Map');
     expect(mapsValue).toContain('DIFFERS');
