@@ -57,6 +57,8 @@ describe('structuredCodec', () => {
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
     const named = Object.assign([1, 2], { extra: true });
+    const holey = [1];
+    holey[2] = 3;
     const patchedDate = Object.assign(new Date(0), { note: 'x' });
     const cases: Array<[string, unknown]> = [
       ['undefined', undefined],
@@ -64,7 +66,7 @@ describe('structuredCodec', () => {
       ['-0', { n: -0 }],
       ['NaN', [Number.NaN]],
       ['Infinity', Number.POSITIVE_INFINITY],
-      ['a hole', [1, , 3]],
+      ['a hole', holey],
       ['a named array property', named],
       ['an invalid Date', { d: new Date(Number.NaN) }],
       ['a Date with a property', patchedDate],
