@@ -168,6 +168,17 @@ export class KeySpace<T = unknown> {
     return { state: 'stale', entry };
   }
 
+  /**
+   * The answer to a `get` that found `entry` ({@link lookup} said `hit`): a held frozen value's one
+   * resolved promise, else {@link read} in a new one.
+   * @throws DistCacheError `E_DECODE_FAILED`
+   */
+  answer(key: string, entry: CacheEntry<T>): Promise<T | undefined> {
+    const answer = entry.answer;
+    if (answer !== undefined && this.configValue.valueMode === 'frozen') return answer;
+    return Promise.resolve(this.read(key, entry));
+  }
+
   /** The value of an entry for a caller. @throws DistCacheError `E_DECODE_FAILED` */
   read(key: string, entry: CacheEntry<T>): T | undefined {
     // The hit path: a value held decoded is handed out as is.
