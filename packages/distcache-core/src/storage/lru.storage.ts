@@ -98,7 +98,7 @@ export class LruStorage<E extends StorageEntry> implements Storage<E> {
     return this.remove(key, 'deleted');
   }
 
-  recharge(key: string, entry: E, size: number): void {
+  recharge(key: string, entry: E, size: number, replacement: E = entry): void {
     if (this.cache.peek(key) !== entry) return;
     // lru-cache keeps the old size when the same value is set again: take it out first, unreported.
     this.quiet = true;
@@ -107,7 +107,7 @@ export class LruStorage<E extends StorageEntry> implements Storage<E> {
     } finally {
       this.quiet = false;
     }
-    this.set(key, entry, size);
+    this.set(key, replacement, size);
   }
 
   clear(): void {
