@@ -43,6 +43,19 @@ describe('keyspaces at runtime', () => {
     expect(setup.source.callsFor('1')).toBe(1);
   });
 
+  it("hands out private copies of values held frozen once an update switches to valueMode 'copy'", async () => {
+    const setup = await startedEngine();
+    engine = setup.engine;
+    await engine.get('products', '1');
+    const frozen = await engine.get<Product>('products', '1');
+    expect(Object.isFrozen(frozen)).toBe(true);
+    engine.updateKeySpace({ name: 'products', valueMode: 'copy', dataSource: setup.source });
+    const own = (await engine.get<Product>('products', '1'))!;
+    expect(Object.isFrozen(own)).toBe(false);
+    expect(own).toEqual(frozen);
+    expect(setup.source.callsFor('1')).toBe(1);
+  });
+
   it('drops entries when an update changes the codec', async () => {
     const setup = await startedEngine();
     engine = setup.engine;

@@ -52,7 +52,7 @@ export class ReadRouter {
     try {
       const owner = this.deps.coordinator.ownerOf(space.name, key);
       const found = space.lookup(key, owner === undefined);
-      if (found.state === 'hit') return Promise.resolve(space.read(key, found.entry));
+      if (found.state === 'hit') return space.answer(key, found.entry);
       const { probe } = this.deps;
       const bound = deadlines.deadline(options, 'timeout');
       return probe.misses

@@ -26,6 +26,19 @@ describe('CacheEntry', () => {
     expect(entry.held).toBeGreaterThan(ENTRY_OVERHEAD_BYTES);
   });
 
+  it('hands a held frozen value out in one resolved promise, kept by a retimed copy', async () => {
+    const entry = new CacheEntry<unknown>(pack(codec.encode(value())), 5_000);
+    expect(entry.answer).toBeUndefined();
+    const first = entry.read(codec, 'frozen');
+    const answer = entry.answer;
+    expect(answer).toBeInstanceOf(Promise);
+    expect(await answer).toBe(first);
+    expect(entry.retimed(6_000).answer).toBe(answer);
+    const copy = new CacheEntry<unknown>(pack(codec.encode(value())), 5_000);
+    copy.read(codec, 'copy');
+    expect(copy.answer).toBeUndefined();
+  });
+
   it('sends peers the held value encoded again: Dates, Maps, Sets and BigInts round-trip', () => {
     const entry = new CacheEntry<unknown>(pack(codec.encode(value())), 5_000);
     entry.read(codec, 'frozen');

@@ -14,6 +14,12 @@ import { stampBytes, type TagStamp } from './tag-versions';
  */
 export const ENTRY_OVERHEAD_BYTES = 200;
 
+/**
+ * What the resolved promise a held decoded value is handed out in costs (a native promise with
+ * its async-hook field, as `codec/heap-size.ts` counts objects).
+ */
+export const ANSWER_BYTES = 48;
+
 // The form an entry holds its value in.
 /** Encoded bytes only: not read locally yet, `valueMode: 'copy'`, or a value that cannot be frozen. */
 const BYTES = 0;
@@ -40,6 +46,8 @@ export class CacheEntry<T> implements StorageEntry {
   private readonly graceMs: number;
   /** The tags it carries and when it was stored (see `tag-versions.ts`); undefined when untagged. */
   tagged: TagStamp | undefined = undefined;
+  /** The held frozen value, resolved once (see {@link answer}); undefined in the other forms. */
+  private settled: Promise<T> | undefined = undefined;
 
   constructor(
     /** The encoded value as received, or packed for keeping (see `packed-bytes.ts`). */
@@ -78,6 +86,15 @@ export class CacheEntry<T> implements StorageEntry {
     return this.data as T | undefined;
   }
 
+  /**
+   * The held frozen value as an already resolved promise, made once when the value was first
+   * decoded: a hit hands it out as is, with no promise to allocate and no value to look at
+   * (undefined unless {@link isShared}).
+   */
+  get answer(): Promise<T> | undefined {
+    return this.settled;
+  }
+
   /** Bytes this entry holds in memory, its key not included (what the budget charges for it). */
   get held(): number {
     return this.heldBytes;
@@ -98,7 +115,8 @@ export class CacheEntry<T> implements StorageEntry {
     if (deepFreeze(value)) {
       this.data = value;
       this.form = SHARED;
-      this.heldBytes = held;
+      this.settled = Promise.resolve(value);
+      this.heldBytes = held + ANSWER_BYTES;
     } else {
       this.form = COPY_ON_READ;
     }
@@ -167,6 +185,7 @@ export class CacheEntry<T> implements StorageEntry {
     }
     copy.data = data;
     copy.form = this.form;
+    copy.settled = this.settled;
     copy.heldBytes = this.heldBytes;
     copy.tagged = this.tagged;
     return copy;

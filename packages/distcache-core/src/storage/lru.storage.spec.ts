@@ -41,6 +41,11 @@ describe('LruStorage', () => {
     expect(removed).toEqual([['b', 'evicted']]);
     storage.recharge('c', entry(), 90); // another entry under that key: nothing changes
     expect(storage.bytes).toBe(80);
+    const moved = entry();
+    storage.recharge('a', a, 40, moved); // the same, held by a new object
+    expect(storage.peek('a')).toBe(moved);
+    expect(storage.bytes).toBe(70);
+    expect(removed).toEqual([['b', 'evicted']]);
   });
 
   it('never returns an expired entry and counts it as expired', async () => {

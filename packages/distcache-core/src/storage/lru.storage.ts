@@ -32,6 +32,12 @@ export class LruStorage<E extends StorageEntry> implements Storage<E> {
   private readonly readNow: () => number;
   private readonly onRemove: ((key: string, reason: RemovalReason) => void) | undefined;
   private readonly revoked: (entry: E) => boolean;
+  /**
+   * The options of every `get`. Without them lru-cache makes an object per call and writes a
+   * `status` into it: garbage on every hit. It only puts a status object there while its metrics
+   * channel has subscribers; {@link get} takes it out again, so no call sees another's.
+   */
+  private readonly getOptions: LRUCache.GetOptions<string, E, unknown> = { status: undefined };
   // Set while we remove on purpose, so dispose() can tell expiry and delete from eviction.
   private removing: RemovalReason | undefined;
   // Set while an entry is taken out only to be put back with another size.
@@ -58,7 +64,9 @@ export class LruStorage<E extends StorageEntry> implements Storage<E> {
   }
 
   get(key: string): E | undefined {
-    const entry = this.cache.get(key);
+    const options = this.getOptions;
+    const entry = this.cache.get(key, options);
+    if (options.status !== undefined) options.status = undefined;
     if (entry === undefined) return undefined;
     if (entry.expiresAt > this.readNow()) {
       if (!this.revoked(entry)) return entry;
@@ -90,7 +98,7 @@ export class LruStorage<E extends StorageEntry> implements Storage<E> {
     return this.remove(key, 'deleted');
   }
 
-  recharge(key: string, entry: E, size: number): void {
+  recharge(key: string, entry: E, size: number, replacement: E = entry): void {
     if (this.cache.peek(key) !== entry) return;
     // lru-cache keeps the old size when the same value is set again: take it out first, unreported.
     this.quiet = true;
@@ -99,7 +107,7 @@ export class LruStorage<E extends StorageEntry> implements Storage<E> {
     } finally {
       this.quiet = false;
     }
-    this.set(key, entry, size);
+    this.set(key, replacement, size);
   }
 
   clear(): void {

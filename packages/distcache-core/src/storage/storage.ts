@@ -19,10 +19,11 @@ export interface Storage<E extends StorageEntry> {
   /** Stores `entry` using `size` bytes of the budget; may evict least recently used entries. */
   set(key: string, entry: E, size: number): void;
   /**
-   * Charges `entry`, stored under `key`, a new `size` (it changed form); may evict least recently
-   * used entries. Does nothing when `key` holds another entry.
+   * Charges `entry`, stored under `key`, a new `size` (it changed form), keeping `replacement` (an
+   * object holding the same) in its place when given; may evict least recently used entries. Does
+   * nothing when `key` holds another entry.
    */
-  recharge(key: string, entry: E, size: number): void;
+  recharge(key: string, entry: E, size: number, replacement?: E): void;
   /** Removes `key`; true when something was removed. */
   delete(key: string): boolean;
   /** Removes everything (reason `deleted`). */
