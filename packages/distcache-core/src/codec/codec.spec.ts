@@ -93,6 +93,55 @@ describe('structuredCodec', () => {
     expect(back.a).toBe(back.b);
   });
 
+  it('refuses JSON-form bytes whose Date paths do not fit the value, and pollutes nothing', () => {
+    const bytes = (paths: string, value: string): Uint8Array =>
+      Buffer.concat([Buffer.from([0x02]), Buffer.from(`${paths}\n${value}`)]);
+    const hostile: Array<[string, string]> = [
+      ['[["__proto__","toString"]]', '{}'],
+      ['[["constructor","prototype","valueOf"]]', '{}'],
+      ['[[0,"__proto__","push"]]', '[[]]'],
+      ['[["a"]]', '{"a":5}'],
+      ['[["missing"]]', '{}'],
+      ['"a"', '{"a":"2020-01-01T00:00:00.000Z"}'],
+      ['[[{"x":1}]]', '{}'],
+      ['[[],[]]', '"2020-01-01T00:00:00.000Z"'],
+    ];
+    const originals = [Object.prototype.toString, Object.prototype.valueOf, Array.prototype.push];
+    for (const [paths, value] of hostile) {
+      expect(() => codec.decode(bytes(paths, value)), paths).toThrow(TypeError);
+    }
+    expect(() => codec.decode(Buffer.from([0x02, 0x5b, 0x5d]))).toThrow(); // no newline
+    expect([Object.prototype.toString, Object.prototype.valueOf, Array.prototype.push]).toEqual(originals);
+    // An own "__proto__" key of a parsed value is an ordinary key.
+    const own = codec.decode(
+      bytes('[["__proto__","at"]]', '{"__proto__":{"at":"2020-01-01T00:00:00.000Z"}}'),
+    );
+    expect(Object.getPrototypeOf(own)).toBe(Object.prototype);
+    expect(({} as { at?: unknown }).at).toBeUndefined();
+  });
+
+  it('keeps V8 format for values a toJSON would change', () => {
+    const hidden = Object.defineProperty({ a: 1 }, 'toJSON', { value: () => 'x', enumerable: false });
+    const isoPatched = Object.defineProperty(new Date(5), 'toISOString', { value: () => 'local' });
+    for (const value of [
+      hidden,
+      { d: isoPatched },
+      Object.defineProperty([1], 'toJSON', { value: () => 2, enumerable: false }),
+    ]) {
+      const bytes = codec.encode(value);
+      expect(bytes[0]).toBe(0xff);
+      expect(codec.decode(bytes)).toStrictEqual(deserialize(serialize(value)));
+    }
+    const polluted = Object.prototype as { toJSON?: unknown };
+    polluted.toJSON = () => 'polluted';
+    try {
+      expect(codec.encode({ a: 1 })[0]).toBe(0xff);
+    } finally {
+      delete polluted.toJSON;
+    }
+    expect(codec.encode({ a: 1 })[0]).toBe(0x01);
+  });
+
   it('keeps V8 format for Dates when a program replaced Date.prototype.toJSON', () => {
     const original = Object.getOwnPropertyDescriptor(Date.prototype, 'toJSON') as PropertyDescriptor;
     Object.defineProperty(Date.prototype, 'toJSON', { ...original, value: () => 'local time' });

@@ -30,10 +30,16 @@ type Path = Array<string | number>;
 
 const NO_DATES: readonly Path[] = [];
 
-// Dates are written by their own `toJSON`; a program that replaced it (to write local times, say)
-// gets V8's format for values with Dates, read back exactly.
+// Dates are written by their own `toJSON`. A Date whose `toJSON` or `toISOString` is not the
+// built-in (a program replaced it to write local times, say, before or after this module loaded)
+// gets V8's format, read back exactly.
 const DATE_TO_JSON: unknown = Reflect.get(Date.prototype, 'toJSON');
 const DATE_TO_ISO: unknown = Reflect.get(Date.prototype, 'toISOString');
+const NATIVE_DATES = isNative(DATE_TO_JSON) && isNative(DATE_TO_ISO);
+
+function isNative(fn: unknown): boolean {
+  return typeof fn === 'function' && Function.prototype.toString.call(fn).endsWith('{ [native code] }');
+}
 
 interface Walk {
   readonly seen: Set<object>;
@@ -50,11 +56,7 @@ export function jsonForm(value: unknown): readonly Path[] | undefined {
   if (typeof value !== 'object' || value === null) return isJsonScalar(value) ? NO_DATES : undefined;
   const walk: Walk = { seen: new Set(), path: [], dates: undefined };
   if (!visit(value, walk, 0)) return undefined;
-  if (walk.dates === undefined) return NO_DATES;
-  const standard =
-    Reflect.get(Date.prototype, 'toJSON') === DATE_TO_JSON &&
-    Reflect.get(Date.prototype, 'toISOString') === DATE_TO_ISO;
-  return standard ? walk.dates : undefined;
+  return walk.dates ?? NO_DATES;
 }
 
 function isJsonScalar(value: unknown): boolean {
@@ -75,6 +77,8 @@ function visit(value: object, walk: Walk, depth: number): boolean {
   const proto: unknown = Object.getPrototypeOf(value);
   if (proto === Object.prototype || proto === null) {
     const record = value as Record<string, unknown>;
+    // A toJSON (own, hidden or inherited) would change what JSON.stringify writes.
+    if (record.toJSON !== undefined) return false;
     for (const key in record) {
       if (!Object.hasOwn(record, key)) continue;
       // JSON.parse makes "__proto__" an own key; such values are left to V8's format.
@@ -83,16 +87,19 @@ function visit(value: object, walk: Walk, depth: number): boolean {
     return true;
   }
   if (proto === Array.prototype) {
-    const array = value as unknown[];
+    const array = value as unknown[] & { toJSON?: unknown };
     // A named property on an array: V8's format keeps it, JSON drops it. Holes fail below.
-    if (Object.keys(array).length !== array.length) return false;
+    if (array.toJSON !== undefined || Object.keys(array).length !== array.length) return false;
     for (let index = 0; index < array.length; index++) {
       if (!child(array[index], index, walk, depth)) return false;
     }
     return true;
   }
-  if (proto === Date.prototype && Object.keys(value).length === 0) {
-    if (Number.isNaN((value as Date).getTime())) return false;
+  if (proto === Date.prototype && NATIVE_DATES && Object.getOwnPropertyNames(value).length === 0) {
+    const date = value as Date;
+    if (Reflect.get(date, 'toJSON') !== DATE_TO_JSON || Reflect.get(date, 'toISOString') !== DATE_TO_ISO)
+      return false;
+    if (Number.isNaN(date.getTime())) return false;
     (walk.dates ??= []).push(walk.path.slice());
     return true;
   }
@@ -107,19 +114,46 @@ function child(value: unknown, key: string | number, walk: Walk, depth: number):
   return ok;
 }
 
-/** Turns the ISO strings at `paths` of a decoded value back into Dates; returns the value. */
-export function reviveDates(value: unknown, paths: readonly Path[]): unknown {
-  for (const path of paths) {
-    if (path.length === 0) return isoDate(value as string);
-    let parent = value as Record<string | number, unknown>;
-    const last = path.length - 1;
-    for (let index = 0; index < last; index++) {
-      parent = parent[path[index] as string | number] as Record<string | number, unknown>;
+/**
+ * Turns the ISO strings at `paths` of a decoded value back into Dates; returns the value. The
+ * paths come from another node: each step must be an own key of an object or array on the way and
+ * the last must hold a string, or the bytes are refused (a step through `__proto__` or
+ * `constructor` of a JSON.parse'd value would otherwise reach the prototypes).
+ * @throws TypeError on paths that do not fit the value
+ */
+export function reviveDates(value: unknown, paths: unknown): unknown {
+  if (!Array.isArray(paths)) throw malformed();
+  for (const path of paths as unknown[]) {
+    if (!Array.isArray(path)) throw malformed();
+    if (path.length === 0) {
+      if (typeof value !== 'string' || paths.length !== 1) throw malformed();
+      return isoDate(value);
     }
-    const key = path[last] as string | number;
-    parent[key] = isoDate(parent[key] as string);
+    let parent: unknown = value;
+    for (let index = 0; index < path.length; index++) {
+      const step: unknown = path[index];
+      if (
+        typeof parent !== 'object' ||
+        parent === null ||
+        (typeof step !== 'string' && !Number.isInteger(step)) ||
+        !Object.hasOwn(parent, step as string | number)
+      )
+        throw malformed();
+      const record = parent as Record<string | number, unknown>;
+      if (index < path.length - 1) {
+        parent = record[step as string | number];
+        continue;
+      }
+      const text = record[step as string | number];
+      if (typeof text !== 'string') throw malformed();
+      record[step as string | number] = isoDate(text);
+    }
   }
   return value;
+}
+
+function malformed(): TypeError {
+  return new TypeError('malformed Date paths in a JSON-form value');
 }
 
 /**

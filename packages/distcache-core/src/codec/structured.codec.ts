@@ -66,7 +66,8 @@ export function structuredCodec<T = unknown>(): Codec<T> {
       if (marker === JSON_PLAIN) return JSON.parse(utf8Slice.call(bytes, 1, bytes.length)) as T;
       if (marker === JSON_DATES) {
         const newline = bytes.indexOf(NEWLINE, 1);
-        const paths = JSON.parse(utf8Slice.call(bytes, 1, newline)) as [];
+        if (newline < 0) throw new TypeError('a JSON-form value without its Date paths');
+        const paths: unknown = JSON.parse(utf8Slice.call(bytes, 1, newline));
         return reviveDates(JSON.parse(utf8Slice.call(bytes, newline + 1, bytes.length)), paths) as T;
       }
       const reader = new DetachingDeserializer(bytes);

@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import { deepFreeze } from '../codec/deep-freeze';
 import { compactAndMeasure, estimateHeapBytes } from '../codec/heap-size';
 import { sharedStrings } from '../codec/string-pool';
@@ -115,7 +116,7 @@ export class CacheEntry<T> implements StorageEntry {
     if (deepFreeze(value)) {
       this.data = value;
       this.form = SHARED;
-      this.settled = Promise.resolve(value);
+      this.settled = settledOutsideContexts(value);
       this.heldBytes = held + ANSWER_BYTES;
     } else {
       this.form = COPY_ON_READ;
@@ -191,6 +192,15 @@ export class CacheEntry<T> implements StorageEntry {
     return copy;
   }
 }
+
+/**
+ * `Promise.resolve(value)`, frozen, made in the context this module was loaded in: a promise made
+ * while an AsyncLocalStorage store is active keeps that store (the first reader's request context,
+ * say) for as long as the entry holds it, and every caller of a hit shares the object.
+ */
+const settledOutsideContexts = AsyncResource.bind(<T>(value: T): Promise<T> =>
+  Object.freeze(Promise.resolve(value)),
+);
 
 /** What a key costs on the heap: a one-byte string (two-byte when it has wider characters). */
 export function keyBytes(key: string): number {
