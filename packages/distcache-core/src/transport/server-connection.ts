@@ -97,12 +97,18 @@ export class ServerConnection {
     );
     this.writer = new FrameWriter(socket, (blocked) => (blocked ? socket.pause() : socket.resume()));
     const timer = options.clock.setTimeout(() => {
-      log.warn(
-        'handshake-timeout',
-        `dropping peer connection from ${this.remote}: no handshake within ${options.handshakeTimeoutMs}ms`,
-        { remote: this.remote },
-      );
-      this.close();
+      // Checked once this loop turn's input is read: timers run before the poll phase, so a node
+      // that fell behind (a burst on 50 other connections) dropped a peer whose HELLO was already
+      // waiting in its socket (seen in the protocol fuzz test under CPU load).
+      setImmediate(() => {
+        if (this.state.kind !== 'handshaking') return;
+        log.warn(
+          'handshake-timeout',
+          `dropping peer connection from ${this.remote}: no handshake within ${options.handshakeTimeoutMs}ms`,
+          { remote: this.remote },
+        );
+        this.close();
+      });
     }, options.handshakeTimeoutMs);
     this.state = { kind: 'handshaking', timer };
     // A copy: a view would pin the socket's whole read chunk for the life of the connection.
