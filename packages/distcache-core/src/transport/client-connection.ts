@@ -144,15 +144,20 @@ export class ClientConnection {
   private shake(): Promise<void> {
     const { clock, handshakeTimeoutMs } = this.params.options;
     return new Promise<void>((resolve, reject) => {
+      // Checked once this loop turn's input is read, as on the server: timers run before the poll
+      // phase, and a node behind on its work would otherwise fail a WELCOME already in its socket.
       const timer = clock.setTimeout(
         () =>
-          this.fail(
-            peerUnavailable(
-              this.params.peerId,
-              'handshake-timeout',
-              `no handshake reply within ${handshakeTimeoutMs}ms`,
-            ),
-          ),
+          setImmediate(() => {
+            if (this.handshake === undefined) return;
+            this.fail(
+              peerUnavailable(
+                this.params.peerId,
+                'handshake-timeout',
+                `no handshake reply within ${handshakeTimeoutMs}ms`,
+              ),
+            );
+          }),
         handshakeTimeoutMs,
       );
       const { signal } = this.params;
