@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import { type DistCacheError } from '../errors/distcache-error';
 import { peerProtocolError, peerUnavailable } from '../errors/messages';
 import type { TimerHandle } from '../util/clock';
+import { setHandshakeDeadline } from './deadline-timer';
 import { isResponseOpcode } from './frame-header';
 import { writeRequestFrame } from './request-codec';
 import { FrameReader } from './frame-reader';
@@ -144,22 +145,16 @@ export class ClientConnection {
   private shake(): Promise<void> {
     const { clock, handshakeTimeoutMs } = this.params.options;
     return new Promise<void>((resolve, reject) => {
-      // Checked once this loop turn's input is read, as on the server: timers run before the poll
-      // phase, and a node behind on its work would otherwise fail a WELCOME already in its socket.
-      const timer = clock.setTimeout(
-        () =>
-          setImmediate(() => {
-            if (this.handshake === undefined) return;
-            this.fail(
-              peerUnavailable(
-                this.params.peerId,
-                'handshake-timeout',
-                `no handshake reply within ${handshakeTimeoutMs}ms`,
-              ),
-            );
-          }),
-        handshakeTimeoutMs,
-      );
+      const timer = setHandshakeDeadline(clock, handshakeTimeoutMs, () => {
+        if (this.handshake === undefined) return;
+        this.fail(
+          peerUnavailable(
+            this.params.peerId,
+            'handshake-timeout',
+            `no handshake reply within ${handshakeTimeoutMs}ms`,
+          ),
+        );
+      });
       const { signal } = this.params;
       const onAbort = (): void =>
         this.fail(peerUnavailable(this.params.peerId, 'transport-closed', 'the transport was closed'));

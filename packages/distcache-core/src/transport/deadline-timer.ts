@@ -1,6 +1,17 @@
 import type { Clock, TimerHandle } from '../util/clock';
 
 /**
+ * A handshake deadline: `clock.setTimeout`, except that `expired` runs once the input that was
+ * waiting when the timer fired has been read. Timers run before the poll phase of a loop turn, so a
+ * node behind on its work (a burst on 50 other connections) dropped a peer whose HELLO or WELCOME
+ * was already in its socket (seen in the protocol fuzz test under CPU load). `expired` checks
+ * whether the handshake is still pending.
+ */
+export function setHandshakeDeadline(clock: Clock, timeoutMs: number, expired: () => void): TimerHandle {
+  return clock.setTimeout(() => setImmediate(expired), timeoutMs);
+}
+
+/**
  * One timer for many deadlines. Owners call {@link schedule} with each new deadline; the timer is
  * re-armed only when a deadline is earlier than the one it waits for, so requests with the same
  * timeout (the usual case) cost no timer operation at all. When it fires, `onDue` expires what is

@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import { failureAnswer } from '../errors/remote-error';
 import { peerUnavailable } from '../errors/messages';
 import type { TimerHandle } from '../util/clock';
+import { setHandshakeDeadline } from './deadline-timer';
 import { isRequestOpcode } from './frame-header';
 import { decodeRequestFrame, type RequestFrame } from './request-codec';
 import { encodeGoAwayFrame, writeResponseFrame } from './response-codec';
@@ -96,20 +97,15 @@ export class ServerConnection {
       context.budget,
     );
     this.writer = new FrameWriter(socket, (blocked) => (blocked ? socket.pause() : socket.resume()));
-    const timer = options.clock.setTimeout(() => {
-      // Checked once this loop turn's input is read: timers run before the poll phase, so a node
-      // that fell behind (a burst on 50 other connections) dropped a peer whose HELLO was already
-      // waiting in its socket (seen in the protocol fuzz test under CPU load).
-      setImmediate(() => {
-        if (this.state.kind !== 'handshaking') return;
-        log.warn(
-          'handshake-timeout',
-          `dropping peer connection from ${this.remote}: no handshake within ${options.handshakeTimeoutMs}ms`,
-          { remote: this.remote },
-        );
-        this.close();
-      });
-    }, options.handshakeTimeoutMs);
+    const timer = setHandshakeDeadline(options.clock, options.handshakeTimeoutMs, () => {
+      if (this.state.kind !== 'handshaking') return;
+      log.warn(
+        'handshake-timeout',
+        `dropping peer connection from ${this.remote}: no handshake within ${options.handshakeTimeoutMs}ms`,
+        { remote: this.remote },
+      );
+      this.close();
+    });
     this.state = { kind: 'handshaking', timer };
     // A copy: a view would pin the socket's whole read chunk for the life of the connection.
     socket.once('data', (chunk: Buffer) => (this.head = Buffer.from(chunk.subarray(0, 8))));
