@@ -17,15 +17,27 @@ export function setHandshakeDeadline(clock: Clock, timeoutMs: number, expired: (
  * timeout (the usual case) cost no timer operation at all. When it fires, `onDue` expires what is
  * due and returns the next deadline (or `Infinity`). Expiry is exact: the timer fires at the earliest
  * deadline, never in coarse steps.
+ *
+ * `onDue` runs once the input that was waiting when the timer fired has been read (a `setImmediate`
+ * from the timer, as in {@link setHandshakeDeadline}): timers run before the poll phase, so after
+ * an event-loop stall (GC, a long synchronous handler, a paused process) a request whose answer
+ * already sat in the socket failed with `E_TIMEOUT`, and the caller saw an error for a read that
+ * had succeeded. The check costs one `setImmediate` per firing, never per request.
  */
 export class DeadlineTimer {
   private handle: TimerHandle;
   /** The deadline the timer is armed for; `Infinity` when it is not armed. */
   private at = Number.POSITIVE_INFINITY;
-  private readonly fire = (): void => {
-    this.at = Number.POSITIVE_INFINITY;
+  /** The check queued by a firing, until it runs. */
+  private check: NodeJS.Immediate | undefined;
+  private readonly due = (): void => {
+    this.check = undefined;
     const next = this.onDue(this.clock.now());
     if (next !== Number.POSITIVE_INFINITY) this.schedule(next);
+  };
+  private readonly fire = (): void => {
+    this.at = Number.POSITIVE_INFINITY;
+    this.check ??= setImmediate(this.due);
   };
 
   /**
@@ -44,9 +56,11 @@ export class DeadlineTimer {
     this.handle = this.clock.setTimeout(this.fire, Math.max(0, deadline - this.clock.now()));
   }
 
-  /** Stops the timer. */
+  /** Stops the timer (and a check it queued). */
   cancel(): void {
     if (this.at !== Number.POSITIVE_INFINITY) this.clock.clearTimeout(this.handle);
     this.at = Number.POSITIVE_INFINITY;
+    if (this.check !== undefined) clearImmediate(this.check);
+    this.check = undefined;
   }
 }

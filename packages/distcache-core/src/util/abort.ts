@@ -33,9 +33,15 @@ export function waitFor<T>(
       signal?.removeEventListener('abort', onAbort);
     };
     if (timeoutMs !== undefined) {
+      // The timeout is decided once the input waiting when the timer fired has been read: timers
+      // run before a loop turn's poll phase, and after a stall the answer may already be here
+      // (see DeadlineTimer). A settled promise ignores the late reject.
       timer = clock.setTimeout(() => {
-        cleanup();
-        reject(timeout(operation, timeoutMs));
+        timer = undefined;
+        setImmediate(() => {
+          cleanup();
+          reject(timeout(operation, timeoutMs));
+        });
       }, timeoutMs);
     }
     signal?.addEventListener('abort', onAbort, { once: true });

@@ -155,6 +155,26 @@ describe('cluster of three processes', () => {
     }
   });
 
+  it("a node whose event loop stalls past the read timeout takes the owner's answer that arrived meanwhile", async () => {
+    // Timers run before a loop turn reads its sockets: the request's deadline used to fire first
+    // and fail a get whose answer had been waiting in the socket since the start of the stall.
+    nodes = await startProcessCluster(2, { readTimeout: 200 });
+    const [reader, owner] = nodes as [NodeProcess, NodeProcess];
+    const warm = await keyOwnedBy(owner);
+    expect(await reader.call('get', { key: warm })).toEqual({ id: warm, version: 0 });
+    const keys = [await keyOwnedBy(owner, Number(warm) + 1)];
+    keys.push(await keyOwnedBy(owner, Number(keys[0]) + 1));
+    for (const key of keys) {
+      const got = await reader.call<{ value?: unknown; error?: unknown }>('stalledGet', {
+        key,
+        stallMs: 600,
+      });
+      expect(got).toEqual({ value: { id: key, version: 0 } });
+      // The owner loaded it, once; the stalled reader did not fall back to its own source.
+      expect(await callsFor(key)).toEqual({ [reader.name]: 0, [owner.name]: 1 });
+    }
+  });
+
   it('randomized put/delete/get across processes: no read older than the last acknowledged write', async () => {
     nodes = await startProcessCluster(3);
     const keys = ['900', '901', '902', '903', '904', '905'];

@@ -99,6 +99,18 @@ const commands = {
       return { ms: performance.now() - started, error: describeError(error) };
     }
   },
+  // A get, then a synchronous stall of this process's event loop for `stallMs` once the request
+  // is on the wire (the engine sent it in this turn's ticks and promise jobs): how the get ended.
+  stalledGet: async ({ key, stallMs }) => {
+    const got = engine.get('products', key).then(
+      (value) => ({ value }),
+      (error) => ({ error: describeError(error) }),
+    );
+    await new Promise((resolve) => setImmediate(resolve));
+    const until = performance.now() + stallMs;
+    while (performance.now() < until);
+    return got;
+  },
   // One operation timed inside this process (IPC excluded): how long it took and how it ended.
   timed: async ({ op, key, value }) => {
     const started = performance.now();
