@@ -194,13 +194,16 @@ export class CacheEntry<T> implements StorageEntry {
 }
 
 /**
- * `Promise.resolve(value)`, frozen, made in the context this module was loaded in: a promise made
- * while an AsyncLocalStorage store is active keeps that store (the first reader's request context,
- * say) for as long as the entry holds it, and every caller of a hit shares the object.
+ * `Promise.resolve(value)`, made in the context this module was loaded in: a promise made while an
+ * AsyncLocalStorage store is active keeps that store (the first reader's request context, say) for
+ * as long as the entry holds it, and every caller of a hit shares the object.
+ *
+ * Not frozen, although callers share it: on Node 20 a promise hook (any active AsyncLocalStorage)
+ * stamps an id on the promise a `then` starts from, and on a frozen promise made before the hook
+ * was on that stamp threw inside the hook and ended the process
+ * (test/package/async-context.spec.ts). The value it resolves to is frozen.
  */
-const settledOutsideContexts = AsyncResource.bind(<T>(value: T): Promise<T> =>
-  Object.freeze(Promise.resolve(value)),
-);
+const settledOutsideContexts = AsyncResource.bind(<T>(value: T): Promise<T> => Promise.resolve(value));
 
 /** What a key costs on the heap: a one-byte string (two-byte when it has wider characters). */
 export function keyBytes(key: string): number {
