@@ -205,6 +205,40 @@ describe('wiring', () => {
     expect(draining.calls).toBe(2);
   });
 
+  it('a hit served while another @ReadThrough load runs (its fetch context on) resolves', async () => {
+    // While a load runs, the fetch context's AsyncLocalStorage turns Node 20's promise hooks on;
+    // a hit then handed out a frozen promise made before they were on, the hook threw and the
+    // process died (distcache-core test/package/async-context.spec.ts has the core case).
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    @Injectable()
+    class Catalogue {
+      calls = 0;
+
+      @ReadThrough('catalogue')
+      async find(id: string): Promise<{ id: string; call: number }> {
+        this.calls += 1;
+        if (id === 'slow') await held;
+        return { id, call: this.calls };
+      }
+    }
+    const { app } = await start({ providers: [Catalogue] });
+    const catalogue = app.get(Catalogue);
+    expect(await catalogue.find('a')).toEqual({ id: 'a', call: 1 });
+    expect(await catalogue.find('a')).toEqual({ id: 'a', call: 1 });
+    const slow = catalogue.find('slow');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(catalogue.calls).toBe(2); // the slow load runs
+    const hits = await Promise.all([catalogue.find('a'), catalogue.find('a')]);
+    expect(hits).toEqual([
+      { id: 'a', call: 1 },
+      { id: 'a', call: 1 },
+    ]);
+    release();
+    expect(await slow).toEqual({ id: 'slow', call: 2 });
+    expect(await catalogue.find('a')).toEqual({ id: 'a', call: 1 });
+  });
+
   it('isGlobal makes DistCacheService injectable in modules that do not import DistCacheModule', async () => {
     @Injectable()
     class Consumer {
