@@ -72,8 +72,11 @@ export function linkedSignal(
   const controller = new AbortController();
   const listeners: Array<() => void> = [];
   let timer: unknown;
+  let disposed = false;
   const dispose = (): void => {
+    disposed = true;
     if (timer !== undefined) clock.clearTimeout(timer);
+    timer = undefined;
     for (const remove of listeners) remove();
     listeners.length = 0;
   };
@@ -91,9 +94,15 @@ export function linkedSignal(
     listeners.push(() => parent.removeEventListener('abort', forward));
   }
   if (timeoutMs !== undefined) {
+    // Decided once the input waiting when the timer fired has been read, as in waitFor: after a
+    // stall, work whose answer is already in its socket settles (and disposes) first.
     timer = clock.setTimeout(() => {
-      dispose();
-      controller.abort(onTimeout());
+      timer = undefined;
+      setImmediate(() => {
+        if (disposed) return;
+        dispose();
+        controller.abort(onTimeout());
+      });
     }, timeoutMs);
   }
   return { signal: controller.signal, dispose };
