@@ -5,7 +5,7 @@ import { Reflector } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import { type DistCacheEngine, type FetchContext, isDistCacheError } from 'distcache-core';
 import { lastValueFrom, toArray } from 'rxjs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import {
   CacheEvict,
   CachePut,
@@ -222,6 +222,10 @@ describe('wiring', () => {
         return { id, call: this.calls };
       }
     }
+    const uncaught: unknown[] = [];
+    const onUncaught = (error: unknown): void => void uncaught.push(error);
+    process.on('uncaughtException', onUncaught);
+    onTestFinished(() => void process.off('uncaughtException', onUncaught));
     const { app } = await start({ providers: [Catalogue] });
     const catalogue = app.get(Catalogue);
     expect(await catalogue.find('a')).toEqual({ id: 'a', call: 1 });
@@ -237,6 +241,7 @@ describe('wiring', () => {
     release();
     expect(await slow).toEqual({ id: 'slow', call: 2 });
     expect(await catalogue.find('a')).toEqual({ id: 'a', call: 1 });
+    expect(uncaught).toEqual([]);
   });
 
   it('isGlobal makes DistCacheService injectable in modules that do not import DistCacheModule', async () => {
