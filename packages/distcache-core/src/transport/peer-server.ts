@@ -129,13 +129,19 @@ export class PeerServer {
   }
 
   private scheduleSweep(): void {
-    this.sweepTimer = this.options.clock.setTimeout(() => {
-      const now = this.options.clock.now();
-      for (const connection of [...this.connections]) connection.check(now);
-      this.descriptors.check(this.connections.size);
-      if (this.listening !== undefined) this.scheduleSweep();
-    }, this.sweepMs);
+    // The sweep runs once the input waiting when the timer fired has been read (timers run before
+    // the poll phase): after a stall as long as `frameTimeout`, a frame whose rest already sits in
+    // the socket completes instead of the connection being dropped.
+    this.sweepTimer = this.options.clock.setTimeout(() => setImmediate(this.sweep), this.sweepMs);
   }
+
+  private readonly sweep = (): void => {
+    if (this.listening === undefined) return;
+    const now = this.options.clock.now();
+    for (const connection of [...this.connections]) connection.check(now);
+    this.descriptors.check(this.connections.size);
+    this.scheduleSweep();
+  };
 
   private onListenerError(error: Error & { code?: string }): void {
     if (error.code === 'EMFILE' || error.code === 'ENFILE') {

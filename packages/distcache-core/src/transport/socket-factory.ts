@@ -144,7 +144,10 @@ function establish(
   // error emitted between two owners can never crash the process as an unhandled 'error' event.
   socket.on('error', ignore);
   return new Promise<net.Socket>((resolve, reject) => {
+    let settled = false;
     const fail = (error: Error): void => {
+      if (settled) return;
+      settled = true;
       cleanup();
       socket.destroy();
       reject(error);
@@ -154,11 +157,18 @@ function establish(
     const onClose = (): void =>
       fail(peerUnavailable(peer, 'connect-failed', 'connection closed while connecting'));
     const onAbort = (): void => fail(peerUnavailable(peer, 'transport-closed', 'the transport was closed'));
+    // Decided once the input waiting when the timer fired has been read (timers run before the
+    // poll phase): after a stall, a connection that completed meanwhile is taken, not failed.
     const timer = clock.setTimeout(
-      () => fail(peerUnavailable(peer, 'connect-timeout', `no connection within ${timeoutMs}ms`)),
+      () =>
+        setImmediate(() =>
+          fail(peerUnavailable(peer, 'connect-timeout', `no connection within ${timeoutMs}ms`)),
+        ),
       timeoutMs,
     );
     const onReady = (): void => {
+      if (settled) return;
+      settled = true;
       cleanup();
       resolve(prepare(socket));
     };

@@ -24,11 +24,13 @@ export function waitFor<T>(
   if (signal?.aborted === true) return Promise.reject(aborted(operation, signal.reason));
   return new Promise<T>((resolve, reject) => {
     let timer: unknown;
+    let settled = false;
     const onAbort = (): void => {
       cleanup();
       reject(aborted(operation, signal?.reason as unknown));
     };
     const cleanup = (): void => {
+      settled = true;
       if (timer !== undefined) clock.clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
     };
@@ -39,6 +41,7 @@ export function waitFor<T>(
       timer = clock.setTimeout(() => {
         timer = undefined;
         setImmediate(() => {
+          if (settled) return;
           cleanup();
           reject(timeout(operation, timeoutMs));
         });
