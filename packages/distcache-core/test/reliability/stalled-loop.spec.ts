@@ -30,10 +30,13 @@ afterAll(async () => {
   await worker.terminate();
 });
 
+/** Requests written so far (see {@link stallAfterSending}). */
+let written = 0;
+
 /** One round trip to the worker's server (answered 20 ms after the request). */
 function roundTrip(signal?: AbortSignal): Promise<string> {
   return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1', () => socket.write('x'));
+    const socket = connect(port, '127.0.0.1', () => socket.write('x', () => (written += 1)));
     socket.once('data', (data) => {
       socket.destroy();
       resolve(data.toString());
@@ -52,7 +55,9 @@ function roundTrip(signal?: AbortSignal): Promise<string> {
  * first, which would not test anything).
  */
 async function stallAfterSending(ms: number): Promise<void> {
-  await new Promise((resolve) => setTimeout(resolve, 5));
+  // Until the request is written: under load, connecting can take longer than any fixed wait.
+  const before = written;
+  while (written === before) await new Promise((resolve) => setImmediate(resolve));
   await new Promise((resolve) => setImmediate(resolve));
   const until = performance.now() + ms;
   while (performance.now() < until);
