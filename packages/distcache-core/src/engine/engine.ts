@@ -12,7 +12,7 @@ import {
 import { KeySpace } from '../keyspace/keyspace';
 import type { KeySpaceDefinition } from '../keyspace/keyspace.options';
 import { normalizeTags } from '../keyspace/tag-versions';
-import { type Deadline, waitFor } from '../util/abort';
+import { type Deadline, throwIfAborted, waitFor } from '../util/abort';
 import { TokenBucket } from '../datasource/token-bucket';
 import { CoarseClock } from '../util/clock';
 import { toMs } from '../util/duration';
@@ -258,8 +258,9 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
       const tags = bytes === undefined ? undefined : space.tagsOf(entry.key, entry.value, entry.tags);
       return { key: entry.key, bytes, expiresAt: space.expiryFor(ttlMs), tags };
     });
-    space.countPuts(prepared.length);
     const deadline = this.deadline(options, 'timeout', space.config.writeTimeoutMs);
+    throwIfAborted(deadline, `put into "${keySpace}"`);
+    space.countPuts(prepared.length);
     await waitFor(
       this.writes.put(space as KeySpace, prepared, deadline),
       deadline,
@@ -298,8 +299,9 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
   ): Promise<number> {
     const space = this.running(keySpace, 'delete');
     const checked = [...new Set(this.checkKeys(space, keys))];
-    space.countDeletes(checked.length);
     const deadline = this.deadline(options, 'timeout', space.config.writeTimeoutMs);
+    throwIfAborted(deadline, `delete from "${keySpace}"`);
+    space.countDeletes(checked.length);
     return waitFor(
       this.writes.delete(space, checked, deadline),
       deadline,
@@ -323,6 +325,7 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
     if (typeof checked === 'string') throw invalidValue(keySpace, '(tags)', checked);
     if (checked === undefined) return;
     const deadline = this.deadline(options, 'timeout', space.config.writeTimeoutMs);
+    throwIfAborted(deadline, `deleteByTags in "${keySpace}"`);
     await waitFor(
       this.writes.invalidateTags(space, checked, deadline),
       deadline,

@@ -3,7 +3,7 @@ import type { RemoteLoading } from '../cluster/remote-loader';
 import type { KeySpace, Lookup } from '../keyspace/keyspace';
 import type { RemoteFlight } from '../keyspace/remote-flight';
 import type { EngineProbe } from '../telemetry/engine.probe';
-import { type Deadline, waitFor } from '../util/abort';
+import { type Deadline, throwIfAborted, waitFor } from '../util/abort';
 import type { Clock } from '../util/clock';
 import { appendTo } from '../util/group';
 import type { GetOptions } from './engine.types';
@@ -55,6 +55,7 @@ export class ReadRouter {
       if (found.state === 'hit') return space.answer(key, found.entry);
       const { probe } = this.deps;
       const bound = deadlines.deadline(options, 'timeout');
+      throwIfAborted(bound, `get "${space.name}/${key}"`);
       return probe.misses
         ? probe.miss(space, space.name, key, () => this.load(space, key, found, owner, bound))
         : this.load(space, key, found, owner, bound);
@@ -113,6 +114,7 @@ export class ReadRouter {
     }
     if (local === undefined && stale === undefined && remote === undefined) return results;
     const bound = deadlines.deadline(options, 'timeout');
+    throwIfAborted(bound, `getMany "${space.name}"`);
     let errors: Map<string, unknown> | undefined;
     const fail = (key: string, error: unknown): void => {
       (errors ??= new Map()).set(key, error);

@@ -10,6 +10,19 @@ export interface Deadline {
 }
 
 /**
+ * Throws `E_ABORTED` when the caller's signal has already fired: an operation is not started for a
+ * caller that has given up (a write would otherwise be made while its caller was told it was not).
+ */
+export function throwIfAborted(deadline: Deadline, operation: string): void {
+  const { signal } = deadline;
+  if (signal?.aborted === true) throw aborted(operation, signal.reason);
+}
+
+function ignoreRejection(): void {
+  // The work's own callers see its error.
+}
+
+/**
  * Waits for `work` but gives up when the caller's signal fires or its deadline passes. Giving up
  * does not cancel `work` (it may be shared by other callers, as a single-flight load is).
  */
@@ -21,7 +34,12 @@ export function waitFor<T>(
 ): Promise<T> {
   const { signal, timeoutMs } = deadline;
   if (signal === undefined && timeoutMs === undefined) return work;
-  if (signal?.aborted === true) return Promise.reject(aborted(operation, signal.reason));
+  if (signal?.aborted === true) {
+    // The work goes on without this caller (others may share it); a rejection of it that nobody
+    // awaited would end the process.
+    work.then(undefined, ignoreRejection);
+    return Promise.reject(aborted(operation, signal.reason));
+  }
   return new Promise<T>((resolve, reject) => {
     let timer: unknown;
     let settled = false;
