@@ -141,6 +141,32 @@ describe('bad input gets a typed error and changes nothing', () => {
     await expectCode(engine.get('products', '1', { timeout: -5 }), 'E_INVALID_OPTION', /timeout/);
   });
 
+  it('a signal that is not an AbortSignal, on every call that takes one', async () => {
+    engine = (await startedEngine()).engine;
+    const unhandled: unknown[] = [];
+    const record = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', record);
+    try {
+      for (const signal of ['no', {}, { aborted: false }, null]) {
+        const options = { signal } as unknown as { signal: AbortSignal };
+        const current = engine;
+        for (const call of [
+          () => current.get('products', 'missing-key', options),
+          () => current.getMany('products', ['missing-a', 'missing-b'], options),
+          () => current.put('products', 'new-key', { v: 2 }, options),
+          () => current.delete('products', 'keep', options),
+          () => current.deleteByTags('products', ['t'], options),
+        ]) {
+          await unchangedAfter(current, call, 'E_INVALID_OPTION');
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', record);
+    }
+  });
+
   it('invalid keyspace definitions at runtime', async () => {
     engine = (await startedEngine()).engine;
     expect(() => engine!.addKeySpace({ name: 'bad name!' })).toThrow(/keySpace.name/);

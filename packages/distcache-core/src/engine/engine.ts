@@ -5,6 +5,7 @@ import { isStandalone } from '../discovery/standalone.discovery';
 import {
   engineStopped,
   invalidKey,
+  invalidOption,
   invalidValue,
   keySpaceExists,
   keySpaceNotFound,
@@ -459,7 +460,11 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
   /** The caller's bound of one call; for reads `field` is `'timeout'`. @throws DistCacheError `E_INVALID_OPTION` */
   deadline(options: GetOptions | WriteOptions | undefined, field: string, defaultMs?: number): Deadline {
     const timeoutMs = options?.timeout === undefined ? defaultMs : toMs(options.timeout, field);
-    return { signal: options?.signal, timeoutMs };
+    const signal = options?.signal;
+    if (signal !== undefined && !isAbortSignal(signal)) {
+      throw invalidOption('signal', 'must be an AbortSignal', signal);
+    }
+    return { signal, timeoutMs };
   }
 
   private createKeySpace<T>(config: KeySpace<T>['config']): KeySpace {
@@ -506,4 +511,16 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
       if (this.lifecycle.state === 'running') this.schedulePurge();
     }, purgeIntervalMs);
   }
+}
+
+/** An AbortSignal, also one of another realm or a compatible implementation (duck-typed). */
+function isAbortSignal(value: unknown): value is AbortSignal {
+  const signal = value as Partial<AbortSignal> | null;
+  return (
+    typeof signal === 'object' &&
+    signal !== null &&
+    typeof signal.aborted === 'boolean' &&
+    typeof signal.addEventListener === 'function' &&
+    typeof signal.removeEventListener === 'function'
+  );
 }
