@@ -136,9 +136,11 @@ describe('bad input gets a typed error and changes nothing', () => {
     );
   });
 
-  it('an unparsable call timeout', async () => {
+  it('an unparsable call timeout, on a miss and on a hit', async () => {
     engine = (await startedEngine()).engine;
     await expectCode(engine.get('products', '1', { timeout: -5 }), 'E_INVALID_OPTION', /timeout/);
+    await engine.get('products', '1');
+    await expectCode(engine.get('products', '1', { timeout: 'soon' }), 'E_INVALID_OPTION', /timeout/);
   });
 
   it('a signal that is not an AbortSignal, on every call that takes one', async () => {
@@ -152,6 +154,7 @@ describe('bad input gets a typed error and changes nothing', () => {
         const current = engine;
         for (const call of [
           () => current.get('products', 'missing-key', options),
+          () => current.get('products', 'keep', options),
           () => current.getMany('products', ['missing-a', 'missing-b'], options),
           () => current.put('products', 'new-key', { v: 2 }, options),
           () => current.delete('products', 'keep', options),

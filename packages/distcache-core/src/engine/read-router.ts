@@ -13,6 +13,9 @@ export interface Deadlines {
   deadline(options: GetOptions | undefined, field: string): Deadline;
 }
 
+/** The deadline of a call without options: none. */
+const NO_DEADLINE: Deadline = Object.freeze({});
+
 export interface ReadRouterDeps {
   readonly coordinator: ClusterCoordinator;
   readonly remote: RemoteLoading;
@@ -40,8 +43,9 @@ export class ReadRouter {
   constructor(private readonly deps: ReadRouterDeps) {}
 
   /**
-   * One key. Not async (a hit resolves in one promise job); the caller's options are turned into a
-   * deadline only when the key misses.
+   * One key. Not async (a hit resolves in one promise job). Options, when given, are checked (and
+   * an aborted signal refused) before the lookup, so bad ones fail on a hit as well; a call without
+   * options, the usual hit, pays nothing for them.
    */
   get<T>(
     space: KeySpace<T>,
@@ -50,12 +54,15 @@ export class ReadRouter {
     deadlines: Deadlines,
   ): Promise<T | undefined> {
     try {
+      let bound = NO_DEADLINE;
+      if (options !== undefined) {
+        bound = deadlines.deadline(options, 'timeout');
+        throwIfAborted(bound, `get "${space.name}/${key}"`);
+      }
       const owner = this.deps.coordinator.ownerOf(space.name, key);
       const found = space.lookup(key, owner === undefined);
       if (found.state === 'hit') return space.answer(key, found.entry);
       const { probe } = this.deps;
-      const bound = deadlines.deadline(options, 'timeout');
-      throwIfAborted(bound, `get "${space.name}/${key}"`);
       return probe.misses
         ? probe.miss(space, space.name, key, () => this.load(space, key, found, owner, bound))
         : this.load(space, key, found, owner, bound);
@@ -98,6 +105,8 @@ export class ReadRouter {
     options: GetOptions | undefined,
     deadlines: Deadlines,
   ): Promise<Map<string, T | undefined>> {
+    const bound = deadlines.deadline(options, 'timeout');
+    throwIfAborted(bound, `getMany "${space.name}"`);
     const results = new Map<string, T | undefined>();
     let local: string[] | undefined;
     let stale: Array<Lookup<T> & { key: string }> | undefined;
@@ -113,8 +122,6 @@ export class ReadRouter {
       else appendTo((remote ??= new Map<PeerRef, string[]>()), owner, key);
     }
     if (local === undefined && stale === undefined && remote === undefined) return results;
-    const bound = deadlines.deadline(options, 'timeout');
-    throwIfAborted(bound, `getMany "${space.name}"`);
     let errors: Map<string, unknown> | undefined;
     const fail = (key: string, error: unknown): void => {
       (errors ??= new Map()).set(key, error);

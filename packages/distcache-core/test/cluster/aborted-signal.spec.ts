@@ -35,10 +35,15 @@ describe('operations called with an already aborted signal', () => {
     const [a, b] = nodes as [TestNode<string>, TestNode<string>];
     const remoteKeys = data.map(([key]) => key).filter((key) => ownerOf(nodes, key) === b);
     const localKeys = data.map(([key]) => key).filter((key) => ownerOf(nodes, key) === a);
+    await a.engine.put('products', 'held', 'value');
+    expect(await a.engine.get('products', 'held')).toBe('value');
+    const served = (): number => b.engine.stats().keySpaces.products?.peerRequestsServed ?? 0;
+    const servedBefore = served();
     const signal = AbortSignal.abort(new Error('caller went away'));
     const attempts: Array<[string, Promise<unknown>]> = [
       ['get of a remote key', a.engine.get('products', remoteKeys[0]!, { signal })],
       ['get of a local key', a.engine.get('products', localKeys[0]!, { signal })],
+      ['get of a cached key', a.engine.get('products', 'held', { signal })],
       ['getMany', a.engine.getMany('products', [...remoteKeys.slice(1, 4), localKeys[1]!], { signal })],
       ['put', a.engine.put('products', remoteKeys[5]!, 'new', { signal })],
       ['delete', a.engine.delete('products', remoteKeys[6]!, { signal })],
@@ -54,7 +59,7 @@ describe('operations called with an already aborted signal', () => {
     await settle(200);
     expect(unhandled).toEqual([]);
     expect([...calls]).toEqual([]);
-    expect(b.engine.stats().keySpaces.products?.peerRequestsServed ?? 0).toBe(0);
+    expect(served()).toBe(servedBefore);
     // Nothing was written: the owner still loads (and fails) on a normal read.
     await expect(a.engine.get('products', remoteKeys[5]!)).rejects.toMatchObject({
       code: 'E_DATASOURCE_FAILED',
