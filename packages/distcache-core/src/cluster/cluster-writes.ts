@@ -100,7 +100,7 @@ export class ClusterWrites {
     try {
       await settleAll(remote);
     } finally {
-      await this.invalidateEverywhere(space, targets, deadline);
+      await this.invalidateEverywhere(space, targets);
     }
   }
 
@@ -135,7 +135,7 @@ export class ClusterWrites {
     try {
       counts = await deleting;
     } finally {
-      await this.invalidateEverywhere(space, targets, deadline);
+      await this.invalidateEverywhere(space, targets);
     }
     return counts.reduce((sum, count) => sum + count, removed);
   }
@@ -155,9 +155,9 @@ export class ClusterWrites {
    * `tags`, owned entries and hot copies alike. Resolves once every reachable node acknowledged; a
    * listed peer that did not is told before it is routed to again (as for an invalidation).
    */
-  async invalidateTags(space: KeySpace, tags: readonly string[], deadline: Deadline): Promise<void> {
-    const timeoutMs = Math.min(this.broadcastTimeoutMs, deadline.timeoutMs ?? Infinity);
-    const options = { timeoutMs, signal: deadline.signal };
+  async invalidateTags(space: KeySpace, tags: readonly string[]): Promise<void> {
+    // The broadcast's own bound, not the caller's (see invalidateEverywhere).
+    const options = { timeoutMs: this.broadcastTimeoutMs };
     space.invalidateTags(tags);
     await this.coordinator.invalidateTags(space.name, tags, options);
     // Twice: unlike a key, a tag has no single owner to update first. Between the moment a node
@@ -206,7 +206,6 @@ export class ClusterWrites {
   private async invalidateEverywhere(
     space: KeySpace,
     targets: ReadonlyMap<string, string | undefined>,
-    deadline: Deadline,
   ): Promise<void> {
     const at = this.clock.now();
     // Keys by the node they were written to (undefined: this node), whatever the ring says now.
@@ -217,10 +216,14 @@ export class ClusterWrites {
       this.recent.push({ keySpace: space.name, key, at });
     }
     this.prune();
-    const timeoutMs = Math.min(this.broadcastTimeoutMs, deadline.timeoutMs ?? Infinity);
+    // Bounded by broadcastTimeout only, never by the caller's signal or timeout: a peer that does
+    // not acknowledge is taken off this node's ring until it does, and a caller that stops waiting
+    // (its client went away, a short timeout) says nothing about the peer. The caller's own wait is
+    // bounded by the engine (waitFor); the invalidation goes on without it.
+    const options = { timeoutMs: this.broadcastTimeoutMs };
     await Promise.all(
       [...byOwner].map(([owner, ownerKeys]) =>
-        this.coordinator.invalidate(space.name, ownerKeys, { timeoutMs, signal: deadline.signal }, owner),
+        this.coordinator.invalidate(space.name, ownerKeys, options, owner),
       ),
     );
   }

@@ -328,7 +328,7 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
     const deadline = this.deadline(options, 'timeout', space.config.writeTimeoutMs);
     throwIfAborted(deadline, `deleteByTags in "${keySpace}"`);
     await waitFor(
-      this.writes.invalidateTags(space, checked, deadline),
+      this.writes.invalidateTags(space, checked),
       deadline,
       this.options.clock,
       `deleteByTags in "${keySpace}"`,
