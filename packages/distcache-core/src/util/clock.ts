@@ -13,6 +13,9 @@ export interface Clock {
   clearTimeout(handle: TimerHandle): void;
 }
 
+/** Longest delay Node's `setTimeout` honours. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /**
  * The real clock. It looks the globals up on every call, so test frameworks that replace
  * `setTimeout`/`Date` (fake timers) work with it as well.
@@ -20,7 +23,9 @@ export interface Clock {
 export const systemClock: Clock = {
   now: () => Date.now(),
   setTimeout: (callback, ms) => {
-    const timer = setTimeout(callback, ms);
+    // Node runs a timer of more than 2^31 - 1 ms after 1 ms (TimeoutOverflowWarning): a caller's
+    // `timeout: 2 ** 40` ended at once in E_TIMEOUT. Some 24.8 days is as good as never here.
+    const timer = setTimeout(callback, Math.min(ms, MAX_TIMER_MS));
     timer.unref?.();
     return timer;
   },
