@@ -62,6 +62,21 @@ describe('tags', () => {
     expect(setup.source.callsFor('1')).toBe(2);
   });
 
+  it('without a tags function, a load in flight when deleteByTags is called keeps its value', async () => {
+    // Such a load cannot carry a tag; detaching it made frequent deleteByTags calls repeat every
+    // load of the keyspace, and one called every few ms kept a hot key from ever being stored.
+    const setup = await startedEngine();
+    engine = setup.engine;
+    setup.source.hold();
+    const first = engine.get('products', '2');
+    await settle();
+    await engine.deleteByTags('products', ['promo']);
+    setup.source.release();
+    await first;
+    await engine.get('products', '2');
+    expect(setup.source.callsFor('2')).toBe(1);
+  });
+
   it('entries without tags are untouched and the untagged read path does not check', async () => {
     const setup = await startedEngine();
     engine = setup.engine;

@@ -579,7 +579,11 @@ export class KeySpace<T = unknown> {
   invalidateTags(tags: readonly string[], counted = true): void {
     if (tags.length === 0) return;
     this.tagVersions.invalidate(tags, this.context.clock.now());
-    this.flights.invalidateAll();
+    // A value this node loads from its source carries tags only through the keyspace's `tags`
+    // function: without one, no load running here can store an entry a tag revokes, and detaching
+    // them all made every deleteByTags repeat every load in flight (a keyspace invalidated every
+    // few ms never stored anything). Copies fetched from owners may carry a put's tags: detached.
+    if (this.configValue.tags !== undefined) this.flights.invalidateAll();
     this.invalidateAllRemote();
     if (counted) this.counters.tagInvalidations += tags.length;
   }
