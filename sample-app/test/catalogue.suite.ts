@@ -67,6 +67,10 @@ export function catalogueSuite(options: () => ClusterOptions): void {
     const [a] = cluster.nodes;
     expect((await fetch(`${a!.url}/products/99999999`)).status).toBe(404);
     expect((await fetch(`${a!.url}/products/abc`)).status).toBe(400);
+    // Past the integer column, a NUL in a category, a category over the cache's key limit: were 500s.
+    expect((await fetch(`${a!.url}/products/99999999999999999999`)).status).toBe(400);
+    expect((await fetch(`${a!.url}/categories/%00`)).status).toBe(400);
+    expect((await fetch(`${a!.url}/categories/${'x'.repeat(3000)}`)).status).toBe(400);
     const put = await fetch(`${a!.url}/products/5`, {
       method: 'PUT',
       headers: { 'content-type': 'application/json' },

@@ -3,9 +3,10 @@ import {
   Body,
   Controller,
   Get,
+  Injectable,
   NotFoundException,
   Param,
-  ParseIntPipe,
+  type PipeTransform,
   Put,
   Query,
 } from '@nestjs/common';
@@ -13,9 +14,33 @@ import type { CategorySummary, Product, ProductPatch } from './product.js';
 import { ProductsService } from './products.service.js';
 
 const MAX_IDS = 200;
-const positiveId = new ParseIntPipe({
-  exceptionFactory: () => new BadRequestException('id must be an integer'),
-});
+/** Ids are PostgreSQL `integer`s: a larger number failed in the database with a 500. */
+const MAX_ID = 2_147_483_647;
+const MAX_CATEGORY_CHARS = 100;
+
+/** A product id in the path: a decimal integer the `integer` column can hold. */
+@Injectable()
+class ProductIdPipe implements PipeTransform<string, number> {
+  transform(raw: string): number {
+    if (!/^-?\d{1,10}$/.test(raw) || Math.abs(Number(raw)) > MAX_ID)
+      throw new BadRequestException(`id must be an integer from -${MAX_ID} to ${MAX_ID}`);
+    return Number(raw);
+  }
+}
+
+/**
+ * A category name in the path. Checked here rather than left to the cache and the database: a
+ * NUL character failed in PostgreSQL, a name over the cache's key limit with E_INVALID_KEY, both
+ * as 500s.
+ */
+function checkCategory(name: string): string {
+  // eslint-disable-next-line no-control-regex
+  if (name.length === 0 || name.length > MAX_CATEGORY_CHARS || /[\u0000-\u001f\u007f]/.test(name))
+    throw new BadRequestException(
+      `category must be 1-${MAX_CATEGORY_CHARS} characters without control characters`,
+    );
+  return name;
+}
 
 function parseIds(raw: string | undefined): number[] {
   if (raw === undefined || raw.trim() === '')
@@ -83,14 +108,14 @@ export class ProductsController {
   }
 
   @Get('products/:id')
-  async one(@Param('id', positiveId) id: number): Promise<Product> {
+  async one(@Param('id', ProductIdPipe) id: number): Promise<Product> {
     const product = await this.products.find(id);
     if (product === undefined) throw new NotFoundException(`product ${id} not found`);
     return product;
   }
 
   @Put('products/:id')
-  async update(@Param('id', positiveId) id: number, @Body() body: unknown): Promise<Product> {
+  async update(@Param('id', ProductIdPipe) id: number, @Body() body: unknown): Promise<Product> {
     const product = await this.products.update(id, parsePatch(body));
     if (product === undefined) throw new NotFoundException(`product ${id} not found`);
     return product;
@@ -98,7 +123,7 @@ export class ProductsController {
 
   @Get('categories/:name')
   async category(@Param('name') name: string): Promise<CategorySummary> {
-    const summary = await this.products.categorySummary(name);
+    const summary = await this.products.categorySummary(checkCategory(name));
     if (summary === undefined) throw new NotFoundException(`category ${name} not found`);
     return summary;
   }
