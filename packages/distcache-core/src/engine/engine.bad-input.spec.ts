@@ -89,6 +89,31 @@ describe('bad input gets a typed error and changes nothing', () => {
     await unchangedAfter(engine, () => engine!.put('products', 'keep', { fn: () => 1 }), 'E_INVALID_VALUE');
   });
 
+  it('a value whose getter or proxy trap throws, and a putMany entry that is not an object', async () => {
+    engine = (await startedEngine()).engine;
+    const throwing = Object.defineProperty({}, 'price', {
+      enumerable: true,
+      get() {
+        throw new Error('lazy field failed');
+      },
+    });
+    await unchangedAfter(engine, () => engine!.put('products', 'x', throwing), 'E_INVALID_VALUE');
+    const trap = new Proxy(
+      {},
+      {
+        ownKeys: () => {
+          throw new Error('trap');
+        },
+      },
+    );
+    await unchangedAfter(engine, () => engine!.put('products', 'x', trap), 'E_INVALID_VALUE');
+    await unchangedAfter(
+      engine,
+      () => engine!.putMany('products', [null as unknown as { key: string; value: unknown }]),
+      'E_INVALID_KEY',
+    );
+  });
+
   it('a value over the size limits', async () => {
     engine = (await startedEngine({ maxValueBytes: 256 })).engine;
     await unchangedAfter(engine, () => engine!.put('products', 'keep', 'x'.repeat(300)), 'E_VALUE_TOO_LARGE');

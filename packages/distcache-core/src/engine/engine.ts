@@ -252,6 +252,8 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
     const space = this.running<T>(keySpace, 'put');
     if (!isList(entries)) throw invalidKey(keySpace, 'putMany expects an array of { key, value, ttl? }');
     const prepared = entries.map((entry, index) => {
+      if (typeof entry !== 'object' || entry === null)
+        throw invalidKey(keySpace, `entries[${index}] must be an object { key, value, ttl?, tags? }`);
       this.checkKey(space, entry.key);
       const ttlMs = entry.ttl === undefined ? undefined : toMs(entry.ttl, `entries[${index}].ttl`);
       // A zero ttl stores nothing: the value would be expired at once. It acts as a delete.

@@ -455,7 +455,13 @@ export class KeySpace<T = unknown> {
     }
     // Refused before encoding when its strings and bytes alone are over the limit (size-bound.ts).
     const { codec, maxValueBytes } = this.configValue;
-    const atLeast = encodedSizeAtLeast(codec.name, value, maxValueBytes);
+    let atLeast: number;
+    try {
+      atLeast = encodedSizeAtLeast(codec.name, value, maxValueBytes);
+    } catch (error) {
+      // The walk reads the value: a getter or a proxy trap that throws makes it unencodable too.
+      throw invalidValue(this.name, key, `codec "${codec.name}" cannot encode it`, error);
+    }
     if (atLeast > maxValueBytes) throw valueTooLargeBeforeEncoding(this.name, key, atLeast, maxValueBytes);
     let bytes: Uint8Array;
     try {
