@@ -41,6 +41,14 @@ describe('a write whose caller gives up', () => {
       node.engine.put<Product>('products', key, { id: key, name: 'x' }, { signal: AbortSignal.abort() }),
     'delete with an aborted signal': (node: TestNode<Product>, key: string) =>
       node.engine.delete('products', key, { signal: AbortSignal.abort() }),
+    'put whose signal aborts while it runs (the client went away)': (
+      node: TestNode<Product>,
+      key: string,
+    ) => {
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(), 0);
+      return node.engine.put<Product>('products', key, { id: key, name: 'x' }, { signal: controller.signal });
+    },
     'put with timeout 0': (node: TestNode<Product>, key: string) =>
       node.engine.put<Product>('products', key, { id: key, name: 'x' }, { timeout: 0 }),
     'deleteByTags with an aborted signal': (node: TestNode<Product>) =>
