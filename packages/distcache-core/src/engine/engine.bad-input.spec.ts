@@ -165,7 +165,7 @@ describe('bad input gets a typed error and changes nothing', () => {
     engine = (await startedEngine()).engine;
     await expectCode(engine.get('products', '1', { timeout: -5 }), 'E_INVALID_OPTION', /timeout/);
     await engine.get('products', '1');
-    await expectCode(engine.get('products', '1', { timeout: 'soon' }), 'E_INVALID_OPTION', /timeout/);
+    await expectCode(engine.get('products', '1', { timeout: 'soon' as '1s' }), 'E_INVALID_OPTION', /timeout/);
   });
 
   it('a signal that is not an AbortSignal, on every call that takes one', async () => {
