@@ -1,7 +1,7 @@
 import type { ClusterCoordinator, PeerRef } from './coordinator';
 import { INVALIDATION_BATCH } from './missed-invalidations';
 import { appendTo } from '../util/group';
-import { DistCacheError } from '../errors/distcache-error';
+import { DistCacheError, isDistCacheError } from '../errors/distcache-error';
 import type { KeySpace } from '../keyspace/keyspace';
 import type { PeerRequest, PeerResponse } from '../transport/transport';
 import type { Deadline } from '../util/abort';
@@ -126,7 +126,15 @@ export class ClusterWrites {
           keys: ownerKeys,
           extendedReply: true,
         };
-        const response = await this.sendToOwner(owner, request, space, deadline);
+        let response: PeerResponse;
+        try {
+          response = await this.sendToOwner(owner, request, space, deadline);
+        } catch (error) {
+          // An owner without the keyspace (a rolling deploy that adds it: the owner still runs the
+          // version before) holds nothing of it: the delete is done there.
+          if (isDistCacheError(error, 'E_KEYSPACE_NOT_FOUND')) return 0;
+          throw error;
+        }
         return response.op === 'ok' && response.removed !== undefined ? response.removed : ownerKeys.length;
       }),
     );

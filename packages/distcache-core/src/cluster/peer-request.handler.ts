@@ -156,6 +156,8 @@ export function createPeerRequestHandler(deps: PeerHandlerDeps): PeerRequestHand
       }
       case 'delete':
       case 'deleteMany': {
+        // A keyspace this node does not have (a rolling deploy adds it): nothing here to delete.
+        if (!deps.spaces.has(request.keySpace)) return { op: 'ok', removed: 0 };
         const target = space(request.keySpace);
         const keys = request.op === 'delete' ? [request.key] : request.keys;
         checked(request.keySpace, keys);
