@@ -32,6 +32,11 @@ export class DistCacheError extends Error {
  */
 export function isDistCacheError(error: unknown, code?: DistCacheErrorCode): error is DistCacheError {
   if (typeof error !== 'object' || error === null) return false;
-  if ((error as Record<symbol, unknown>)[BRAND] !== true) return false;
+  try {
+    if ((error as Record<symbol, unknown>)[BRAND] !== true) return false;
+  } catch {
+    // Whatever a data source threw, a proxy whose traps throw included, is not ours.
+    return false;
+  }
   return code === undefined || (error as DistCacheError).code === code;
 }

@@ -115,9 +115,20 @@ export const missingDependency = (feature: string, pkg: string): DistCacheError 
     { details: { package: pkg } },
   );
 
-function errorText(cause: unknown): string {
-  if (cause instanceof Error) return cause.message;
-  return String(cause);
+/**
+ * What a data source (or anything else) threw, as text. Never throws: an error whose `message`
+ * getter throws, or a thrown object with no `toString`, must not turn into a bare error of ours.
+ */
+export function errorText(cause: unknown): string {
+  try {
+    return cause instanceof Error ? String(cause.message) : String(cause);
+  } catch {
+    try {
+      return Object.prototype.toString.call(cause);
+    } catch {
+      return '(a value that cannot be shown as text)';
+    }
+  }
 }
 
 function describe(value: unknown): string {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DistCacheError } from './distcache-error';
+import { dataSourceFailed } from './messages';
 import { failureAnswer } from './remote-error';
 
 describe('failureAnswer', () => {
@@ -26,5 +27,32 @@ describe('failureAnswer', () => {
       internal: true,
     });
     expect(failureAnswer('plain').message).toBe('internal error on the peer: plain');
+  });
+
+  it('describes what a source threw even when reading it throws', () => {
+    const hostile = new Error('x');
+    Object.defineProperty(hostile, 'message', {
+      get() {
+        throw new Error('message getter');
+      },
+    });
+    const trapped = new Proxy(
+      {},
+      {
+        get() {
+          throw new Error('trap');
+        },
+      },
+    );
+    const noPrototype = Object.create(null) as object;
+    for (const thrown of [hostile, trapped, noPrototype]) {
+      const failed = dataSourceFailed('products', 'k', thrown);
+      expect(failed.code).toBe('E_DATASOURCE_FAILED');
+      expect(failed.message).toMatch(/^Data source of keyspace "products" failed for key "k": /);
+      const answer = failureAnswer(failed);
+      expect(answer.code).toBe('E_DATASOURCE_FAILED');
+      expect(answer.detail?.message).toBe('');
+      expect(failureAnswer(thrown).code).toBe('E_PEER_UNAVAILABLE');
+    }
   });
 });

@@ -4,6 +4,7 @@
 // `status`) keeps its status and response body, so an integration can rebuild its own class.
 
 import { isDistCacheError } from './distcache-error';
+import { errorText } from './messages';
 import type { DistCacheErrorCode } from './error-codes';
 
 /** An error described for another node. */
@@ -56,19 +57,32 @@ export function isRemoteError(error: unknown): error is RemoteError {
 export function describeError(error: unknown): ErrorDetail | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
   const source = error as Record<string, unknown>;
-  const name = typeof source.name === 'string' ? source.name : 'Error';
-  const message = typeof source.message === 'string' ? source.message : '';
-  const detail: { -readonly [K in keyof ErrorDetail]: ErrorDetail[K] } = { name, message };
-  if (typeof source.code === 'string') detail.code = source.code;
-  const status = callOr(source, 'getStatus', source.status);
+  const name = field(source, 'name');
+  const message = field(source, 'message');
+  const detail: { -readonly [K in keyof ErrorDetail]: ErrorDetail[K] } = {
+    name: typeof name === 'string' ? name : 'Error',
+    message: typeof message === 'string' ? message : '',
+  };
+  const code = field(source, 'code');
+  if (typeof code === 'string') detail.code = code;
+  const status = callOr(source, 'getStatus', field(source, 'status'));
   if (typeof status === 'number' && Number.isInteger(status)) detail.status = status;
-  const response = callOr(source, 'getResponse', source.response);
+  const response = callOr(source, 'getResponse', field(source, 'response'));
   if (detail.status !== undefined && response !== undefined) detail.response = response;
   return detail;
 }
 
+/** A property of something thrown; undefined when its getter (or a proxy trap) throws. */
+function field(source: Record<string, unknown>, key: string): unknown {
+  try {
+    return source[key];
+  } catch {
+    return undefined;
+  }
+}
+
 function callOr(source: Record<string, unknown>, method: string, fallback: unknown): unknown {
-  const fn = source[method];
+  const fn = field(source, method);
   if (typeof fn !== 'function') return fallback;
   try {
     return (fn as () => unknown).call(source);
@@ -113,6 +127,6 @@ export function failureAnswer(error: unknown): FailureAnswer {
       ? { code: error.code, message: error.message, internal: false }
       : { code: error.code, message: error.message, detail, internal: false };
   }
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorText(error);
   return { code: 'E_PEER_UNAVAILABLE', message: `internal error on the peer: ${message}`, internal: true };
 }
