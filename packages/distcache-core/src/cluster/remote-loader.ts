@@ -150,7 +150,11 @@ export class RemoteLoading {
       // A request or an answer over a frame limit: halves may fit.
       if (!single && isDistCacheError(error, 'E_PROTOCOL'))
         return this.halves(space, owner, flights, partial);
-      return this.failAll(space, flights, error);
+      return this.failAll(
+        space,
+        flights,
+        isDistCacheError(error, 'E_TIMEOUT') ? ownerTimeout(owner, space, error) : error,
+      );
     }
     if (single && response.op === 'value') {
       return this.settle(space, flights[0] as RemoteFlight<T>, response.result, this.deps.clock.now());
@@ -298,6 +302,20 @@ function isValueResult(outcome: unknown): outcome is ValueResult {
 /** Bytes a key may take in a GET_MANY: its length prefix and at most 3 UTF-8 bytes per unit. */
 function keyBytes(key: string): number {
   return 4 + 3 * key.length;
+}
+
+/**
+ * A read the owner did not answer within the read timeout, said so: the owner runs the data source
+ * for the key, and a slow source shows up here as the owner's silence (its own `readTimeout` for
+ * the load started later than this request, so this side gives up first).
+ */
+function ownerTimeout(owner: PeerRef, space: KeySpace<unknown>, error: DistCacheError): DistCacheError {
+  const ms = space.config.readTimeoutMs;
+  return new DistCacheError(
+    'E_TIMEOUT',
+    `Owner ${owner.id} did not answer a read of keyspace "${space.name}" within ${ms}ms (readTimeout): the owner, or the data source it is loading from, is slow`,
+    { cause: error, details: { peer: owner.id, keySpace: space.name, timeoutMs: ms } },
+  );
 }
 
 function unexpected(owner: PeerRef, response: PeerResponse): DistCacheError {

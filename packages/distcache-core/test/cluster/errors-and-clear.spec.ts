@@ -92,6 +92,26 @@ describe('errors of a data source across nodes', () => {
       .catch((e: unknown) => e);
     expect((error as Error).cause).toMatchObject({ name: 'NotFoundException', status: 410 });
   });
+
+  it("a source that hangs on the owner reads as the owner's timeout, naming it and readTimeout", async () => {
+    nodes = await startCluster(2, catalogue, {
+      readTimeout: 150,
+      dataSource: () => new Promise<Product>(() => undefined),
+    });
+    const owner = ownerOf(nodes, '7');
+    const error = await others(owner)[0]!
+      .engine.get('products', '7')
+      .catch((e: unknown) => e);
+    expect(isDistCacheError(error, 'E_TIMEOUT')).toBe(true);
+    expect((error as Error).message).toBe(
+      `Owner ${owner.id} did not answer a read of keyspace "products" within 150ms (readTimeout): the owner, or the data source it is loading from, is slow`,
+    );
+    expect((error as { details?: unknown }).details).toEqual({
+      peer: owner.id,
+      keySpace: 'products',
+      timeoutMs: 150,
+    });
+  });
 });
 
 describe('delete reports, clear keeps the keyspace', () => {
