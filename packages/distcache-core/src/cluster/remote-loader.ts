@@ -309,7 +309,7 @@ function keyBytes(key: string): number {
  * for the key, and a slow source shows up here as the owner's silence (its own `readTimeout` for
  * the load started later than this request, so this side gives up first).
  */
-function ownerTimeout(owner: PeerRef, space: KeySpace<unknown>, error: DistCacheError): DistCacheError {
+function ownerTimeout<T>(owner: PeerRef, space: KeySpace<T>, error: DistCacheError): DistCacheError {
   const ms = space.config.readTimeoutMs;
   return new DistCacheError(
     'E_TIMEOUT',
