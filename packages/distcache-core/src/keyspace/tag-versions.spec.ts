@@ -67,6 +67,7 @@ describe('normalizeTags', () => {
     expect(normalizeTags([''])).toMatch(/non-empty/);
     expect(normalizeTags([1])).toMatch(/non-empty string/);
     expect(normalizeTags(['x'.repeat(MAX_TAG_CHARS + 1)])).toMatch(/longer/);
+    expect(normalizeTags(['ok', 'a\uD800'])).toMatch(/well-formed/);
     expect(normalizeTags(Array.from({ length: MAX_TAGS_PER_ENTRY + 1 }, (_, i) => `t${i}`))).toMatch(
       /more than/,
     );

@@ -132,6 +132,8 @@ export function normalizeTags(tags: unknown): readonly string[] | undefined | st
   for (const tag of tags as unknown[]) {
     if (typeof tag !== 'string' || tag.length === 0) return 'every tag must be a non-empty string';
     if (tag.length > MAX_TAG_CHARS) return `a tag is longer than ${MAX_TAG_CHARS} characters`;
+    // As for keys: UTF-8 on the wire turns a lone surrogate into U+FFFD, so two tags would become one.
+    if (!tag.isWellFormed()) return 'every tag must be well-formed UTF-16 (one holds a lone surrogate)';
     // Entries of one tag share its string (less memory, and the read check touches one string).
     unique.add(tag.length <= POOLED_STRING_MAX_LENGTH ? (sharedStrings.share(tag) ?? tag) : tag);
   }
