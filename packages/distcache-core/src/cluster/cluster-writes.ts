@@ -6,6 +6,7 @@ import type { KeySpace } from '../keyspace/keyspace';
 import type { PeerRequest, PeerResponse } from '../transport/transport';
 import type { Deadline } from '../util/abort';
 import type { Clock } from '../util/clock';
+import { wireInstant } from '../transport/wire-format';
 
 /** A validated, encoded write; `bytes` undefined removes the key. */
 export interface PreparedWrite {
@@ -89,7 +90,7 @@ export class ClusterWrites {
               keySpace: space.name,
               key: write.key,
               value: write.bytes,
-              expiresAt: Number.isFinite(write.expiresAt) ? write.expiresAt : 0,
+              expiresAt: Number.isFinite(write.expiresAt) ? wireInstant(write.expiresAt) : 0,
               ...(write.tags === undefined ? {} : { tags: write.tags }),
             };
       remote.push(this.sendToOwner(owner, request, space, deadline));
@@ -193,7 +194,8 @@ export class ClusterWrites {
   ): Promise<PeerResponse> {
     const timeoutMs = deadline.timeoutMs ?? space.config.writeTimeoutMs;
     // Past this the write has failed for its caller; the owner must not apply it late.
-    const sent = request.op === 'set' ? { ...request, notAfter: this.clock.now() + timeoutMs } : request;
+    const sent =
+      request.op === 'set' ? { ...request, notAfter: wireInstant(this.clock.now() + timeoutMs) } : request;
     const response = await this.coordinator.send(owner, sent, { timeoutMs, signal: deadline.signal });
     if (response.op === 'error') {
       throw new DistCacheError(response.code, `Owner ${owner.id} refused the write: ${response.message}`, {

@@ -1,6 +1,7 @@
 import type { ClusterCoordinator } from './coordinator';
 import type { KeySpace } from '../keyspace/keyspace';
 import type { Clock } from '../util/clock';
+import { wireInstant } from '../transport/wire-format';
 import type { Logger } from '../util/logger';
 import type { PeerEvent } from './peer-event';
 import { checkKey } from '../keyspace/key-check';
@@ -115,9 +116,9 @@ export class WarmUp {
               keySpace: space.name,
               key,
               value: bytes,
-              expiresAt: Number.isFinite(held.freshUntil) ? held.freshUntil : 0,
+              expiresAt: Number.isFinite(held.freshUntil) ? wireInstant(held.freshUntil) : 0,
               ifAbsent: true,
-              notAfter: this.deps.clock.now() + space.config.writeTimeoutMs,
+              notAfter: wireInstant(this.deps.clock.now() + space.config.writeTimeoutMs),
               // Tags move with the value, so the new owner's copy is revoked by them too.
               ...(held.tags === undefined ? {} : { tags: held.tags }),
             },

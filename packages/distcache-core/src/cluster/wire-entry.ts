@@ -3,6 +3,7 @@ import { CacheEntry } from '../keyspace/cache-entry';
 import type { KeySpace } from '../keyspace/keyspace';
 import { normalizeTags } from '../keyspace/tag-versions';
 import type { ValueResult } from '../transport/transport';
+import { wireInstant } from '../transport/wire-format';
 
 // On the wire, expiry 0 means "never" for a value and "do not remember" for a "not found".
 
@@ -21,9 +22,9 @@ export function toValueResult(
 ): ValueResult {
   const bytes = space.wireBytes(key, entry);
   if (bytes === undefined) {
-    return { found: false, expiresAt: entry.freshUntil > now ? entry.freshUntil : 0 };
+    return { found: false, expiresAt: entry.freshUntil > now ? wireInstant(entry.freshUntil) : 0 };
   }
-  const expiresAt = Number.isFinite(entry.freshUntil) ? entry.freshUntil : 0;
+  const expiresAt = Number.isFinite(entry.freshUntil) ? wireInstant(entry.freshUntil) : 0;
   const tags = entry.tags;
   if (withTags && tags !== undefined) return { found: true, value: bytes, expiresAt, tags };
   return { found: true, value: bytes, expiresAt };

@@ -317,8 +317,9 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
    * Removes every entry of a keyspace that carries one of `tags` (given on `put` or computed by
    * the keyspace's `tags` function), owned entries and hot copies, on every reachable node. Once it
    * resolves, no reachable node returns such an entry, and a load in flight when it was called
-   * does not store its result. O(tags) on each node: entries are checked when read (see
-   * docs/reliability.md, "Tags").
+   * does not store a result carrying one of them (without a keyspace `tags` function a loaded
+   * value carries none, and such loads are left to finish). O(tags) on each node: entries are
+   * checked when read (see docs/reliability.md, "Tags").
    * @throws DistCacheError `E_INVALID_VALUE` (bad tags), `E_KEYSPACE_NOT_FOUND`, `E_TIMEOUT`,
    *   engine state errors
    */

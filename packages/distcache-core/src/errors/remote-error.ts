@@ -47,7 +47,13 @@ export class RemoteError extends Error {
 
 /** True when `error` is a {@link RemoteError}; works across duplicate installs of the package. */
 export function isRemoteError(error: unknown): error is RemoteError {
-  return typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[BRAND] === true;
+  if (typeof error !== 'object' || error === null) return false;
+  try {
+    return (error as Record<symbol, unknown>)[BRAND] === true;
+  } catch {
+    // A proxy whose traps throw (what a data source threw) is not one of ours.
+    return false;
+  }
 }
 
 /**

@@ -627,6 +627,10 @@ export class KeySpace<T = unknown> {
   /** Applies a new configuration, keeping entries unless the codec changed. */
   reconfigure(config: ResolvedKeySpaceConfig<T>): void {
     const codecChanged = config.codec.name !== this.configValue.codec.name;
+    // Loads running now compute their tags when they finish, with the new function, and are
+    // stamped then: one started before a deleteByTags that did not detach it (there was no tags
+    // function) would store a value carrying a tag that call revoked.
+    if (config.tags !== undefined && this.configValue.tags === undefined) this.flights.invalidateAll();
     if (JSON.stringify(config.popularKeys) !== JSON.stringify(this.configValue.popularKeys))
       this.popularKeys = makeTracker(config);
     this.configValue = config;

@@ -125,6 +125,16 @@ export class TagVersions {
  * string when they are not acceptable (the caller turns it into its own error).
  */
 export function normalizeTags(tags: unknown): readonly string[] | undefined | string {
+  try {
+    return checkTags(tags);
+  } catch {
+    // A getter or a proxy trap that throws (tags given on put, returned by the keyspace `tags`
+    // function, or passed to deleteByTags): refused like any other bad list, not a bare error.
+    return 'tags could not be read (a getter or proxy trap threw)';
+  }
+}
+
+function checkTags(tags: unknown): readonly string[] | undefined | string {
   if (tags === undefined || tags === null) return undefined;
   if (!Array.isArray(tags)) return 'tags must be an array of strings';
   if (tags.length === 0) return undefined;

@@ -24,6 +24,16 @@ export const HANDSHAKE_MAX_FRAME_BYTES = 64 * 1024;
 /** Largest integer an u64 field may carry (the largest safe JavaScript integer). */
 export const MAX_U64_SAFE = Number.MAX_SAFE_INTEGER;
 
+/**
+ * An epoch-ms instant as a frame may carry it: one past {@link MAX_U64_SAFE} (a caller's
+ * `timeout` or a `ttl` of 2^53 ms and more, accepted as durations) is sent as that maximum, some
+ * 285,000 years away, instead of failing the request with E_PROTOCOL. Callers apply it; the
+ * codec itself stays strict.
+ */
+export function wireInstant(ms: number): number {
+  return ms > MAX_U64_SAFE ? MAX_U64_SAFE : ms;
+}
+
 /** Frame opcodes. Requests are 0x01-0x3f, responses 0x81-0xbf, handshake frames 0xf0-0xff. */
 export const Opcode = {
   GET: 0x01,

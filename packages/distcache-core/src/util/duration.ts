@@ -29,7 +29,10 @@ export function toMs(value: unknown, path: string): number {
     const match = PATTERN.exec(value.trim());
     if (match !== null) {
       const unit = match[2] as DurationUnit;
-      return Math.ceil(Number(match[1]) * UNIT_MS[unit]);
+      const ms = Math.ceil(Number(match[1]) * UNIT_MS[unit]);
+      // 400 digits parse to Infinity: a timeout that never ends, a broadcast with no bound.
+      if (!Number.isFinite(ms)) throw invalidOption(path, 'must be a finite duration', value);
+      return ms;
     }
   }
   throw invalidOption(path, 'must be milliseconds or a string like "250ms", "30s", "5m", "1h", "1d"', value);
