@@ -463,7 +463,8 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
   /** The caller's bound of one call; for reads `field` is `'timeout'`. @throws DistCacheError `E_INVALID_OPTION` */
   deadline(options: GetOptions | WriteOptions | undefined, field: string, defaultMs?: number): Deadline {
     const timeoutMs = options?.timeout === undefined ? defaultMs : toMs(options.timeout, field);
-    const signal = options?.signal;
+    // null reads as no signal, as it does for fetch().
+    const signal = options?.signal ?? undefined;
     if (signal !== undefined && !isAbortSignal(signal)) {
       throw invalidOption('signal', 'must be an AbortSignal', signal);
     }

@@ -1,12 +1,13 @@
-// Findings of a review of the commits 88e48aa..4ad952c, each a test that failed before its fix.
-// Run from packages/distcache-core: npx vitest run test/review-findings.spec.ts
+// Input at the edges of what the API accepts: values read through throwing getters or proxy traps,
+// durations and instants beyond what a double or the wire's u64 holds, a tags function added while
+// loads run. Each case failed before its fix (found by a review, 2026-12-02).
 import { afterEach, describe, expect, it } from 'vitest';
-import { isDistCacheError } from '../src';
-import { toMs } from '../src/util/duration';
-import { isRemoteError } from '../src/errors/remote-error';
-import type { DistCacheEngine } from '../src/engine/engine';
-import { rejectionOf, startedEngine, type Product } from './support/engine.fixture';
-import { ownerOf, startCluster, stopAll, type TestNode } from './support/cluster';
+import { isDistCacheError } from '../../src';
+import { toMs } from '../../src/util/duration';
+import { isRemoteError } from '../../src/errors/remote-error';
+import type { DistCacheEngine } from '../../src/engine/engine';
+import { rejectionOf, startedEngine, type Product } from '../support/engine.fixture';
+import { ownerOf, startCluster, stopAll, type TestNode } from '../support/cluster';
 
 let engine: DistCacheEngine | undefined;
 let nodes: Array<TestNode<{ id: string; name: string }>> = [];
@@ -22,8 +23,8 @@ function describeError(error: unknown): string {
   return isDistCacheError(error) ? `${error.code}` : `bare ${String(error)}`;
 }
 
-describe('review findings', () => {
-  it('F1: tags that throw when read are refused with E_INVALID_VALUE (put option, deleteByTags, tags function on load), not a bare error', async () => {
+describe('input at the edges', () => {
+  it('tags that throw when read are refused with E_INVALID_VALUE (put option, deleteByTags, tags function on load), not a bare error', async () => {
     const hostile = new Proxy(['t'], {
       get(target, property, receiver) {
         if (property === 'length') throw new Error('length trap');
@@ -46,7 +47,7 @@ describe('review findings', () => {
     });
   });
 
-  it('F2: a duration string too long for a double is refused (it parsed to Infinity)', () => {
+  it('a duration string too long for a double is refused (it parsed to Infinity)', () => {
     let outcome: unknown;
     try {
       outcome = toMs(`${'9'.repeat(400)}ms`, 'timeout');
@@ -56,7 +57,7 @@ describe('review findings', () => {
     expect(outcome).toBe('E_INVALID_OPTION');
   });
 
-  it('F3: a put to a remote owner with a timeout or ttl of 2^53 ms succeeds (it failed with E_PROTOCOL)', async () => {
+  it('a put to a remote owner with a timeout or ttl of 2^53 ms succeeds (it failed with E_PROTOCOL)', async () => {
     nodes = await startCluster(2, [['1', { id: '1', name: 'one' }]]);
     const [a, b] = nodes as [TestNode<{ id: string; name: string }>, TestNode<{ id: string; name: string }>];
     const remoteKey = Array.from({ length: 100 }, (_, i) => `k${i}`).find(
@@ -83,7 +84,7 @@ describe('review findings', () => {
     expect([outcome, ttlOutcome, readBack]).toEqual(['ok', 'ok', 'y']);
   });
 
-  it('F3b: a value put on its owner with a ttl of 2^53 ms read from the other node (was undefined)', async () => {
+  it('a value put on its owner with a ttl of 2^53 ms read from the other node (was undefined)', async () => {
     nodes = await startCluster(2, [['1', { id: '1', name: 'one' }]]);
     const [a, b] = nodes as [TestNode<{ id: string; name: string }>, TestNode<{ id: string; name: string }>];
     const key = Array.from({ length: 100 }, (_, i) => `k${i}`).find((k) => ownerOf(nodes, k) === b)!;
@@ -95,7 +96,7 @@ describe('review findings', () => {
     expect(read).toBe('long');
   });
 
-  it('F4: a tags function added by updateKeySpace detaches loads in flight, which would carry a tag a deleteByTags revoked', async () => {
+  it('a tags function added by updateKeySpace detaches loads in flight, which would carry a tag a deleteByTags revoked', async () => {
     const setup = await startedEngine();
     engine = setup.engine;
     setup.source.hold();
@@ -111,7 +112,7 @@ describe('review findings', () => {
     expect(setup.source.callsFor('1')).toBe(2);
   });
 
-  it('F5: isRemoteError does not throw on a hostile thrown value (nest callerError path)', () => {
+  it('isRemoteError does not throw on a hostile thrown value (nest callerError path)', () => {
     const trapped = new Proxy(
       {},
       {
