@@ -520,11 +520,15 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
 /** An AbortSignal, also one of another realm or a compatible implementation (duck-typed). */
 function isAbortSignal(value: unknown): value is AbortSignal {
   const signal = value as Partial<AbortSignal> | null;
-  return (
-    typeof signal === 'object' &&
-    signal !== null &&
-    typeof signal.aborted === 'boolean' &&
-    typeof signal.addEventListener === 'function' &&
-    typeof signal.removeEventListener === 'function'
-  );
+  if (typeof signal !== 'object' || signal === null) return false;
+  try {
+    return (
+      typeof signal.aborted === 'boolean' &&
+      typeof signal.addEventListener === 'function' &&
+      typeof signal.removeEventListener === 'function'
+    );
+  } catch {
+    // A getter or proxy trap that throws: not a signal (E_INVALID_OPTION, not a bare error).
+    return false;
+  }
 }

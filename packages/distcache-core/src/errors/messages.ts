@@ -140,7 +140,7 @@ function describe(value: unknown): string {
       try {
         text = JSON.stringify(value) ?? Object.prototype.toString.call(value);
       } catch {
-        text = Object.prototype.toString.call(value);
+        text = errorText(value);
       }
       break;
     case 'function':
@@ -150,7 +150,7 @@ function describe(value: unknown): string {
       text = value.toString();
       break;
     default:
-      text = (value as { toString(): string }).toString();
+      text = String(value);
   }
   return ` (got ${text.length > 80 ? `${text.slice(0, 77)}...` : text})`;
 }

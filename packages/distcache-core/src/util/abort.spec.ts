@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { abortable, linkedSignal } from './abort';
 import { systemClock } from './clock';
 
@@ -10,6 +10,9 @@ const record = (reason: unknown): void => {
 process.on('unhandledRejection', record);
 afterEach(() => {
   unhandled.length = 0;
+});
+afterAll(() => {
+  process.off('unhandledRejection', record);
 });
 
 /** A promise that rejects a few milliseconds from now, as a load or a peer write does. */
