@@ -150,7 +150,7 @@ function describe(value: unknown): string {
       text = value.toString();
       break;
     default:
-      text = String(value as number | bigint | boolean);
+      text = (value as { toString(): string }).toString();
   }
   return ` (got ${text.length > 80 ? `${text.slice(0, 77)}...` : text})`;
 }
