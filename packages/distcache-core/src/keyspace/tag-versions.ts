@@ -121,6 +121,13 @@ export class TagVersions {
 }
 
 /**
+ * A high surrogate not followed by a low one, or a low one not after a high one (what
+ * `String.prototype.isWellFormed` finds; not used here because the dashboard's browser program,
+ * which type-checks this file through the server's types, has no ES2024 library).
+ */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
  * The tags of an entry, checked and without duplicates; undefined for none. Returns the reason as a
  * string when they are not acceptable (the caller turns it into its own error).
  */
@@ -143,7 +150,7 @@ function checkTags(tags: unknown): readonly string[] | undefined | string {
     if (typeof tag !== 'string' || tag.length === 0) return 'every tag must be a non-empty string';
     if (tag.length > MAX_TAG_CHARS) return `a tag is longer than ${MAX_TAG_CHARS} characters`;
     // As for keys: UTF-8 on the wire turns a lone surrogate into U+FFFD, so two tags would become one.
-    if (!tag.isWellFormed()) return 'every tag must be well-formed UTF-16 (one holds a lone surrogate)';
+    if (LONE_SURROGATE.test(tag)) return 'every tag must be well-formed UTF-16 (one holds a lone surrogate)';
     // Entries of one tag share its string (less memory, and the read check touches one string).
     unique.add(tag.length <= POOLED_STRING_MAX_LENGTH ? (sharedStrings.share(tag) ?? tag) : tag);
   }
