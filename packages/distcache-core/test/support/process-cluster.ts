@@ -109,10 +109,11 @@ export function spawnNode(
       }),
   };
   return new Promise((resolve, reject) => {
-    // Replies to commands (a load driver may call a restarted node before it is ready) carry an
-    // `id` and are not the start's outcome: wait for the message that says ready or failed.
+    // Replies to commands (a load driver may call a restarted node before it is ready) and data
+    // source calls (a peer's read routed to it) are not the start's outcome: wait for the message
+    // that says ready or failed.
     const started = (message: { id?: number; ready?: boolean; failed?: unknown }): void => {
-      if (message.id !== undefined) return;
+      if (message.ready !== true && message.failed === undefined) return;
       child.off('message', started);
       if (message.ready === true) resolve(node);
       else reject(new Error(`${name} failed to start: ${JSON.stringify(message.failed)}`));

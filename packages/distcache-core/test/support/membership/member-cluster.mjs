@@ -94,14 +94,17 @@ export function spawnMember(name, port, peers, options = {}, hooks = {}) {
         message: `${name} exited (${signal ?? code}) before start() resolved`,
       });
     child.once('exit', onExit);
-    child.once('message', (message) => {
-      if (message.ready === true) {
-        child.off('exit', onExit);
-        resolve({ node, ready: message });
-      } else {
-        reject(message.failed);
-      }
-    });
+    // Only the start message: a restarted node may call its data source (a peer's read routed to
+    // it) before start() resolves, and that message comes first (it was taken as a failure with no
+    // error: "Unknown Error: undefined" in a CI run).
+    const onStart = (message) => {
+      if (message.ready !== true && message.failed === undefined) return;
+      child.off('message', onStart);
+      child.off('exit', onExit);
+      if (message.ready === true) resolve({ node, ready: message });
+      else reject(message.failed);
+    };
+    child.on('message', onStart);
   });
 }
 
