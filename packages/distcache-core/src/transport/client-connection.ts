@@ -1,8 +1,7 @@
 import type { Socket } from 'node:net';
 import { type DistCacheError } from '../errors/distcache-error';
 import { peerProtocolError, peerUnavailable } from '../errors/messages';
-import type { TimerHandle } from '../util/clock';
-import { setHandshakeDeadline } from './deadline-timer';
+import { setDeadline, type TimerHandle } from '../util/clock';
 import { isResponseOpcode } from './frame-header';
 import { writeRequestFrame } from './request-codec';
 import { FrameReader } from './frame-reader';
@@ -145,7 +144,7 @@ export class ClientConnection {
   private shake(): Promise<void> {
     const { clock, handshakeTimeoutMs } = this.params.options;
     return new Promise<void>((resolve, reject) => {
-      const timer = setHandshakeDeadline(clock, handshakeTimeoutMs, () => {
+      const timer = setDeadline(clock, handshakeTimeoutMs, () => {
         if (this.handshake === undefined) return;
         this.fail(
           peerUnavailable(

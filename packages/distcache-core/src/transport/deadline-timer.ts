@@ -1,17 +1,6 @@
 import type { Clock, TimerHandle } from '../util/clock';
 
 /**
- * A handshake deadline: `clock.setTimeout`, except that `expired` runs once the input that was
- * waiting when the timer fired has been read. Timers run before the poll phase of a loop turn, so a
- * node behind on its work (a burst on 50 other connections) dropped a peer whose HELLO or WELCOME
- * was already in its socket (seen in the protocol fuzz test under CPU load). `expired` checks
- * whether the handshake is still pending.
- */
-export function setHandshakeDeadline(clock: Clock, timeoutMs: number, expired: () => void): TimerHandle {
-  return clock.setTimeout(() => setImmediate(expired), timeoutMs);
-}
-
-/**
  * One timer for many deadlines. Owners call {@link schedule} with each new deadline; the timer is
  * re-armed only when a deadline is earlier than the one it waits for, so requests with the same
  * timeout (the usual case) cost no timer operation at all. When it fires, `onDue` expires what is
@@ -19,7 +8,7 @@ export function setHandshakeDeadline(clock: Clock, timeoutMs: number, expired: (
  * deadline, never in coarse steps.
  *
  * `onDue` runs once the input that was waiting when the timer fired has been read (a `setImmediate`
- * from the timer, as in {@link setHandshakeDeadline}): timers run before the poll phase, so after
+ * from the timer, as in `setDeadline` of util/clock.ts, but cancellable): timers run before the poll phase, so after
  * an event-loop stall (GC, a long synchronous handler, a paused process) a request whose answer
  * already sat in the socket failed with `E_TIMEOUT`, and the caller saw an error for a read that
  * had succeeded. The check costs one `setImmediate` per firing, never per request.

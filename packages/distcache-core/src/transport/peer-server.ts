@@ -1,6 +1,6 @@
 import type { AddressInfo, Server } from 'node:net';
 import { listenFailed } from '../errors/messages';
-import type { TimerHandle } from '../util/clock';
+import { setDeadline, type TimerHandle } from '../util/clock';
 import { BufferBudget } from './buffer-budget';
 import { ConnectionCaps } from './connection-caps';
 import { DescriptorProbe } from './descriptor-probe';
@@ -129,10 +129,9 @@ export class PeerServer {
   }
 
   private scheduleSweep(): void {
-    // The sweep runs once the input waiting when the timer fired has been read (timers run before
-    // the poll phase): after a stall as long as `frameTimeout`, a frame whose rest already sits in
-    // the socket completes instead of the connection being dropped.
-    this.sweepTimer = this.options.clock.setTimeout(() => setImmediate(this.sweep), this.sweepMs);
+    // After the turn's input: after a stall as long as `frameTimeout`, a frame whose rest already
+    // sits in the socket completes instead of the connection being dropped.
+    this.sweepTimer = setDeadline(this.options.clock, this.sweepMs, this.sweep);
   }
 
   private readonly sweep = (): void => {

@@ -1,8 +1,7 @@
 import type { Socket } from 'node:net';
 import { failureAnswer } from '../errors/remote-error';
 import { peerUnavailable } from '../errors/messages';
-import type { TimerHandle } from '../util/clock';
-import { setHandshakeDeadline } from './deadline-timer';
+import { setDeadline, type TimerHandle } from '../util/clock';
 import { isRequestOpcode } from './frame-header';
 import { decodeRequestFrame, type RequestFrame } from './request-codec';
 import { encodeGoAwayFrame, writeResponseFrame } from './response-codec';
@@ -97,7 +96,7 @@ export class ServerConnection {
       context.budget,
     );
     this.writer = new FrameWriter(socket, (blocked) => (blocked ? socket.pause() : socket.resume()));
-    const timer = setHandshakeDeadline(options.clock, options.handshakeTimeoutMs, () => {
+    const timer = setDeadline(options.clock, options.handshakeTimeoutMs, () => {
       if (this.state.kind !== 'handshaking') return;
       log.warn(
         'handshake-timeout',

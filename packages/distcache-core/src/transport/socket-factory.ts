@@ -1,7 +1,7 @@
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { peerUnavailable } from '../errors/messages';
-import type { Clock } from '../util/clock';
+import { type Clock, setDeadline } from '../util/clock';
 import { formatPeerAddress } from './peer-address';
 import type { PeerAddress } from './transport';
 import type { ResolvedTransportOptions } from './transport-options';
@@ -157,14 +157,9 @@ function establish(
     const onClose = (): void =>
       fail(peerUnavailable(peer, 'connect-failed', 'connection closed while connecting'));
     const onAbort = (): void => fail(peerUnavailable(peer, 'transport-closed', 'the transport was closed'));
-    // Decided once the input waiting when the timer fired has been read (timers run before the
-    // poll phase): after a stall, a connection that completed meanwhile is taken, not failed.
-    const timer = clock.setTimeout(
-      () =>
-        setImmediate(() =>
-          fail(peerUnavailable(peer, 'connect-timeout', `no connection within ${timeoutMs}ms`)),
-        ),
-      timeoutMs,
+    // Decided after the turn's input: a connection that completed during a stall is taken.
+    const timer = setDeadline(clock, timeoutMs, () =>
+      fail(peerUnavailable(peer, 'connect-timeout', `no connection within ${timeoutMs}ms`)),
     );
     const onReady = (): void => {
       if (settled) return;

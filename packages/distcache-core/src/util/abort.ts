@@ -1,5 +1,5 @@
 import { aborted, timeout } from '../errors/messages';
-import type { Clock } from './clock';
+import { type Clock, setDeadline } from './clock';
 
 /** What a caller may bound an operation with. */
 export interface Deadline {
@@ -50,17 +50,12 @@ export function waitFor<T>(
       stopListening?.();
     };
     if (timeoutMs !== undefined) {
-      // The timeout is decided once the input waiting when the timer fired has been read: timers
-      // run before a loop turn's poll phase, and after a stall the answer may already be here
-      // (see DeadlineTimer). A settled promise ignores the late reject.
-      timer = clock.setTimeout(() => {
-        timer = undefined;
-        setImmediate(() => {
-          if (settled) return;
-          cleanup();
-          reject(timeout(operation, timeoutMs));
-        });
-      }, timeoutMs);
+      // Decided after the turn's input: after a stall the answer may already be here.
+      timer = setDeadline(clock, timeoutMs, () => {
+        if (settled) return;
+        cleanup();
+        reject(timeout(operation, timeoutMs));
+      });
     }
     if (signal !== undefined) {
       stopListening = onAbort(signal, () => {
@@ -99,7 +94,6 @@ export function linkedSignal(
   const dispose = (): void => {
     disposed = true;
     if (timer !== undefined) clock.clearTimeout(timer);
-    timer = undefined;
     for (const remove of listeners) remove();
     listeners.length = 0;
   };
@@ -117,16 +111,13 @@ export function linkedSignal(
     );
   }
   if (timeoutMs !== undefined) {
-    // Decided once the input waiting when the timer fired has been read, as in waitFor: after a
-    // stall, work whose answer is already in its socket settles (and disposes) first.
-    timer = clock.setTimeout(() => {
-      timer = undefined;
-      setImmediate(() => {
-        if (disposed) return;
-        dispose();
-        controller.abort(onTimeout());
-      });
-    }, timeoutMs);
+    // Decided after the turn's input: work whose answer is already in its socket settles (and
+    // disposes) first.
+    timer = setDeadline(clock, timeoutMs, () => {
+      if (disposed) return;
+      dispose();
+      controller.abort(onTimeout());
+    });
   }
   return { signal: controller.signal, dispose };
 }

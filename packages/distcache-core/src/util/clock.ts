@@ -13,6 +13,17 @@ export interface Clock {
   clearTimeout(handle: TimerHandle): void;
 }
 
+/**
+ * `clock.setTimeout` for a deadline: `expired` runs once the input that was waiting when the timer
+ * fired has been read. Timers run before the poll phase of a loop turn, so after a stall (GC, a
+ * long synchronous handler, a burst on other connections, a paused process) a deadline decided in
+ * the timer failed work whose answer already sat in its socket. The `setImmediate` is not
+ * cancelled with the timer: `expired` checks whether what it ends is still pending.
+ */
+export function setDeadline(clock: Clock, timeoutMs: number, expired: () => void): TimerHandle {
+  return clock.setTimeout(() => setImmediate(expired), timeoutMs);
+}
+
 /** Longest delay Node's `setTimeout` honours. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
