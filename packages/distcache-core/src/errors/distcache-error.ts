@@ -32,11 +32,18 @@ export class DistCacheError extends Error {
  */
 export function isDistCacheError(error: unknown, code?: DistCacheErrorCode): error is DistCacheError {
   if (typeof error !== 'object' || error === null) return false;
-  try {
-    if ((error as Record<symbol, unknown>)[BRAND] !== true) return false;
-  } catch {
-    // Whatever a data source threw, a proxy whose traps throw included, is not ours.
-    return false;
-  }
+  if (readProperty(error, BRAND) !== true) return false;
   return code === undefined || (error as DistCacheError).code === code;
+}
+
+/**
+ * A property of something thrown (a data source may throw anything, a proxy whose traps throw
+ * included); undefined when reading it throws.
+ */
+export function readProperty(value: object, key: PropertyKey): unknown {
+  try {
+    return (value as Record<PropertyKey, unknown>)[key];
+  } catch {
+    return undefined;
+  }
 }

@@ -3,7 +3,7 @@
 // nothing of Nest, but an HTTP exception (anything with `getStatus()`/`getResponse()`, or a numeric
 // `status`) keeps its status and response body, so an integration can rebuild its own class.
 
-import { isDistCacheError } from './distcache-error';
+import { isDistCacheError, readProperty } from './distcache-error';
 import { errorText } from './messages';
 import type { DistCacheErrorCode } from './error-codes';
 
@@ -47,13 +47,7 @@ export class RemoteError extends Error {
 
 /** True when `error` is a {@link RemoteError}; works across duplicate installs of the package. */
 export function isRemoteError(error: unknown): error is RemoteError {
-  if (typeof error !== 'object' || error === null) return false;
-  try {
-    return (error as Record<symbol, unknown>)[BRAND] === true;
-  } catch {
-    // A proxy whose traps throw (what a data source threw) is not one of ours.
-    return false;
-  }
+  return typeof error === 'object' && error !== null && readProperty(error, BRAND) === true;
 }
 
 /**
@@ -63,32 +57,23 @@ export function isRemoteError(error: unknown): error is RemoteError {
 export function describeError(error: unknown): ErrorDetail | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
   const source = error as Record<string, unknown>;
-  const name = field(source, 'name');
-  const message = field(source, 'message');
+  const name = readProperty(source, 'name');
+  const message = readProperty(source, 'message');
   const detail: { -readonly [K in keyof ErrorDetail]: ErrorDetail[K] } = {
     name: typeof name === 'string' ? name : 'Error',
     message: typeof message === 'string' ? message : '',
   };
-  const code = field(source, 'code');
+  const code = readProperty(source, 'code');
   if (typeof code === 'string') detail.code = code;
-  const status = callOr(source, 'getStatus', field(source, 'status'));
+  const status = callOr(source, 'getStatus', readProperty(source, 'status'));
   if (typeof status === 'number' && Number.isInteger(status)) detail.status = status;
-  const response = callOr(source, 'getResponse', field(source, 'response'));
+  const response = callOr(source, 'getResponse', readProperty(source, 'response'));
   if (detail.status !== undefined && response !== undefined) detail.response = response;
   return detail;
 }
 
-/** A property of something thrown; undefined when its getter (or a proxy trap) throws. */
-function field(source: Record<string, unknown>, key: string): unknown {
-  try {
-    return source[key];
-  } catch {
-    return undefined;
-  }
-}
-
 function callOr(source: Record<string, unknown>, method: string, fallback: unknown): unknown {
-  const fn = field(source, method);
+  const fn = readProperty(source, method);
   if (typeof fn !== 'function') return fallback;
   try {
     return (fn as () => unknown).call(source);
