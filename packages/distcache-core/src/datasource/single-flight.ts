@@ -1,3 +1,5 @@
+import { ChurnTable } from '../util/churn-table';
+
 /** One load in progress, shared by every caller that asked for the same key meanwhile. */
 export interface Flight<R> {
   readonly promise: Promise<R>;
@@ -15,7 +17,7 @@ export interface Flight<R> {
  * join it. Invalidating a key detaches its flight, so later callers start a fresh load.
  */
 export class SingleFlight<R> {
-  private readonly flights = new Map<string, Flight<R>>();
+  private readonly flights = new ChurnTable<string, Flight<R>>();
 
   get size(): number {
     return this.flights.size;

@@ -23,6 +23,7 @@ import { RemoteFlight } from './remote-flight';
 import { normalizeTags, TagVersions } from './tag-versions';
 import type { ResolvedKeySpaceConfig } from './keyspace.options';
 import { type KeySpaceCounters, type KeySpaceStats, newCounters } from './keyspace.stats';
+import { ChurnTable } from '../util/churn-table';
 
 /** What a keyspace needs from the engine around it. */
 export interface KeySpaceContext {
@@ -95,7 +96,7 @@ export class KeySpace<T = unknown> {
   private readonly hitSlot: HitSlot<T> = { state: 'hit', entry: undefined as unknown as CacheEntry<T> };
   private readonly flights = new SingleFlight<CacheEntry<T>>();
   /** Reads from owners running on this node, by key. */
-  private readonly remoteFlights = new Map<string, RemoteFlight<T>>();
+  private readonly remoteFlights = new ChurnTable<string, RemoteFlight<T>>();
   private readonly endRemote = (flight: RemoteFlight<T>): void => {
     if (this.remoteFlights.get(flight.key) === flight) this.remoteFlights.delete(flight.key);
   };

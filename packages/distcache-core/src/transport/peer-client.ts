@@ -10,6 +10,7 @@ import type { LogThrottle } from '../util/log-throttle';
 import type { PeerSocketFactory } from './socket-factory';
 import type { PeerAddress, PeerRequest, PeerRequestOptions, PeerResponse } from './transport';
 import type { ResolvedTransportOptions } from './transport-options';
+import { ChurnTable } from '../util/churn-table';
 
 /** Lifecycle of the connection to one peer. */
 export type PeerClientState =
@@ -34,7 +35,7 @@ export class PeerClient {
   /** `lastReceivedAt` of connections that are gone. */
   private lastReceivedOnClosed = 0;
   /** Sent requests by id. */
-  private readonly sent = new Map<number, PendingRequest>();
+  private readonly sent = new ChurnTable<number, PendingRequest>();
   /** Requests waiting for the connection. */
   private readonly waiting = new Set<PendingRequest>();
   /**
