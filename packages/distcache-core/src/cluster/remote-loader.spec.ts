@@ -39,8 +39,15 @@ function setup(
     },
   );
   const sent: PeerRequest[] = [];
+  let release: (() => void) | undefined;
   const coordinator = {
     send: (_peer: PeerRef, request: PeerRequest) => {
+      // The read `hold` starts: unanswered until released, and not listed in `sent`.
+      if (request.op === 'get' && request.key === HELD) {
+        return new Promise<PeerResponse>((resolve) => {
+          release = () => resolve({ op: 'value', result: found(HELD, space) });
+        });
+      }
       sent.push(request);
       const response = answer(request);
       return response instanceof Error ? Promise.reject(response) : Promise.resolve(response);
@@ -61,8 +68,22 @@ function setup(
       ),
     );
   };
-  return { space, sent, sourceCalls, remote, read };
+  /**
+   * Leaves one read of the owner unanswered (until the returned function is called), so that the
+   * next turn's reads travel in as few requests as the limits allow, not split in two.
+   */
+  const hold = async (): Promise<() => void> => {
+    const held = remote.read(space, OWNER, HELD);
+    await new Promise((resolve) => setImmediate(resolve));
+    return () => {
+      release?.();
+      void held.promise;
+    };
+  };
+  return { space, sent, sourceCalls, remote, read, hold };
 }
+
+const HELD = 'held-key';
 
 const sizeOf = (request: PeerRequest): number => (request.op === 'getMany' ? request.keys.length : 1);
 
@@ -85,13 +106,40 @@ describe('RemoteLoading', () => {
     expect(sent[0]).toMatchObject({ keys: ['a', 'b', 'c'], forwarded: true, keyErrors: true });
   });
 
+  it('splits a turn of 4 reads or more in two requests when nothing is on its way to the owner', async () => {
+    const answer = (request: PeerRequest): PeerResponse =>
+      request.op === 'getMany'
+        ? { op: 'values', results: request.keys.map((key) => found(key, space)) }
+        : { op: 'value', result: found((request as { key: string }).key, space) };
+    const { space, sent, read, hold } = setup(answer);
+    const keys = Array.from({ length: 17 }, (_, index) => `k${index}`);
+    expect(await read(keys)).toEqual(keys.map((key) => `owner ${key}`));
+    expect(await read(['x', 'y', 'z'])).toEqual(['owner x', 'owner y', 'owner z']);
+    expect(await read(['a', 'b', 'c', 'd'])).toEqual(['owner a', 'owner b', 'owner c', 'owner d']);
+    // 17 -> 9 + 8; 3 (fewer than 4) stay together; 4 -> 2 + 2.
+    expect(sent.map(sizeOf)).toEqual([9, 8, 3, 2, 2]);
+    // One read unanswered: the next turn's reads go whole.
+    sent.length = 0;
+    const release = await hold();
+    expect(await read(keys)).toEqual(keys.map((key) => `owner ${key}`));
+    expect(sent.map(sizeOf)).toEqual([17]);
+    release();
+    // Answered: split again.
+    await new Promise((resolve) => setImmediate(resolve));
+    sent.length = 0;
+    await read(keys);
+    expect(sent.map(sizeOf)).toEqual([9, 8]);
+  });
+
   it(`splits a batch over ${DEFAULT_MAX_BATCH_KEYS} keys`, async () => {
-    const { space, sent, read } = setup((request) => ({
+    const { space, sent, read, hold } = setup((request) => ({
       op: 'values',
       results: (request as { keys: string[] }).keys.map((key) => found(key, space)),
     }));
+    const release = await hold();
     const keys = Array.from({ length: DEFAULT_MAX_BATCH_KEYS + 3 }, (_, index) => `k${index}`);
     expect(await read(keys)).toEqual(keys.map((key) => `owner ${key}`));
+    release();
     expect(sent.map((request) => (request as { keys: string[] }).keys.length)).toEqual([
       DEFAULT_MAX_BATCH_KEYS,
       3,
@@ -109,8 +157,10 @@ describe('RemoteLoading', () => {
     expect(byKeys.sent.map(sizeOf)).toEqual([4, 4, 2]);
     // 1,024 bytes hold 40 keys of 7 units (4 + 3 * 7 = 25 bytes each), not 41.
     const byBytes = setup(answer, { maxBatchKeyBytes: 1024 });
+    const release = await byBytes.hold();
     const many = Array.from({ length: 50 }, (_, index) => `key-${String(index).padStart(3, '0')}`);
     expect(await byBytes.read(many)).toEqual(many.map((key) => `owner ${key}`));
+    release();
     expect(byBytes.sent.map(sizeOf)).toEqual([40, 10]);
     // 1: every key alone, as a GET.
     const alone = setup(answer, { maxBatchKeys: 1 });
@@ -138,14 +188,16 @@ describe('RemoteLoading', () => {
   });
 
   it('splits a batch whose answer is over the frame limit (E_PROTOCOL) into halves', async () => {
-    const { space, sent, read } = setup((request) =>
+    const { space, sent, read, hold } = setup((request) =>
       request.op === 'getMany' && request.keys.length > 2
         ? { op: 'error', code: 'E_PROTOCOL', message: 'the response is over the frame limit' }
         : request.op === 'getMany'
           ? { op: 'values', results: request.keys.map((key) => found(key, space)) }
           : { op: 'value', result: found((request as { key: string }).key, space) },
     );
+    const release = await hold();
     expect(await read(['a', 'b', 'c', 'd', 'e'])).toEqual(['a', 'b', 'c', 'd', 'e'].map((k) => `owner ${k}`));
+    release();
     expect(sent.map((request) => (request.op === 'getMany' ? request.keys.join('') : 'get'))).toEqual([
       'abcde',
       'abc',

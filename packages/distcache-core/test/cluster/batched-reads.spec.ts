@@ -1,6 +1,7 @@
-// Reads of one owner's keys started in one event-loop turn travel as one request (read-router.ts,
-// remote-loader.ts). Engines in this process over real TCP; every assertion is about what the owner
-// served and which node called its data source.
+// Reads of one owner's keys started in one event-loop turn travel together (read-router.ts,
+// remote-loader.ts): in one request, or in two when nothing else is on its way to that owner.
+// Engines in this process over real TCP; every assertion is about what the owner served and which
+// node called its data source.
 import { afterEach, describe, expect, it } from 'vitest';
 import { DistCacheEngine, isDistCacheError, staticDiscovery } from '../../src';
 import { RecordingSource } from '../../src/testing';
@@ -39,22 +40,54 @@ const served = (node: TestNode<unknown>): number =>
   node.engine.stats().keySpaces.products?.peerRequestsServed ?? 0;
 
 describe('batched reads from an owner', () => {
-  it('sends concurrent gets of one owner as one request; each caller gets its own value', async () => {
-    nodes = await startCluster(2, catalogue);
+  it('sends concurrent gets of one owner as one request while another is unanswered, in two when none is', async () => {
+    const source = new RecordingSource(catalogue);
+    let releaseSlow: (() => void) | undefined;
+    let slowKey = '';
+    nodes = await startCluster(2, catalogue, {
+      dataSource: {
+        fetch: async (key, context) => {
+          if (key === slowKey) await new Promise<void>((resolve) => (releaseSlow = resolve));
+          return source.fetch(key, context);
+        },
+      },
+    });
     const [asker, owner] = nodes as [
       TestNode<{ id: string; n: number }>,
       TestNode<{ id: string; n: number }>,
     ];
-    const keys = keysOwnedBy(asker.engine, owner.id, 20);
-    const before = served(owner);
-    const values = await Promise.all(keys.map((key) => asker.engine.get<{ id: string }>('products', key)));
-    expect(values.map((value) => value?.id)).toEqual(keys);
+    const keys = keysOwnedBy(asker.engine, owner.id, 37);
+    const [idle, busy] = [keys.slice(0, 16), keys.slice(16, 36)];
+    slowKey = keys[36]!;
+
+    // Nothing on its way to the owner: the turn's 16 gets go in two requests of 8, so this node
+    // decodes the first answer while the owner works on the second.
+    let before = served(owner);
+    const values = await Promise.all(idle.map((key) => asker.engine.get<{ id: string }>('products', key)));
+    expect(values.map((value) => value?.id)).toEqual(idle);
+    expect(served(owner) - before).toBe(2);
+
+    // A read the owner has not answered (its load hangs): the next turn's 20 gets go as one request.
+    const slow = asker.engine.get<{ id: string }>('products', slowKey);
+    await waitUntil(() => releaseSlow !== undefined, 5_000, 'the slow load to start');
+    before = served(owner);
+    const more = await Promise.all(busy.map((key) => asker.engine.get<{ id: string }>('products', key)));
+    expect(more.map((value) => value?.id)).toEqual(busy);
     expect(served(owner) - before).toBe(1);
-    for (const key of keys) expect(callsByNode(nodes, key)).toEqual({ [asker.name]: 0, [owner.name]: 1 });
-    expect(asker.engine.stats().keySpaces.products).toMatchObject({ peerLoads: 20, fallbackLoads: 0 });
+    releaseSlow?.();
+    expect((await slow)?.id).toBe(slowKey);
+
+    // Each key loaded once in the cluster, by its owner.
+    for (const key of [...idle, ...busy, slowKey]) expect(source.callsFor(key)).toBe(1);
+    expect(owner.engine.stats().keySpaces.products).toMatchObject({ loads: 37 });
+    expect(asker.engine.stats().keySpaces.products).toMatchObject({
+      loads: 0,
+      peerLoads: 37,
+      fallbackLoads: 0,
+    });
     // Answers are kept as hot copies, as for single gets.
     const hot = asker.engine.stats().keySpaces.products!.hotHits;
-    await asker.engine.get('products', keys[0]!);
+    await asker.engine.get('products', idle[0]!);
     expect(asker.engine.stats().keySpaces.products!.hotHits).toBe(hot + 1);
   });
 
@@ -113,7 +146,8 @@ describe('batched reads from an owner', () => {
     const outcomes = await Promise.allSettled(
       keys.map((key) => asker.engine.get<{ id: string }>('products', key)),
     );
-    expect(served(owner) - before).toBe(1);
+    // Two requests of three (nothing else was on its way to the owner); the failing key is in the first.
+    expect(served(owner) - before).toBe(2);
     outcomes.forEach((outcome, index) => {
       if (index === 2) {
         expect(outcome.status).toBe('rejected');

@@ -67,6 +67,36 @@ describe('multiplexing over one persistent connection', () => {
     }
   });
 
+  it('writes the answer to the first request of a read before it starts the others', async () => {
+    // Pipelining: the requester decodes the first answer while the server works on the rest.
+    const events: string[] = [];
+    const { address } = await server(async (request) => {
+      events.push(`start ${request.op === 'get' ? request.key : request.op}`);
+      return { op: 'value', result: { found: true, value: text('v'), expiresAt: 0 } };
+    });
+    const client = transport();
+    await client.request(address, { op: 'ping' }, { timeoutMs: 5000 });
+    events.length = 0;
+    const original = net.Socket.prototype.write;
+    vi.spyOn(net.Socket.prototype, 'write').mockImplementation(function (
+      this: net.Socket,
+      ...args: Parameters<net.Socket['write']>
+    ) {
+      if (this.localPort === address.port) events.push('server write');
+      return (original as (...a: unknown[]) => boolean).apply(this, args);
+    });
+    try {
+      // Three requests in one tick: one client write, read by the server in one chunk.
+      const replies = ['a', 'b', 'c'].map((key) =>
+        client.request(address, { op: 'get', keySpace: 'ks', key, forwarded: true }, { timeoutMs: 5000 }),
+      );
+      expect(await Promise.all(replies)).toHaveLength(3);
+    } finally {
+      vi.restoreAllMocks();
+    }
+    expect(events).toEqual(['start a', 'server write', 'start b', 'start c', 'server write']);
+  });
+
   it('carries every op, the meta map and the sender identity', async () => {
     const seen: Array<{ request: PeerRequest; from: PeerIdentity; meta: PeerRequestMeta }> = [];
     const { address } = await server(async (request, from, _signal, meta) => {
