@@ -131,6 +131,44 @@ describe('RemoteLoading', () => {
     expect(sent.map(sizeOf)).toEqual([9, 8]);
   });
 
+  it('keeps a split turn to maxBatchKeys: the first request half the reads at most', async () => {
+    const answer = (request: PeerRequest): PeerResponse =>
+      request.op === 'getMany'
+        ? { op: 'values', results: request.keys.map((key) => found(key, byKeys.space)) }
+        : { op: 'value', result: found((request as { key: string }).key, byKeys.space) };
+    const byKeys = setup(answer, { maxBatchKeys: 16 });
+    const keys = Array.from({ length: 40 }, (_, index) => `k${index}`);
+    expect(await byKeys.read(keys)).toEqual(keys.map((key) => `owner ${key}`));
+    expect(byKeys.sent.map(sizeOf)).toEqual([16, 16, 8]);
+  });
+
+  it('sends the second half again once the first is answered when it is refused for the in-flight limit', async () => {
+    let refused = 0;
+    const { space, sent, sourceCalls, read } = setup((request) => {
+      const keys = (request as { keys: string[] }).keys;
+      if (keys[0] === 'c' && refused++ === 0)
+        return new DistCacheError('E_TOO_MANY_REQUESTS', 'more than 1 request in flight');
+      return { op: 'values', results: keys.map((key) => found(key, space)) };
+    });
+    expect(await read(['a', 'b', 'c', 'd'])).toEqual(['owner a', 'owner b', 'owner c', 'owner d']);
+    expect(sent.map((request) => (request as { keys: string[] }).keys.join(''))).toEqual(['ab', 'cd', 'cd']);
+    expect(sourceCalls).toEqual([]);
+    expect(space.stats()).toMatchObject({ fallbackLoads: 0, peerErrors: 0, peerLoads: 4 });
+    // Refused again (the limit is taken by something else): the keys fall back as before.
+    refused = -1;
+    sent.length = 0;
+    const again = setup((request) =>
+      (request as { keys: string[] }).keys[0] === 'g'
+        ? new DistCacheError('E_TOO_MANY_REQUESTS', 'more than 1 request in flight')
+        : {
+            op: 'values',
+            results: (request as { keys: string[] }).keys.map((key) => found(key, again.space)),
+          },
+    );
+    expect(await again.read(['e', 'f', 'g', 'h'])).toEqual(['owner e', 'owner f', 'local g', 'local h']);
+    expect(again.space.stats()).toMatchObject({ fallbackLoads: 2 });
+  });
+
   it(`splits a batch over ${DEFAULT_MAX_BATCH_KEYS} keys`, async () => {
     const { space, sent, read, hold } = setup((request) => ({
       op: 'values',

@@ -62,13 +62,22 @@ export class RemoteLoading {
     const batches = this.queued;
     this.queued = [];
     for (const { space, owner, flights } of batches) {
-      // Nothing of ours on its way to or from this owner: the turn's reads go in two requests, so
-      // that this node decodes the first answer while the owner works on the second (the owner
-      // writes the answer of the first request in a read before starting the others). Otherwise
-      // the two nodes take turns: all the gets of a turn, one answer, all the gets of the next.
-      const split = flights.length >= MIN_SPLIT_KEYS && !this.unanswered.has(owner.id);
       // Gets batched by the turn: keys the owner holds are answered without waiting for its loads.
-      void this.fetch(space, owner, flights, true, split ? Math.ceil(flights.length / 2) : undefined);
+      if (flights.length < MIN_SPLIT_KEYS || this.unanswered.has(owner.id)) {
+        void this.fetch(space, owner, flights, true);
+        continue;
+      }
+      // No read of this node's is on its way to or from this owner: the first request takes half
+      // the turn's reads (at most maxBatchKeys) and the rest follow, so that this node decodes the
+      // first answer while the owner works on the rest (the owner writes the answer to the first
+      // request of a socket read before it starts the others). Otherwise the two nodes take turns:
+      // all the gets of a turn, one answer, all the gets of the next. The rest is one request more
+      // in flight to the owner than the turn needed: refused for that (E_TOO_MANY_REQUESTS, this
+      // node's maxInFlightPerPeer or the owner's), it is sent again once the first is answered,
+      // not loaded here.
+      const middle = Math.min(Math.ceil(flights.length / 2), this.deps.maxBatchKeys);
+      const first = this.fetch(space, owner, flights.slice(0, middle), true);
+      void this.fetch(space, owner, flights.slice(middle), true, first);
     }
   };
 
@@ -104,25 +113,24 @@ export class RemoteLoading {
     flights: ReadonlyArray<RemoteFlight<T>>,
     /** Separate callers' gets: none waits for another key's load on the owner (PARTIAL). */
     partial = false,
-    /** Fewer keys per request than `maxBatchKeys`. */
-    keysPerRequest = this.deps.maxBatchKeys,
+    /** When given, a request refused for the in-flight limit is sent again once this settles. */
+    retryAfter?: Promise<void>,
   ): Promise<void> {
-    const { maxBatchKeyBytes } = this.deps;
-    const maxBatchKeys = Math.min(keysPerRequest, this.deps.maxBatchKeys);
+    const { maxBatchKeys, maxBatchKeyBytes } = this.deps;
     const sends: Array<Promise<void>> = [];
     let start = 0;
     let bytes = 0;
     for (let i = 0; i < flights.length; i++) {
       const size = keyBytes((flights[i] as RemoteFlight<T>).key);
       if (i > start && (i - start >= maxBatchKeys || bytes + size > maxBatchKeyBytes)) {
-        sends.push(this.request(space, owner, flights.slice(start, i), partial));
+        sends.push(this.request(space, owner, flights.slice(start, i), partial, retryAfter));
         start = i;
         bytes = 0;
       }
       bytes += size;
     }
-    if (start === 0) return this.request(space, owner, flights, partial);
-    sends.push(this.request(space, owner, flights.slice(start), partial));
+    if (start === 0) return this.request(space, owner, flights, partial, retryAfter);
+    sends.push(this.request(space, owner, flights.slice(start), partial, retryAfter));
     await Promise.all(sends);
   }
 
@@ -132,6 +140,7 @@ export class RemoteLoading {
     owner: PeerRef,
     flights: ReadonlyArray<RemoteFlight<T>>,
     partial = false,
+    retryAfter?: Promise<void>,
   ): Promise<void> {
     if (flights.length === 0) return;
     const single = flights.length === 1;
@@ -162,6 +171,8 @@ export class RemoteLoading {
       response = await this.deps.coordinator.send(owner, request, { timeoutMs: space.config.readTimeoutMs });
     } catch (error) {
       this.countUnanswered(owner.id, -1);
+      if (retryAfter !== undefined && isDistCacheError(error, 'E_TOO_MANY_REQUESTS'))
+        return retryAfter.then(() => this.request(space, owner, flights, partial));
       // A request or an answer over a frame limit: halves may fit.
       if (!single && isDistCacheError(error, 'E_PROTOCOL'))
         return this.halves(space, owner, flights, partial);
@@ -172,6 +183,8 @@ export class RemoteLoading {
       );
     }
     this.countUnanswered(owner.id, -1);
+    if (retryAfter !== undefined && response.op === 'error' && response.code === 'E_TOO_MANY_REQUESTS')
+      return retryAfter.then(() => this.request(space, owner, flights, partial));
     if (single && response.op === 'value') {
       return this.settle(space, flights[0] as RemoteFlight<T>, response.result, this.deps.clock.now());
     }

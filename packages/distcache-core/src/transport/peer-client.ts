@@ -276,7 +276,7 @@ export class PeerClient {
   }
 
   private closeIfDrained(connection: ClientConnection): void {
-    for (const pending of this.sent.values()) if (pending.connection === connection) return;
+    if (this.sent.some((pending) => pending.connection === connection)) return;
     this.draining.delete(connection);
     connection.close(peerUnavailable(this.peerId, 'connection-closed', 'closed after GOAWAY'));
   }

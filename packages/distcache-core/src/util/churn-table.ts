@@ -45,6 +45,12 @@ export class ChurnTable<K extends string | number, V> {
     return true;
   }
 
+  /** True when `test` holds for a value; stops at the first (no array made). */
+  some(test: (value: V) => boolean): boolean {
+    for (const key in this.slots) if (test(this.slots[key] as V)) return true;
+    return false;
+  }
+
   /** The values, in a new array (safe to change the table while walking it). */
   values(): V[] {
     const values: V[] = [];

@@ -91,6 +91,23 @@ describe('batched reads from an owner', () => {
     expect(asker.engine.stats().keySpaces.products!.hotHits).toBe(hot + 1);
   });
 
+  it('a turn split in two stays with the owner when the second request is over the in-flight limit', async () => {
+    // maxInFlightPerPeer 1 on the asker: the second half is refused here (E_TOO_MANY_REQUESTS) and
+    // goes again once the first is answered, instead of being loaded from the asker's own source.
+    nodes = await startCluster(2, catalogue, {}, { transportOptions: { maxInFlightPerPeer: 1 } });
+    const [asker, owner] = nodes as [
+      TestNode<{ id: string; n: number }>,
+      TestNode<{ id: string; n: number }>,
+    ];
+    const keys = keysOwnedBy(asker.engine, owner.id, 4);
+    const before = served(owner);
+    const values = await Promise.all(keys.map((key) => asker.engine.get<{ id: string }>('products', key)));
+    expect(values.map((value) => value?.id)).toEqual(keys);
+    expect(served(owner) - before).toBe(2);
+    for (const key of keys) expect(callsByNode(nodes, key)).toEqual({ [asker.name]: 0, [owner.name]: 1 });
+    expect(asker.engine.stats().keySpaces.products).toMatchObject({ fallbackLoads: 0, peerLoads: 4 });
+  });
+
   it('deduplicates a key asked twice in one turn, and a getMany joins gets in flight', async () => {
     nodes = await startCluster(2, catalogue, {}, { clusterOptions: { ...FAST_CLUSTER, hotTtl: 0 } });
     const [asker, owner] = nodes as [
