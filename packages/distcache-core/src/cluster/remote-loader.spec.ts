@@ -13,7 +13,7 @@ import { RemoteLoading } from './remote-loader';
 const OWNER: PeerRef = { id: '127.0.0.1:9', host: '127.0.0.1', port: 9 };
 
 function setup(
-  answer: (request: PeerRequest) => PeerResponse | Error,
+  answer: (request: PeerRequest) => PeerResponse | Error | Promise<PeerResponse>,
   limits: { maxBatchKeys?: number; maxBatchKeyBytes?: number } = {},
 ) {
   const sourceCalls: string[] = [];
@@ -50,6 +50,7 @@ function setup(
       }
       sent.push(request);
       const response = answer(request);
+      // A promise answers when it settles.
       return response instanceof Error ? Promise.reject(response) : Promise.resolve(response);
     },
   } as unknown as ClusterCoordinator;
@@ -167,6 +168,33 @@ describe('RemoteLoading', () => {
     );
     expect(await again.read(['e', 'f', 'g', 'h'])).toEqual(['owner e', 'owner f', 'local g', 'local h']);
     expect(again.space.stats()).toMatchObject({ fallbackLoads: 2 });
+  });
+
+  it("sends the refused rest once the first request is answered, not once the first half's loads end", async () => {
+    // The owner answers a and b "pending" (still loading there); their own GETs hang until released.
+    let releaseLoads: (() => void) | undefined;
+    const loadsDone = new Promise<void>((resolve) => (releaseLoads = resolve));
+    let refused = false;
+    const { space, sent, sourceCalls, read } = setup((request) => {
+      if (request.op === 'get')
+        return loadsDone.then((): PeerResponse => ({ op: 'value', result: found(request.key, space) }));
+      const keys = (request as { keys: string[] }).keys;
+      if (keys[0] === 'a') return { op: 'values', results: keys.map(() => ({ found: 'pending' as const })) };
+      if (!refused) {
+        refused = true;
+        return new DistCacheError('E_TOO_MANY_REQUESTS', 'more than 1 request in flight');
+      }
+      return { op: 'values', results: keys.map((key) => found(key, space)) };
+    });
+    const values = read(['a', 'b', 'c', 'd']);
+    const label = (request: PeerRequest): string =>
+      request.op === 'get' ? `get ${request.key}` : (request as { keys: string[] }).keys.join('');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // The loads of a and b have not ended, and c and d were sent again (and answered) meanwhile.
+    expect(sent.map(label)).toEqual(['ab', 'cd', 'get a', 'get b', 'cd']);
+    releaseLoads?.();
+    expect(await values).toEqual(['owner a', 'owner b', 'owner c', 'owner d']);
+    expect(sourceCalls).toEqual([]);
   });
 
   it(`splits a batch over ${DEFAULT_MAX_BATCH_KEYS} keys`, async () => {

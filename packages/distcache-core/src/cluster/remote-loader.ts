@@ -37,6 +37,14 @@ export interface RemoteLoaderDeps {
   readonly maxBatchKeyBytes: number;
 }
 
+/** How the rest of a split turn is sent again when refused for the in-flight limit. */
+interface Retry {
+  /** Settles once the first request of the turn is answered (or failed). */
+  readonly after: Promise<void>;
+  /** Clock time the turn's reads time out: the first request's send plus the read timeout. */
+  readonly deadline: number;
+}
+
 /** Reads queued for one owner and keyspace in this event-loop turn. */
 interface Queued {
   readonly space: KeySpace<unknown>;
@@ -74,10 +82,13 @@ export class RemoteLoading {
       // all the gets of a turn, one answer, all the gets of the next. The rest is one request more
       // in flight to the owner than the turn needed: refused for that (E_TOO_MANY_REQUESTS, this
       // node's maxInFlightPerPeer or the owner's), it is sent again once the first is answered,
-      // not loaded here.
+      // within the turn's read timeout, not loaded here.
       const middle = Math.min(Math.ceil(flights.length / 2), this.deps.maxBatchKeys);
-      const first = this.fetch(space, owner, flights.slice(0, middle), true);
-      void this.fetch(space, owner, flights.slice(middle), true, first);
+      let answered!: () => void;
+      const after = new Promise<void>((resolve) => (answered = resolve));
+      const deadline = this.deps.clock.now() + space.config.readTimeoutMs;
+      void this.fetch(space, owner, flights.slice(0, middle), true, undefined, answered);
+      void this.fetch(space, owner, flights.slice(middle), true, { after, deadline });
     }
   };
 
@@ -113,8 +124,10 @@ export class RemoteLoading {
     flights: ReadonlyArray<RemoteFlight<T>>,
     /** Separate callers' gets: none waits for another key's load on the owner (PARTIAL). */
     partial = false,
-    /** When given, a request refused for the in-flight limit is sent again once this settles. */
-    retryAfter?: Promise<void>,
+    /** When given, a request refused for the in-flight limit is sent again (see {@link Retry}). */
+    retry?: Retry,
+    /** Called when the owner's answer (or a failure) to a request of these reads is in. */
+    onAnswered?: () => void,
   ): Promise<void> {
     const { maxBatchKeys, maxBatchKeyBytes } = this.deps;
     const sends: Array<Promise<void>> = [];
@@ -123,14 +136,14 @@ export class RemoteLoading {
     for (let i = 0; i < flights.length; i++) {
       const size = keyBytes((flights[i] as RemoteFlight<T>).key);
       if (i > start && (i - start >= maxBatchKeys || bytes + size > maxBatchKeyBytes)) {
-        sends.push(this.request(space, owner, flights.slice(start, i), partial, retryAfter));
+        sends.push(this.request(space, owner, flights.slice(start, i), partial, retry, onAnswered));
         start = i;
         bytes = 0;
       }
       bytes += size;
     }
-    if (start === 0) return this.request(space, owner, flights, partial, retryAfter);
-    sends.push(this.request(space, owner, flights.slice(start), partial, retryAfter));
+    if (start === 0) return this.request(space, owner, flights, partial, retry, onAnswered);
+    sends.push(this.request(space, owner, flights.slice(start), partial, retry, onAnswered));
     await Promise.all(sends);
   }
 
@@ -140,7 +153,9 @@ export class RemoteLoading {
     owner: PeerRef,
     flights: ReadonlyArray<RemoteFlight<T>>,
     partial = false,
-    retryAfter?: Promise<void>,
+    retry?: Retry,
+    onAnswered?: () => void,
+    timeoutMs = space.config.readTimeoutMs,
   ): Promise<void> {
     if (flights.length === 0) return;
     const single = flights.length === 1;
@@ -168,11 +183,12 @@ export class RemoteLoading {
     this.countUnanswered(owner.id, 1);
     try {
       // No signal: stopping the engine closes the transport, which fails pending requests at once.
-      response = await this.deps.coordinator.send(owner, request, { timeoutMs: space.config.readTimeoutMs });
+      response = await this.deps.coordinator.send(owner, request, { timeoutMs });
     } catch (error) {
       this.countUnanswered(owner.id, -1);
-      if (retryAfter !== undefined && isDistCacheError(error, 'E_TOO_MANY_REQUESTS'))
-        return retryAfter.then(() => this.request(space, owner, flights, partial));
+      onAnswered?.();
+      if (retry !== undefined && isDistCacheError(error, 'E_TOO_MANY_REQUESTS'))
+        return this.sendAgain(space, owner, flights, partial, retry);
       // A request or an answer over a frame limit: halves may fit.
       if (!single && isDistCacheError(error, 'E_PROTOCOL'))
         return this.halves(space, owner, flights, partial);
@@ -183,8 +199,9 @@ export class RemoteLoading {
       );
     }
     this.countUnanswered(owner.id, -1);
-    if (retryAfter !== undefined && response.op === 'error' && response.code === 'E_TOO_MANY_REQUESTS')
-      return retryAfter.then(() => this.request(space, owner, flights, partial));
+    onAnswered?.();
+    if (retry !== undefined && response.op === 'error' && response.code === 'E_TOO_MANY_REQUESTS')
+      return this.sendAgain(space, owner, flights, partial, retry);
     if (single && response.op === 'value') {
       return this.settle(space, flights[0] as RemoteFlight<T>, response.result, this.deps.clock.now());
     }
@@ -203,6 +220,24 @@ export class RemoteLoading {
     // One ERROR for the whole batch: an owner that predates per-key errors, telling about one key.
     // Asked one by one, each key gets its own answer (the others are cached there by now).
     await Promise.all(flights.map((flight) => this.request(space, owner, [flight])));
+  }
+
+  /**
+   * The rest of a split turn, refused for the in-flight limit: sent again once the first request is
+   * answered (its slot is then free), within what is left of the turn's read timeout.
+   */
+  private async sendAgain<T>(
+    space: KeySpace<T>,
+    owner: PeerRef,
+    flights: ReadonlyArray<RemoteFlight<T>>,
+    partial: boolean,
+    { after, deadline }: Retry,
+  ): Promise<void> {
+    await after;
+    const left = deadline - this.deps.clock.now();
+    if (left > 0) return this.request(space, owner, flights, partial, undefined, undefined, left);
+    const late = new DistCacheError('E_TIMEOUT', 'the read timeout passed before the request could be sent');
+    return this.failAll(space, flights, ownerTimeout(owner, space, late));
   }
 
   private countUnanswered(owner: string, change: 1 | -1): void {
