@@ -370,8 +370,10 @@ function isValueResult(outcome: unknown): outcome is ValueResult {
 }
 
 /**
- * Fewest gets of one turn that are split over two requests when nothing else is on its way to
- * their owner (measured with `bench/remote-hit`: see {@link RemoteLoading}'s flush).
+ * Fewest gets of one turn that are split over two requests when none of this node's reads of their
+ * owner is unanswered (see {@link RemoteLoading}'s flush). Chosen, not tuned: halves of one key
+ * would overlap one decode (~7 µs for a 1 KB value) with the cost of an extra request and write;
+ * the measured gain is at 16 and 128 in flight (bench/README.md, "Issue 18, fifth session").
  */
 const MIN_SPLIT_KEYS = 4;
 
