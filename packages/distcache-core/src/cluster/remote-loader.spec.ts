@@ -13,7 +13,7 @@ import { RemoteLoading } from './remote-loader';
 const OWNER: PeerRef = { id: '127.0.0.1:9', host: '127.0.0.1', port: 9 };
 
 function setup(
-  answer: (request: PeerRequest) => PeerResponse | Error | Promise<PeerResponse>,
+  answer: (request: PeerRequest, space: KeySpace<string>) => PeerResponse | Error | Promise<PeerResponse>,
   limits: { maxBatchKeys?: number; maxBatchKeyBytes?: number } = {},
 ) {
   const sourceCalls: string[] = [];
@@ -49,7 +49,7 @@ function setup(
         });
       }
       sent.push(request);
-      const response = answer(request);
+      const response = answer(request, space);
       // A promise answers when it settles.
       return response instanceof Error ? Promise.reject(response) : Promise.resolve(response);
     },
@@ -86,6 +86,12 @@ function setup(
 
 const HELD = 'held-key';
 
+/** The owner's answer when it holds every key asked for. */
+const fromOwner = (request: PeerRequest, space: KeySpace<string>): PeerResponse =>
+  request.op === 'getMany'
+    ? { op: 'values', results: request.keys.map((key) => found(key, space)) }
+    : { op: 'value', result: found((request as { key: string }).key, space) };
+
 const sizeOf = (request: PeerRequest): number => (request.op === 'getMany' ? request.keys.length : 1);
 
 const found = (key: string, space: KeySpace<string>): ValueResult => ({
@@ -96,11 +102,7 @@ const found = (key: string, space: KeySpace<string>): ValueResult => ({
 
 describe('RemoteLoading', () => {
   it('sends the reads of one turn as one GET_MANY, and one alone as a GET', async () => {
-    const { space, sent, read } = setup((request) =>
-      request.op === 'getMany'
-        ? { op: 'values', results: request.keys.map((key) => found(key, space)) }
-        : { op: 'value', result: found((request as { key: string }).key, space) },
-    );
+    const { sent, read } = setup(fromOwner);
     expect(await read(['a', 'b', 'c'])).toEqual(['owner a', 'owner b', 'owner c']);
     expect(await read(['d'])).toEqual(['owner d']);
     expect(sent.map((request) => request.op)).toEqual(['getMany', 'get']);
@@ -108,11 +110,7 @@ describe('RemoteLoading', () => {
   });
 
   it('splits a turn of 4 reads or more in two requests when nothing is on its way to the owner', async () => {
-    const answer = (request: PeerRequest): PeerResponse =>
-      request.op === 'getMany'
-        ? { op: 'values', results: request.keys.map((key) => found(key, space)) }
-        : { op: 'value', result: found((request as { key: string }).key, space) };
-    const { space, sent, read, hold } = setup(answer);
+    const { sent, read, hold } = setup(fromOwner);
     const keys = Array.from({ length: 17 }, (_, index) => `k${index}`);
     expect(await read(keys)).toEqual(keys.map((key) => `owner ${key}`));
     expect(await read(['x', 'y', 'z'])).toEqual(['owner x', 'owner y', 'owner z']);
@@ -133,11 +131,7 @@ describe('RemoteLoading', () => {
   });
 
   it('keeps a split turn to maxBatchKeys: the first request half the reads at most', async () => {
-    const answer = (request: PeerRequest): PeerResponse =>
-      request.op === 'getMany'
-        ? { op: 'values', results: request.keys.map((key) => found(key, byKeys.space)) }
-        : { op: 'value', result: found((request as { key: string }).key, byKeys.space) };
-    const byKeys = setup(answer, { maxBatchKeys: 16 });
+    const byKeys = setup(fromOwner, { maxBatchKeys: 16 });
     const keys = Array.from({ length: 40 }, (_, index) => `k${index}`);
     expect(await byKeys.read(keys)).toEqual(keys.map((key) => `owner ${key}`));
     expect(byKeys.sent.map(sizeOf)).toEqual([16, 16, 8]);
@@ -213,23 +207,19 @@ describe('RemoteLoading', () => {
   });
 
   it('keeps to clusterOptions.maxBatchKeys and maxBatchKeyBytes', async () => {
-    const answer = (request: PeerRequest): PeerResponse =>
-      request.op === 'getMany'
-        ? { op: 'values', results: request.keys.map((key) => found(key, byKeys.space)) }
-        : { op: 'value', result: found((request as { key: string }).key, byKeys.space) };
-    const byKeys = setup(answer, { maxBatchKeys: 4 });
+    const byKeys = setup(fromOwner, { maxBatchKeys: 4 });
     const keys = Array.from({ length: 10 }, (_, index) => `key-${index}`);
     expect(await byKeys.read(keys)).toEqual(keys.map((key) => `owner ${key}`));
     expect(byKeys.sent.map(sizeOf)).toEqual([4, 4, 2]);
     // 1,024 bytes hold 40 keys of 7 units (4 + 3 * 7 = 25 bytes each), not 41.
-    const byBytes = setup(answer, { maxBatchKeyBytes: 1024 });
+    const byBytes = setup(fromOwner, { maxBatchKeyBytes: 1024 });
     const release = await byBytes.hold();
     const many = Array.from({ length: 50 }, (_, index) => `key-${String(index).padStart(3, '0')}`);
     expect(await byBytes.read(many)).toEqual(many.map((key) => `owner ${key}`));
     release();
     expect(byBytes.sent.map(sizeOf)).toEqual([40, 10]);
     // 1: every key alone, as a GET.
-    const alone = setup(answer, { maxBatchKeys: 1 });
+    const alone = setup(fromOwner, { maxBatchKeys: 1 });
     await alone.read(['a', 'b', 'c']);
     expect(alone.sent.map((request) => request.op)).toEqual(['get', 'get', 'get']);
   });
@@ -254,12 +244,10 @@ describe('RemoteLoading', () => {
   });
 
   it('splits a batch whose answer is over the frame limit (E_PROTOCOL) into halves', async () => {
-    const { space, sent, read, hold } = setup((request) =>
+    const { sent, read, hold } = setup((request, space) =>
       request.op === 'getMany' && request.keys.length > 2
         ? { op: 'error', code: 'E_PROTOCOL', message: 'the response is over the frame limit' }
-        : request.op === 'getMany'
-          ? { op: 'values', results: request.keys.map((key) => found(key, space)) }
-          : { op: 'value', result: found((request as { key: string }).key, space) },
+        : fromOwner(request, space),
     );
     const release = await hold();
     expect(await read(['a', 'b', 'c', 'd', 'e'])).toEqual(['a', 'b', 'c', 'd', 'e'].map((k) => `owner ${k}`));
