@@ -75,3 +75,25 @@ export function ownerOf<T>(
   const id = nodes[0]!.engine.ownerOf(keySpace, key);
   return nodes.find((node) => node.id === id)!;
 }
+
+/**
+ * `perOwner` keys ("1", "2", ...) for each of `owners` distinct owners, as `ownerOf` places them.
+ * Tests that assert "the owner loaded it, the others asked" pick keys this way: a fixed list of
+ * keys can, for some random ports, all hash to one node, and then a node that never talked to its
+ * peers would pass.
+ */
+export function keysOwnedByEach(ownerOf: (key: string) => string, owners: number, perOwner = 2): string[] {
+  const keys: string[] = [];
+  const taken = new Map<string, number>();
+  for (let index = 1; keys.length < owners * perOwner && index <= 10_000; index++) {
+    const key = String(index);
+    const owner = ownerOf(key);
+    const count = taken.get(owner) ?? 0;
+    if (count < perOwner) {
+      taken.set(owner, count + 1);
+      keys.push(key);
+    }
+  }
+  if (keys.length < owners * perOwner) throw new Error(`the ring has fewer than ${owners} owners`);
+  return keys;
+}
