@@ -30,6 +30,8 @@ export class PeerServer {
   private readonly descriptors: DescriptorProbe;
   private sweepTimer: TimerHandle;
   private listening: Promise<unknown> | undefined;
+  /** Set by {@link close}: later accepted sockets are destroyed at once. */
+  private closed = false;
 
   constructor(
     private readonly options: ResolvedTransportOptions,
@@ -55,8 +57,10 @@ export class PeerServer {
     };
     this.server = factory.createServer(
       (socket) => {
-        // One closed between accept and now needs no connection.
-        if (!socket.destroyed) this.connections.add(new ServerConnection(socket, context));
+        // One closed between accept and now needs no connection; one accepted while the server
+        // closes gets none.
+        if (this.closed) socket.destroy();
+        else if (!socket.destroyed) this.connections.add(new ServerConnection(socket, context));
       },
       (remote, error) =>
         this.log.warn(
@@ -115,6 +119,11 @@ export class PeerServer {
 
   /** Stops accepting and closes every connection (firing their handlers' signals). */
   async close(): Promise<void> {
+    // The connections close before the first await: a close called from inside a handler starts
+    // none of the requests read behind that handler's (they wait for the check phase, which comes
+    // after this call's promise jobs otherwise).
+    this.closed = true;
+    for (const connection of [...this.connections]) connection.close();
     // A close racing a listen waits for the bind to finish, so no listener outlives the transport.
     const bound = await this.listening?.then(
       () => true,

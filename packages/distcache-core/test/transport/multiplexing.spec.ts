@@ -97,6 +97,36 @@ describe('multiplexing over one persistent connection', () => {
     expect(events).toEqual(['start a', 'server write', 'start b', 'start c', 'server write']);
   });
 
+  it('starts none of the requests already read once a handler closes the server', async () => {
+    // A node stopping from inside a handler: the requests read in the same chunk behind it must not
+    // reach the node's handler after it began closing. Here the second of three closes: the first
+    // starts at once, the other two together after its answer is written.
+    const started: string[] = [];
+    let closing: Promise<void> | undefined;
+    const { server: listener, address } = await server(async (request) => {
+      const key = request.op === 'get' ? request.key : request.op;
+      started.push(key);
+      if (key === 'b') closing = listener.close();
+      return { op: 'value', result: { found: true, value: text('v'), expiresAt: 0 } };
+    });
+    const client = transport();
+    await client.request(address, { op: 'ping' }, { timeoutMs: 5000 });
+    started.length = 0;
+    const replies = ['a', 'b', 'c'].map((key) =>
+      client.request(address, { op: 'get', keySpace: 'ks', key, forwarded: true }, { timeoutMs: 5000 }),
+    );
+    const settled = await Promise.allSettled(replies);
+    await closing;
+    expect(started).toEqual(['a', 'b']);
+    expect(settled[0]!.status).toBe('fulfilled');
+    // The one that never started fails as the connection closes, with the peer-unavailable code.
+    for (const outcome of settled.slice(2)) {
+      expect(outcome.status).toBe('rejected');
+      expect((outcome as PromiseRejectedResult).reason).toBeInstanceOf(DistCacheError);
+      expect(((outcome as PromiseRejectedResult).reason as DistCacheError).code).toBe('E_PEER_UNAVAILABLE');
+    }
+  });
+
   it('carries every op, the meta map and the sender identity', async () => {
     const seen: Array<{ request: PeerRequest; from: PeerIdentity; meta: PeerRequestMeta }> = [];
     const { address } = await server(async (request, from, _signal, meta) => {
