@@ -21,6 +21,7 @@
 //          --concurrency=1,16 --candidates=getmany,getmany-raw,get-x100,getmany-local,redis-mget
 //          --redis=127.0.0.1:6379
 //          --profile[=dir]  run the owners and the client under `node --cpu-prof`, profiles into dir
+// Env:     BENCH_EXEC_ARGV="--trace-gc"  node flags for the owners and the client
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePorts } from 'distcache-core/testing';
@@ -56,7 +57,11 @@ const PROFILE_DIR =
   flags.profile === undefined
     ? undefined
     : resolve(flags.profile === true ? 'get-many-profiles' : flags.profile);
-const execArgv = PROFILE_DIR === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`];
+// BENCH_EXEC_ARGV: node flags for the owners and the client (`--trace-gc` found the owners' full
+// collections under external memory pressure, bench/README.md "Issue 18, sixth session").
+const extraArgv = process.env.BENCH_EXEC_ARGV?.split(' ').filter(Boolean) ?? [];
+const execArgv =
+  PROFILE_DIR === undefined ? extraArgv : [...extraArgv, '--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`];
 const config = {
   keys: numberFlag(flags, 'keys', 10_000),
   batch: numberFlag(flags, 'batch', 100),

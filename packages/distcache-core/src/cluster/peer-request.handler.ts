@@ -6,9 +6,10 @@ import type { KeySpace } from '../keyspace/keyspace';
 import type {
   KeyErrorResult,
   KeyResult,
+  PeerReply,
   PeerRequest,
   PeerRequestHandler,
-  PeerResponse,
+  WireBytes,
 } from '../transport/transport';
 import type { Clock } from '../util/clock';
 import { checkKey } from '../keyspace/key-check';
@@ -57,9 +58,9 @@ export function createPeerRequestHandler(deps: PeerHandlerDeps): PeerRequestHand
     keyErrors: boolean,
     tagsReply: boolean,
     partial: boolean,
-  ): Promise<KeyResult[]> => {
+  ): Promise<Array<KeyResult<WireBytes>>> => {
     const now = deps.clock.now();
-    const results = new Array<KeyResult>(keys.length);
+    const results = new Array<KeyResult<WireBytes>>(keys.length);
     const answer = (index: number, key: string, entry: CacheEntry<unknown>): void => {
       try {
         results[index] = toValueResult(target, key, entry, now, tagsReply);
@@ -109,7 +110,7 @@ export function createPeerRequestHandler(deps: PeerHandlerDeps): PeerRequestHand
     return results;
   };
 
-  return async (request: PeerRequest): Promise<PeerResponse> => {
+  return async (request: PeerRequest): Promise<PeerReply> => {
     // While stopping, only pings are refused (peers must not take this node back). Everything else
     // is still served until the listener closes: peers route here until they have processed the
     // leave notice, and a write refused in that window would fail for no reason.

@@ -5,6 +5,7 @@ import { wireInstant } from '../transport/wire-format';
 import type { Logger } from '../util/logger';
 import type { PeerEvent } from './peer-event';
 import { checkKey } from '../keyspace/key-check';
+import { unpack } from '../keyspace/packed-bytes';
 
 export interface WarmUpDeps {
   readonly spaces: ReadonlyMap<string, KeySpace>;
@@ -115,7 +116,7 @@ export class WarmUp {
               op: 'set',
               keySpace: space.name,
               key,
-              value: bytes,
+              value: unpack(bytes),
               expiresAt: Number.isFinite(held.freshUntil) ? wireInstant(held.freshUntil) : 0,
               ifAbsent: true,
               notAfter: wireInstant(this.deps.clock.now() + space.config.writeTimeoutMs),

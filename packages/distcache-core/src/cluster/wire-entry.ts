@@ -2,7 +2,7 @@ import { DistCacheError } from '../errors/distcache-error';
 import { CacheEntry } from '../keyspace/cache-entry';
 import type { KeySpace } from '../keyspace/keyspace';
 import { normalizeTags } from '../keyspace/tag-versions';
-import type { ValueResult } from '../transport/transport';
+import type { ValueResult, WireBytes } from '../transport/transport';
 import { wireInstant } from '../transport/wire-format';
 
 // On the wire, expiry 0 means "never" for a value and "do not remember" for a "not found".
@@ -19,7 +19,7 @@ export function toValueResult(
   now: number,
   /** The requester reads tags (it set `tagsReply`); an older one would misread them. */
   withTags = false,
-): ValueResult {
+): ValueResult<WireBytes> {
   const bytes = space.wireBytes(key, entry);
   if (bytes === undefined) {
     return { found: false, expiresAt: entry.freshUntil > now ? wireInstant(entry.freshUntil) : 0 };

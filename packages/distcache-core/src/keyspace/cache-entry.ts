@@ -145,20 +145,21 @@ export class CacheEntry<T> implements StorageEntry {
 
   /** A private decoded copy for a single caller (nothing shared, so nothing to freeze). */
   readPrivate(codec: Codec<T>): T | undefined {
-    const bytes = this.wireBytes(codec);
-    if (bytes === undefined) return undefined;
+    const packed = this.wireBytes(codec);
+    if (packed === undefined) return undefined;
+    const bytes = unpack(packed);
     // As in readTransient: a codec of the user's own gets bytes nothing else uses.
     return codec.decode(decodesDetached(codec) ? bytes : new Uint8Array(bytes));
   }
 
   /**
-   * The encoded bytes, as peers receive them: the held bytes, or the held value encoded again.
+   * The encoded bytes, as peers receive them: the held bytes as held (packed: the transport writes
+   * a packed string into the frame without a copy of its own), or the held value encoded again.
    * `undefined` for a "not found". Throws what `codec.encode` throws.
    */
-  wireBytes(codec: Codec<T>): Uint8Array | undefined {
+  wireBytes(codec: Codec<T>): PackedBytes | undefined {
     if (this.form === SHARED) return codec.encode(this.data as T);
-    const bytes = this.data as PackedBytes | undefined;
-    return bytes === undefined ? undefined : unpack(bytes);
+    return this.data as PackedBytes | undefined;
   }
 
   /** Gives the entry its tags (counted in {@link held}); undefined removes them. */

@@ -231,7 +231,7 @@ export class KeySpace<T = unknown> {
    * The encoded bytes of an entry, as a peer receives them (encoded again when held decoded).
    * @throws DistCacheError `E_INVALID_VALUE` when the codec cannot encode the held value again
    */
-  wireBytes(key: string, entry: CacheEntry<T>): Uint8Array | undefined {
+  wireBytes(key: string, entry: CacheEntry<T>): PackedBytes | undefined {
     try {
       return entry.wireBytes(this.configValue.codec);
     } catch (error) {

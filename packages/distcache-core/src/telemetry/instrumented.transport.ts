@@ -9,6 +9,7 @@ import type {
   PeerRequestMeta,
   PeerRequestOp,
   PeerRequestOptions,
+  PeerReply,
   PeerResponse,
   PeerTransport,
   PeerTransportEvents,
@@ -91,13 +92,13 @@ export class InstrumentedPeerTransport implements PeerTransport {
     from: PeerIdentity,
     signal: AbortSignal,
     meta: PeerRequestMeta,
-  ): Promise<PeerResponse> {
+  ): Promise<PeerReply> {
     const otel = this.probe.instrumentation;
     const started = performance.now();
     const id = formatPeerAddress(from.address);
     const span = otel?.peerServerSpan(request.op, id, meta);
-    const run = (): Promise<PeerResponse> => handler(request, from, signal, meta);
-    let promise: Promise<PeerResponse>;
+    const run = (): Promise<PeerReply> => handler(request, from, signal, meta);
+    let promise: Promise<PeerReply>;
     try {
       promise = span === undefined || otel === undefined ? run() : otel.runIn(span, run);
     } catch (error) {
@@ -138,6 +139,6 @@ export class InstrumentedPeerTransport implements PeerTransport {
 }
 
 /** A peer's `error` answer as an error (it is a response, not a rejection, on the wire). */
-function answeredError(response: PeerResponse): DistCacheError | undefined {
+function answeredError(response: PeerReply): DistCacheError | undefined {
   return response.op === 'error' ? new DistCacheError(response.code, response.message) : undefined;
 }

@@ -65,6 +65,29 @@ describe('FrameBuilder', () => {
     expect(frames(b.take()).map((frame) => decodeRequestFrame(frame).id)).toEqual([1, 4]);
   });
 
+  it('starts the arena over only when everything was taken, and drops one grown past 4x', () => {
+    const b = new FrameBuilder(64);
+    writeRequestFrame(b, 1, get('a'));
+    b.recycle(); // a finished frame not taken yet: kept
+    const [first] = b.take() as [Buffer];
+    expect(decodeRequestFrame(first).id).toBe(1);
+    b.recycle();
+    writeRequestFrame(b, 2, get('b'));
+    const [second] = b.take() as [Buffer];
+    expect(second.buffer).toBe(first.buffer);
+    expect(second.byteOffset).toBe(first.byteOffset);
+    // One large frame grows the arena; past 4x the usual size it is not kept.
+    writeRequestFrame(b, 3, get('k'.repeat(400)));
+    const [large] = b.take() as [Buffer];
+    expect(large.buffer.byteLength).toBeGreaterThan(4 * 64);
+    b.recycle();
+    writeRequestFrame(b, 4, get('c'));
+    const [after] = b.take() as [Buffer];
+    // (small arenas come from Buffer's shared pool: the same ArrayBuffer, another offset)
+    expect(after.buffer !== large.buffer || after.byteOffset !== large.byteOffset).toBe(true);
+    expect(frames([first, large, after]).map((frame) => decodeRequestFrame(frame).id)).toEqual([2, 3, 4]);
+  });
+
   it('copies ready-made frames in', () => {
     const b = new FrameBuilder(16);
     const other = new FrameBuilder();

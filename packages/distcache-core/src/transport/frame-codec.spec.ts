@@ -189,6 +189,46 @@ describe('response frames', () => {
     expect(response.op === 'value' && response.result.found && [...response.result.value]).toEqual([0, 0]);
   });
 
+  it('writes a value held as a packed string byte for byte, as the same bytes in a Uint8Array', () => {
+    // The engine keeps values as one-byte strings (keyspace/packed-bytes.ts) and answers with them.
+    const raw = Uint8Array.from({ length: 300 }, (_, index) => (index * 7) % 256);
+    const packed = Buffer.from(raw).toString('latin1');
+    const asString = encodeResponseFrame(3, {
+      op: 'values',
+      results: [
+        { found: true, value: packed, expiresAt: 9, tags: ['t'] },
+        { found: false, expiresAt: 0 },
+        { found: true, value: '', expiresAt: 0 },
+      ],
+    });
+    const asBytes = encodeResponseFrame(3, {
+      op: 'values',
+      results: [
+        { found: true, value: raw, expiresAt: 9, tags: ['t'] },
+        { found: false, expiresAt: 0 },
+        { found: true, value: bytes(), expiresAt: 0 },
+      ],
+    });
+    expect(asString.equals(asBytes)).toBe(true);
+    const { response } = decodeResponseFrame(asString);
+    const first = response.op === 'values' ? response.results[0] : undefined;
+    expect(first?.found === true && [...first.value]).toEqual([...raw]);
+  });
+
+  it('refuses a string value with a character that is not one byte', () => {
+    let caught: unknown;
+    try {
+      encodeResponseFrame(4, {
+        op: 'value',
+        result: { found: true, value: 'caf\u00e9 \u20ac', expiresAt: 0 },
+      });
+    } catch (error) {
+      caught = error;
+    }
+    expect(isDistCacheError(caught) && caught.code).toBe('E_PROTOCOL');
+    expect((caught as Error).message).toMatch(/value must hold one byte per character/);
+  });
+
   it("copies a SET request's value out of the frame (the owner keeps it)", () => {
     const frame = encodeRequestFrame(2, {
       op: 'set',

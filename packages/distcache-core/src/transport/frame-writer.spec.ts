@@ -2,8 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { FrameWriter, type FrameSink } from './frame-writer';
 
 class FakeSink implements FrameSink {
+  /** Copies of the chunks written. */
   writes: Buffer[] = [];
+  /** The chunks themselves (views of the writer's arena). */
+  chunks: Uint8Array[] = [];
+  /** False: the socket queues what it is given until `drain()`. */
   accept = true;
+  /** Answer false although the kernel took the chunk (over the high-water mark, nothing queued). */
+  overHighWater = false;
+  queued = 0;
   corked = 0;
   uncorked = 0;
 
@@ -17,9 +24,15 @@ class FakeSink implements FrameSink {
 
   private drainListener: (() => void) | undefined;
 
+  get writableLength(): number {
+    return this.queued;
+  }
+
   write(chunk: Uint8Array): boolean {
     this.writes.push(Buffer.from(chunk));
-    return this.accept;
+    this.chunks.push(chunk);
+    if (!this.accept) this.queued += chunk.length;
+    return this.accept && !this.overHighWater;
   }
 
   once(_event: 'drain', listener: () => void): this {
@@ -28,6 +41,7 @@ class FakeSink implements FrameSink {
   }
 
   drain(): void {
+    this.queued = 0;
     const listener = this.drainListener;
     this.drainListener = undefined;
     listener?.();
@@ -76,6 +90,53 @@ describe('FrameWriter', () => {
     expect(sink.writes.length).toBeGreaterThan(1);
     expect([sink.corked, sink.uncorked]).toEqual([1, 1]);
     expect([...Buffer.concat(sink.writes)]).toEqual(Array.from({ length: 60 }, (_, i) => Math.floor(i / 6)));
+  });
+
+  it('writes the next frames over the arena once the socket has written everything', async () => {
+    const sink = new FakeSink();
+    const writer = new FrameWriter(sink, undefined, 64);
+    writer.write(Buffer.alloc(40, 1));
+    await tick();
+    writer.write(Buffer.alloc(40, 2));
+    await tick();
+    // Without reuse the second 40 bytes would not fit behind the first: a new arena each time.
+    const [first, second] = sink.chunks as [Uint8Array, Uint8Array];
+    expect(second.buffer).toBe(first.buffer);
+    expect(second.byteOffset).toBe(first.byteOffset);
+    expect(sink.writes.map((chunk) => chunk[0])).toEqual([1, 2]);
+  });
+
+  it('never writes over bytes the socket still queues', async () => {
+    const sink = new FakeSink();
+    const writer = new FrameWriter(sink, undefined, 256);
+    sink.accept = false;
+    writer.write(Buffer.alloc(40, 1));
+    await tick();
+    expect(writer.blocked).toBe(true);
+    writer.write(Buffer.alloc(40, 2));
+    sink.accept = true;
+    sink.drain();
+    const [first, second] = sink.chunks as [Uint8Array, Uint8Array];
+    expect([...first]).toEqual(new Array(40).fill(1));
+    expect(second.byteOffset).toBe(first.byteOffset + 40);
+    // Both left: the arena starts over.
+    writer.write(Buffer.alloc(40, 3));
+    await tick();
+    expect(sink.chunks[2]?.byteOffset).toBe(first.byteOffset);
+  });
+
+  it('does not wait for drain after a chunk over the high-water mark that the kernel took at once', async () => {
+    const sink = new FakeSink();
+    const blocked: boolean[] = [];
+    const writer = new FrameWriter(sink, (value) => blocked.push(value));
+    sink.overHighWater = true;
+    writer.write(Buffer.alloc(50_000, 1));
+    await tick();
+    expect(writer.blocked).toBe(false);
+    expect(blocked).toEqual([]);
+    writer.write(Buffer.from([2]));
+    await tick();
+    expect(sink.writes).toHaveLength(2);
   });
 
   it('drops frames after close()', async () => {

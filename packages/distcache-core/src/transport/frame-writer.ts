@@ -3,6 +3,8 @@ import { FrameBuilder } from './frame-builder';
 /** The part of a socket the writer needs; `net.Socket` and `tls.TLSSocket` both fit. */
 export interface FrameSink {
   write(chunk: Uint8Array): boolean;
+  /** Bytes written and not yet handed to the kernel (0: everything written so far has left). */
+  readonly writableLength: number;
   once(event: 'drain', listener: () => void): unknown;
   /** Batch the writes until `uncork()` (one `writev`), when the sink can. */
   cork?(): void;
@@ -79,7 +81,11 @@ export class FrameWriter {
       for (const chunk of chunks) accepted = this.sink.write(chunk);
       this.sink.uncork?.();
     }
-    if (!accepted) this.waitForDrain();
+    // `write` says false for any chunk over the socket's high-water mark (16 KiB), even one the
+    // kernel took at once: nothing is queued then, and waiting for 'drain' would only pause the
+    // socket's reading for a turn. When nothing is queued the arena's bytes are free again.
+    if (this.sink.writableLength === 0) this.builder.recycle();
+    else if (!accepted) this.waitForDrain();
   }
 
   /** Drops whatever is queued; later writes are ignored. */

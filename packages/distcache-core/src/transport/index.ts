@@ -6,11 +6,13 @@ export type {
   PeerRequestMeta,
   PeerRequestOp,
   PeerRequestOptions,
+  PeerReply,
   PeerResponse,
   PeerTransport,
   ValueResult,
+  WireBytes,
 } from './transport';
-export { MAX_META_ENTRIES } from './transport';
+export { MAX_META_ENTRIES, wireByteLength } from './transport';
 export { TcpPeerTransport, tcpPeerTransport } from './tcp-peer-transport';
 export {
   type PeerTlsOptions,

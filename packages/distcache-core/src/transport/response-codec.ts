@@ -7,7 +7,15 @@ import { ByteReader } from './byte-reader';
 import { FrameBuilder } from './frame-builder';
 import { readTags, tagsSize, writeTags } from './request-codec';
 import { asBuffer, checkFrameLength, singleFrame } from './frame-header';
-import type { KeyErrorResult, KeyResult, PeerResponse, ValueResult } from './transport';
+import {
+  type KeyErrorResult,
+  type KeyResult,
+  type PeerReply,
+  type PeerResponse,
+  type ValueResult,
+  type WireBytes,
+  wireByteLength,
+} from './transport';
 import { FRAME_HEADER_BYTES, LENGTH_PREFIX_BYTES, Opcode, ResponseFlag } from './wire-format';
 
 /** A decoded response frame. */
@@ -34,7 +42,7 @@ export const MAX_ERROR_DETAIL_BYTES = 16 * 1024;
  *
  * @throws DistCacheError `E_PROTOCOL` when a field cannot be represented
  */
-export function encodeResponseFrame(id: number, response: PeerResponse, extended = false): Buffer {
+export function encodeResponseFrame(id: number, response: PeerReply, extended = false): Buffer {
   const b = new FrameBuilder(64);
   writeResponseFrame(b, id, response, extended);
   return singleFrame(b);
@@ -50,7 +58,7 @@ export function encodeResponseFrame(id: number, response: PeerResponse, extended
 export function writeResponseFrame(
   b: FrameBuilder,
   id: number,
-  response: PeerResponse,
+  response: PeerReply,
   extended = false,
 ): number {
   switch (response.op) {
@@ -149,14 +157,14 @@ export function decodeResponseFrame(frame: Uint8Array): ResponseFrame {
   return { id, response };
 }
 
-function resultSize(result: ValueResult): number {
+function resultSize(result: ValueResult<WireBytes>): number {
   if (!result.found) return 9;
-  return 13 + result.value.byteLength + (isTagged(result) ? tagsSize(result.tags) : 0);
+  return 13 + wireByteLength(result.value) + (isTagged(result) ? tagsSize(result.tags) : 0);
 }
 
 // Found byte: 0 not found, 1 a value, 2 a value followed by its tags (sent only to a requester
 // that set FrameFlag.TAGS: the handler leaves `tags` out otherwise).
-function writeResult(b: FrameBuilder, result: ValueResult): void {
+function writeResult(b: FrameBuilder, result: ValueResult<WireBytes>): void {
   const tagged = isTagged(result);
   b.u8(result.found ? (tagged ? 2 : 1) : 0);
   b.u64(result.expiresAt, 'expiresAt');
@@ -164,7 +172,7 @@ function writeResult(b: FrameBuilder, result: ValueResult): void {
   if (tagged) writeTags(b, (result as { tags: readonly string[] }).tags);
 }
 
-function isTagged(result: ValueResult): boolean {
+function isTagged(result: ValueResult<WireBytes>): boolean {
   return result.found && result.tags !== undefined && result.tags.length > 0;
 }
 

@@ -18,7 +18,7 @@ import {
   handshakeProblem,
   refuseReasonName,
 } from './handshake-codec';
-import type { PeerIdentity, PeerRequestHandler, PeerResponse } from './transport';
+import type { PeerIdentity, PeerReply, PeerRequestHandler, PeerResponse } from './transport';
 import type { ResolvedTransportOptions } from './transport-options';
 import { HANDSHAKE_MAX_FRAME_BYTES, LENGTH_PREFIX_BYTES, RefuseReason } from './wire-format';
 
@@ -298,7 +298,7 @@ export class ServerConnection {
       return this.reply(id, { op: 'error', code: 'E_PROTOCOL', message }, sendLimit);
     }
     this.inFlight++;
-    let result: Promise<PeerResponse>;
+    let result: Promise<PeerReply>;
     try {
       result = this.handler(decoded.request, from, this.lifetime.signal, decoded.meta);
     } catch (error) {
@@ -317,7 +317,7 @@ export class ServerConnection {
     );
   }
 
-  private reply(id: number, response: PeerResponse, sendLimit: number, extended = false): void {
+  private reply(id: number, response: PeerReply, sendLimit: number, extended = false): void {
     if (this.state.kind !== 'ready') return;
     const builder = this.writer.builder;
     let size: number;

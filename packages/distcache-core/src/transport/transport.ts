@@ -91,10 +91,25 @@ export type PeerRequest =
 export type PeerRequestOp = PeerRequest['op'];
 
 /**
+ * Bytes a server answers with: a `Uint8Array`, or a string of one byte per character (latin1, each
+ * character below 256), the form the engine keeps values in (`keyspace/packed-bytes.ts`). A string
+ * is written into the frame as it is, with no buffer of its own: measured on an owner serving
+ * `getMany` (bench/get-many), a `Buffer` per key made a third of its CPU time garbage collection.
+ * Received answers always carry a `Uint8Array`.
+ */
+export type WireBytes = Uint8Array | string;
+
+/** The byte length of {@link WireBytes}. */
+export function wireByteLength(bytes: WireBytes): number {
+  return typeof bytes === 'string' ? bytes.length : bytes.byteLength;
+}
+
+/**
  * One looked-up entry. `expiresAt` is absolute epoch milliseconds (0 = never); on a miss it says
  * how long the "not found" may be remembered (negative caching), 0 meaning "do not remember".
+ * `Bytes` is `Uint8Array` in what a requester receives, {@link WireBytes} in what a server answers.
  */
-export type ValueResult =
+export type ValueResult<Bytes extends WireBytes = Uint8Array> =
   | {
       found: true;
       /**
@@ -102,7 +117,7 @@ export type ValueResult =
        * socket's read chunk (no copy): keeping it keeps that chunk (up to 64 KiB) alive, so copy
        * what you keep (the engine's entries do: `pack`, `CacheEntry.retimed`).
        */
-      value: Uint8Array;
+      value: Bytes;
       expiresAt: number;
       /** The entry's tags; sent only to a requester that set `tagsReply`. */
       tags?: readonly string[];
@@ -130,13 +145,14 @@ export interface KeyPendingResult {
 }
 
 /** A result of a GET_MANY answer. */
-export type KeyResult = ValueResult | KeyErrorResult | KeyPendingResult;
+export type KeyResult<Bytes extends WireBytes = Uint8Array> =
+  ValueResult<Bytes> | KeyErrorResult | KeyPendingResult;
 
-/** The answer to a {@link PeerRequest}. */
-export type PeerResponse =
-  | { op: 'value'; result: ValueResult }
+/** The answer to a {@link PeerRequest}, as its requester receives it (see {@link PeerReply}). */
+export type PeerResponse<Bytes extends WireBytes = Uint8Array> =
+  | { op: 'value'; result: ValueResult<Bytes> }
   /** One result per requested key, in the order of the request's `keys`. */
-  | { op: 'values'; results: KeyResult[] }
+  | { op: 'values'; results: Array<KeyResult<Bytes>> }
   /**
    * Done. `removed`: how many of a delete's keys the receiver held (only sent to a requester that
    * set `extendedReply`; absent from older peers).
@@ -181,7 +197,10 @@ export type PeerRequestHandler = (
   from: PeerIdentity,
   signal: AbortSignal,
   meta: PeerRequestMeta,
-) => Promise<PeerResponse>;
+) => Promise<PeerReply>;
+
+/** The answer a server sends: its values may be packed strings ({@link WireBytes}). */
+export type PeerReply = PeerResponse<WireBytes>;
 
 /** Per-request options of {@link PeerTransport.request}. */
 export interface PeerRequestOptions {
