@@ -4,7 +4,8 @@
  * `valueMode: 'copy'`): 16 B of header instead of ~176 B of view, buffer and extension records, and
  * no malloc'd backing store, whose churn as entries are evicted left RSS at 2.6x `maxBytes`;
  * the garbage collector compacts the heap instead. The price is one copy (~0.2 µs per KB) when the
- * bytes are decoded or sent to a peer. Values above {@link MAX_PACKED_BYTES} stay a `Uint8Array`.
+ * bytes are decoded; a peer's answer takes the string itself (`WireBytes`), copied once into its
+ * frame. Values above {@link MAX_PACKED_BYTES} stay a `Uint8Array`.
  */
 export type PackedBytes = string | Uint8Array;
 
