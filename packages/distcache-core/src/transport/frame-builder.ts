@@ -30,9 +30,14 @@ export class FrameBuilder {
   /** Finished, not yet taken regions of arenas that were outgrown. */
   private sealed: Buffer[] = [];
 
+  private readonly arenaBytes: number;
+
   /** @param arenaBytes size of each arena; a frame larger than it gets an arena of its own size */
-  constructor(private readonly arenaBytes = 64 * 1024) {
-    this.buf = Buffer.allocUnsafe(arenaBytes);
+  constructor(arenaBytes = 64 * 1024) {
+    // A size estimated from a malformed message is NaN: the field's own check throws E_PROTOCOL
+    // when it is written.
+    this.arenaBytes = arenaBytes >= FRAME_HEADER_BYTES ? arenaBytes : FRAME_HEADER_BYTES;
+    this.buf = Buffer.allocUnsafe(this.arenaBytes);
   }
 
   /** Bytes finished and not yet taken. */
@@ -49,7 +54,9 @@ export class FrameBuilder {
    */
   begin(opcode: number, flags: number, id: number, estimate = 64): void {
     this.frameStart = this.pos;
-    this.ensure(Math.max(estimate, FRAME_HEADER_BYTES));
+    // An estimate from a malformed message (a field of the wrong type) is NaN: the field's own
+    // check throws E_PROTOCOL when it is written, not a RangeError here.
+    this.ensure(estimate > FRAME_HEADER_BYTES ? estimate : FRAME_HEADER_BYTES);
     const buf = this.buf;
     const at = this.frameStart;
     buf[at + 4] = opcode;
@@ -156,20 +163,23 @@ export class FrameBuilder {
   }
 
   /**
-   * Bytes with an u32 length prefix: a `Uint8Array`, or a string of one byte per character
-   * ({@link WireBytes}), copied straight into the arena.
+   * An answer's value with an u32 length prefix: a `Uint8Array`, or a string of one byte per
+   * character ({@link WireBytes}, as the engine holds values), copied straight into the arena.
+   * Only answers take strings: a request's bytes go through {@link bytes32}.
    */
-  bytes32(value: WireBytes, field: string): void {
-    if (typeof value === 'string') {
-      if (NOT_LATIN1.test(value)) throw invalidFrame(`${field} must hold one byte per character`);
-      const length = value.length;
-      this.ensure(4 + length);
-      this.buf.writeUInt32BE(length, this.pos);
-      this.buf.write(value, this.pos + 4, length, 'latin1');
-      this.pos += 4 + length;
-      return;
-    }
-    if (!(value instanceof Uint8Array)) throw invalidFrame(`${field} must be a Uint8Array or a string`);
+  wireBytes32(value: WireBytes, field: string): void {
+    if (typeof value !== 'string') return this.bytes32(value, field);
+    if (NOT_LATIN1.test(value)) throw invalidFrame(`${field} must hold one byte per character`);
+    const length = value.length;
+    this.ensure(4 + length);
+    this.buf.writeUInt32BE(length, this.pos);
+    this.buf.write(value, this.pos + 4, length, 'latin1');
+    this.pos += 4 + length;
+  }
+
+  /** Bytes with an u32 length prefix. */
+  bytes32(value: Uint8Array, field: string): void {
+    if (!(value instanceof Uint8Array)) throw invalidFrame(`${field} must be a Uint8Array`);
     this.ensure(4 + value.byteLength);
     this.buf.writeUInt32BE(value.byteLength, this.pos);
     this.buf.set(value, this.pos + 4);

@@ -128,6 +128,11 @@ describe('request frames', () => {
     const tooMuchMeta = Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`m${i}`, 'v']));
     expectProtocolError(() => encodeRequestFrame(1, { op: 'ping' }, tooMuchMeta));
     expectProtocolError(() => encodeRequestFrame(1, { op: 'nope' } as unknown as PeerRequest));
+    // Only answers carry values as one-byte strings; a SET's value must be bytes (a codec whose
+    // encode returned a string is refused, not sent).
+    expectProtocolError(() =>
+      encodeRequestFrame(1, { ...set(0), value: 'abc' as unknown as Uint8Array } as PeerRequest),
+    );
   });
 
   it('rejects every truncation of every request with E_PROTOCOL', () => {

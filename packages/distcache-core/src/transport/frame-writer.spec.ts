@@ -8,9 +8,12 @@ class FakeSink implements FrameSink {
   chunks: Uint8Array[] = [];
   /** False: the socket queues what it is given until `drain()`. */
   accept = true;
-  /** Answer false although the kernel took the chunk (over the high-water mark, nothing queued). */
+  /** Answer false although nothing stays queued (corked writes over the high-water mark). */
   overHighWater = false;
+  /** Complete writes a turn later, as a TLS socket does, through their callbacks. */
+  deferred = false;
   queued = 0;
+  private callbacks: Array<() => void> = [];
   corked = 0;
   uncorked = 0;
 
@@ -28,11 +31,20 @@ class FakeSink implements FrameSink {
     return this.queued;
   }
 
-  write(chunk: Uint8Array): boolean {
+  write(chunk: Uint8Array, callback?: () => void): boolean {
     this.writes.push(Buffer.from(chunk));
     this.chunks.push(chunk);
-    if (!this.accept) this.queued += chunk.length;
+    if (!this.accept || this.deferred) this.queued += chunk.length;
+    if (callback !== undefined) this.callbacks.push(callback);
     return this.accept && !this.overHighWater;
+  }
+
+  /** Completes the deferred writes: nothing stays queued, their callbacks run. */
+  complete(): void {
+    this.queued = 0;
+    const callbacks = this.callbacks;
+    this.callbacks = [];
+    for (const callback of callbacks) callback();
   }
 
   once(_event: 'drain', listener: () => void): this {
@@ -125,7 +137,23 @@ describe('FrameWriter', () => {
     expect(sink.chunks[2]?.byteOffset).toBe(first.byteOffset);
   });
 
-  it('does not wait for drain after a chunk over the high-water mark that the kernel took at once', async () => {
+  it('starts the arena over when a write completes later, as a TLS socket completes it', async () => {
+    const sink = new FakeSink();
+    sink.deferred = true;
+    const writer = new FrameWriter(sink, undefined, 64);
+    writer.write(Buffer.alloc(40, 1));
+    await tick();
+    expect(sink.writableLength).toBe(40);
+    sink.complete();
+    writer.write(Buffer.alloc(40, 2));
+    await tick();
+    const [first, second] = sink.chunks as [Uint8Array, Uint8Array];
+    expect(second.buffer).toBe(first.buffer);
+    expect(second.byteOffset).toBe(first.byteOffset);
+    expect(sink.writes.map((chunk) => chunk[0])).toEqual([1, 2]);
+  });
+
+  it('does not wait for drain when a write said false but nothing stayed queued', async () => {
     const sink = new FakeSink();
     const blocked: boolean[] = [];
     const writer = new FrameWriter(sink, (value) => blocked.push(value));

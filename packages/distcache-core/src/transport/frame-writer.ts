@@ -2,7 +2,7 @@ import { FrameBuilder } from './frame-builder';
 
 /** The part of a socket the writer needs; `net.Socket` and `tls.TLSSocket` both fit. */
 export interface FrameSink {
-  write(chunk: Uint8Array): boolean;
+  write(chunk: Uint8Array, callback?: (error?: Error | null) => void): boolean;
   /** Bytes written and not yet handed to the kernel (0: everything written so far has left). */
   readonly writableLength: number;
   once(event: 'drain', listener: () => void): unknown;
@@ -31,6 +31,13 @@ export class FrameWriter {
   private blockedOnDrain = false;
   private closed = false;
   private readonly flushBound = (): void => this.flush();
+  /**
+   * The last write of a flush completed (a TLS socket completes every write a turn later): with
+   * nothing queued and no flush pending, the arena starts over.
+   */
+  private readonly onWritten = (): void => {
+    if (!this.closed && !this.scheduled && this.sink.writableLength === 0) this.builder.recycle();
+  };
 
   constructor(
     private readonly sink: FrameSink,
@@ -74,16 +81,20 @@ export class FrameWriter {
     if (chunks.length === 0) return;
     let accepted = true;
     if (chunks.length === 1) {
-      accepted = this.sink.write(chunks[0] as Buffer);
+      accepted = this.sink.write(chunks[0] as Buffer, this.onWritten);
     } else {
       // The tick's frames spilled over arenas: one corked write per arena, sent as one writev.
       this.sink.cork?.();
-      for (const chunk of chunks) accepted = this.sink.write(chunk);
+      const last = chunks.length - 1;
+      for (let index = 0; index <= last; index++) {
+        accepted = this.sink.write(chunks[index] as Buffer, index === last ? this.onWritten : undefined);
+      }
       this.sink.uncork?.();
     }
-    // `write` says false for any chunk over the socket's high-water mark (16 KiB), even one the
-    // kernel took at once: nothing is queued then, and waiting for 'drain' would only pause the
-    // socket's reading for a turn. When nothing is queued the arena's bytes are free again.
+    // Nothing queued (the kernel took every byte at once, as a plain socket's write usually
+    // completes): the arena's bytes are free again. A TLS socket completes its writes a turn later:
+    // `onWritten` starts the arena over then. Corked writes over the high-water mark can say false
+    // with nothing left queued after `uncork`; there is no 'drain' worth waiting for then.
     if (this.sink.writableLength === 0) this.builder.recycle();
     else if (!accepted) this.waitForDrain();
   }

@@ -119,11 +119,12 @@ export class PeerServer {
 
   /** Stops accepting and closes every connection (firing their handlers' signals). */
   async close(): Promise<void> {
-    // The connections close before the first await: a close called from inside a handler starts
-    // none of the requests read behind that handler's (they wait for the check phase, which comes
-    // after this call's promise jobs otherwise).
+    // Before the first await, no connection starts another request: a close called from inside a
+    // handler starts none of the requests read behind that handler's (they wait for the check
+    // phase, which comes after this call's promise jobs). The connections close after the await
+    // as before, so answers already given are still written and no signal fires inside this call.
     this.closed = true;
-    for (const connection of [...this.connections]) connection.close();
+    for (const connection of this.connections) connection.stopStarting();
     // A close racing a listen waits for the bind to finish, so no listener outlives the transport.
     const bound = await this.listening?.then(
       () => true,

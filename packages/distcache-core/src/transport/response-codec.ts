@@ -168,7 +168,7 @@ function writeResult(b: FrameBuilder, result: ValueResult<WireBytes>): void {
   const tagged = isTagged(result);
   b.u8(result.found ? (tagged ? 2 : 1) : 0);
   b.u64(result.expiresAt, 'expiresAt');
-  if (result.found) b.bytes32(result.value, 'value');
+  if (result.found) b.wireBytes32(result.value, 'value');
   if (tagged) writeTags(b, (result as { tags: readonly string[] }).tags);
 }
 

@@ -74,10 +74,12 @@ export class ServerConnection {
     const state = this.state;
     if (frames === undefined || state.kind !== 'ready') return;
     for (const frame of frames) {
-      if (this.state.kind !== 'ready') return;
+      if (this.state.kind !== 'ready' || this.stopped) return;
       this.onRequest(frame, state.from, state.sendLimit);
     }
   };
+  /** Set by {@link stopStarting}: requests read from now on, or waiting, are not started. */
+  private stopped = false;
   /**
    * Clock time of the last bytes received (the accept time before any): what the idle timeout
    * counts from, and liveness evidence for the failure detector. One clock read per socket read,
@@ -150,6 +152,15 @@ export class ServerConnection {
   }
 
   /** Closes the connection and fires the handlers' signal. Idempotent. */
+  /**
+   * Starts no more requests (the server is closing); the ones running still answer until
+   * {@link close}.
+   */
+  stopStarting(): void {
+    this.stopped = true;
+    this.waiting = undefined;
+  }
+
   close(): void {
     const state = this.state;
     if (state.kind === 'closed') return;
@@ -214,6 +225,7 @@ export class ServerConnection {
       case 'handshaking':
         return this.onHello(frame, state.timer);
       case 'ready':
+        if (this.stopped) return;
         // The first request of a read starts at once; the ones after it wait for the check phase,
         // so that its answer (written in this callback's promise jobs) leaves first.
         if (this.waiting !== undefined) {
