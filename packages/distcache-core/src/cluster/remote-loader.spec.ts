@@ -14,13 +14,14 @@ const OWNER: PeerRef = { id: '127.0.0.1:9', host: '127.0.0.1', port: 9 };
 
 function setup(
   answer: (request: PeerRequest, space: KeySpace<string>) => PeerResponse | Error | Promise<PeerResponse>,
-  limits: { maxBatchKeys?: number; maxBatchKeyBytes?: number } = {},
+  limits: { maxBatchKeys?: number; maxBatchKeyBytes?: number; readTimeout?: number } = {},
 ) {
   const sourceCalls: string[] = [];
   const space = new KeySpace<string>(
     resolveKeySpaceConfig<string>(
       {
         name: 'ks',
+        ...(limits.readTimeout === undefined ? {} : { readTimeout: limits.readTimeout }),
         dataSource: {
           fetch: (key) => {
             sourceCalls.push(key);
@@ -39,9 +40,11 @@ function setup(
     },
   );
   const sent: PeerRequest[] = [];
+  /** The `timeoutMs` each request in `sent` was given. */
+  const timeouts: number[] = [];
   let release: (() => void) | undefined;
   const coordinator = {
-    send: (_peer: PeerRef, request: PeerRequest) => {
+    send: (_peer: PeerRef, request: PeerRequest, options: { timeoutMs: number }) => {
       // The read `hold` starts: unanswered until released, and not listed in `sent`.
       if (request.op === 'get' && request.key === HELD) {
         return new Promise<PeerResponse>((resolve) => {
@@ -49,6 +52,7 @@ function setup(
         });
       }
       sent.push(request);
+      timeouts.push(options.timeoutMs);
       const response = answer(request, space);
       // A promise answers when it settles.
       return response instanceof Error ? Promise.reject(response) : Promise.resolve(response);
@@ -81,7 +85,7 @@ function setup(
       void held.promise;
     };
   };
-  return { space, sent, sourceCalls, remote, read, hold };
+  return { space, sent, timeouts, sourceCalls, remote, read, hold };
 }
 
 const HELD = 'held-key';
@@ -188,6 +192,52 @@ describe('RemoteLoading', () => {
     expect(sent.map(label)).toEqual(['ab', 'cd', 'get a', 'get b', 'cd']);
     releaseLoads?.();
     expect(await values).toEqual(['owner a', 'owner b', 'owner c', 'owner d']);
+    expect(sourceCalls).toEqual([]);
+  });
+
+  it('asks again for a key the owner answered as pending within what is left of the read timeout', async () => {
+    // Found by the slow-peer fault test: a GET_MANY answered late with a key still loading asked
+    // for it with a fresh read timeout, so the get ended ~1.8x the read timeout after it began.
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    const { space, sent, timeouts, read } = setup(
+      async (request): Promise<PeerResponse> => {
+        if (request.op === 'get') return { op: 'value', result: found(request.key, space) };
+        await sleep(60);
+        const keys = (request as { keys: string[] }).keys;
+        return {
+          op: 'values',
+          results: keys.map((key) => (key === 'b' ? { found: 'pending' } : found(key, space))),
+        };
+      },
+      { readTimeout: 1_000 },
+    );
+    expect(await read(['a', 'b'])).toEqual(['owner a', 'owner b']);
+    expect(sent.map((request) => request.op)).toEqual(['getMany', 'get']);
+    expect(timeouts[0]).toBe(1_000);
+    // At least the 60 ms the first answer took are gone (timers may fire a millisecond early).
+    expect(timeouts[1]).toBeLessThanOrEqual(1_000 - 55);
+    expect(timeouts[1]).toBeGreaterThan(0);
+  });
+
+  it('fails a pending key with E_TIMEOUT, asking nothing more, when its read timeout has passed', async () => {
+    const { space, sent, sourceCalls, read } = setup(
+      async (request): Promise<PeerResponse> => {
+        await new Promise((resolve) => setTimeout(resolve, 60));
+        const keys = (request as { keys: string[] }).keys;
+        return {
+          op: 'values',
+          results: keys.map((key) => (key === 'b' ? { found: 'pending' } : found(key, space))),
+        };
+      },
+      { readTimeout: 30 },
+    );
+    const outcomes = await Promise.allSettled(['a', 'b'].map((key) => read([key])));
+    // Both reads left in one turn, one GET_MANY; the late answer still gives a its value.
+    expect(sent.map((request) => request.op)).toEqual(['getMany']);
+    expect(outcomes[0]).toEqual({ status: 'fulfilled', value: ['owner a'] });
+    const failed = outcomes[1] as PromiseRejectedResult;
+    expect((failed.reason as DistCacheError).code).toBe('E_TIMEOUT');
+    expect((failed.reason as Error).message).toMatch(/readTimeout/);
     expect(sourceCalls).toEqual([]);
   });
 

@@ -155,9 +155,23 @@ export class RemoteLoading {
     partial = false,
     retry?: Retry,
     onAnswered?: () => void,
-    timeoutMs = space.config.readTimeoutMs,
+    /**
+     * Clock time by which the reads must be answered: the turn's read timeout from now for a first
+     * request; what is left of it for a follow-up (keys the owner answered as pending, halves, one
+     * by one), so that no read of a turn outlives its read timeout.
+     */
+    deadline = this.deps.clock.now() + space.config.readTimeoutMs,
   ): Promise<void> {
     if (flights.length === 0) return;
+    const timeoutMs = deadline - this.deps.clock.now();
+    if (timeoutMs <= 0) {
+      onAnswered?.();
+      const late = new DistCacheError(
+        'E_TIMEOUT',
+        'the read timeout passed before the request could be sent',
+      );
+      return this.failAll(space, flights, ownerTimeout(owner, space, late));
+    }
     const single = flights.length === 1;
     // tagsReply: a hot copy keeps the value's tags, so a deleteByTags reaches it.
     const request: PeerRequest = single
@@ -191,7 +205,7 @@ export class RemoteLoading {
         return this.sendAgain(space, owner, flights, partial, retry);
       // A request or an answer over a frame limit: halves may fit.
       if (!single && isDistCacheError(error, 'E_PROTOCOL'))
-        return this.halves(space, owner, flights, partial);
+        return this.halves(space, owner, flights, partial, deadline);
       return this.failAll(
         space,
         flights,
@@ -206,7 +220,7 @@ export class RemoteLoading {
       return this.settle(space, flights[0] as RemoteFlight<T>, response.result, this.deps.clock.now());
     }
     if (!single && response.op === 'values' && response.results.length === flights.length) {
-      return this.settleAll(space, owner, flights, response.results);
+      return this.settleAll(space, owner, flights, response.results, deadline);
     }
     const error = unexpected(owner, response);
     if (single) return this.settle(space, flights[0] as RemoteFlight<T>, error, 0);
@@ -214,12 +228,14 @@ export class RemoteLoading {
     // each key is loaded here, as after any protocol failure.
     if (response.op !== 'error') return this.failAll(space, flights, error);
     // The owner refused to send an answer over this node's frame limit: halves may fit.
-    if (error.code === 'E_PROTOCOL') return this.halves(space, owner, flights, partial);
+    if (error.code === 'E_PROTOCOL') return this.halves(space, owner, flights, partial, deadline);
     if (FALLBACK_CODES.has(error.code) || OWNER_DECLINED.has(error.code))
       return this.failAll(space, flights, error);
     // One ERROR for the whole batch: an owner that predates per-key errors, telling about one key.
     // Asked one by one, each key gets its own answer (the others are cached there by now).
-    await Promise.all(flights.map((flight) => this.request(space, owner, [flight])));
+    await Promise.all(
+      flights.map((flight) => this.request(space, owner, [flight], false, undefined, undefined, deadline)),
+    );
   }
 
   /**
@@ -234,10 +250,7 @@ export class RemoteLoading {
     { after, deadline }: Retry,
   ): Promise<void> {
     await after;
-    const left = deadline - this.deps.clock.now();
-    if (left > 0) return this.request(space, owner, flights, partial, undefined, undefined, left);
-    const late = new DistCacheError('E_TIMEOUT', 'the read timeout passed before the request could be sent');
-    return this.failAll(space, flights, ownerTimeout(owner, space, late));
+    return this.request(space, owner, flights, partial, undefined, undefined, deadline);
   }
 
   private countUnanswered(owner: string, change: 1 | -1): void {
@@ -251,11 +264,12 @@ export class RemoteLoading {
     owner: PeerRef,
     flights: ReadonlyArray<RemoteFlight<T>>,
     partial: boolean,
+    deadline: number,
   ): Promise<void> {
     const middle = Math.ceil(flights.length / 2);
     await Promise.all([
-      this.request(space, owner, flights.slice(0, middle), partial),
-      this.request(space, owner, flights.slice(middle), partial),
+      this.request(space, owner, flights.slice(0, middle), partial, undefined, undefined, deadline),
+      this.request(space, owner, flights.slice(middle), partial, undefined, undefined, deadline),
     ]);
   }
 
@@ -268,13 +282,16 @@ export class RemoteLoading {
     owner: PeerRef,
     flights: ReadonlyArray<RemoteFlight<T>>,
     results: readonly KeyResult[],
+    deadline: number,
   ): Promise<void> | undefined {
     const now = this.deps.clock.now();
     let fallbacks: Array<Promise<void>> | undefined;
     for (let i = 0; i < flights.length; i++) {
       const result = results[i] as KeyResult;
       if (result.found === 'pending') {
-        (fallbacks ??= []).push(this.request(space, owner, [flights[i] as RemoteFlight<T>]));
+        // Asked again alone (a GET joins the owner's load), within what is left of the timeout.
+        const flight = flights[i] as RemoteFlight<T>;
+        (fallbacks ??= []).push(this.request(space, owner, [flight], false, undefined, undefined, deadline));
         continue;
       }
       const outcome =
