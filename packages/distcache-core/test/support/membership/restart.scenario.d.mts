@@ -18,7 +18,10 @@ export interface RestartFigures {
   writes: number;
   staleReads: number;
   staleByNode: Record<string, number>;
+  /** The first stale reads: node, key, versions, when (ms since the load started) and the write missed. */
   examples: string[];
+  /** Kills, starts and ring agreement, in ms since the load started. */
+  timeline: string[];
   failures: Record<string, number>;
   rejoined: boolean;
   /** Per restart: until every ring saw 3 members again. */

@@ -49,6 +49,10 @@ export async function runRestart({
   };
   const floor = (key, at) =>
     (acks.get(key) ?? []).reduce((max, ack) => (ack.at < at ? Math.max(max, ack.version) : max), 0);
+  // For the report: when each thing happened, in ms since the load started.
+  let loadStartedAt = performance.now();
+  const since = (at) => Math.round(at - loadStartedAt);
+  const timeline = [];
   const pickNode = () => {
     const list = [...up];
     return list.length === 0 ? undefined : nodes[list[Math.floor(random() * list.length)]];
@@ -69,7 +73,14 @@ export async function runRestart({
       node.call('timed', { op: 'get', key }, 30_000).then(
         (answer) => {
           if (answer.error !== undefined) return fail(answer.error.code);
-          reads.push({ node: node.name, key, sentAt, version: answer.value?.version, floor: minimum });
+          reads.push({
+            node: node.name,
+            key,
+            sentAt,
+            answeredAt: performance.now(),
+            version: answer.value?.version,
+            floor: minimum,
+          });
         },
         (error) => fail(error?.code ?? 'E_IPC'),
       ),
@@ -93,7 +104,7 @@ export async function runRestart({
           (answer) => {
             if (answer.error !== undefined) return fail(answer.error.code);
             const list = acks.get(key) ?? [];
-            list.push({ version, at: performance.now() });
+            list.push({ version, at: performance.now(), op, node: node.name });
             acks.set(key, list);
           },
           (error) => fail(error?.code ?? 'E_IPC'),
@@ -116,6 +127,7 @@ export async function runRestart({
   try {
     await Promise.all(names.map((_, index) => spawn(index)));
     if (!(await pollUntil(() => seeExactly(nodes, peers), 20_000))) throw new Error('no 3-node ring');
+    loadStartedAt = performance.now();
     every(readsPerSecond, read);
     every(writesPerSecond, write);
     await sleep(beforeMs);
@@ -125,11 +137,14 @@ export async function runRestart({
     for (const [round, down] of downtimes.entries()) {
       const index = 2 - (round % 3);
       up.delete(index);
+      timeline.push(`${since(performance.now())} kill ${names[index]}`);
       await killMember(nodes[index]);
       await sleep(down);
       await spawn(index);
       const restartedAt = performance.now();
+      timeline.push(`${since(restartedAt)} ${names[index]} started`);
       rejoined &&= await pollUntil(() => seeExactly(nodes, peers), 15_000, 10);
+      timeline.push(`${since(performance.now())} rings agree`);
       rejoinMs.push(Math.round(performance.now() - restartedAt));
       await sleep(afterMs);
     }
@@ -146,7 +161,13 @@ export async function runRestart({
       writes,
       staleReads: stale.length,
       staleByNode,
-      examples: stale.slice(0, 5).map((r) => `${r.node} read ${r.key} v${r.version ?? 'none'} < v${r.floor}`),
+      examples: stale.slice(0, 5).map((r) => {
+        const ack = (acks.get(r.key) ?? []).find((a) => a.version === r.floor);
+        const by =
+          ack === undefined ? '' : `, v${r.floor}: ${ack.op} on ${ack.node} acked at ${since(ack.at)}`;
+        return `${r.node} read ${r.key} v${r.version ?? 'none'} < v${r.floor} (sent at ${since(r.sentAt)}, answered at ${since(r.answeredAt)}${by})`;
+      }),
+      timeline,
       failures,
       rejoined,
       rejoinMs,
