@@ -267,6 +267,7 @@ export class Membership {
     const peer = this.peers.get(id);
     if (peer === undefined || !isMember(peer) || !this.running) return;
     peer.problem = 'did not acknowledge an invalidation in time';
+    peer.missedWrites = true;
     this.warnings.warn(
       `unrepaired:${id}`,
       `peer ${id} did not acknowledge an invalidation; off the ring until it does`,
@@ -347,6 +348,7 @@ export class Membership {
           problem: undefined,
           refusesUs: false,
           lostAt: undefined,
+          missedWrites: false,
           listedAt: this.deps.clock.now(),
         };
         this.peers.set(ref.id, peer);
@@ -420,8 +422,11 @@ export class Membership {
     }
     peer.problem = undefined;
     peer.status = 'alive';
-    const afterSilence = peer.lostAt !== undefined;
+    // After a silence or a missed invalidation, both sides may hold values the other's writes never
+    // reached (a slow link times out writes both ways): no popular key is handed across.
+    const afterSilence = peer.lostAt !== undefined || peer.missedWrites;
     peer.lostAt = undefined;
+    peer.missedWrites = false;
     this.changed(
       afterSilence ? { type: 'joined', peer: peer.ref, afterSilence } : { type: 'joined', peer: peer.ref },
     );

@@ -147,9 +147,11 @@ export function createPeerRequestHandler(deps: PeerHandlerDeps): PeerRequestHand
         target.checkSize(request.key, request.value);
         if (request.notAfter !== undefined && deps.clock.now() > request.notAfter)
           throw lateWrite(request.keySpace, request.key, deps.clock.now() - request.notAfter);
-        if (request.ifAbsent === true && target.holdsOrLoads(request.key)) return { op: 'ok' };
         const tags = normalizeTags(request.tags);
         if (typeof tags === 'string') throw invalidValue(request.keySpace, request.key, tags);
+        // A hand-off: never over a value held here, nor over a removal it may predate.
+        if (request.ifAbsent === true && target.refusesHandOff(request.key, tags !== undefined))
+          return { op: 'ok' };
         const expiresAt = request.expiresAt === 0 ? Infinity : request.expiresAt;
         target.store(request.key, request.value, expiresAt, tags);
         target.invalidateHot(request.key);

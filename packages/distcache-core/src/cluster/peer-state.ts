@@ -46,6 +46,11 @@ export interface PeerRecord {
   refusesUs: boolean;
   /** When this node dropped it for silence; undefined when it left gracefully or is a member. */
   lostAt: number | undefined;
+  /**
+   * Dropped because it did not acknowledge one of this node's invalidations in time: like a
+   * silence, each side may hold values the other's writes never reached (no hand-off to it).
+   */
+  missedWrites: boolean;
   /** When discovery first listed it (this node's clock). */
   readonly listedAt: number;
 }

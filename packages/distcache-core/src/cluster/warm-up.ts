@@ -63,9 +63,11 @@ export class WarmUp {
 
   /**
    * Schedules a rebalance (collapsing bursts of membership events into one). A peer that rejoins
-   * after a silence (`afterSilence`) gets no hand-offs: after a partition both sides wrote, and a
-   * SET-if-absent cannot tell the newer value (measured: stale reads after a heal in
-   * test/reliability/faults.spec.ts "partition" until this rule); it loads what it owns on demand.
+   * after a silence or a missed invalidation (`afterSilence`) gets no hand-offs: after a partition
+   * or a slow link both sides wrote, and a SET-if-absent cannot tell the newer value (measured:
+   * stale reads after a heal in test/reliability/faults.spec.ts "partition" and "slow peer" until
+   * this rule); it loads what it owns on demand. A receiver also refuses a hand-off over a key it
+   * removed lately (`KeySpace.refusesHandOff`).
    */
   scheduleRebalance(event?: PeerEvent): void {
     if (event?.type === 'joined' && event.afterSilence === true)

@@ -472,13 +472,15 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
   }
 
   private createKeySpace<T>(config: KeySpace<T>['config']): KeySpace {
-    const hotShare = isStandalone(this.options.discovery) ? 0 : this.options.clusterOptions.hotShare;
+    const standalone = isStandalone(this.options.discovery);
+    const hotShare = standalone ? 0 : this.options.clusterOptions.hotShare;
     const coarse = this.coarseClock;
     return new KeySpace(config, {
       clock: this.options.clock,
       readNow: () => coarse.now(),
       lifetime: this.lifetime.signal,
       hotShare,
+      handOffGuardMs: standalone ? undefined : this.options.clusterOptions.broadcastTimeoutMs,
       sharedLimit: this.sharedLimit,
       probe: this.probe,
       onEvent: (event) => {

@@ -24,6 +24,7 @@ import { normalizeTags, TagVersions } from './tag-versions';
 import type { ResolvedKeySpaceConfig } from './keyspace.options';
 import { type KeySpaceCounters, type KeySpaceStats, newCounters } from './keyspace.stats';
 import { ChurnTable } from '../util/churn-table';
+import { RecentRemovals } from './recent-removals';
 
 /** What a keyspace needs from the engine around it. */
 export interface KeySpaceContext {
@@ -36,6 +37,12 @@ export interface KeySpaceContext {
   readonly readNow: () => number;
   /** The engine-wide token bucket shared by every keyspace, when configured. */
   readonly sharedLimit?: TokenBucket | undefined;
+  /**
+   * In a cluster, the broadcast timeout: removals are remembered for twice the write timeout plus
+   * this, so that a popular-key hand-off read before a removal is refused (see
+   * {@link KeySpace.refusesHandOff}). Undefined on a standalone node (nothing is handed to it).
+   */
+  readonly handOffGuardMs?: number | undefined;
   /** Reports breaker state changes and stale values served. */
   readonly onEvent?: (event: KeySpaceSourceEvent) => void;
   /** Observes data-source calls (telemetry); absent, calls run unobserved. */
@@ -103,6 +110,8 @@ export class KeySpace<T = unknown> {
   private readonly guard: SourceGuard;
   /** Tag invalidations, checked when a tagged entry is read (see `tag-versions.ts`). */
   readonly tagVersions: TagVersions;
+  /** Removals of the last hand-off window, in a cluster (see {@link refusesHandOff}). */
+  private readonly removals: RecentRemovals | undefined;
   /** Recent popularity of this keyspace's keys on this node; undefined when turned off. */
   popularKeys: PopularKeys | undefined;
 
@@ -124,6 +133,14 @@ export class KeySpace<T = unknown> {
     this.storage = new LruStorage({ maxBytes: main, clock, readNow, onRemove, revoked });
     this.hot = new LruStorage({ maxBytes: hot, clock, readNow, onRemove, revoked });
     this.popularKeys = makeTracker(configValue);
+    const guardMs = context.handOffGuardMs;
+    // A hand-off must reach this node by its notAfter (the sender's clock + writeTimeout); a removal
+    // here may precede the sender's read by up to a broadcast timeout (its invalidation on the way),
+    // and the clocks may differ by up to a write timeout (as SET deadlines already assume).
+    this.removals =
+      guardMs === undefined
+        ? undefined
+        : new RecentRemovals(() => 2 * this.configValue.writeTimeoutMs + guardMs);
     this.guard = new SourceGuard(configValue, context.sharedLimit, clock, configValue.name, (state) =>
       context.onEvent?.({ type: 'breaker', keySpace: this.name, state }),
     );
@@ -435,6 +452,18 @@ export class KeySpace<T = unknown> {
   }
 
   /**
+   * True when a popular-key hand-off (a SET if absent from the key's previous owner) must not be
+   * stored: this node holds or loads the key, or removed it lately (or every key, or tagged values
+   * when the hand-off carries tags). The previous owner read the value before sending it; a delete
+   * applied here meanwhile leaves nothing, and "absent" would bring the deleted value back, served
+   * here and fetched as hot copies by the other nodes.
+   */
+  refusesHandOff(key: string, tagged: boolean): boolean {
+    if (this.holdsOrLoads(key)) return true;
+    return this.removals?.removedLately(key, tagged, this.context.clock.now()) === true;
+  }
+
+  /**
    * Calls the data source for one key as this node (used as the fallback when the owner cannot be
    * reached), bounded by the read timeout.
    */
@@ -533,6 +562,7 @@ export class KeySpace<T = unknown> {
    * entry is not a value; a hot copy is not the owner's).
    */
   delete(key: string): boolean {
+    this.removals?.key(key, this.context.clock.now());
     this.flights.invalidate(key);
     this.invalidateRemote(key);
     const held = this.storage.get(key)?.found === true;
@@ -569,6 +599,7 @@ export class KeySpace<T = unknown> {
 
   /** Drops every entry and running load, and forgets the popular-key counts. */
   clear(): void {
+    this.removals?.all(this.context.clock.now());
     this.popularKeys?.clear();
     this.flights.invalidateAll();
     this.invalidateAllRemote();
@@ -585,7 +616,9 @@ export class KeySpace<T = unknown> {
    */
   invalidateTags(tags: readonly string[], counted = true): void {
     if (tags.length === 0) return;
-    this.tagVersions.invalidate(tags, this.context.clock.now());
+    const now = this.context.clock.now();
+    this.tagVersions.invalidate(tags, now);
+    this.removals?.tags(now);
     // A value this node loads from its source carries tags only through the keyspace's `tags`
     // function: without one, no load running here can store an entry a tag revokes, and detaching
     // them all made every deleteByTags repeat every load in flight (a keyspace invalidated every
