@@ -70,6 +70,26 @@ export class ClusterWrites {
     }
   }
 
+  /**
+   * A peer wrote `keys` here as their owner while this node's ring names another owner for some of
+   * them (the writer has not seen a join or a return yet): the owner this node routes reads to may
+   * hold a value the write never reached (a popular key this node just handed to it, a load), and
+   * the writer's own invalidation may not reach it (one attempt to a peer off the writer's ring).
+   * Those keys are invalidated everywhere but at the writer, before the write is acknowledged.
+   */
+  async dropElsewhere(space: KeySpace, keys: readonly string[], writerId: string): Promise<void> {
+    let elsewhere: string[] | undefined;
+    for (const key of keys)
+      if (this.coordinator.ownerOf(space.name, key) !== undefined) (elsewhere ??= []).push(key);
+    if (elsewhere === undefined) return;
+    await this.coordinator.invalidate(
+      space.name,
+      elsewhere,
+      { timeoutMs: this.broadcastTimeoutMs },
+      writerId,
+    );
+  }
+
   async put(space: KeySpace, writes: readonly PreparedWrite[], deadline: Deadline): Promise<void> {
     const remote: Array<Promise<unknown>> = [];
     const targets = new Map<string, string | undefined>();
@@ -79,6 +99,7 @@ export class ClusterWrites {
       if (owner === undefined) {
         if (write.bytes === undefined) space.delete(write.key);
         else space.store(write.key, write.bytes, write.expiresAt, write.tags);
+        space.noteWrite(write.key);
         space.invalidateHot(write.key);
         continue;
       }

@@ -267,7 +267,6 @@ export class Membership {
     const peer = this.peers.get(id);
     if (peer === undefined || !isMember(peer) || !this.running) return;
     peer.problem = 'did not acknowledge an invalidation in time';
-    peer.missedWrites = true;
     this.warnings.warn(
       `unrepaired:${id}`,
       `peer ${id} did not acknowledge an invalidation; off the ring until it does`,
@@ -422,8 +421,8 @@ export class Membership {
     }
     peer.problem = undefined;
     peer.status = 'alive';
-    // After a silence or a missed invalidation, both sides may hold values the other's writes never
-    // reached (a slow link times out writes both ways): no popular key is handed across.
+    // After a silence, a missed invalidation or a refusal, both sides may hold values the other's
+    // writes never reached (a slow link times out writes both ways): no popular key is handed across.
     const afterSilence = peer.lostAt !== undefined || peer.missedWrites;
     peer.lostAt = undefined;
     peer.missedWrites = false;
@@ -531,6 +530,9 @@ export class Membership {
     peer.status = reason === 'graceful' ? 'left' : 'pending';
     peer.unansweredSince = undefined;
     peer.lostAt = silent ? this.deps.clock.now() : undefined;
+    // Dropped for a failure (a silence, a missed invalidation, a refusal): from now on each side's
+    // writes may miss the other, so no popular key is handed to it when it is back.
+    if (reason === 'failed') peer.missedWrites = true;
     this.changed({ type: 'left', peer: peer.ref, reason });
   }
 

@@ -6,9 +6,9 @@ export type PeerEvent =
       readonly type: 'joined';
       readonly peer: PeerRef;
       /**
-       * True when this node had dropped the peer for silence (a pause, a partition) or because it
-       * did not acknowledge an invalidation in time (a slow link, a restart): its values and ours
-       * may come from writes the other never saw, so popular keys are not handed to it.
+       * True when this node had dropped the peer for a failure: a silence (a pause, a partition),
+       * an invalidation it did not acknowledge in time (a slow link, a restart) or a refusal. Its
+       * values and ours may come from writes the other never saw: popular keys are not handed to it.
        */
       readonly afterSilence?: boolean;
     }

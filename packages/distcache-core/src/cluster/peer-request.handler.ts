@@ -6,6 +6,7 @@ import type { KeySpace } from '../keyspace/keyspace';
 import type {
   KeyErrorResult,
   KeyResult,
+  PeerIdentity,
   PeerReply,
   PeerRequest,
   PeerRequestHandler,
@@ -15,6 +16,7 @@ import type { Clock } from '../util/clock';
 import { checkKey } from '../keyspace/key-check';
 import { normalizeTags } from '../keyspace/tag-versions';
 import { toValueResult } from './wire-entry';
+import { peerId } from './peer-state';
 
 /** What serving peers needs from the engine. */
 export interface PeerHandlerDeps {
@@ -27,6 +29,12 @@ export interface PeerHandlerDeps {
   readonly accepting: () => boolean;
   /** Removes a keyspace locally (a peer deleted it cluster-wide). */
   readonly dropKeySpace: (name: string) => void;
+  /**
+   * After a peer's write (not a hand-off), before it is acknowledged: drops, everywhere but at the
+   * writer, the keys this node's ring says another node owns (`ClusterWrites.dropElsewhere`).
+   * Absent on a standalone node.
+   */
+  readonly dropElsewhere?: (space: KeySpace, keys: readonly string[], writerId: string) => Promise<void>;
 }
 
 /**
@@ -110,7 +118,7 @@ export function createPeerRequestHandler(deps: PeerHandlerDeps): PeerRequestHand
     return results;
   };
 
-  return async (request: PeerRequest): Promise<PeerReply> => {
+  return async (request: PeerRequest, from: PeerIdentity): Promise<PeerReply> => {
     // While stopping, only pings are refused (peers must not take this node back). Everything else
     // is still served until the listener closes: peers route here until they have processed the
     // leave notice, and a write refused in that window would fail for no reason.
@@ -155,6 +163,9 @@ export function createPeerRequestHandler(deps: PeerHandlerDeps): PeerRequestHand
         const expiresAt = request.expiresAt === 0 ? Infinity : request.expiresAt;
         target.store(request.key, request.value, expiresAt, tags);
         target.invalidateHot(request.key);
+        if (request.ifAbsent === true) return { op: 'ok' };
+        target.noteWrite(request.key);
+        await deps.dropElsewhere?.(target, [request.key], peerId(from.address.host, from.address.port));
         return { op: 'ok' };
       }
       case 'delete':
@@ -166,6 +177,7 @@ export function createPeerRequestHandler(deps: PeerHandlerDeps): PeerRequestHand
         checked(request.keySpace, keys);
         let removed = 0;
         for (const key of keys) if (target.delete(key)) removed += 1;
+        await deps.dropElsewhere?.(target, keys, peerId(from.address.host, from.address.port));
         return { op: 'ok', removed };
       }
       case 'invalidate': {

@@ -47,8 +47,9 @@ export interface PeerRecord {
   /** When this node dropped it for silence; undefined when it left gracefully or is a member. */
   lostAt: number | undefined;
   /**
-   * Dropped because it did not acknowledge one of this node's invalidations in time: like a
-   * silence, each side may hold values the other's writes never reached (no hand-off to it).
+   * Dropped for a failure since it was last a member (a silence, an invalidation it did not
+   * acknowledge in time, a refusal): each side may hold values the other's writes never reached,
+   * so nothing is handed to it when it is back.
    */
   missedWrites: boolean;
   /** When discovery first listed it (this node's clock). */

@@ -38,7 +38,7 @@ export interface KeySpaceContext {
   /** The engine-wide token bucket shared by every keyspace, when configured. */
   readonly sharedLimit?: TokenBucket | undefined;
   /**
-   * In a cluster, the broadcast timeout: removals are remembered for twice the write timeout plus
+   * In a cluster, the broadcast timeout: removals are remembered for three write timeouts plus
    * this, so that a popular-key hand-off read before a removal is refused (see
    * {@link KeySpace.refusesHandOff}). Undefined on a standalone node (nothing is handed to it).
    */
@@ -134,13 +134,14 @@ export class KeySpace<T = unknown> {
     this.hot = new LruStorage({ maxBytes: hot, clock, readNow, onRemove, revoked });
     this.popularKeys = makeTracker(configValue);
     const guardMs = context.handOffGuardMs;
-    // A hand-off must reach this node by its notAfter (the sender's clock + writeTimeout); a removal
-    // here may precede the sender's read by up to a broadcast timeout (its invalidation on the way),
-    // and the clocks may differ by up to a write timeout (as SET deadlines already assume).
+    // From a delete applied here: the writer's acknowledgement (within its write timeout), its
+    // invalidation reaching the sender (a broadcast timeout), the sender's read, then its hand-off
+    // reaching this node by its notAfter (the read + a write timeout, on the sender's clock, which
+    // may differ from ours by a write timeout, as SET deadlines already assume).
     this.removals =
       guardMs === undefined
         ? undefined
-        : new RecentRemovals(() => 2 * this.configValue.writeTimeoutMs + guardMs);
+        : new RecentRemovals(() => 3 * this.configValue.writeTimeoutMs + guardMs);
     this.guard = new SourceGuard(configValue, context.sharedLimit, clock, configValue.name, (state) =>
       context.onEvent?.({ type: 'breaker', keySpace: this.name, state }),
     );
@@ -460,7 +461,15 @@ export class KeySpace<T = unknown> {
    */
   refusesHandOff(key: string, tagged: boolean): boolean {
     if (this.holdsOrLoads(key)) return true;
-    return this.removals?.removedLately(key, tagged, this.context.clock.now()) === true;
+    return this.removals?.removedLately(key, tagged, this.context.readNow()) === true;
+  }
+
+  /**
+   * A write stored `key` here (a peer's SET, or this node's own put as the owner): a hand-off read
+   * before it is refused even once the written value has expired or been evicted.
+   */
+  noteWrite(key: string): void {
+    this.removals?.key(key, this.context.readNow());
   }
 
   /**
@@ -562,7 +571,7 @@ export class KeySpace<T = unknown> {
    * entry is not a value; a hot copy is not the owner's).
    */
   delete(key: string): boolean {
-    this.removals?.key(key, this.context.clock.now());
+    this.removals?.key(key, this.context.readNow());
     this.flights.invalidate(key);
     this.invalidateRemote(key);
     const held = this.storage.get(key)?.found === true;
@@ -599,7 +608,7 @@ export class KeySpace<T = unknown> {
 
   /** Drops every entry and running load, and forgets the popular-key counts. */
   clear(): void {
-    this.removals?.all(this.context.clock.now());
+    this.removals?.all(this.context.readNow());
     this.popularKeys?.clear();
     this.flights.invalidateAll();
     this.invalidateAllRemote();
