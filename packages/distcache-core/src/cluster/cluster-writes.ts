@@ -72,22 +72,29 @@ export class ClusterWrites {
 
   /**
    * A peer wrote `keys` here as their owner while this node's ring names another owner for some of
-   * them (the writer has not seen a join or a return yet): the owner this node routes reads to may
-   * hold a value the write never reached (a popular key this node just handed to it, a load), and
-   * the writer's own invalidation may not reach it (one attempt to a peer off the writer's ring).
-   * Those keys are invalidated everywhere but at the writer, before the write is acknowledged.
+   * them (the writer has not seen a join or a return yet, or detected a failure at another time):
+   * the owner this node routes reads to may hold a value the write never reached (a popular key
+   * this node just handed to it, a load), and the writer's own invalidation may not reach it (one
+   * attempt to a peer off the writer's ring). Those keys are invalidated everywhere but at the
+   * writer before the write is acknowledged (keys whose owner here is the writer need nothing: it
+   * wrote them). Best effort within `budgetMs` (the writer's remaining time, at most the broadcast
+   * timeout): a peer that does not acknowledge is taken off this node's ring and told before it is
+   * routed to again, as for any invalidation.
    */
-  async dropElsewhere(space: KeySpace, keys: readonly string[], writerId: string): Promise<void> {
+  async dropElsewhere(
+    space: KeySpace,
+    keys: readonly string[],
+    writerId: string,
+    budgetMs = this.broadcastTimeoutMs,
+  ): Promise<void> {
     let elsewhere: string[] | undefined;
-    for (const key of keys)
-      if (this.coordinator.ownerOf(space.name, key) !== undefined) (elsewhere ??= []).push(key);
+    for (const key of keys) {
+      const owner = this.coordinator.ownerOf(space.name, key);
+      if (owner !== undefined && owner.id !== writerId) (elsewhere ??= []).push(key);
+    }
     if (elsewhere === undefined) return;
-    await this.coordinator.invalidate(
-      space.name,
-      elsewhere,
-      { timeoutMs: this.broadcastTimeoutMs },
-      writerId,
-    );
+    const timeoutMs = Math.max(1, Math.min(this.broadcastTimeoutMs, budgetMs));
+    await this.coordinator.invalidate(space.name, elsewhere, { timeoutMs }, writerId);
   }
 
   async put(space: KeySpace, writes: readonly PreparedWrite[], deadline: Deadline): Promise<void> {

@@ -34,7 +34,12 @@ export interface PeerHandlerDeps {
    * writer, the keys this node's ring says another node owns (`ClusterWrites.dropElsewhere`).
    * Absent on a standalone node.
    */
-  readonly dropElsewhere?: (space: KeySpace, keys: readonly string[], writerId: string) => Promise<void>;
+  readonly dropElsewhere?: (
+    space: KeySpace,
+    keys: readonly string[],
+    writerId: string,
+    budgetMs?: number,
+  ) => Promise<void>;
 }
 
 /**
@@ -165,7 +170,14 @@ export function createPeerRequestHandler(deps: PeerHandlerDeps): PeerRequestHand
         target.invalidateHot(request.key);
         if (request.ifAbsent === true) return { op: 'ok' };
         target.noteWrite(request.key);
-        await deps.dropElsewhere?.(target, [request.key], peerId(from.address.host, from.address.port));
+        // Within the writer's deadline when it sent one: past it the write has failed for its caller.
+        const budgetMs = request.notAfter === undefined ? undefined : request.notAfter - deps.clock.now();
+        await deps.dropElsewhere?.(
+          target,
+          [request.key],
+          peerId(from.address.host, from.address.port),
+          budgetMs,
+        );
         return { op: 'ok' };
       }
       case 'delete':

@@ -138,7 +138,8 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
       spaces: this.spaces,
       accepting: () => this.lifecycle.state === 'running' || this.lifecycle.state === 'starting',
       dropKeySpace: (name) => this.removeKeySpace(name),
-      dropElsewhere: (space, keys, writerId) => this.writes.dropElsewhere(space, keys, writerId),
+      dropElsewhere: (space, keys, writerId, budgetMs) =>
+        this.writes.dropElsewhere(space, keys, writerId, budgetMs),
     });
     await this.coordinator.start(handler, this.lifetime.signal);
     this.schedulePurge();

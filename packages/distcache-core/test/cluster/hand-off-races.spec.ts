@@ -190,13 +190,21 @@ describe('popular-key hand-offs', () => {
     const clock = new ManualClock();
     const space = keySpace(() => ({ id: 'k12', version: 9 }), clock);
     const b = peerRef('127.0.0.1', 2);
-    const invalidations: Array<{ keys: readonly string[]; skip: string | undefined }> = [];
+    const writerRef = peerRef('127.0.0.1', 1);
+    const invalidations: Array<{ keys: readonly string[]; skip: string | undefined; timeoutMs?: number }> =
+      [];
     let release = (): void => undefined;
     const coordinator = {
-      // c's ring: b owns the keys starting with k1, c itself the others.
-      ownerOf: (_keySpace: string, key: string) => (key.startsWith('k1') ? b : undefined),
-      invalidate: (_keySpace: string, keys: readonly string[], _options: unknown, skip?: string) => {
-        invalidations.push({ keys: [...keys], skip });
+      // c's ring: b owns the keys starting with k1, the writer a those starting with w, c the others.
+      ownerOf: (_keySpace: string, key: string) =>
+        key.startsWith('k1') ? b : key.startsWith('w') ? writerRef : undefined,
+      invalidate: (
+        _keySpace: string,
+        keys: readonly string[],
+        options: { timeoutMs: number },
+        skip?: string,
+      ) => {
+        invalidations.push({ keys: [...keys], skip, timeoutMs: options.timeoutMs });
         return new Promise<string[]>((resolve) => {
           release = () => resolve([]);
         });
@@ -210,7 +218,8 @@ describe('popular-key hand-offs', () => {
       spaces: new Map([['products', space]]),
       accepting: () => true,
       dropKeySpace: () => undefined,
-      dropElsewhere: (target, keys, writerId) => writes.dropElsewhere(target, keys, writerId),
+      dropElsewhere: (target, keys, writerId, budgetMs) =>
+        writes.dropElsewhere(target, keys, writerId, budgetMs),
     });
     const writer = { nodeId: 'a', address: { host: '127.0.0.1', port: 1 }, incarnation: 'x' };
     const serve = (request: PeerRequest) =>
@@ -230,7 +239,7 @@ describe('popular-key hand-offs', () => {
       return response;
     });
     await new Promise((resolve) => setImmediate(resolve));
-    expect(invalidations).toEqual([{ keys: ['k12'], skip: peerId('127.0.0.1', 1) }]);
+    expect(invalidations).toEqual([{ keys: ['k12'], skip: peerId('127.0.0.1', 1), timeoutMs: 1_000 }]);
     expect(answered).toBe(false);
     release();
     expect(await answer).toEqual({ op: 'ok' });
@@ -240,11 +249,20 @@ describe('popular-key hand-offs', () => {
     await new Promise((resolve) => setImmediate(resolve));
     release();
     expect(await deleted).toMatchObject({ op: 'ok', removed: 1 });
-    expect(invalidations.at(-1)).toEqual({ keys: ['k12', 'k13'], skip: peerId('127.0.0.1', 1) });
+    expect(invalidations.at(-1)).toMatchObject({ keys: ['k12', 'k13'], skip: peerId('127.0.0.1', 1) });
 
-    // A key this node owns, and a hand-off (a SET if absent), drop nothing elsewhere.
+    // Within the writer's deadline: a SET with 300 ms left waits at most that long.
+    const late = serve({ ...set('k15', 2), notAfter: clock.now() + 300 } as PeerRequest);
+    await new Promise((resolve) => setImmediate(resolve));
+    release();
+    expect(await late).toEqual({ op: 'ok' });
+    expect(invalidations.at(-1)).toMatchObject({ keys: ['k15'], timeoutMs: 300 });
+
+    // A key this node owns, one the writer owns on this ring (it wrote it), and a hand-off (a SET if
+    // absent) drop nothing elsewhere.
     const count = invalidations.length;
     expect(await serve(set('k2', 1))).toEqual({ op: 'ok' });
+    expect(await serve(set('w1', 1))).toEqual({ op: 'ok' });
     expect(await serve(set('k14', 1, true))).toEqual({ op: 'ok' });
     expect(invalidations).toHaveLength(count);
   });
