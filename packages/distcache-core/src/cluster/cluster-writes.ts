@@ -106,7 +106,7 @@ export class ClusterWrites {
       if (owner === undefined) {
         if (write.bytes === undefined) space.delete(write.key);
         else space.store(write.key, write.bytes, write.expiresAt, write.tags);
-        space.noteWrite(write.key);
+        space.noteChanged(write.key);
         space.invalidateHot(write.key);
         continue;
       }

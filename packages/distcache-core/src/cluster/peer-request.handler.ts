@@ -16,7 +16,7 @@ import type { Clock } from '../util/clock';
 import { checkKey } from '../keyspace/key-check';
 import { normalizeTags } from '../keyspace/tag-versions';
 import { toValueResult } from './wire-entry';
-import { peerId } from './peer-state';
+import { senderId } from './peer-state';
 
 /** What serving peers needs from the engine. */
 export interface PeerHandlerDeps {
@@ -169,15 +169,10 @@ export function createPeerRequestHandler(deps: PeerHandlerDeps): PeerRequestHand
         target.store(request.key, request.value, expiresAt, tags);
         target.invalidateHot(request.key);
         if (request.ifAbsent === true) return { op: 'ok' };
-        target.noteWrite(request.key);
+        target.noteChanged(request.key);
         // Within the writer's deadline when it sent one: past it the write has failed for its caller.
         const budgetMs = request.notAfter === undefined ? undefined : request.notAfter - deps.clock.now();
-        await deps.dropElsewhere?.(
-          target,
-          [request.key],
-          peerId(from.address.host, from.address.port),
-          budgetMs,
-        );
+        await deps.dropElsewhere?.(target, [request.key], senderId(from), budgetMs);
         return { op: 'ok' };
       }
       case 'delete':
@@ -189,7 +184,7 @@ export function createPeerRequestHandler(deps: PeerHandlerDeps): PeerRequestHand
         checked(request.keySpace, keys);
         let removed = 0;
         for (const key of keys) if (target.delete(key)) removed += 1;
-        await deps.dropElsewhere?.(target, keys, peerId(from.address.host, from.address.port));
+        await deps.dropElsewhere?.(target, keys, senderId(from));
         return { op: 'ok', removed };
       }
       case 'invalidate': {

@@ -1,4 +1,5 @@
 import type { PeerRef } from './coordinator';
+import type { PeerIdentity } from '../transport/transport';
 
 /** How this node sees another node. */
 export type PeerStatus =
@@ -58,6 +59,11 @@ export interface PeerRecord {
 
 export function peerId(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** The id of the node a request came from (its advertised peer listener). */
+export function senderId(from: PeerIdentity): string {
+  return peerId(from.address.host, from.address.port);
 }
 
 export function peerRef(host: string, port: number): PeerRef {

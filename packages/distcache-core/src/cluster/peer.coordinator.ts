@@ -15,7 +15,7 @@ import type { ResolvedClusterOptions } from './cluster.options';
 import type { ClusterCoordinator, PeerRef, SendOptions } from './coordinator';
 import { Membership } from './membership';
 import { INVALIDATION_BATCH, MissedInvalidations } from './missed-invalidations';
-import { type PeerInfo, peerRef } from './peer-state';
+import { type PeerInfo, peerRef, senderId } from './peer-state';
 
 export interface PeerCoordinatorDeps {
   readonly nodeName: string;
@@ -67,7 +67,7 @@ export class PeerCoordinator implements ClusterCoordinator {
           switch (request.op) {
             case 'leave': {
               // Answered once confirmed, so the leaving node's broadcast ends with it off our ring.
-              const confirmed = this.membership?.confirmLeave(idOf(from)) ?? Promise.resolve();
+              const confirmed = this.membership?.confirmLeave(senderId(from)) ?? Promise.resolve();
               return confirmed.then((): PeerResponse => ({ op: 'ok' }));
             }
             case 'ping':
@@ -88,7 +88,7 @@ export class PeerCoordinator implements ClusterCoordinator {
         },
         {
           onHello: (from, restarted) => {
-            if (restarted) this.membership?.restarted(idOf(from));
+            if (restarted) this.membership?.restarted(senderId(from));
           },
         },
       );
@@ -390,7 +390,7 @@ export class PeerCoordinator implements ClusterCoordinator {
    * @throws DistCacheError `E_NOT_A_MEMBER`
    */
   private async listedSender(membership: Membership, from: PeerIdentity): Promise<string> {
-    const id = idOf(from);
+    const id = senderId(from);
     if (!(await membership.lists(id))) throw notAMember(this.selfRef.id, id);
     return id;
   }
@@ -398,7 +398,7 @@ export class PeerCoordinator implements ClusterCoordinator {
   /** A peer pulls the invalidations it missed from this node. */
   private async answerSync(from: PeerIdentity): Promise<PeerResponse> {
     const membership = this.membership;
-    if (membership === undefined) throw notAMember(this.selfRef.id, idOf(from));
+    if (membership === undefined) throw notAMember(this.selfRef.id, senderId(from));
     await this.listedSender(membership, from);
     if (await this.repair(peerRef(from.address.host, from.address.port))) return { op: 'ok' };
     return {
@@ -434,7 +434,7 @@ export class PeerCoordinator implements ClusterCoordinator {
   /** An indirect probe for a member that cannot reach `target` itself (SWIM). */
   private async answerProbe(from: PeerIdentity, target: PeerRef): Promise<PeerResponse> {
     const membership = this.membership;
-    if (membership === undefined) throw notAMember(this.selfRef.id, idOf(from));
+    if (membership === undefined) throw notAMember(this.selfRef.id, senderId(from));
     await this.listedSender(membership, from);
     if (await membership.probe(target)) return { op: 'ok' };
     return { op: 'error', code: 'E_PEER_UNAVAILABLE', message: `${target.id} did not answer a ping` };
@@ -457,8 +457,4 @@ export class PeerCoordinator implements ClusterCoordinator {
       }
     }
   }
-}
-
-function idOf(from: PeerIdentity): string {
-  return peerRef(from.address.host, from.address.port).id;
 }

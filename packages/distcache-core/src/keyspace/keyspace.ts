@@ -465,10 +465,10 @@ export class KeySpace<T = unknown> {
   }
 
   /**
-   * A write stored `key` here (a peer's SET, or this node's own put as the owner): a hand-off read
-   * before it is refused even once the written value has expired or been evicted.
+   * `key` was written (a peer's SET, this node's own put as the owner) or removed here: a hand-off
+   * read before it is refused, even once a written value has expired or been evicted.
    */
-  noteWrite(key: string): void {
+  noteChanged(key: string): void {
     this.removals?.key(key, this.context.readNow());
   }
 
@@ -571,7 +571,7 @@ export class KeySpace<T = unknown> {
    * entry is not a value; a hot copy is not the owner's).
    */
   delete(key: string): boolean {
-    this.removals?.key(key, this.context.readNow());
+    this.noteChanged(key);
     this.flights.invalidate(key);
     this.invalidateRemote(key);
     const held = this.storage.get(key)?.found === true;

@@ -7,7 +7,7 @@ import { ClusterWrites } from '../../src/cluster/cluster-writes';
 import { resolveClusterOptions } from '../../src/cluster/cluster.options';
 import type { ClusterCoordinator, PeerRef } from '../../src/cluster/coordinator';
 import { Membership } from '../../src/cluster/membership';
-import { createPeerRequestHandler } from '../../src/cluster/peer-request.handler';
+import { createPeerRequestHandler, type PeerHandlerDeps } from '../../src/cluster/peer-request.handler';
 import type { PeerEvent } from '../../src/cluster/peer-event';
 import { peerId, peerRef } from '../../src/cluster/peer-state';
 import { WarmUp } from '../../src/cluster/warm-up';
@@ -37,6 +37,19 @@ function keySpace(source: () => unknown, clock: Clock = systemClock): KeySpace {
   );
 }
 
+/** Node c's peer request handler over one keyspace, as the engine makes it. */
+function nodeC(space: KeySpace, clock: Clock, dropElsewhere?: PeerHandlerDeps['dropElsewhere']) {
+  return createPeerRequestHandler({
+    nodeName: 'c',
+    clock,
+    maxKeyBytes: 1024,
+    spaces: new Map([['products', space]]),
+    accepting: () => true,
+    dropKeySpace: () => undefined,
+    ...(dropElsewhere === undefined ? {} : { dropElsewhere }),
+  });
+}
+
 let membership: Membership | undefined;
 afterEach(async () => {
   membership?.stop();
@@ -55,14 +68,7 @@ describe('popular-key hand-offs', () => {
     const clock = new ManualClock();
     const row = { id: 'k', version: 12 };
     const space = keySpace(() => row, clock);
-    const handler = createPeerRequestHandler({
-      nodeName: 'c',
-      clock,
-      maxKeyBytes: 1024,
-      spaces: new Map([['products', space]]),
-      accepting: () => true,
-      dropKeySpace: () => undefined,
-    });
+    const handler = nodeC(space, clock);
     const serve = (request: PeerRequest) =>
       handler(request, from, new AbortController().signal, {}) as Promise<PeerResponse>;
     const handOff = (key: string, version: number, tags?: string[]): PeerRequest => ({
@@ -211,16 +217,9 @@ describe('popular-key hand-offs', () => {
       },
     } as unknown as ClusterCoordinator;
     const writes = new ClusterWrites(coordinator, 1_000, clock, 1_000);
-    const handler = createPeerRequestHandler({
-      nodeName: 'c',
-      clock,
-      maxKeyBytes: 1024,
-      spaces: new Map([['products', space]]),
-      accepting: () => true,
-      dropKeySpace: () => undefined,
-      dropElsewhere: (target, keys, writerId, budgetMs) =>
-        writes.dropElsewhere(target, keys, writerId, budgetMs),
-    });
+    const handler = nodeC(space, clock, (target, keys, writerId, budgetMs) =>
+      writes.dropElsewhere(target, keys, writerId, budgetMs),
+    );
     const writer = { nodeId: 'a', address: { host: '127.0.0.1', port: 1 }, incarnation: 'x' };
     const serve = (request: PeerRequest) =>
       handler(request, writer, new AbortController().signal, {}) as Promise<PeerResponse>;
