@@ -120,6 +120,34 @@ describe('structuredCodec', () => {
     expect(({} as { at?: unknown }).at).toBeUndefined();
   });
 
+  it('checks every value against Date paths it has read before, and refuses paths that are not JSON', () => {
+    const bytes = (paths: string, value: string): Uint8Array =>
+      Buffer.concat([Buffer.from([0x02]), Buffer.from(`${paths}\n${value}`)]);
+    const paths = '[["at"],["list",1]]';
+    const fits = codec.decode(
+      bytes(paths, '{"at":"2020-01-01T00:00:00.000Z","list":[0,"2021-02-03T04:05:06.007Z"]}'),
+    );
+    expect(fits).toStrictEqual({
+      at: new Date('2020-01-01T00:00:00.000Z'),
+      list: [0, new Date('2021-02-03T04:05:06.007Z')],
+    });
+    // The same paths text again (parsed once), now with values that do not fit it.
+    for (const value of [
+      '{"at":5,"list":[0,"2020-01-01T00:00:00.000Z"]}',
+      '{"at":"2020-01-01T00:00:00.000Z","list":[]}',
+      '{}',
+    ])
+      expect(() => codec.decode(bytes(paths, value)), value).toThrow(TypeError);
+    // The shared parsed paths are not changed by a value that has Dates elsewhere.
+    expect(
+      codec.decode(bytes(paths, '{"at":"2020-01-01T00:00:00.000Z","list":[0,"2020-01-01T00:00:00.000Z"]}')),
+    ).toStrictEqual({
+      at: new Date('2020-01-01T00:00:00.000Z'),
+      list: [0, new Date('2020-01-01T00:00:00.000Z')],
+    });
+    expect(() => codec.decode(bytes('[["at"]', '{"at":"2020-01-01T00:00:00.000Z"}'))).toThrow(TypeError);
+  });
+
   it('keeps V8 format for values a toJSON would change', () => {
     const hidden = Object.defineProperty({ a: 1 }, 'toJSON', { value: () => 'x', enumerable: false });
     const isoPatched = Object.defineProperty(new Date(5), 'toISOString', { value: () => 'local' });

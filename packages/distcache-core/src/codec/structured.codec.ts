@@ -1,6 +1,6 @@
 import { DefaultDeserializer, serialize } from 'node:v8';
 import { type Codec, detachedCodec } from './codec';
-import { JSON_DATES, JSON_PLAIN, jsonForm, reviveDates } from './json-form';
+import { datePaths, JSON_DATES, JSON_PLAIN, jsonForm, reviveDates } from './json-form';
 
 type HostObjectReader = (this: DefaultDeserializer) => ArrayBufferView;
 const readHostObject = (DefaultDeserializer.prototype as unknown as { _readHostObject: HostObjectReader })
@@ -67,7 +67,7 @@ export function structuredCodec<T = unknown>(): Codec<T> {
       if (marker === JSON_DATES) {
         const newline = bytes.indexOf(NEWLINE, 1);
         if (newline < 0) throw new TypeError('a JSON-form value without its Date paths');
-        const paths: unknown = JSON.parse(utf8Slice.call(bytes, 1, newline));
+        const paths = datePaths(utf8Slice.call(bytes, 1, newline));
         return reviveDates(JSON.parse(utf8Slice.call(bytes, newline + 1, bytes.length)), paths) as T;
       }
       const reader = new DetachingDeserializer(bytes);
