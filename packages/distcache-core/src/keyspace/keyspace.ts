@@ -13,7 +13,9 @@ import {
   valueTooLargeBeforeEncoding,
 } from '../errors/messages';
 import { LruStorage } from '../storage/lru.storage';
-import { abortable, type Deadline, linkedSignal, waitFor } from '../util/abort';
+import { type Deadline, waitFor } from '../util/abort';
+import { SourceCall } from '../datasource/source-call';
+import type { FetchContext } from '../datasource/datasource';
 import type { Clock } from '../util/clock';
 import { encodedSizeAtLeast } from '../codec/size-bound';
 import { bytesEntrySize, CacheEntry, entrySize } from './cache-entry';
@@ -51,7 +53,13 @@ export interface KeySpaceContext {
 
 /** Observes data-source calls: runs `run` and reports how it went (implemented in `telemetry`). */
 export interface LoadProbe {
-  load<R>(keySpace: string, keys: readonly string[], signal: AbortSignal, run: () => Promise<R>): Promise<R>;
+  /** `call.signal` is made on first read (see `SourceCall`): read it only when observing. */
+  load<R>(
+    keySpace: string,
+    keys: readonly string[],
+    call: { readonly signal: AbortSignal },
+    run: () => Promise<R>,
+  ): Promise<R>;
 }
 
 /** What a keyspace reports about its data source. */
@@ -336,8 +344,8 @@ export class KeySpace<T = unknown> {
     const source = this.configValue.dataSource;
     const fresh = keys.filter((key) => this.flights.get(key) === undefined);
     if (source?.fetchMany !== undefined && fresh.length >= 2) {
-      const batch = this.callSource(fresh, async (signal) => {
-        const found = await source.fetchMany?.(fresh, { signal, keySpace: this.name });
+      const batch = this.callSource(fresh, async (context) => {
+        const found = await source.fetchMany?.(fresh, context);
         return found ?? new Map<string, T | undefined>();
       });
       for (const key of fresh) {
@@ -479,9 +487,7 @@ export class KeySpace<T = unknown> {
   fetchOne(key: string): Promise<T | undefined> {
     const source = this.configValue.dataSource;
     if (source === undefined) return Promise.resolve(undefined);
-    return this.callSource([key], (signal) =>
-      Promise.resolve(source.fetch(key, { signal, keySpace: this.name })),
-    );
+    return this.callSource([key], (context) => Promise.resolve(source.fetch(key, context)));
   }
 
   /**
@@ -719,33 +725,29 @@ export class KeySpace<T = unknown> {
    */
   private async callSource<R>(
     keys: readonly string[],
-    call: (signal: AbortSignal) => Promise<R>,
+    run: (context: FetchContext) => Promise<R>,
   ): Promise<R> {
     const { readTimeoutMs } = this.configValue;
     const label = keys.length === 1 ? String(keys[0]) : `${keys.length} keys`;
     try {
       return await this.guard.run(async () => {
         this.counters.loads += 1;
-        const { signal, dispose } = linkedSignal(
-          [this.context.lifetime],
-          readTimeoutMs,
-          this.context.clock,
-          () => dataSourceTimeout(this.name, label, readTimeoutMs),
+        const call = new SourceCall(this.name, this.context.lifetime, readTimeoutMs, this.context.clock, () =>
+          dataSourceTimeout(this.name, label, readTimeoutMs),
         );
         try {
           let work: Promise<R>;
           try {
             const probe = this.context.probe;
-            work =
-              probe === undefined ? call(signal) : probe.load(this.name, keys, signal, () => call(signal));
+            work = probe === undefined ? run(call) : probe.load(this.name, keys, call, () => run(call));
           } catch (error) {
             work = Promise.reject(error);
           }
-          return await abortable(work, signal).catch((error: unknown) => {
-            throw signal.aborted ? signal.reason : dataSourceFailed(this.name, label, error);
+          return await call.bound(work).catch((error: unknown) => {
+            throw call.ended ? call.endedWith : dataSourceFailed(this.name, label, error);
           });
         } finally {
-          dispose();
+          call.dispose();
         }
       });
     } catch (error) {

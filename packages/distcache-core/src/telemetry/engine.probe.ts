@@ -220,11 +220,18 @@ export class EngineProbe implements LoadProbe {
 
   /**
    * Observes one data-source call. The span and the measurement end when the call settles or when
-   * `signal` fires (read timeout, engine stopping), whichever comes first.
+   * its `signal` fires (read timeout, engine stopping), whichever comes first. The signal is read
+   * only when something observes (it is made on first read, `SourceCall`).
    */
-  load<R>(keySpace: string, keys: readonly string[], signal: AbortSignal, run: () => Promise<R>): Promise<R> {
+  load<R>(
+    keySpace: string,
+    keys: readonly string[],
+    call: { readonly signal: AbortSignal },
+    run: () => Promise<R>,
+  ): Promise<R> {
     const otel = this.otel;
     if (otel === undefined && !loadChannel.hasSubscribers) return run();
+    const signal = call.signal;
     const started = performance.now();
     const attributes: Attributes = { [A.keySpace]: keySpace, [A.keyCount]: keys.length };
     if (this.deps.telemetry.recordKeys && keys.length === 1) attributes[A.key] = keys[0];

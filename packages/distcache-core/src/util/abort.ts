@@ -18,7 +18,7 @@ export function throwIfAborted(deadline: Deadline, operation: string): void {
   if (signal?.aborted === true) throw aborted(operation, signal.reason);
 }
 
-function ignoreRejection(): void {
+export function ignoreRejection(): void {
   // The work's own callers see its error.
 }
 
@@ -76,52 +76,6 @@ export function waitFor<T>(
   });
 }
 
-/**
- * An AbortSignal that fires when any of `signals` fires or after `timeoutMs`. Returns the signal
- * and a `dispose` that clears the timer and listeners (call it when the work is done, so a
- * long-lived parent signal does not collect listeners).
- */
-export function linkedSignal(
-  signals: ReadonlyArray<AbortSignal | undefined>,
-  timeoutMs: number | undefined,
-  clock: Clock,
-  onTimeout: () => unknown,
-): { signal: AbortSignal; dispose: () => void } {
-  const controller = new AbortController();
-  const listeners: Array<() => void> = [];
-  let timer: unknown;
-  let disposed = false;
-  const dispose = (): void => {
-    disposed = true;
-    if (timer !== undefined) clock.clearTimeout(timer);
-    for (const remove of listeners) remove();
-    listeners.length = 0;
-  };
-  for (const parent of signals) {
-    if (parent === undefined) continue;
-    if (parent.aborted) {
-      controller.abort(parent.reason);
-      return { signal: controller.signal, dispose };
-    }
-    listeners.push(
-      onAbort(parent, () => {
-        dispose();
-        controller.abort(parent.reason);
-      }),
-    );
-  }
-  if (timeoutMs !== undefined) {
-    // Decided after the turn's input: work whose answer is already in its socket settles (and
-    // disposes) first.
-    timer = setDeadline(clock, timeoutMs, () => {
-      if (disposed) return;
-      dispose();
-      controller.abort(onTimeout());
-    });
-  }
-  return { signal: controller.signal, dispose };
-}
-
 /** Rejects with `signal.reason` as soon as `signal` aborts, even if `work` never settles. */
 export function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) {
@@ -154,7 +108,7 @@ const fanOuts = new WeakMap<AbortSignal, Set<() => void>>();
  * flight, each listening on the engine's lifetime signal, cost O(n^2) (measured: a cold
  * `getMany` of 20,000 keys without `fetchMany` spent 2.5 s of its 4.1 s in `addEventListener`).
  */
-function onAbort(signal: AbortSignal, listener: () => void): () => void {
+export function onAbort(signal: AbortSignal, listener: () => void): () => void {
   let listeners = fanOuts.get(signal);
   if (listeners === undefined) {
     const created = new Set<() => void>();

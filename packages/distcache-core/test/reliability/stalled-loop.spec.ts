@@ -6,7 +6,8 @@ import { connect } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DistCacheEngine } from '../../src';
-import { linkedSignal, waitFor } from '../../src/util/abort';
+import { waitFor } from '../../src/util/abort';
+import { SourceCall } from '../../src/datasource/source-call';
 import { systemClock } from '../../src/util/clock';
 
 let worker: Worker;
@@ -86,14 +87,15 @@ describe('a loop stalled past a deadline', () => {
     }
   });
 
-  it('linkedSignal still aborts at its timeout, and never once disposed', async () => {
-    const timed = linkedSignal([], 20, systemClock, () => new Error('late'));
-    const disposed = linkedSignal([], 20, systemClock, () => new Error('late'));
+  it('a data-source call still ends at its timeout, and never once disposed', async () => {
+    const timed = new SourceCall('ks', undefined, 20, systemClock, () => new Error('late'));
+    const disposed = new SourceCall('ks', undefined, 20, systemClock, () => new Error('late'));
+    const disposedSignal = disposed.signal;
     await new Promise((resolve) => setTimeout(resolve, 10));
     disposed.dispose();
     await new Promise((resolve) => setTimeout(resolve, 40));
     expect(timed.signal.aborted).toBe(true);
     expect((timed.signal.reason as Error).message).toBe('late');
-    expect(disposed.signal.aborted).toBe(false);
+    expect(disposedSignal.aborted).toBe(false);
   });
 });
