@@ -23,7 +23,8 @@
 //          --products=100000 --zipf-s=1.1 --source-ms=2 --ttl=600 --memory-mb=64 --seed=42
 //          --redis=127.0.0.1:6379
 //          --variants=distcache,cache-manager (some variants only; ratios and goals need both;
-//            local-map adds an unbounded in-process Map per instance: the upper bound of any cache)
+//            local-map adds an unbounded in-process Map per instance: the upper bound of any cache;
+//            distcache-standalone one standalone engine per instance: the engine without the cluster)
 //          --cpu-prof=distcache (.cpuprofile of these variants' instances, in e2e-http/profiles/)
 //          --no-results  do not write bench/results/e2e-http.json (a trial or profiling run)
 //          --check  exit with status 1 when a goal is missed (the default always exits 0)

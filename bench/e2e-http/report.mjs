@@ -7,14 +7,18 @@ import { formatRatio } from '../lib/report.mjs';
 
 /** The variants a run compares by default (issue #9). */
 export const VARIANTS = ['no-cache', 'cache-manager', 'bentocache', 'distcache'];
-/** Also available with --variants: a reference, not a cache to compare (app/src/variants/local-map.variant.ts). */
-export const EXTRA_VARIANTS = ['local-map'];
+/**
+ * Also available with --variants: references, not caches to compare (app/src/variants/local-map.variant.ts,
+ * distCacheStandaloneVariant in app/src/variants/distcache.variant.ts).
+ */
+export const EXTRA_VARIANTS = ['local-map', 'distcache-standalone'];
 export const VARIANT_LABELS = {
   'no-cache': 'no cache',
   'cache-manager': 'cache-manager + Redis',
   bentocache: 'bentocache L1 + Redis L2 + bus',
   distcache: 'distcache',
   'local-map': 'in-process Map (upper bound)',
+  'distcache-standalone': 'distcache, standalone engines (no cluster)',
 };
 const REFERENCE = 'cache-manager';
 /** Issue #9: distcache >= 1.2x the req/s of cache-manager + Redis, <= 0.7x its p50, no more source calls. */

@@ -4,7 +4,7 @@ import { ProductsController } from './products.controller.js';
 import { SimulatedDatabase } from './simulated-database.js';
 import { bentoCacheVariant } from './variants/bentocache.variant.js';
 import { cacheManagerVariant } from './variants/cache-manager.variant.js';
-import { distCacheVariant } from './variants/distcache.variant.js';
+import { distCacheStandaloneVariant, distCacheVariant } from './variants/distcache.variant.js';
 import { localMapVariant } from './variants/local-map.variant.js';
 import { noCacheVariant } from './variants/no-cache.variant.js';
 import type { VariantParts } from './variants/variant.js';
@@ -21,6 +21,8 @@ function partsOf(variant: Variant, config: InstanceConfig): VariantParts {
       return distCacheVariant(config);
     case 'local-map':
       return localMapVariant();
+    case 'distcache-standalone':
+      return distCacheStandaloneVariant(config);
   }
 }
 

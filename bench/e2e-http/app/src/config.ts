@@ -1,8 +1,16 @@
 /**
- * The ways the bench app reads a product; only the cache differs between them. `local-map` is a
- * reference (an unbounded in-process Map), not one of the compared caches.
+ * The ways the bench app reads a product; only the cache differs between them. `local-map` (an
+ * unbounded in-process Map) and `distcache-standalone` (one distcache engine per instance, no
+ * cluster) are references, not compared caches.
  */
-export const VARIANTS = ['no-cache', 'cache-manager', 'bentocache', 'distcache', 'local-map'] as const;
+export const VARIANTS = [
+  'no-cache',
+  'cache-manager',
+  'bentocache',
+  'distcache',
+  'local-map',
+  'distcache-standalone',
+] as const;
 export type Variant = (typeof VARIANTS)[number];
 
 /** What one app instance is told by the bench (JSON in `argv[2]`). */

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { staticDiscovery } from 'distcache-core';
+import { standaloneDiscovery, staticDiscovery } from 'distcache-core';
 import { DistCacheModule, ReadThrough } from 'nestjs-distcache';
 import { Catalogue } from '../catalogue.js';
 import type { InstanceConfig } from '../config.js';
@@ -32,6 +32,25 @@ export function distCacheVariant(config: InstanceConfig): VariantParts {
         host: '127.0.0.1',
         port: config.peerPorts[config.index],
         discovery: staticDiscovery({ peers: config.peerPorts.map((port) => `127.0.0.1:${port}`) }),
+        keySpaceDefaults: { ttl: config.ttlMs, maxBytes: config.memoryBytes },
+      }),
+    ],
+    providers: [{ provide: Catalogue, useClass: DistCacheCatalogue }],
+  };
+}
+
+/**
+ * A reference, not a deployment: the same `@ReadThrough` catalogue on one standalone engine per
+ * instance (no peers, every miss loaded by the instance that had it). Against `distcache` it splits
+ * the cost of the engine from the cost of the cluster; against `local-map`, the engine's cost over
+ * a plain Map (with every read a hit, the two serve at the same CPU per request).
+ */
+export function distCacheStandaloneVariant(config: InstanceConfig): VariantParts {
+  return {
+    imports: [
+      DistCacheModule.forRoot({
+        nodeName: `e2e-http-standalone-${config.index}`,
+        discovery: standaloneDiscovery(),
         keySpaceDefaults: { ttl: config.ttlMs, maxBytes: config.memoryBytes },
       }),
     ],
