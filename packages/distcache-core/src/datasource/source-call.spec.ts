@@ -91,6 +91,18 @@ describe('SourceCall', () => {
     expect(unhandled).toEqual([]);
   });
 
+  it('hands the source a context that survives a spread and a log, and shows nothing else', async () => {
+    const call = new SourceCall('ks', undefined, 20, systemClock, late);
+    const spread = { ...call.context, tx: 1 };
+    expect(Object.keys(call.context).sort()).toEqual(['keySpace', 'signal']);
+    expect(spread.keySpace).toBe('ks');
+    expect(spread.signal).toBe(call.signal);
+    expect(JSON.parse(JSON.stringify({ keySpace: call.context.keySpace }))).toEqual({ keySpace: 'ks' });
+    expect(() => JSON.stringify(call.context)).not.toThrow();
+    await expect(call.bound(never())).rejects.toThrow('late');
+    expect(spread.signal.aborted).toBe(true);
+  });
+
   it('registers one listener on the engine signal however many calls are in flight', () => {
     // EventTarget.addEventListener walks the listeners already there: one per load in flight on
     // the engine's lifetime signal made a cold getMany of 20,000 keys O(n^2) (2.5 s of 4.1 s).

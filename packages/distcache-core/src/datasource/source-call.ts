@@ -3,82 +3,105 @@ import { ignoreRejection, onAbort } from '../util/abort';
 import { type Clock, setDeadline, type TimerHandle } from '../util/clock';
 
 /**
- * One data-source call's context and bounds: the call ends when `timeoutMs` passes or `lifetime`
- * (the engine's) aborts, whichever comes first, and {@link SourceCall.bound} then rejects with the
- * reason at once, even if the source never settles.
+ * One data-source call's bounds: the call ends when `timeoutMs` passes or `lifetime` (the engine's
+ * signal) aborts, whichever comes first, and {@link SourceCall.bound} then rejects with the reason
+ * at once, even if the source never settles.
  *
- * The AbortSignal the source is handed (`context.signal`) is made only when the source reads it.
- * Most sources never do, and an AbortController, its signal and the listeners that wired it to the
- * timer and the engine's signal were ~10 µs of a miss's ~85 µs of CPU (bench/README.md, "Issue 18,
- * eighth session"). A signal read after the call ended comes back already aborted, with the reason.
+ * The AbortSignal the source is handed ({@link SourceCall.context}) is made only when the source
+ * reads it. Most sources never do, and an AbortController, its signal and the listeners that wired
+ * it to the timer and the engine's signal made up most of the ~20 µs of CPU per miss this saved
+ * (the engine's own cost of a miss: 72 -> 51 µs, bench/README.md, "Miss path"). A signal read
+ * after the call ended comes back already aborted, with the reason.
  */
-export class SourceCall implements FetchContext {
-  private controller: AbortController | undefined;
-  private timer: TimerHandle = undefined;
-  private stopListening: (() => void) | undefined;
-  private fail?: (reason: unknown) => void;
-  private done = false;
-  /** Set once the call ended (timeout, engine stopping): what it ended with. */
-  endedWith: unknown;
+export class SourceCall {
+  /** What the data source gets: own, enumerable properties, so a spread or a log of it keeps them. */
+  readonly context: FetchContext;
+  #controller: AbortController | undefined;
+  #timer: TimerHandle = undefined;
+  #stopListening: (() => void) | undefined;
+  #fail?: (reason: unknown) => void;
+  #done = false;
+  #endedWith: unknown;
+  readonly #clock: Clock;
 
   constructor(
-    readonly keySpace: string,
+    keySpace: string,
     lifetime: AbortSignal | undefined,
     timeoutMs: number | undefined,
-    private readonly clock: Clock,
+    clock: Clock,
     onTimeout: () => unknown,
   ) {
+    this.#clock = clock;
+    const signal = (): AbortSignal => this.signal;
+    this.context = {
+      keySpace,
+      get signal(): AbortSignal {
+        return signal();
+      },
+    };
     if (lifetime?.aborted === true) {
-      this.end(lifetime.reason);
+      this.#end(lifetime.reason);
       return;
     }
-    if (lifetime !== undefined) this.stopListening = onAbort(lifetime, () => this.end(lifetime.reason));
-    if (timeoutMs !== undefined) this.timer = setDeadline(clock, timeoutMs, () => this.end(onTimeout()));
-  }
-
-  /** Aborted when the call ends: pass it to the database driver or `fetch()`. */
-  get signal(): AbortSignal {
-    if (this.controller === undefined) {
-      this.controller = new AbortController();
-      if (this.endedWith !== undefined) this.controller.abort(this.endedWith);
+    if (lifetime !== undefined) this.#stopListening = onAbort(lifetime, () => this.#end(lifetime.reason));
+    if (timeoutMs !== undefined) {
+      this.#timer = setDeadline(clock, timeoutMs, () => {
+        if (!this.#done) this.#end(onTimeout());
+      });
     }
-    return this.controller.signal;
   }
 
-  /** True once the call ended (see {@link endedWith}). */
+  /** Aborted when the call ends (made on first read). */
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.ended) this.#controller.abort(this.#endedWith);
+    }
+    return this.#controller.signal;
+  }
+
+  /** True once the call ended (timeout, engine stopping). */
   get ended(): boolean {
-    return this.endedWith !== undefined;
+    return this.#endedWith !== undefined;
   }
 
-  /** Settles as `work` does, or rejects with the reason the call ended with, whichever is first. */
+  /** What the call ended with; `undefined` while it has not. */
+  get endedWith(): unknown {
+    return this.#endedWith;
+  }
+
+  /**
+   * Settles as `work` does, or rejects with the reason the call ended with, whichever is first.
+   * One call bounds one piece of work: call it once.
+   */
   bound<R>(work: Promise<R>): Promise<R> {
     if (this.ended) {
       work.then(undefined, ignoreRejection);
-      return Promise.reject(this.endedWith);
+      return Promise.reject(this.#endedWith);
     }
     return new Promise<R>((resolve, reject) => {
-      this.fail = reject;
+      this.#fail = reject;
       work.then(resolve, reject);
     });
   }
 
   /** Clears the timer and the listener; the call no longer ends (call it once the work settled). */
   dispose(): void {
-    this.done = true;
-    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
-    this.stopListening?.();
-    this.timer = undefined;
-    this.stopListening = undefined;
-    this.fail = undefined;
+    this.#done = true;
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
+    this.#stopListening?.();
+    this.#timer = undefined;
+    this.#stopListening = undefined;
+    this.#fail = undefined;
   }
 
-  private end(reason: unknown): void {
-    if (this.done || this.ended) return;
-    // A reason is what callers are rejected with: never undefined, so `ended` can rely on it.
-    this.endedWith = reason ?? new Error('the data-source call ended');
-    const fail = this.fail;
+  #end(reason: unknown): void {
+    if (this.#done || this.ended) return;
+    // What callers are rejected with: never undefined, so `ended` can rely on it.
+    this.#endedWith = reason ?? new Error('the data-source call ended');
+    const fail = this.#fail;
     this.dispose();
-    this.controller?.abort(this.endedWith);
-    fail?.(this.endedWith);
+    this.#controller?.abort(this.#endedWith);
+    fail?.(this.#endedWith);
   }
 }

@@ -739,7 +739,10 @@ export class KeySpace<T = unknown> {
           let work: Promise<R>;
           try {
             const probe = this.context.probe;
-            work = probe === undefined ? run(call) : probe.load(this.name, keys, call, () => run(call));
+            work =
+              probe === undefined
+                ? run(call.context)
+                : probe.load(this.name, keys, call.context, () => run(call.context));
           } catch (error) {
             work = Promise.reject(error);
           }
