@@ -27,6 +27,8 @@ export const JSON_DATES = 0x02;
 const MAX_DEPTH = 64;
 
 type Path = Array<string | number>;
+/** A Date path as decoding reads it (shared between values, so never changed). */
+type SharedPath = ReadonlyArray<string | number>;
 
 const NO_DATES: readonly Path[] = [];
 
@@ -116,13 +118,14 @@ function child(value: unknown, key: string | number, walk: Walk, depth: number):
 
 /**
  * The Date paths of a JSON-form value, from their JSON text: parsed and checked once per distinct
- * text, then shared. Values of one shape carry the same text, so a read of a ~1 KB product with two
- * Dates skips a `JSON.parse` and the checks of the paths' form (5.0 -> 3.9 µs per decode,
- * bench/README.md, "Issue 18, eighth session"). At most {@link MAX_CACHED_PATHS} texts of at most
- * {@link MAX_CACHED_TEXT} characters are kept; others are parsed on every read.
+ * text, then shared (frozen). Values of one shape carry the same text, so a decode of the ~1 KB
+ * bench product with two Dates skips a `JSON.parse` and the checks of the paths' form (~0.4 of
+ * ~5 µs, bench/README.md, "Miss path"). The texts kept are bounded by their total length
+ * ({@link MAX_CACHED_CHARS}); when it is reached the cache starts over, so shapes that come and go
+ * (paths through array indices or record keys taken from data) cannot keep the common ones out.
  * @throws TypeError when the text is not a list of paths
  */
-export function datePaths(text: string): readonly Path[] {
+export function datePaths(text: string): readonly SharedPath[] {
   const cached = pathsCache.get(text);
   if (cached !== undefined) return cached;
   let parsed: unknown;
@@ -132,18 +135,26 @@ export function datePaths(text: string): readonly Path[] {
     throw malformed();
   }
   const paths = checkedPaths(parsed);
-  if (text.length <= MAX_CACHED_TEXT && pathsCache.size < MAX_CACHED_PATHS) pathsCache.set(text, paths);
+  if (text.length <= MAX_CACHED_TEXT) {
+    if (cachedChars + text.length > MAX_CACHED_CHARS) {
+      pathsCache.clear();
+      cachedChars = 0;
+    }
+    pathsCache.set(text, paths);
+    cachedChars += text.length;
+  }
   return paths;
 }
 
-/** Distinct Date-path texts kept parsed: value shapes, not values, so a handful in practice. */
-const MAX_CACHED_PATHS = 512;
-/** Longest Date-path text kept parsed (characters). */
-const MAX_CACHED_TEXT = 4096;
-const pathsCache = new Map<string, readonly Path[]>();
+/** Characters of Date-path texts kept parsed, in all: ~1 MB of parsed paths at most. */
+export const MAX_CACHED_CHARS = 64 * 1024;
+/** Longest Date-path text kept parsed (characters); longer ones are parsed on every read. */
+export const MAX_CACHED_TEXT = 2048;
+const pathsCache = new Map<string, readonly SharedPath[]>();
+let cachedChars = 0;
 
 /** The paths of `parsed` when it is a list of paths (steps: strings and integers), frozen. */
-function checkedPaths(parsed: unknown): readonly Path[] {
+function checkedPaths(parsed: unknown): readonly SharedPath[] {
   if (!Array.isArray(parsed)) throw malformed();
   for (const path of parsed as unknown[]) {
     if (!Array.isArray(path)) throw malformed();
@@ -163,7 +174,7 @@ function checkedPaths(parsed: unknown): readonly Path[] {
  * `__proto__` or `constructor` of a JSON.parse'd value would otherwise reach the prototypes).
  * @throws TypeError on paths that do not fit the value
  */
-export function reviveDates(value: unknown, paths: readonly Path[]): unknown {
+export function reviveDates(value: unknown, paths: readonly SharedPath[]): unknown {
   for (const path of paths) {
     if (path.length === 0) {
       if (typeof value !== 'string') throw malformed();
