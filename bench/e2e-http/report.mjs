@@ -112,12 +112,13 @@ export function buildReport(results, variants, options) {
   };
   const tables = [saturation, lightLoad, resources];
 
-  if (variants.includes('distcache')) {
-    const m = (pick) => med('distcache', pick);
+  const engines = variants.filter((v) => v === 'distcache' || v === 'distcache-standalone');
+  if (engines.length > 0) {
     const both = (field) => (r) => (r.saturated.cache[field] ?? 0) + (r.light.cache[field] ?? 0);
     tables.push({
       title: 'distcache counters over the counted phases, sum of the 3 instances (median of rounds)',
       columns: [
+        'variant',
         'gets',
         'hit ratio',
         'hot hits',
@@ -129,8 +130,10 @@ export function buildReport(results, variants, options) {
         'items at end',
         'of which hot copies',
       ],
-      rows: [
-        [
+      rows: engines.map((v) => {
+        const m = (pick) => med(v, pick);
+        return [
+          VARIANT_LABELS[v],
           int(m(both('gets'))),
           `${(100 * m((r) => both('hits')(r) / both('gets')(r))).toFixed(1)}%`,
           int(m(both('hotHits'))),
@@ -141,8 +144,8 @@ export function buildReport(results, variants, options) {
           int(m(both('peerErrors'))),
           int(m((r) => r.items)),
           int(m((r) => r.hotItems)),
-        ],
-      ],
+        ];
+      }),
     });
   }
 

@@ -18,8 +18,11 @@ app.enableShutdownHooks();
 await app.listen(config.httpPort, '127.0.0.1');
 
 const database = app.get(SimulatedDatabase);
-const distcache = config.variant === 'distcache' ? app.get(DistCacheService) : undefined;
-if (distcache !== undefined) {
+const distcache =
+  config.variant === 'distcache' || config.variant === 'distcache-standalone'
+    ? app.get(DistCacheService)
+    : undefined;
+if (distcache !== undefined && config.variant === 'distcache') {
   const deadline = Date.now() + 30_000;
   while (distcache.stats().members < config.peerPorts.length) {
     if (Date.now() > deadline) throw new Error('the three distcache instances did not form a cluster');
