@@ -10,7 +10,20 @@ describe('datePaths', () => {
     expect(first.every((path) => Object.isFrozen(path))).toBe(true);
   });
 
-  it('keeps no text longer than MAX_CACHED_TEXT', () => {
+  it('keeps a text of MAX_CACHED_TEXT characters, and none longer', () => {
+    const sized = (length: number): string => {
+      const head = '[["';
+      const tail = '"]]';
+      return head + 'k'.repeat(length - head.length - tail.length) + tail;
+    };
+    const fits = sized(MAX_CACHED_TEXT);
+    expect(fits.length).toBe(MAX_CACHED_TEXT);
+    expect(datePaths(fits)).toBe(datePaths(fits));
+    const over = sized(MAX_CACHED_TEXT + 1);
+    expect(datePaths(over)).not.toBe(datePaths(over));
+  });
+
+  it('parses a text longer than MAX_CACHED_TEXT on every read', () => {
     const long = JSON.stringify(Array.from({ length: MAX_CACHED_TEXT }, (_, i) => ['k', i]));
     expect(long.length).toBeGreaterThan(MAX_CACHED_TEXT);
     const first = datePaths(long);

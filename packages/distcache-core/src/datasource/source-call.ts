@@ -14,7 +14,7 @@ import { type Clock, setDeadline, type TimerHandle } from '../util/clock';
  * after the call ended comes back already aborted, with the reason.
  */
 export class SourceCall {
-  /** What the data source gets: own, enumerable properties, so a spread or a log of it keeps them. */
+  /** What the data source gets: own, enumerable properties, so a spread or `JSON.stringify` keeps them. */
   readonly context: FetchContext;
   #controller: AbortController | undefined;
   #timer: TimerHandle = undefined;
@@ -34,10 +34,10 @@ export class SourceCall {
     this.#clock = clock;
     const signal = (): AbortSignal => this.signal;
     this.context = {
-      keySpace,
       get signal(): AbortSignal {
         return signal();
       },
+      keySpace,
     };
     if (lifetime?.aborted === true) {
       this.#end(lifetime.reason);

@@ -739,10 +739,13 @@ export class KeySpace<T = unknown> {
           let work: Promise<R>;
           try {
             const probe = this.context.probe;
-            work =
-              probe === undefined
-                ? run(call.context)
-                : probe.load(this.name, keys, call.context, () => run(call.context));
+            // A call that ended before it started (the engine stopped meanwhile) does not run the source.
+            if (call.ended) work = Promise.reject(call.endedWith);
+            else
+              work =
+                probe === undefined
+                  ? run(call.context)
+                  : probe.load(this.name, keys, call.context, () => run(call.context));
           } catch (error) {
             work = Promise.reject(error);
           }

@@ -255,6 +255,8 @@ export class EngineProbe implements LoadProbe {
     };
     const onAbort = (): void => end('error', signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });
+    // A signal that fired already (the call ended before it started) fires no event.
+    if (signal.aborted) onAbort();
     work.then(
       (value) => end(value === undefined ? 'not_found' : 'found'),
       (error: unknown) => end('error', error),
