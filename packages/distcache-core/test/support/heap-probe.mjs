@@ -64,10 +64,11 @@ async function settle() {
   return { total: heapUsed + external, external };
 }
 
-const results = [];
-for (const kind of kinds) {
-  const make = MAKERS[kind];
-  const count = COUNTS[kind] ?? 10_000;
+/**
+ * Fills a fresh engine with `count` values of `kind`, reads each twice, and returns what the process
+ * holds more per entry after full collections, and what the keyspace counted per entry.
+ */
+async function measureOnce(kind, make, count) {
   const engine = new DistCacheEngine({
     keySpaces: [
       {
@@ -91,13 +92,26 @@ for (const kind of kinds) {
   for (let i = 0; i < count; i++) await engine.get('probe', String(i));
   const after = await settle();
   const stats = engine.stats().keySpaces.probe;
-  results.push({
-    kind,
-    count,
+  await engine.stop();
+  return {
     measured: (after.total - before.total) / count,
     external: (after.external - before.external) / count,
     counted: (stats.bytes - counted) / count,
-  });
-  await engine.stop();
+  };
+}
+
+// Each kind is measured MEASUREMENTS times, each with a fresh engine, and the run with the median
+// measurement is reported: one measurement of 'small' in a CI run came out 7% under every other
+// seen (346 against 364-372 B per entry), enough to cross the tolerance on its own. The count of
+// the keyspace is the same in every run; only the heap measurement varies.
+const MEASUREMENTS = 3;
+const results = [];
+for (const kind of kinds) {
+  const make = MAKERS[kind];
+  const count = COUNTS[kind] ?? 10_000;
+  const runs = [];
+  for (let run = 0; run < MEASUREMENTS; run++) runs.push(await measureOnce(kind, make, count));
+  runs.sort((a, b) => a.measured - b.measured);
+  results.push({ kind, count, ...runs[Math.floor(MEASUREMENTS / 2)] });
 }
 process.send({ results }, () => process.disconnect());
