@@ -1,19 +1,9 @@
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type Clock, systemClock } from '../util/clock';
 import { SourceCall } from './source-call';
+import { recordUnhandledRejections } from '../../test/support/unhandled';
 
-/** Rejections nobody handled while a test ran (Node ends the process on one by default). */
-const unhandled: unknown[] = [];
-const record = (reason: unknown): void => {
-  unhandled.push(reason);
-};
-process.on('unhandledRejection', record);
-afterEach(() => {
-  unhandled.length = 0;
-});
-afterAll(() => {
-  process.off('unhandledRejection', record);
-});
+const unhandled = recordUnhandledRejections();
 
 const late = (): Error => new Error('late');
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

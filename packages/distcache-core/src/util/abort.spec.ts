@@ -1,18 +1,8 @@
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { abortable } from './abort';
+import { recordUnhandledRejections } from '../../test/support/unhandled';
 
-/** Rejections nobody handled while a test ran (Node ends the process on one by default). */
-const unhandled: unknown[] = [];
-const record = (reason: unknown): void => {
-  unhandled.push(reason);
-};
-process.on('unhandledRejection', record);
-afterEach(() => {
-  unhandled.length = 0;
-});
-afterAll(() => {
-  process.off('unhandledRejection', record);
-});
+const unhandled = recordUnhandledRejections();
 
 /** A promise that rejects a few milliseconds from now, as a load or a peer write does. */
 function failingLater(): Promise<never> {
