@@ -12,16 +12,16 @@ const never = (): Promise<never> => new Promise<never>(() => undefined);
 describe('SourceCall', () => {
   it('settles as the work does while the call has not ended', async () => {
     const call = new SourceCall('ks', undefined, 1_000, systemClock, late);
-    await expect(call.bound(Promise.resolve(7))).resolves.toBe(7);
+    await expect(call.run(() => Promise.resolve(7))).resolves.toBe(7);
     const failure = new Error('the source failed');
-    await expect(call.bound(Promise.reject(failure))).rejects.toBe(failure);
+    await expect(call.run(() => Promise.reject(failure))).rejects.toBe(failure);
     call.dispose();
     expect(call.ended).toBe(false);
   });
 
   it('rejects at its timeout though the work never settles, and hands out an aborted signal after', async () => {
     const call = new SourceCall('ks', undefined, 20, systemClock, late);
-    const bounded = call.bound(never());
+    const bounded = call.run(never);
     await expect(bounded).rejects.toThrow('late');
     expect(call.ended).toBe(true);
     // Read only now: the signal is made aborted, with the reason the call ended with.
@@ -33,7 +33,7 @@ describe('SourceCall', () => {
     const call = new SourceCall('ks', undefined, 20, systemClock, late);
     const { signal } = call;
     expect(signal.aborted).toBe(false);
-    await expect(call.bound(never())).rejects.toThrow('late');
+    await expect(call.run(never)).rejects.toThrow('late');
     expect(signal.aborted).toBe(true);
     expect(call.signal).toBe(signal);
   });
@@ -81,7 +81,7 @@ describe('SourceCall', () => {
       { length: 3 },
       () => new SourceCall('ks', lifetime.signal, undefined, systemClock, late),
     );
-    const bounded = calls.map((call) => call.bound(never()));
+    const bounded = calls.map((call) => call.run(never));
     calls[1]!.dispose();
     const reason = new Error('stop');
     lifetime.abort(reason);
@@ -91,15 +91,16 @@ describe('SourceCall', () => {
     // A call made after the engine stopped has ended already.
     const after = new SourceCall('ks', lifetime.signal, 1_000, systemClock, late);
     expect(after.signal.aborted).toBe(true);
-    await expect(after.bound(Promise.resolve(1))).rejects.toBe(reason);
+    await expect(after.run(() => Promise.resolve(1))).rejects.toBe(reason);
   });
 
-  it('with the call ended already, leaves no unhandled rejection when the work fails later', async () => {
+  it('with the call ended already, does not start the work, and leaves no unhandled rejection', async () => {
     const lifetime = new AbortController();
     lifetime.abort(new Error('stop'));
     const call = new SourceCall('ks', lifetime.signal, undefined, systemClock, late);
-    const failsLater = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('failed')), 5));
-    await expect(call.bound(failsLater)).rejects.toThrow('stop');
+    const failsLater = (): Promise<never> =>
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('failed')), 5));
+    await expect(call.run(failsLater)).rejects.toThrow('stop');
     await sleep(30);
     expect(unhandled).toEqual([]);
   });
@@ -111,7 +112,7 @@ describe('SourceCall', () => {
     expect(spread.keySpace).toBe('ks');
     expect(spread.signal).toBe(call.signal);
     expect(JSON.parse(JSON.stringify(call.context))).toEqual({ signal: {}, keySpace: 'ks' });
-    await expect(call.bound(never())).rejects.toThrow('late');
+    await expect(call.run(never)).rejects.toThrow('late');
     expect(spread.signal.aborted).toBe(true);
   });
 

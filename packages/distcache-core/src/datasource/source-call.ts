@@ -1,10 +1,10 @@
 import type { FetchContext } from './datasource';
-import { ignoreRejection, onAbort } from '../util/abort';
+import { onAbort } from '../util/abort';
 import { type Clock, setDeadline, type TimerHandle } from '../util/clock';
 
 /**
  * One data-source call's bounds: the call ends when `timeoutMs` passes or `lifetime` (the engine's
- * signal) aborts, whichever comes first, and {@link SourceCall.bound} then rejects with the reason
+ * signal) aborts, whichever comes first, and {@link SourceCall.run} then rejects with the reason
  * at once, even if the source never settles.
  *
  * The AbortSignal the source is handed ({@link SourceCall.context}) is made only when the source
@@ -71,13 +71,17 @@ export class SourceCall {
   }
 
   /**
-   * Settles as `work` does, or rejects with the reason the call ended with, whichever is first.
-   * One call bounds one piece of work: call it once.
+   * Starts the work, unless the call has ended already (the engine stopped before it started), and
+   * settles as it does, or rejects with the reason the call ended with, whichever is first. A
+   * synchronous throw of `start` is its rejection. One call runs one piece of work: call it once.
    */
-  bound<R>(work: Promise<R>): Promise<R> {
-    if (this.ended) {
-      work.then(undefined, ignoreRejection);
-      return Promise.reject(this.#endedWith);
+  run<R>(start: () => Promise<R>): Promise<R> {
+    if (this.ended) return Promise.reject(this.#endedWith);
+    let work: Promise<R>;
+    try {
+      work = start();
+    } catch (error) {
+      return Promise.reject(error);
     }
     return new Promise<R>((resolve, reject) => {
       this.#fail = reject;

@@ -53,11 +53,11 @@ export interface KeySpaceContext {
 
 /** Observes data-source calls: runs `run` and reports how it went (implemented in `telemetry`). */
 export interface LoadProbe {
-  /** `call.signal` is made on first read (see `SourceCall`): read it only when observing. */
+  /** `context.signal` is made on first read (see `SourceCall`): read it only when observing. */
   load<R>(
     keySpace: string,
     keys: readonly string[],
-    call: { readonly signal: AbortSignal },
+    context: FetchContext,
     run: () => Promise<R>,
   ): Promise<R>;
 }
@@ -736,22 +736,16 @@ export class KeySpace<T = unknown> {
           dataSourceTimeout(this.name, label, readTimeoutMs),
         );
         try {
-          let work: Promise<R>;
-          try {
-            const probe = this.context.probe;
-            // A call that ended before it started (the engine stopped meanwhile) does not run the source.
-            if (call.ended) work = Promise.reject(call.endedWith);
-            else
-              work =
-                probe === undefined
-                  ? run(call.context)
-                  : probe.load(this.name, keys, call.context, () => run(call.context));
-          } catch (error) {
-            work = Promise.reject(error);
-          }
-          return await call.bound(work).catch((error: unknown) => {
-            throw call.ended ? call.endedWith : dataSourceFailed(this.name, label, error);
-          });
+          const probe = this.context.probe;
+          return await call
+            .run(() =>
+              probe === undefined
+                ? run(call.context)
+                : probe.load(this.name, keys, call.context, () => run(call.context)),
+            )
+            .catch((error: unknown) => {
+              throw call.ended ? call.endedWith : dataSourceFailed(this.name, label, error);
+            });
         } finally {
           call.dispose();
         }

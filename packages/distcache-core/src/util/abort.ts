@@ -18,7 +18,7 @@ export function throwIfAborted(deadline: Deadline, operation: string): void {
   if (signal?.aborted === true) throw aborted(operation, signal.reason);
 }
 
-export function ignoreRejection(): void {
+function ignoreRejection(): void {
   // The work's own callers see its error.
 }
 
