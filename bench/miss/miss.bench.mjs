@@ -17,7 +17,7 @@
 // loaded without calling the source again. Rows give CPU µs per miss (process CPU, GC included), the cache's
 // own share (minus the source-only row), and the ratio of the lru-cache row's CPU to each.
 //
-// Run:     npm run build -w distcache-core && node --expose-gc bench/miss/miss.bench.mjs   # ~1 min
+// Run:     npm run build -w distcache-core && node bench/miss/miss.bench.mjs   # ~1 min
 // Options: --rounds=7 --misses=5000 --concurrency=48 --source-ms=2 --seed=42
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BentoCache, bentostore } from 'bentocache';
@@ -25,7 +25,7 @@ import { memoryDriver } from 'bentocache/drivers/memory';
 import { createCache } from 'cache-manager';
 import { DistCacheEngine, defineKeySpace } from 'distcache-core';
 import { LRUCache } from 'lru-cache';
-import { median, seededRandom, shuffled } from '../lib/measure.mjs';
+import { collectGarbage, median, seededRandom, shuffled } from '../lib/measure.mjs';
 import { makeProduct } from '../lib/product.mjs';
 import { numberFlag, parseFlags } from '../lib/cli.mjs';
 import { formatRatio, machineLine } from '../lib/report.mjs';
@@ -133,9 +133,9 @@ async function sample(candidate) {
     for (let index = first; index < first + MISSES; index += 97) await candidate.get(`product:${index}`);
     if (sourceCalls - calls !== MISSES) throw new Error(`${candidate.name} did not keep what it loaded`);
   }
-  // With --expose-gc, each sample starts from a collected heap: a major GC that the caches' growth
-  // makes due is not charged to whichever candidate runs next.
-  globalThis.gc?.();
+  // Each sample starts from a collected heap: a major GC that the caches' growth makes due is not
+  // charged to whichever candidate runs next (measure.mjs exposes gc, so no node flag is needed).
+  collectGarbage();
   return (user + system) / MISSES;
 }
 
