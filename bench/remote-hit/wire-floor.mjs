@@ -2,7 +2,10 @@
 // `TcpPeerTransport` sends `get` requests to a server `TcpPeerTransport` (a child process) whose
 // handler answers every request with the same ~1 KB encoded product, as an owner does; nothing is
 // decoded. Plain TCP and mutual TLS, against ioredis `getBuffer` of the same bytes (the bare Redis
-// wire, no JSON.parse), each at 1, 16 and 128 requests in flight, in interleaved rounds. Client CPU
+// wire, no JSON.parse), each at 1, 16 and 128 requests in flight, in interleaved rounds. A fourth
+// row is the floor of any Node.js owner: a bare `node:net` server child answering each
+// length-prefixed request with the same bytes (one write per socket read), a client writing one
+// frame per request, no distcache code at all. Client CPU
 // per request is this process's `process.cpuUsage()`; server CPU is the child's or redis-server's
 // from /proc. The distance between these rows and remote-hit.bench.mjs's is the engine's share of a
 // remote get (bench/README.md, "Remote hit").
@@ -10,6 +13,7 @@
 // Run:     npm run build -w distcache-core && node bench/remote-hit/wire-floor.mjs   # ~1 min
 // Options: --rounds=3 --duration-ms=2000 --concurrency=1,16,128 --redis=127.0.0.1:6379
 import { execFileSync, fork } from 'node:child_process';
+import { connect, createServer } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,8 +51,56 @@ if (process.argv[2] === '--serve') {
   await server.listen(async () => answer);
   process.send('ready');
   process.on('disconnect', () => void server.close().finally(() => process.exit(0)));
+} else if (process.argv[2] === '--serve-net') {
+  // The bare floor: 4-byte big-endian length, then the payload; every request answered with VALUE.
+  const answer = Buffer.concat([lengthPrefix(VALUE.length), VALUE]);
+  const server = createServer((socket) => {
+    socket.setNoDelay(true);
+    let pending = Buffer.alloc(0);
+    socket.on('data', (chunk) => {
+      pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+      socket.cork();
+      while (pending.length >= 4 && pending.length >= 4 + pending.readUInt32BE(0)) {
+        pending = pending.subarray(4 + pending.readUInt32BE(0));
+        socket.write(answer);
+      }
+      socket.uncork();
+    });
+  });
+  server.listen(JSON.parse(process.argv[3]).port, '127.0.0.1', () => process.send('ready'));
+  process.on('disconnect', () => process.exit(0));
 } else {
   await main();
+}
+
+function lengthPrefix(length) {
+  const prefix = Buffer.allocUnsafe(4);
+  prefix.writeUInt32BE(length, 0);
+  return prefix;
+}
+
+/** A client of the bare floor: one frame written per request, answers matched in order. */
+async function netClient(port) {
+  const socket = connect({ port, host: '127.0.0.1', noDelay: true });
+  await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+  const waiting = [];
+  let pending = Buffer.alloc(0);
+  socket.on('data', (chunk) => {
+    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+    while (pending.length >= 4 && pending.length >= 4 + pending.readUInt32BE(0)) {
+      const end = 4 + pending.readUInt32BE(0);
+      waiting.shift()(pending.subarray(4, end));
+      pending = pending.subarray(end);
+    }
+  });
+  return {
+    get(key) {
+      const body = Buffer.from(key);
+      socket.write(Buffer.concat([lengthPrefix(body.length), body]));
+      return new Promise((resolve) => waiting.push(resolve));
+    },
+    close: () => socket.destroy(),
+  };
 }
 
 async function main() {
@@ -66,6 +118,7 @@ async function main() {
   const children = [];
   const redis = new Redis({ host: redisHost, port: Number(redisPort), lazyConnect: true });
   const redisKey = `distcache-bench:wire-floor:${process.pid}`;
+  let net;
   try {
     console.log(`wire-floor: ${machineLine()}`);
     makeTls(tempDir);
@@ -83,6 +136,11 @@ async function main() {
       });
       transports[kind] = { client, peer: { host: '127.0.0.1', port }, pid: child.pid };
     }
+    const [netPort] = await freePorts(1);
+    const netChild = fork(fileURLToPath(import.meta.url), ['--serve-net', JSON.stringify({ port: netPort })]);
+    children.push(netChild);
+    await new Promise((resolve) => netChild.once('message', resolve));
+    net = await netClient(netPort);
     await redis.connect();
     await redis.set(redisKey, VALUE, 'EX', 600);
     const redisPid = Number(/process_id:(\d+)/.exec(await redis.info('server'))?.[1]);
@@ -96,6 +154,7 @@ async function main() {
         get: (key) => transports.tls.client.request(transports.tls.peer, request(key), { timeoutMs: 5000 }),
         pid: transports.tls.pid,
       },
+      'bare node:net request/response (no distcache code)': { get: (key) => net.get(key), pid: netChild.pid },
       'ioredis getBuffer (no JSON.parse)': { get: () => redis.getBuffer(redisKey), pid: redisPid },
     };
     const samples = [];
@@ -136,6 +195,7 @@ async function main() {
   } finally {
     await redis.del(redisKey).catch(() => undefined);
     redis.disconnect();
+    net?.close();
     for (const child of children) child.kill();
     rmSync(tempDir, { recursive: true, force: true });
   }
