@@ -52,6 +52,22 @@ describe('structuredCodec', () => {
     expect(codec.decode(codec.encode(new Date(5)))).toEqual(new Date(5));
   });
 
+  it('writes a value deepFreeze made read-only (as an entry holds it) in the JSON form too', () => {
+    const row = { id: 'p-1', at: new Date('2025-03-04T08:30:00.123Z'), list: [{ at: new Date(0) }] };
+    const frozen = structuredClone(row);
+    expect(deepFreeze(frozen)).toBe(true);
+    const bytes = codec.encode(frozen);
+    expect(bytes[0]).toBe(0x02);
+    expect(bytes).toEqual(codec.encode(row));
+    const back = codec.decode(bytes) as typeof row;
+    expect(back).toEqual(row);
+    expect(back.at).toBeInstanceOf(Date);
+    // Still refused: a frozen Date that carries a property of its own.
+    const patched = Object.assign(new Date(0), { note: 'x' });
+    deepFreeze(patched);
+    expect(codec.encode({ d: patched })[0]).toBe(0xff);
+  });
+
   it('keeps V8 format for what JSON would change, so every value reads back as it did', () => {
     const shared = { n: 1 };
     const cyclic: Record<string, unknown> = {};

@@ -21,6 +21,14 @@ const READ_ONLY_DATE = readOnlyPrototype(
 );
 
 /**
+ * True for the prototype {@link deepFreeze} gives a Date: a frozen Date is still a Date to every
+ * reader, and to the default codec's JSON form (a held value is encoded again for peers).
+ */
+export function isReadOnlyDatePrototype(proto: unknown): boolean {
+  return proto === READ_ONLY_DATE;
+}
+
+/**
  * Freezes a decoded value in place, all the way down, so that a caller who changes a returned value
  * cannot change what the next caller gets. `Map`, `Set` and `Date` instances get a read-only
  * prototype whose mutators throw (freezing alone would not stop `map.set`); `instanceof` and every

@@ -1,3 +1,5 @@
+import { isReadOnlyDatePrototype } from './deep-freeze';
+
 /**
  * The JSON form of the default codec (see `structured.codec.ts`). A value made only of plain
  * objects, dense arrays, strings, finite numbers other than -0, booleans, null and valid Dates is
@@ -97,7 +99,13 @@ function visit(value: object, walk: Walk, depth: number): boolean {
     }
     return true;
   }
-  if (proto === Date.prototype && NATIVE_DATES && Object.getOwnPropertyNames(value).length === 0) {
+  // A Date deepFreeze made read-only counts as a Date: an entry held decoded and frozen is encoded
+  // again when a peer reads it, and V8's format there costs the reader GC (see above).
+  if (
+    (proto === Date.prototype || isReadOnlyDatePrototype(proto)) &&
+    NATIVE_DATES &&
+    Object.getOwnPropertyNames(value).length === 0
+  ) {
     const date = value as Date;
     if (Reflect.get(date, 'toJSON') !== DATE_TO_JSON || Reflect.get(date, 'toISOString') !== DATE_TO_ISO)
       return false;

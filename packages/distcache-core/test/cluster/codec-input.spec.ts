@@ -1,8 +1,10 @@
 // A peer's answer is decoded straight from the socket's read buffer for the built-in codecs (they
 // copy what they keep). A codec of the user's own may keep a view of its input: it must get a copy
-// of just the value, never a view of a buffer holding other frames. Two engines over real TCP.
+// of just the value, never a view of a buffer holding other frames. And a value its owner holds
+// decoded (frozen) reaches peers in the form the default codec chose for it when it was loaded.
+// Two engines over real TCP.
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Codec } from '../../src';
+import { type Codec, structuredCodec } from '../../src';
 import { ownerOf, startCluster, stopAll, type TestNode } from '../support/cluster';
 
 /** Returns a view of its input, as msgpackr does by default for binary fields. */
@@ -44,5 +46,66 @@ describe('the bytes a codec of the user decodes', () => {
     const value = await asker.engine.get<Uint8Array>('products', key);
     expect(Uint8Array.from(value!)).toEqual(new Uint8Array(100).fill(Number(key)));
     expect(value!.buffer.byteLength).toBe(100);
+  });
+});
+
+interface Row {
+  id: string;
+  at: Date;
+  tags: string[];
+}
+const rows = Array.from({ length: 50 }, (_, index): [string, Row] => [
+  String(index),
+  { id: `r-${index}`, at: new Date(Date.UTC(2026, 0, 1 + index)), tags: ['a', String(index)] },
+]);
+
+describe('the form a peer receives a value in', () => {
+  let cluster: Array<TestNode<Row>> = [];
+  afterEach(async () => {
+    await stopAll(cluster);
+    cluster = [];
+  });
+
+  it('is the JSON form for a value its owner holds decoded and frozen, not V8 format', async () => {
+    // The default codec, watched: the first byte of every input it decodes (0x02: JSON text with
+    // Date paths; 0xff: V8 format, which a read pays for in garbage collection).
+    const structured = structuredCodec();
+    const decodedForms: number[] = [];
+    const watched: Codec<Row> = {
+      name: 'watched-structured',
+      encode: (value) => structured.encode(value),
+      decode: (bytes) => {
+        decodedForms.push(bytes[0]!);
+        return structured.decode(bytes) as Row;
+      },
+    };
+    cluster = await startCluster(
+      2,
+      rows,
+      { codec: watched },
+      {
+        clusterOptions: {
+          pingInterval: 50,
+          pingTimeout: 200,
+          failureTimeout: 600,
+          discoveryInterval: 200,
+          hotTtl: 0,
+        },
+      },
+    );
+    const [asker, other] = cluster;
+    const key = rows.map(([k]) => k).find((k) => ownerOf(cluster, k) !== asker)!;
+    // The owner loads the key and reads it itself: it now holds the frozen value, not the bytes.
+    const held = await other!.engine.get<Row>('products', key);
+    expect(Object.isFrozen(held)).toBe(true);
+    expect(Object.isFrozen(held!.at)).toBe(true);
+    decodedForms.length = 0;
+
+    const value = await asker!.engine.get<Row>('products', key);
+    expect(decodedForms).toEqual([0x02]);
+    expect(value).toEqual(rows[Number(key)]![1]);
+    expect(value!.at).toBeInstanceOf(Date);
+    expect(other!.source.callsFor(key)).toBe(1);
+    expect(asker!.source.callsFor(key)).toBe(0);
   });
 });
