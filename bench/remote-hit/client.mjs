@@ -117,6 +117,16 @@ try {
   // keep the Linux default
 }
 /** CPU microseconds a process has used so far, or undefined when /proc cannot tell. */
+/** Write system calls a process has made so far (Linux /proc/<pid>/io); NaN when unreadable. */
+function writeCalls(pid) {
+  if (pid === undefined) return Number.NaN;
+  try {
+    return Number(/^syscw: (\d+)$/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1] ?? Number.NaN);
+  } catch {
+    return Number.NaN;
+  }
+}
+
 function cpuMicros(pid) {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -220,10 +230,14 @@ async function measure({ get, serverPid }, concurrency) {
   const start = performance.now();
   const clientCpu = process.cpuUsage();
   const serverCpu = cpuMicros(serverPid);
+  const clientWrites = writeCalls('self');
+  const serverWrites = writeCalls(serverPid);
   await sleep(config.durationMs);
   state.recording = false;
   const elapsed = performance.now() - start;
   const { user, system } = process.cpuUsage(clientCpu);
+  const clientWritten = writeCalls('self') - clientWrites;
+  const serverWritten = writeCalls(serverPid) - serverWrites;
   const serverUsed = serverCpu === undefined ? undefined : cpuMicros(serverPid) - serverCpu;
   state.stop = true;
   await Promise.all(workers);
@@ -236,6 +250,10 @@ async function measure({ get, serverPid }, concurrency) {
     clientCpuUs: (user + system) / state.completed,
     serverCpuUs:
       serverUsed === undefined || Number.isNaN(serverUsed) ? undefined : serverUsed / state.completed,
+    // Write system calls per get (NaN where /proc/<pid>/io cannot be read): each one that finds the
+    // other process asleep pays for waking it (bench/README.md, "Issue 18, ninth session").
+    clientWritesPerGet: clientWritten / state.completed,
+    serverWritesPerGet: serverWritten / state.completed,
     completed: state.completed,
     wrong: state.wrong,
   };

@@ -18,7 +18,9 @@
 // per-round ratios (noise that slows one round down cancels out of them). Rates are wall-clock:
 // the server side (owner or redis-server) works in parallel on the other core. CPU time per get
 // of the client and of the server process (from /proc) is printed as well: it moves far less with
-// the neighbours of this shared VM than the rates do, and says which side is the limit.
+// the neighbours of this shared VM than the rates do, and says which side is the limit; so are the
+// write system calls per get of each (/proc/<pid>/io), since on this VM a write that wakes the
+// other process costs tens of µs.
 //
 // Goals (issue acceptance): plain TCP >= 2x ioredis ops/s at 128 in flight; mutual TLS >= 1x at
 // 128; plain TCP p50 latency at 1 in flight no worse than ioredis's.
@@ -191,6 +193,10 @@ try {
     const known = values.filter((value) => value !== undefined && value !== null);
     return known.length === 0 ? 'n/a' : median(known).toFixed(1);
   };
+  const perGet = (samples, field) => {
+    const known = samples.map((sample) => sample[field]).filter((value) => Number.isFinite(value));
+    return known.length === 0 ? 'n/a' : median(known).toFixed(3);
+  };
   const rows = [];
   for (const concurrency of config.concurrency) {
     for (const id of config.candidates) {
@@ -203,6 +209,7 @@ try {
         'p99 µs': median(samples.map((sample) => sample.p99Us)).toFixed(0),
         'client CPU µs/get': micros(samples.map((sample) => sample.clientCpuUs)),
         'server CPU µs/get': micros(samples.map((sample) => sample.serverCpuUs)),
+        'writes/get, client / server': `${perGet(samples, 'clientWritesPerGet')} / ${perGet(samples, 'serverWritesPerGet')}`,
         'vs ioredis': show(ratio(id, 'redis', concurrency)),
         'vs ioredis auto-pipelined': show(ratio(id, 'redis-ap', concurrency)),
       });
