@@ -62,10 +62,15 @@ describe('structuredCodec', () => {
     const back = codec.decode(bytes) as typeof row;
     expect(back).toEqual(row);
     expect(back.at).toBeInstanceOf(Date);
-    // Still refused: a frozen Date that carries a property of its own.
-    const patched = Object.assign(new Date(0), { note: 'x' });
-    deepFreeze(patched);
-    expect(codec.encode({ d: patched })[0]).toBe(0xff);
+    // Still V8's format: a frozen invalid Date, and an object that only has the read-only Date
+    // prototype (it is not a Date: JSON would fail on it, V8's format reads it back as it did).
+    const invalid = new Date(Number.NaN);
+    deepFreeze(invalid);
+    expect(codec.encode({ d: invalid })[0]).toBe(0xff);
+    const lookalike = Object.create(Object.getPrototypeOf(frozen.at) as object) as object;
+    const bytesOfLookalike = codec.encode({ d: lookalike });
+    expect(bytesOfLookalike[0]).toBe(0xff);
+    expect(codec.decode(bytesOfLookalike)).toEqual({ d: {} });
   });
 
   it('keeps V8 format for what JSON would change, so every value reads back as it did', () => {
@@ -258,6 +263,11 @@ describe('deepFreeze', () => {
     expect(() => value.map.get('k')!.v++).toThrow(TypeError);
     expect(() => value.set.add(2)).toThrow(/read-only/);
     expect(() => value.at.setFullYear(2000)).toThrow(/read-only/);
+    // Only a real Date gets the read-only Date prototype, not any object on Date.prototype's chain.
+    const notADate = Object.create(Date.prototype) as object;
+    expect(deepFreeze({ notADate })).toBe(true);
+    expect(Object.getPrototypeOf(notADate)).toBe(Date.prototype);
+    expect(Object.isFrozen(notADate)).toBe(true);
     expect(value.at.getTime()).toBe(0);
   });
 

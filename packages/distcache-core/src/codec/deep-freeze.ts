@@ -1,3 +1,5 @@
+import { types } from 'node:util';
+
 const READ_ONLY = (): never => {
   throw new TypeError('distcache: cached values are read-only; copy the value before changing it');
 };
@@ -97,7 +99,9 @@ function freezeOther(value: object): boolean {
     Object.setPrototypeOf(value, READ_ONLY_SET);
     Object.freeze(value);
     for (const v of value) frozen = freeze(v) && frozen;
-  } else if (value instanceof Date) {
+  } else if (types.isDate(value)) {
+    // A real Date only (not any object on Date.prototype's chain): the codec's JSON form takes a
+    // value with this prototype for a Date.
     Object.setPrototypeOf(value, READ_ONLY_DATE);
     Object.freeze(value);
   } else {

@@ -1,3 +1,4 @@
+import { types } from 'node:util';
 import { isReadOnlyDatePrototype } from './deep-freeze';
 
 /**
@@ -104,9 +105,10 @@ function visit(value: object, walk: Walk, depth: number): boolean {
   if (
     (proto === Date.prototype || isReadOnlyDatePrototype(proto)) &&
     NATIVE_DATES &&
+    types.isDate(value) &&
     Object.getOwnPropertyNames(value).length === 0
   ) {
-    const date = value as Date;
+    const date = value;
     if (Reflect.get(date, 'toJSON') !== DATE_TO_JSON || Reflect.get(date, 'toISOString') !== DATE_TO_ISO)
       return false;
     if (Number.isNaN(date.getTime())) return false;
