@@ -4,8 +4,8 @@
 // decoded. Plain TCP and mutual TLS, against ioredis `getBuffer` of the same bytes (the bare Redis
 // wire, no JSON.parse), each at 1, 16 and 128 requests in flight, in interleaved rounds. A fourth
 // row is the floor of any Node.js owner: a bare `node:net` server child answering each
-// length-prefixed request with the same bytes (one write per socket read), a client writing one
-// frame per request, no distcache code at all. Client CPU
+// length-prefixed request with the same bytes (one write per socket read), a client writing a
+// turn's frames in one write as the transport does, no distcache code at all. Client CPU
 // per request is this process's `process.cpuUsage()`; server CPU is the child's or redis-server's
 // from /proc. The distance between these rows and remote-hit.bench.mjs's is the engine's share of a
 // remote get (bench/README.md, "Remote hit").
@@ -56,6 +56,8 @@ if (process.argv[2] === '--serve') {
   const answer = Buffer.concat([lengthPrefix(VALUE.length), VALUE]);
   const server = createServer((socket) => {
     socket.setNoDelay(true);
+    // The client going away (the bench ending) is not this process's failure.
+    socket.on('error', () => socket.destroy());
     let pending = Buffer.alloc(0);
     socket.on('data', (chunk) => {
       pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
@@ -79,28 +81,57 @@ function lengthPrefix(length) {
   return prefix;
 }
 
-/** A client of the bare floor: one frame written per request, answers matched in order. */
+/**
+ * A client of the bare floor. Requests made in one event-loop turn go in one write, as the peer
+ * transport's frame writer sends them, so the row is a floor for it at every level; answers are
+ * matched in order. A closed or failed socket fails every request still waiting.
+ */
 async function netClient(port) {
   const socket = connect({ port, host: '127.0.0.1', noDelay: true });
   await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
   const waiting = [];
+  let outgoing = [];
   let pending = Buffer.alloc(0);
+  let failure;
+  const failAll = (error) => {
+    failure ??= error;
+    for (const { reject } of waiting.splice(0)) reject(failure);
+  };
+  socket.on('error', failAll);
+  socket.on('close', () => failAll(new Error('bare floor: the connection closed')));
   socket.on('data', (chunk) => {
     pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
     while (pending.length >= 4 && pending.length >= 4 + pending.readUInt32BE(0)) {
       const end = 4 + pending.readUInt32BE(0);
-      waiting.shift()(pending.subarray(4, end));
+      waiting.shift()?.resolve(pending.subarray(4, end));
       pending = pending.subarray(end);
     }
   });
+  const flush = () => {
+    const frames = outgoing;
+    outgoing = [];
+    socket.write(frames.length === 1 ? frames[0] : Buffer.concat(frames));
+  };
   return {
     get(key) {
+      if (failure !== undefined) return Promise.reject(failure);
       const body = Buffer.from(key);
-      socket.write(Buffer.concat([lengthPrefix(body.length), body]));
-      return new Promise((resolve) => waiting.push(resolve));
+      if (outgoing.length === 0) process.nextTick(flush);
+      outgoing.push(lengthPrefix(body.length), body);
+      return new Promise((resolve, reject) => waiting.push({ resolve, reject }));
     },
     close: () => socket.destroy(),
   };
+}
+
+/** Resolves on the child's first message; rejects if it exits before sending one. */
+function readyOf(child) {
+  return new Promise((resolve, reject) => {
+    child.once('message', resolve);
+    child.once('exit', (code, signal) =>
+      reject(new Error(`a server child exited before it was ready (${signal ?? `code ${code}`})`)),
+    );
+  });
 }
 
 async function main() {
@@ -128,7 +159,7 @@ async function main() {
       const tlsDir = kind === 'tls' ? tempDir : undefined;
       const child = fork(fileURLToPath(import.meta.url), ['--serve', JSON.stringify({ port, tlsDir })]);
       children.push(child);
-      await new Promise((resolve) => child.once('message', resolve));
+      await readyOf(child);
       const client = tcpPeerTransport({
         nodeId: `client-${kind}`,
         cluster: 'wire-floor',
@@ -139,7 +170,7 @@ async function main() {
     const [netPort] = await freePorts(1);
     const netChild = fork(fileURLToPath(import.meta.url), ['--serve-net', JSON.stringify({ port: netPort })]);
     children.push(netChild);
-    await new Promise((resolve) => netChild.once('message', resolve));
+    await readyOf(netChild);
     net = await netClient(netPort);
     await redis.connect();
     await redis.set(redisKey, VALUE, 'EX', 600);
