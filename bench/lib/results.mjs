@@ -25,10 +25,10 @@ export const RESULTS_DIR = join(benchDir, 'results');
  */
 export const SCENARIO_FLAGS = ['no-results', 'check'];
 
-/** The command that started this process, as typed from the repository root. */
-export function commandLine(argv = process.argv) {
+/** The command that started this process, as typed from the repository root (node flags included). */
+export function commandLine(argv = process.argv, execArgv = process.execArgv) {
   const script = relative(repoRoot, argv[1] ?? '');
-  return ['node', script, ...argv.slice(2)].join(' ');
+  return ['node', ...execArgv, script, ...argv.slice(2)].join(' ');
 }
 
 /** A table in the results shape from rows as given to `printTable` (one object per row). */
