@@ -23,6 +23,8 @@ export const COUNTERS: ReadonlyArray<[keyof KeySpaceCounters, string]> = [
   ['fallbackLoads', 'Local loads made because the owner was unreachable'],
   ['peerRequestsServed', 'Requests served for other nodes (a batch of keys counts once)'],
   ['tagInvalidations', 'Tags invalidated on this node (deleteByTags here or on a peer)'],
+  ['handOffsStored', 'Popular-key hand-offs stored as the new owner'],
+  ['handOffsRefused', 'Popular-key hand-offs refused (key held, loading, or removed or written lately)'],
 ];
 
 const BREAKER_STATES = ['closed', 'open', 'half-open'] as const;

@@ -163,12 +163,17 @@ export function createPeerRequestHandler(deps: PeerHandlerDeps): PeerRequestHand
         const tags = normalizeTags(request.tags);
         if (typeof tags === 'string') throw invalidValue(request.keySpace, request.key, tags);
         // A hand-off: never over a value held here, nor over a removal it may predate.
-        if (request.ifAbsent === true && target.refusesHandOff(request.key, tags !== undefined))
+        if (request.ifAbsent === true && target.refusesHandOff(request.key, tags !== undefined)) {
+          target.countHandOff(false);
           return { op: 'ok' };
+        }
         const expiresAt = request.expiresAt === 0 ? Infinity : request.expiresAt;
         target.store(request.key, request.value, expiresAt, tags);
         target.invalidateHot(request.key);
-        if (request.ifAbsent === true) return { op: 'ok' };
+        if (request.ifAbsent === true) {
+          target.countHandOff(true);
+          return { op: 'ok' };
+        }
         target.noteChanged(request.key);
         // Within the writer's deadline when it sent one: past it the write has failed for its caller.
         const budgetMs = request.notAfter === undefined ? undefined : request.notAfter - deps.clock.now();

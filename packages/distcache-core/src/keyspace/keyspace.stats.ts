@@ -41,6 +41,17 @@ export interface KeySpaceCounters {
    * invalidation delivered again after a silence may count twice.
    */
   tagInvalidations: number;
+  /**
+   * Popular-key hand-offs (a previous owner's SET if absent, on a membership change) this node
+   * stored as the key's new owner.
+   */
+  handOffsStored: number;
+  /**
+   * Hand-offs this node refused (answered OK, stored nothing): it held or was loading the key, or
+   * had removed or written it within the hand-off window, or cleared the keyspace or revoked a tag
+   * of a tagged value meanwhile (docs/protocol.md, "Membership changes").
+   */
+  handOffsRefused: number;
 }
 
 /** A snapshot of a keyspace's counters and occupancy. */
@@ -84,5 +95,7 @@ export function newCounters(): KeySpaceCounters {
     rateLimited: 0,
     circuitRejected: 0,
     tagInvalidations: 0,
+    handOffsStored: 0,
+    handOffsRefused: 0,
   };
 }

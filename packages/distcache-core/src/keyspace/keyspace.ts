@@ -421,6 +421,12 @@ export class KeySpace<T = unknown> {
     this.counters.peerErrors += 1;
   }
 
+  /** Counts a popular-key hand-off received from a previous owner: stored, or refused. */
+  countHandOff(stored: boolean): void {
+    if (stored) this.counters.handOffsStored += 1;
+    else this.counters.handOffsRefused += 1;
+  }
+
   /** Counts a load this node made itself because the owner could not serve it. */
   countFallbackLoad(): void {
     this.counters.fallbackLoads += 1;

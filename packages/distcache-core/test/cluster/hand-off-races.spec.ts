@@ -124,6 +124,9 @@ describe('popular-key hand-offs', () => {
     await serve(handOff('tagged', 2, ['t']));
     expect(held('j')).toEqual({ id: 'j', version: 4 });
     expect(held('tagged')).toEqual({ id: 'tagged', version: 2 });
+    // Counted on the receiver (stats, Prometheus): refused k, j, w, tagged and j again; stored
+    // other, then j and tagged.
+    expect(space.stats()).toMatchObject({ handOffsRefused: 5, handOffsStored: 3 });
   });
 
   it('a peer taken back after it missed an invalidation gets no hand-off (both sides may have written)', async () => {

@@ -92,6 +92,8 @@ describe('warm-up', () => {
     for (const key of moved) expect(await c.engine.get('products', key)).toEqual({ id: key });
     expect(c.source.calls.length).toBe(0);
     expect(calls()).toBe(loadedBefore);
+    // The new owner counts what it took: each moved key once, from its previous owner.
+    expect(c.engine.stats().keySpaces.products!.handOffsStored).toBe(moved.length);
   });
 
   it('handed-off keys keep their tags: deleteByTags removes them on the new owner', async () => {
