@@ -108,10 +108,9 @@ function visit(value: object, walk: Walk, depth: number): boolean {
     types.isDate(value) &&
     Object.getOwnPropertyNames(value).length === 0
   ) {
-    const date = value;
-    if (Reflect.get(date, 'toJSON') !== DATE_TO_JSON || Reflect.get(date, 'toISOString') !== DATE_TO_ISO)
+    if (Reflect.get(value, 'toJSON') !== DATE_TO_JSON || Reflect.get(value, 'toISOString') !== DATE_TO_ISO)
       return false;
-    if (Number.isNaN(date.getTime())) return false;
+    if (Number.isNaN(value.getTime())) return false;
     (walk.dates ??= []).push(walk.path.slice());
     return true;
   }
