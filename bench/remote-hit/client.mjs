@@ -250,8 +250,8 @@ async function measure({ get, serverPid }, concurrency) {
     clientCpuUs: (user + system) / state.completed,
     serverCpuUs:
       serverUsed === undefined || Number.isNaN(serverUsed) ? undefined : serverUsed / state.completed,
-    // Write system calls per get (NaN where /proc/<pid>/io cannot be read): each one that finds the
-    // other process asleep pays for waking it (bench/README.md, "Issue 18, ninth session").
+    // Write system calls per get (NaN where /proc/<pid>/io cannot be read): on loopback each one
+    // runs the receiver's side and wakes it (docs/benchmarks.md, "Issue 18, ninth session").
     clientWritesPerGet: clientWritten / state.completed,
     serverWritesPerGet: serverWritten / state.completed,
     completed: state.completed,

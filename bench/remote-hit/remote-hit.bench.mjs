@@ -20,7 +20,8 @@
 // of the client and of the server process (from /proc) is printed as well: it moves far less with
 // the neighbours of this shared VM than the rates do, and says which side is the limit; so are the
 // write system calls per get of each (/proc/<pid>/io), since on this VM a write that wakes the
-// other process costs tens of µs.
+// other process costs 7-20 µs (measured with perf: docs/benchmarks.md, "Issue 18, ninth
+// session").
 //
 // Goals (issue acceptance): plain TCP >= 2x ioredis ops/s at 128 in flight; mutual TLS >= 1x at
 // 128; plain TCP p50 latency at 1 in flight no worse than ioredis's.
