@@ -19,6 +19,17 @@ const catalogue = Array.from({ length: 50 }, (_, index): [string, Uint8Array] =>
   new Uint8Array(100).fill(index),
 ]);
 
+/** Two engines that fail over quickly and keep no hot copies: every read of a key owned elsewhere asks its owner. */
+const NO_HOT_COPIES = {
+  clusterOptions: {
+    pingInterval: 50,
+    pingTimeout: 200,
+    failureTimeout: 600,
+    discoveryInterval: 200,
+    hotTtl: 0,
+  },
+};
+
 let nodes: Array<TestNode<Uint8Array>> = [];
 afterEach(async () => {
   await stopAll(nodes);
@@ -27,20 +38,7 @@ afterEach(async () => {
 
 describe('the bytes a codec of the user decodes', () => {
   it('are a copy of the value alone, on a read from the owner that keeps no hot copy', async () => {
-    nodes = await startCluster(
-      2,
-      catalogue,
-      { codec: viewCodec, valueMode: 'copy' },
-      {
-        clusterOptions: {
-          pingInterval: 50,
-          pingTimeout: 200,
-          failureTimeout: 600,
-          discoveryInterval: 200,
-          hotTtl: 0,
-        },
-      },
-    );
+    nodes = await startCluster(2, catalogue, { codec: viewCodec, valueMode: 'copy' }, NO_HOT_COPIES);
     const asker = nodes[0]!;
     const key = catalogue.map(([k]) => k).find((k) => ownerOf(nodes, k) !== asker)!;
     const value = await asker.engine.get<Uint8Array>('products', key);
@@ -79,20 +77,7 @@ describe('the form a peer receives a value in', () => {
         return structured.decode(bytes) as Row;
       },
     };
-    cluster = await startCluster(
-      2,
-      rows,
-      { codec: watched },
-      {
-        clusterOptions: {
-          pingInterval: 50,
-          pingTimeout: 200,
-          failureTimeout: 600,
-          discoveryInterval: 200,
-          hotTtl: 0,
-        },
-      },
-    );
+    cluster = await startCluster(2, rows, { codec: watched }, NO_HOT_COPIES);
     const [asker, other] = cluster;
     const key = rows.map(([k]) => k).find((k) => ownerOf(cluster, k) !== asker)!;
     // The owner loads the key and reads it itself: it now holds the frozen value, not the bytes.
