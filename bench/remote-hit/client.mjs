@@ -117,16 +117,6 @@ try {
   // keep the Linux default
 }
 /** CPU microseconds a process has used so far, or undefined when /proc cannot tell. */
-/** Write system calls a process has made so far (Linux /proc/<pid>/io); NaN when unreadable. */
-function writeCalls(pid) {
-  if (pid === undefined) return Number.NaN;
-  try {
-    return Number(/^syscw: (\d+)$/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1] ?? Number.NaN);
-  } catch {
-    return Number.NaN;
-  }
-}
-
 function cpuMicros(pid) {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -134,6 +124,16 @@ function cpuMicros(pid) {
     return ((Number(fields[11]) + Number(fields[12])) / ticksPerSecond) * 1e6;
   } catch {
     return undefined;
+  }
+}
+
+/** Write system calls a process has made so far (Linux /proc/<pid>/io); NaN when unreadable. */
+function writeCalls(pid) {
+  if (pid === undefined) return Number.NaN;
+  try {
+    return Number(/^syscw: (\d+)$/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1] ?? Number.NaN);
+  } catch {
+    return Number.NaN;
   }
 }
 

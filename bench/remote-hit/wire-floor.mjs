@@ -58,14 +58,10 @@ if (process.argv[2] === '--serve') {
     socket.setNoDelay(true);
     // The client going away (the bench ending) is not this process's failure.
     socket.on('error', () => socket.destroy());
-    let pending = Buffer.alloc(0);
+    const frames = frameReader(() => socket.write(answer));
     socket.on('data', (chunk) => {
-      pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
       socket.cork();
-      while (pending.length >= 4 && pending.length >= 4 + pending.readUInt32BE(0)) {
-        pending = pending.subarray(4 + pending.readUInt32BE(0));
-        socket.write(answer);
-      }
+      frames(chunk);
       socket.uncork();
     });
   });
@@ -73,6 +69,19 @@ if (process.argv[2] === '--serve') {
   process.on('disconnect', () => process.exit(0));
 } else {
   await main();
+}
+
+/** Feeds chunks of a stream of length-prefixed frames; calls `onFrame` with each whole payload. */
+function frameReader(onFrame) {
+  let pending = Buffer.alloc(0);
+  return (chunk) => {
+    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+    while (pending.length >= 4 && pending.length >= 4 + pending.readUInt32BE(0)) {
+      const end = 4 + pending.readUInt32BE(0);
+      onFrame(pending.subarray(4, end));
+      pending = pending.subarray(end);
+    }
+  };
 }
 
 function lengthPrefix(length) {
@@ -91,7 +100,6 @@ async function netClient(port) {
   await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
   const waiting = [];
   let outgoing = [];
-  let pending = Buffer.alloc(0);
   let failure;
   const failAll = (error) => {
     failure ??= error;
@@ -99,14 +107,10 @@ async function netClient(port) {
   };
   socket.on('error', failAll);
   socket.on('close', () => failAll(new Error('bare floor: the connection closed')));
-  socket.on('data', (chunk) => {
-    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
-    while (pending.length >= 4 && pending.length >= 4 + pending.readUInt32BE(0)) {
-      const end = 4 + pending.readUInt32BE(0);
-      waiting.shift()?.resolve(pending.subarray(4, end));
-      pending = pending.subarray(end);
-    }
-  });
+  socket.on(
+    'data',
+    frameReader((payload) => waiting.shift()?.resolve(payload)),
+  );
   const flush = () => {
     const frames = outgoing;
     outgoing = [];

@@ -49,7 +49,7 @@ export interface KeySpaceCounters {
   /**
    * Hand-offs this node refused (answered OK, stored nothing): it held or was loading the key, or
    * had removed or written it within the hand-off window, or cleared the keyspace or revoked a tag
-   * of a tagged value meanwhile (docs/protocol.md, "Membership changes").
+   * of a tagged value meanwhile (docs/protocol.md, section 12).
    */
   handOffsRefused: number;
 }
