@@ -21,9 +21,10 @@ const TOLERANCE = 0.2;
 
 /**
  * Each kind is measured this many times, each in a fresh process, and the measurement with the
- * median heap growth is used: one measurement of 'small' in a CI run came out 7% under every other
- * seen (346 against 364-372 B per entry), enough to cross the tolerance on its own. The count of
- * the keyspace is the same in every run; only the heap measurement varies.
+ * median heap growth is used, so that one outlier does not decide. (Before each measurement had a
+ * process of its own, one of 'small' in a CI run came out 7% under every other seen, 346 against
+ * 364-372 B per entry: likely the earlier engine counted in the baseline, heap-probe.mjs.) The
+ * count of the keyspace is the same in every run; only the heap measurement varies.
  */
 const MEASUREMENTS = 3;
 
