@@ -68,13 +68,14 @@ async function settle() {
  * Fills a fresh engine with `count` values of `kind`, reads each twice, and returns what the process
  * holds more per entry after full collections, and what the keyspace counted per entry.
  *
- * Run once per process. A second engine in the same process started its measurement with some of
- * the first one's memory still counted: in CI runs of the whole suite, the five ~400 KB lru-cache
- * arrays of the engine just stopped (2.08 MB) were still in V8's large-object space after the
- * full collections of the next measurement's baseline, and were gone by the end of it, so 'small'
- * came out ~40 B per entry low (226.7 against 262-268 B). Nothing the program can reach held
- * them: the heap snapshot taken at that point (its own collections are more thorough than gc())
- * no longer had them.
+ * Run once per process. Measured one after another in one process, an engine started its
+ * measurement with some of the previous one's memory still counted: in the CI run of stop 26
+ * (2026-12-04), 'small' in valueMode 'copy' came out at 226.7 B per entry against 262-270 B in
+ * every other run, and the whole suite run again with the probe recording V8's heap spaces showed
+ * why: the baseline still held 2.08 MB in the large-object space, the five lru-cache arrays of the
+ * engine stopped just before (emptied, at their full capacity), after the repeated gc() calls, and
+ * they were gone by the end of the measurement. Nothing the program can reach held them: a heap
+ * snapshot taken at that point (its collections are more thorough than gc()) no longer had them.
  */
 async function measureOnce(kind, make, count) {
   const engine = new DistCacheEngine({
