@@ -10,6 +10,7 @@ import { seededRandom } from '../lib/measure.mjs';
 import { benchEngine, counters, waitForMembers } from '../lib/node-process.mjs';
 import { redisServerPid } from '../lib/processes.mjs';
 import { makeProduct } from '../lib/product.mjs';
+import { contractBytes, contractValue } from '../lib/value-contract.mjs';
 
 const config = JSON.parse(process.argv[2]);
 // Without the parent nobody reads the results: leave (the parent's cleanup deletes the Redis keys).
@@ -76,6 +77,7 @@ for (const { keys, products } of Object.values(pools)) {
 }
 
 // Redis: the same values as JSON (what a Node service would store), under this run's prefix.
+const contractKey = (redisKey) => `${redisKey}:distcache-encoded`;
 const redis = new Redis({ host: config.redis.host, port: config.redis.port, lazyConnect: true });
 await redis.connect();
 for (const { redisKeys, products } of Object.values(pools)) {
@@ -83,6 +85,8 @@ for (const { redisKeys, products } of Object.values(pools)) {
     const pipeline = redis.pipeline();
     for (let j = i; j < Math.min(i + 500, redisKeys.length); j++) {
       pipeline.set(redisKeys[j], JSON.stringify(products[j]), 'EX', 3600);
+      // The same product in distcache's default encoding, for the row with distcache's decode.
+      pipeline.set(contractKey(redisKeys[j]), contractBytes(products[j]), 'EX', 3600);
     }
     await pipeline.exec();
   }
@@ -160,6 +164,14 @@ const CANDIDATES = {
       const { indexes, redisKeys, ids } = nextRemote();
       const texts = await redis.mget(nameList(indexes, redisKeys));
       return wrongIn(texts.map(JSON.parse), indexes, ids) === 0;
+    },
+  },
+  'redis-mget-contract': {
+    serverPids: [redisPid],
+    async op() {
+      const { indexes, redisKeys, ids } = nextRemote();
+      const bytes = await redis.mgetBuffer(nameList(indexes, redisKeys).map(contractKey));
+      return wrongIn(bytes.map(contractValue), indexes, ids) === 0;
     },
   },
 };

@@ -8,7 +8,10 @@
 // 100 keys, stored as JSON in the local Redis, + `JSON.parse` of each value. Also measured: the
 // same getMany over JSON bytes (`rawCodec()`) + `JSON.parse` of each (the same decode work as the
 // Redis row), 100 parallel `engine.get` calls instead of one getMany (what batching saves), and
-// getMany of 100 keys this node holds (no network).
+// getMany of 100 keys this node holds (no network), and MGET of the same products stored in
+// distcache's default encoding (`mgetBuffer`), decoded by distcache's codec and deeply frozen
+// (lib/value-contract.mjs): Redis handing out what distcache hands out (Dates as Dates, read-only
+// values), whose ratio column separates the value contract's cost from the engine's.
 //
 // Each round runs every candidate at 1 and 16 batches in flight (N async workers, each awaiting
 // one batch at a time): 0.5 s warm-up, then 2 s counted. Candidates run in a fresh random order per
@@ -18,7 +21,8 @@
 //
 // Run:     npm run build -w distcache-core && node bench/get-many/get-many.bench.mjs   # ~1.5 min
 // Options: --rounds=3 --duration-ms=2000 --warmup-ms=500 --keys=10000 --batch=100 --seed=42
-//          --concurrency=1,16 --candidates=getmany,getmany-raw,get-x100,getmany-local,redis-mget
+//          --concurrency=1,16 --candidates=getmany,getmany-raw,get-x100,getmany-local,redis-mget,
+//                       redis-mget-contract
 //          --redis=127.0.0.1:6379
 //          --profile[=dir]  run the owners and the client under `node --cpu-prof`, profiles into dir
 // Env:     BENCH_EXEC_ARGV="--trace-gc"  node flags for the owners and the client
@@ -44,6 +48,7 @@ const NAMES = {
   'get-x100': 'distcache 100 x engine.get in parallel, 2 remote owners',
   'getmany-local': 'distcache getMany, keys this node holds (local)',
   'redis-mget': 'ioredis MGET + JSON.parse',
+  'redis-mget-contract': 'ioredis MGET + distcache decode + deep freeze',
 };
 const SHORT = {
   getmany: 'distcache getMany (remote)',
@@ -51,6 +56,7 @@ const SHORT = {
   'get-x100': 'distcache 100 x get (remote)',
   'getmany-local': 'distcache getMany (local)',
   'redis-mget': 'ioredis MGET + JSON.parse',
+  'redis-mget-contract': 'ioredis MGET + distcache decode + deep freeze',
 };
 const OWNERS = 2;
 const PROFILE_DIR =
@@ -70,7 +76,14 @@ const config = {
   warmupMs: numberFlag(flags, 'warmup-ms', 500),
   seed: numberFlag(flags, 'seed', 42),
   concurrency: list('concurrency', ['1', '16']).map(Number),
-  candidates: list('candidates', ['getmany', 'getmany-raw', 'get-x100', 'getmany-local', 'redis-mget']),
+  candidates: list('candidates', [
+    'getmany',
+    'getmany-raw',
+    'get-x100',
+    'getmany-local',
+    'redis-mget',
+    'redis-mget-contract',
+  ]),
   cluster: 'get-many',
   redis: { host: redisHost, port: Number(redisPort), prefix: `distcache-bench:get-many:${process.pid}:` },
 };
@@ -143,7 +156,8 @@ try {
   if (wrong.length > 0) throw new Error(`wrong answers: ${JSON.stringify(wrong)}`);
   const cell = (id, concurrency) =>
     result.samples.filter((sample) => sample.candidate === id && sample.concurrency === concurrency);
-  const ratio = (id, concurrency) => pairedRatio(cell(id, concurrency), cell('redis-mget', concurrency));
+  const ratio = (id, concurrency, reference = 'redis-mget') =>
+    pairedRatio(cell(id, concurrency), cell(reference, concurrency));
   const show = (value) => (value === undefined ? 'n/a' : formatRatio(value));
   const micros = (value) => (value === undefined ? 'n/a' : value.toFixed(0));
 
@@ -162,6 +176,7 @@ try {
         'client CPU µs/batch': micros(medianOf(samples, 'clientCpuUs')),
         'server CPU µs/batch': micros(medianOf(samples, 'serverCpuUs')),
         'vs ioredis MGET': show(ratio(id, concurrency)),
+        'vs MGET, same decode': show(ratio(id, concurrency, 'redis-mget-contract')),
       });
     }
   }

@@ -10,6 +10,7 @@ import { DistCacheEngine, rawCodec, staticDiscovery } from 'distcache-core';
 import Redis from 'ioredis';
 import { seededRandom } from '../lib/measure.mjs';
 import { makeProduct } from '../lib/product.mjs';
+import { contractBytes, contractValue } from '../lib/value-contract.mjs';
 
 const config = JSON.parse(process.argv[2]);
 // Without the parent nobody reads the results: leave (the parent's cleanup deletes the Redis keys).
@@ -95,14 +96,18 @@ const redisPipelined = new Redis({ ...redisOptions, enableAutoPipelining: true }
 await redis.connect();
 await redisPipelined.connect();
 const redisKeys = keys.map((key) => config.redis.prefix + key);
+const contractKey = (redisKey) => `${redisKey}:distcache-encoded`;
 for (let i = 0; i < keys.length; i += 500) {
   const pipeline = redis.pipeline();
   for (let j = i; j < Math.min(i + 500, keys.length); j++) {
     pipeline.set(redisKeys[j], JSON.stringify(products[j]), 'EX', 3600);
+    // The same product in distcache's default encoding, for the row with distcache's decode.
+    pipeline.set(contractKey(redisKeys[j]), contractBytes(products[j]), 'EX', 3600);
   }
   await pipeline.exec();
 }
 const redisKeyOf = new Map(keys.map((key, i) => [key, redisKeys[i]]));
+const contractKeyOf = new Map(keys.map((key, i) => [key, contractKey(redisKeys[i])]));
 
 // --- CPU accounting ------------------------------------------------------------------------------
 // Wall-clock rates on a shared 2-core VM swing with the neighbours; CPU time per get does not, and
@@ -164,6 +169,11 @@ const CANDIDATES = {
   redis: {
     name: 'ioredis GET + JSON.parse',
     get: (key) => redis.get(redisKeyOf.get(key)).then(JSON.parse),
+    serverPid: redisPid,
+  },
+  'redis-contract': {
+    name: 'ioredis GET + distcache decode + deep freeze',
+    get: (key) => redis.getBuffer(contractKeyOf.get(key)).then(contractValue),
     serverPid: redisPid,
   },
   'redis-ap': {
@@ -300,7 +310,7 @@ process.send({
   clientSourceCalls,
 });
 
-await redis.del(...redisKeys);
+await redis.del(...redisKeys, ...contractKeyOf.values());
 redis.disconnect();
 redisPipelined.disconnect();
 await Promise.all([...engines.values()].map(({ engine }) => engine.stop()));

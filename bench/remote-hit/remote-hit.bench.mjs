@@ -6,7 +6,10 @@
 //
 // Reference, measured in the same run from the same client process: ioredis `GET` + `JSON.parse`
 // of the same products stored as JSON in the local Redis, with ioredis's default (no
-// auto-pipelining) and with `enableAutoPipelining: true`. distcache runs over plain TCP and over
+// auto-pipelining) and with `enableAutoPipelining: true`. One more Redis row hands out what
+// distcache hands out: the product stored in distcache's default encoding, read with `getBuffer`,
+// decoded by distcache's codec (Dates come back as Dates) and deeply frozen (lib/value-contract.mjs);
+// its ratio column separates what distcache's value contract costs from what its engine costs. distcache runs over plain TCP and over
 // mutual TLS (a throwaway CA and certificate made with the openssl CLI at start), with the default
 // codec (V8 structured serialisation, values handed out deeply frozen); one more row reads the
 // same products stored as JSON bytes (`rawCodec()`) and parses them like the Redis rows do, which
@@ -28,7 +31,7 @@
 //
 // Run:     npm run build -w distcache-core && node bench/remote-hit/remote-hit.bench.mjs   # ~3 min
 // Options: --rounds=3 --duration-ms=3000 --warmup-ms=500 --keys=5000 --seed=42
-//          --concurrency=1,16,128 --candidates=tcp,tcp-raw,tls,redis,redis-ap
+//          --concurrency=1,16,128 --candidates=tcp,tcp-raw,tls,redis,redis-contract,redis-ap
 //          --batch-keys=N   the client's clusterOptions.maxBatchKeys (default: the engine's)
 //          --redis=127.0.0.1:6379
 //          --profile[=dir]  run owner and client under `node --cpu-prof`, profiles into dir
@@ -60,6 +63,7 @@ const NAMES = {
   'tcp-raw': 'distcache engine.get, plain TCP, rawCodec + JSON.parse',
   tls: 'distcache engine.get, mutual TLS',
   redis: 'ioredis GET + JSON.parse',
+  'redis-contract': 'ioredis GET + distcache decode + deep freeze',
   'redis-ap': 'ioredis GET + JSON.parse, auto-pipelining',
 };
 const config = {
@@ -71,7 +75,7 @@ const config = {
   // clusterOptions.maxBatchKeys of the client (undefined: the engine's default).
   batchKeys: flags['batch-keys'] === undefined ? undefined : numberFlag(flags, 'batch-keys', 256),
   concurrency: list('concurrency', ['1', '16', '128']).map(Number),
-  candidates: list('candidates', ['tcp', 'tcp-raw', 'tls', 'redis', 'redis-ap']),
+  candidates: list('candidates', ['tcp', 'tcp-raw', 'tls', 'redis', 'redis-contract', 'redis-ap']),
   redis: { host: redisHost, port: Number(redisPort), prefix: `distcache-bench:remote-hit:${process.pid}:` },
 };
 for (const id of config.candidates) if (!(id in NAMES)) throw new Error(`unknown candidate "${id}"`);
@@ -212,6 +216,7 @@ try {
         'server CPU µs/get': micros(samples.map((sample) => sample.serverCpuUs)),
         'writes/get, client / server': `${perGet(samples, 'clientWritesPerGet')} / ${perGet(samples, 'serverWritesPerGet')}`,
         'vs ioredis': show(ratio(id, 'redis', concurrency)),
+        'vs ioredis, same decode': show(ratio(id, 'redis-contract', concurrency)),
         'vs ioredis auto-pipelined': show(ratio(id, 'redis-ap', concurrency)),
       });
     }
@@ -252,6 +257,11 @@ try {
     '\nFor comparison (not a goal): plain TCP vs ioredis auto-pipelined at 128 in flight: ' +
       `${show(ratio('tcp', 'redis-ap', 128))}; mutual TLS: ${show(ratio('tls', 'redis-ap', 128))}.`,
   );
+  console.log(
+    'Against ioredis handing out what distcache hands out (distcache decode + deep freeze; not a goal): ' +
+      `plain TCP ${config.concurrency.map((n) => `${show(ratio('tcp', 'redis-contract', n))} at ${n}`).join(', ')} ` +
+      `in flight; p50 at 1 in flight ${show(ratio('tcp', 'redis-contract', 1, 'p50Us', true))}.`,
+  );
 
   // Proof that every timed get went to the owner: no hot hits, no data-source call anywhere.
   const describe = (stats) =>
@@ -271,6 +281,7 @@ try {
     'tcp-raw': 'distcache TCP, rawCodec + JSON.parse',
     tls: 'distcache mutual TLS',
     redis: 'ioredis GET + JSON.parse',
+    'redis-contract': 'ioredis GET + distcache decode',
     'redis-ap': 'ioredis GET, auto-pipelining',
   };
   const byLevel = (field) =>
