@@ -13,6 +13,8 @@ export interface PeerRef {
 export interface SendOptions {
   timeoutMs: number;
   signal?: AbortSignal | undefined;
+  /** See `PeerRequestOptions.sendNow`. */
+  sendNow?: boolean;
 }
 
 /**

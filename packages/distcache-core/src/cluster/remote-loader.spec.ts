@@ -42,9 +42,11 @@ function setup(
   const sent: PeerRequest[] = [];
   /** The `timeoutMs` each request in `sent` was given. */
   const timeouts: number[] = [];
+  /** Whether each request in `sent` was to be written at once (`sendNow`). */
+  const sentNow: boolean[] = [];
   let release: (() => void) | undefined;
   const coordinator = {
-    send: (_peer: PeerRef, request: PeerRequest, options: { timeoutMs: number }) => {
+    send: (_peer: PeerRef, request: PeerRequest, options: { timeoutMs: number; sendNow?: boolean }) => {
       // The read `hold` starts: unanswered until released, and not listed in `sent`.
       if (request.op === 'get' && request.key === HELD) {
         return new Promise<PeerResponse>((resolve) => {
@@ -53,6 +55,7 @@ function setup(
       }
       sent.push(request);
       timeouts.push(options.timeoutMs);
+      sentNow.push(options.sendNow === true);
       const response = answer(request, space);
       // A promise answers when it settles.
       return response instanceof Error ? Promise.reject(response) : Promise.resolve(response);
@@ -85,7 +88,7 @@ function setup(
       void held.promise;
     };
   };
-  return { space, sent, timeouts, sourceCalls, remote, read, hold };
+  return { space, sent, timeouts, sentNow, sourceCalls, remote, read, hold };
 }
 
 const HELD = 'held-key';
@@ -111,6 +114,19 @@ describe('RemoteLoading', () => {
     expect(await read(['d'])).toEqual(['owner d']);
     expect(sent.map((request) => request.op)).toEqual(['getMany', 'get']);
     expect(sent[0]).toMatchObject({ keys: ['a', 'b', 'c'], forwarded: true, keyErrors: true });
+  });
+
+  it("writes a getMany's request at once, and a turn's reads with the rest of the turn", async () => {
+    const { space, sent, sentNow, read, remote } = setup(fromOwner);
+    await read(['a', 'b', 'c']);
+    const flights = ['d', 'e'].map((key) => space.beginRemote(key));
+    await remote.fetch(space, OWNER, flights);
+    expect(flights.map((flight) => space.readLoaded(flight.key, flight.entry(), flight.kept))).toEqual([
+      'owner d',
+      'owner e',
+    ]);
+    expect(sent.map(sizeOf)).toEqual([3, 2]);
+    expect(sentNow).toEqual([false, true]);
   });
 
   it('splits a turn of 4 reads or more in two requests when nothing is on its way to the owner', async () => {

@@ -197,7 +197,11 @@ export class RemoteLoading {
     this.countUnanswered(owner.id, 1);
     try {
       // No signal: stopping the engine closes the transport, which fails pending requests at once.
-      response = await this.deps.coordinator.send(owner, request, { timeoutMs });
+      // A turn's gets (partial) are sent once the turn's callbacks ran, together. Any other request
+      // (a caller's getMany, a follow-up) already holds its batch and is written at once: left to
+      // the end of the tick, it waited behind the decoding of every answer that arrived with the
+      // one that started it, and the owners sat idle meanwhile (bench/README.md, "getMany").
+      response = await this.deps.coordinator.send(owner, request, { timeoutMs, sendNow: !partial });
     } catch (error) {
       this.countUnanswered(owner.id, -1);
       onAnswered?.();

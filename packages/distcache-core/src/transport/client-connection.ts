@@ -111,12 +111,12 @@ export class ClientConnection {
 
   /**
    * Encodes a request straight into the connection's write arena; requests sent in one tick go out
-   * in one write.
+   * in one write at its end, or at once with `now` (with the requests queued before it).
    *
    * @throws DistCacheError `E_PROTOCOL` when the request cannot be encoded or is over the server's
    *   `maxFrameBytes` (nothing is sent then)
    */
-  sendRequest(id: number, request: PeerRequest, meta: PeerRequestMeta | undefined): void {
+  sendRequest(id: number, request: PeerRequest, meta: PeerRequestMeta | undefined, now = false): void {
     const builder = this.writer.builder;
     let size: number;
     try {
@@ -133,7 +133,8 @@ export class ClientConnection {
         `a request of ${size - LENGTH_PREFIX_BYTES} bytes is over the peer's limit of ${this.sendLimit}`,
       );
     }
-    this.writer.commit();
+    if (now) this.writer.flush();
+    else this.writer.commit();
   }
 
   /** Closes the connection; `onClose` is called with `error` unless it was already closed. */

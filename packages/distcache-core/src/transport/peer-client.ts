@@ -137,6 +137,7 @@ export class PeerClient {
         reject,
         this.forget,
         options.signal,
+        options.sendNow === true,
       );
       this.inFlight++;
       this.deadlines.schedule(deadline);
@@ -221,7 +222,7 @@ export class PeerClient {
     let id = this.nextId;
     while (this.sent.has(id)) id = id === MAX_ID ? 1 : id + 1;
     try {
-      connection.sendRequest(id, pending.request, pending.meta);
+      connection.sendRequest(id, pending.request, pending.meta, pending.sendNow);
     } catch (error) {
       return pending.reject(error);
     }

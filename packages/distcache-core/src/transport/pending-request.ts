@@ -26,6 +26,8 @@ export class PendingRequest {
     private readonly rejectFn: (error: unknown) => void,
     private readonly onDone: (pending: PendingRequest) => void,
     private readonly signal: AbortSignal | undefined,
+    /** Written at once rather than at the end of the tick (`PeerRequestOptions.sendNow`). */
+    readonly sendNow = false,
   ) {
     if (signal !== undefined) {
       this.onAbort = () => this.reject(aborted(this.operation(), signal.reason));

@@ -210,6 +210,13 @@ export interface PeerRequestOptions {
   signal?: AbortSignal;
   /** Carried to the peer's handler as its `meta` argument. */
   meta?: Record<string, string>;
+  /**
+   * Write the request to the socket at once, with whatever this tick queued before it, instead of
+   * with the rest of the tick's requests at its end. For a request that already carries a whole
+   * batch (a `getMany`'s keys for one owner): at the end of a tick it would wait behind every
+   * answer this tick still has to decode. Default false.
+   */
+  sendNow?: boolean;
 }
 
 /**

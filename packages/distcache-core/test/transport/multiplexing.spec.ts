@@ -67,6 +67,36 @@ describe('multiplexing over one persistent connection', () => {
     }
   });
 
+  it('writes a sendNow request at once, with the requests of the tick queued before it', async () => {
+    const { address } = await server();
+    const client = transport();
+    await client.request(address, { op: 'ping' }, { timeoutMs: 5000 });
+    const write = vi.spyOn(net.Socket.prototype, 'write');
+    try {
+      const earlier = Array.from({ length: 10 }, () =>
+        client.request(address, { op: 'ping' }, { timeoutMs: 5000 }),
+      );
+      expect(write).not.toHaveBeenCalled();
+      const now = client.request(
+        address,
+        { op: 'getMany', keySpace: 'ks', keys: ['a', 'b'], forwarded: true },
+        { timeoutMs: 5000, sendNow: true },
+      );
+      // Written before this synchronous code ends: the ten pings and the batch in one write.
+      expect(write).toHaveBeenCalledTimes(1);
+      const later = client.request(address, { op: 'ping' }, { timeoutMs: 5000 });
+      expect(write).toHaveBeenCalledTimes(1);
+      await Promise.resolve();
+      // The request after it waits for the end of the tick as usual.
+      expect(write).toHaveBeenCalledTimes(2);
+      write.mockRestore();
+      expect(await Promise.all([...earlier, later])).toHaveLength(11);
+      expect(await now).toMatchObject({ op: 'pong' });
+    } finally {
+      write.mockRestore();
+    }
+  });
+
   it('writes the answer to the first request of a read before it starts the others', async () => {
     // Pipelining: the requester decodes the first answer while the server works on the rest.
     const events: string[] = [];
