@@ -116,17 +116,35 @@ describe('RemoteLoading', () => {
     expect(sent[0]).toMatchObject({ keys: ['a', 'b', 'c'], forwarded: true, keyErrors: true });
   });
 
-  it("writes a getMany's request at once, and a turn's reads with the rest of the turn", async () => {
-    const { space, sent, sentNow, read, remote } = setup(fromOwner);
-    await read(['a', 'b', 'c']);
-    const flights = ['d', 'e'].map((key) => space.beginRemote(key));
+  it("writes a getMany's last request at once, and a turn's reads and follow-ups with the rest of the tick", async () => {
+    // The owner answers b and d "pending" (still loading there); each is asked for again alone.
+    const { space, sent, sentNow, read, remote } = setup(
+      (request, keySpace) => {
+        if (request.op !== 'getMany') return fromOwner(request, keySpace);
+        return {
+          op: 'values',
+          results: request.keys.map((key) =>
+            key === 'b' || key === 'd' ? { found: 'pending' as const } : found(key, keySpace),
+          ),
+        };
+      },
+      { maxBatchKeys: 2 },
+    );
+    // A turn's reads: queued, sent once the turn's callbacks ran.
+    expect(await read(['x', 'y'])).toEqual(['owner x', 'owner y']);
+    expect(sentNow).toEqual([false]);
+    sent.length = 0;
+    sentNow.length = 0;
+    // A getMany of 5 keys in requests of 2: the first two queued, the last (e alone, a GET) written
+    // at once with them.
+    const flights = ['a', 'b', 'c', 'd', 'e'].map((key) => space.beginRemote(key));
     await remote.fetch(space, OWNER, flights);
-    expect(flights.map((flight) => space.readLoaded(flight.key, flight.entry(), flight.kept))).toEqual([
-      'owner d',
-      'owner e',
-    ]);
-    expect(sent.map(sizeOf)).toEqual([3, 2]);
-    expect(sentNow).toEqual([false, true]);
+    expect(flights.map((flight) => space.readLoaded(flight.key, flight.entry(), flight.kept))).toEqual(
+      ['a', 'b', 'c', 'd', 'e'].map((key) => `owner ${key}`),
+    );
+    expect(sent.map(sizeOf)).toEqual([2, 2, 1, 1, 1]);
+    // The GETs for the pending keys go with the rest of their tick, not one write each.
+    expect(sentNow).toEqual([false, false, true, false, false]);
   });
 
   it('splits a turn of 4 reads or more in two requests when nothing is on its way to the owner', async () => {

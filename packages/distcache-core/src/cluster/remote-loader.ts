@@ -142,8 +142,11 @@ export class RemoteLoading {
       }
       bytes += size;
     }
-    if (start === 0) return this.request(space, owner, flights, partial, retry, onAnswered);
-    sends.push(this.request(space, owner, flights.slice(start), partial, retry, onAnswered));
+    // A caller's getMany (not partial) already holds its batch: its last request is written at once,
+    // with the ones before it (see `sendNow` in request()).
+    const now = !partial;
+    if (start === 0) return this.request(space, owner, flights, partial, retry, onAnswered, undefined, now);
+    sends.push(this.request(space, owner, flights.slice(start), partial, retry, onAnswered, undefined, now));
     await Promise.all(sends);
   }
 
@@ -161,6 +164,15 @@ export class RemoteLoading {
      * by one), so that no read of a turn outlives its read timeout.
      */
     deadline = this.deps.clock.now() + space.config.readTimeoutMs,
+    /**
+     * Written to the socket at once, with the requests queued before it, rather than at the end of
+     * the tick: for a caller's getMany, whose request left to the end of the tick waited behind the
+     * decoding of every answer that arrived with the one that started it while the owners sat idle
+     * (bench/README.md, "A getMany's requests written at once"). A turn's gets are sent once the
+     * turn's callbacks ran, together; follow-ups (keys answered pending, halves, a refused rest)
+     * go with the rest of their tick.
+     */
+    sendNow = false,
   ): Promise<void> {
     if (flights.length === 0) return;
     const timeoutMs = deadline - this.deps.clock.now();
@@ -197,11 +209,7 @@ export class RemoteLoading {
     this.countUnanswered(owner.id, 1);
     try {
       // No signal: stopping the engine closes the transport, which fails pending requests at once.
-      // A turn's gets (partial) are sent once the turn's callbacks ran, together. Any other request
-      // (a caller's getMany, a follow-up) already holds its batch and is written at once: left to
-      // the end of the tick, it waited behind the decoding of every answer that arrived with the
-      // one that started it, and the owners sat idle meanwhile (bench/README.md, "getMany").
-      response = await this.deps.coordinator.send(owner, request, { timeoutMs, sendNow: !partial });
+      response = await this.deps.coordinator.send(owner, request, { timeoutMs, sendNow });
     } catch (error) {
       this.countUnanswered(owner.id, -1);
       onAnswered?.();

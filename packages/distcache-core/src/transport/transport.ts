@@ -211,10 +211,13 @@ export interface PeerRequestOptions {
   /** Carried to the peer's handler as its `meta` argument. */
   meta?: Record<string, string>;
   /**
-   * Write the request to the socket at once, with whatever this tick queued before it, instead of
-   * with the rest of the tick's requests at its end. For a request that already carries a whole
-   * batch (a `getMany`'s keys for one owner): at the end of a tick it would wait behind every
-   * answer this tick still has to decode. Default false.
+   * Write the request to the socket at once, with the requests queued before it on the same
+   * connection, instead of with the rest of the tick's requests at its end. For a request that
+   * already carries a whole batch (a `getMany`'s keys for one owner): at the end of the tick it
+   * would wait behind every answer the tick still has to decode. Each such request costs a write
+   * of its own, so not for many small requests sent in a loop. A hint: a connection that waits
+   * for `drain` or is still being opened sends it when it can, and a transport may ignore it.
+   * Default false.
    */
   sendNow?: boolean;
 }

@@ -8,6 +8,18 @@ afterEach(closeAll);
 
 const text = (value: string): Uint8Array => new TextEncoder().encode(value);
 
+/** Length-prefixed frames in `chunk`, which must hold whole frames only. */
+function framesIn(chunk: Buffer): number {
+  let frames = 0;
+  let offset = 0;
+  while (offset < chunk.length) {
+    offset += 4 + chunk.readUInt32BE(offset);
+    frames++;
+  }
+  expect(offset).toBe(chunk.length);
+  return frames;
+}
+
 describe('multiplexing over one persistent connection', () => {
   it('answers 1000 concurrent requests with out-of-order replies over one connection', async () => {
     const held: Array<{ key: string; release: (response: PeerResponse) => void }> = [];
@@ -84,6 +96,7 @@ describe('multiplexing over one persistent connection', () => {
       );
       // Written before this synchronous code ends: the ten pings and the batch in one write.
       expect(write).toHaveBeenCalledTimes(1);
+      expect(framesIn(write.mock.calls[0]?.[0] as Buffer)).toBe(11);
       const later = client.request(address, { op: 'ping' }, { timeoutMs: 5000 });
       expect(write).toHaveBeenCalledTimes(1);
       await Promise.resolve();
