@@ -10,7 +10,7 @@ import { seededRandom } from '../lib/measure.mjs';
 import { benchEngine, counters, waitForMembers } from '../lib/node-process.mjs';
 import { redisServerPid } from '../lib/processes.mjs';
 import { makeProduct } from '../lib/product.mjs';
-import { contractBytes, contractValue } from '../lib/value-contract.mjs';
+import { contractBytes, contractValue, keepsContract } from '../lib/value-contract.mjs';
 
 const config = JSON.parse(process.argv[2]);
 // Without the parent nobody reads the results: leave (the parent's cleanup deletes the Redis keys).
@@ -77,7 +77,8 @@ for (const { keys, products } of Object.values(pools)) {
 }
 
 // Redis: the same values as JSON (what a Node service would store), under this run's prefix.
-const contractKey = (redisKey) => `${redisKey}:distcache-encoded`;
+// As long as the JSON row's key (`...product:<i>` -> `...encoded:<i>`), so both send the same bytes.
+const contractKey = (redisKey) => redisKey.replace(/product:(\d+)$/, 'encoded:$1');
 const redis = new Redis({ host: config.redis.host, port: config.redis.port, lazyConnect: true });
 await redis.connect();
 for (const { redisKeys, products } of Object.values(pools)) {
@@ -183,6 +184,15 @@ for (const candidate of candidates) {
     if (!(await candidate.op())) throw new Error(`${candidate.id} returns a wrong product`);
   }
 }
+// The rows that hand out distcache's value contract do: frozen values, Dates as Dates.
+{
+  const sample = pools.remote.keys.slice(0, BATCH);
+  const fromEngine = await engine.getMany('kv', sample);
+  const fromRedis = await redis.mgetBuffer(pools.remote.redisKeys.slice(0, BATCH).map(contractKey));
+  if (![...fromEngine.values()].every(keepsContract) || !fromRedis.map(contractValue).every(keepsContract)) {
+    throw new Error('a value-contract row hands out a value that is not frozen with Dates as Dates');
+  }
+}
 
 const before = counters(engine);
 const samples = [];
@@ -218,7 +228,9 @@ process.send({
   clientSourceCalls: sourceCalls,
 });
 
-await redis.del(...pools.remote.redisKeys, ...pools.local.redisKeys);
+await redis.del(
+  ...[...pools.remote.redisKeys, ...pools.local.redisKeys].flatMap((key) => [key, contractKey(key)]),
+);
 redis.disconnect();
 await engine.stop();
 process.removeAllListeners('disconnect');

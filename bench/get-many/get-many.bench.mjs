@@ -176,7 +176,7 @@ try {
         'client CPU µs/batch': micros(medianOf(samples, 'clientCpuUs')),
         'server CPU µs/batch': micros(medianOf(samples, 'serverCpuUs')),
         'vs ioredis MGET': show(ratio(id, concurrency)),
-        'vs MGET, same decode': show(ratio(id, concurrency, 'redis-mget-contract')),
+        'vs MGET + distcache decode': show(ratio(id, concurrency, 'redis-mget-contract')),
       });
     }
   }

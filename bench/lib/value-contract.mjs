@@ -43,5 +43,14 @@ function deepFreeze(value) {
 /** The bytes distcache's default codec writes for `value` (a Buffer, for a Redis SET). */
 export const contractBytes = (value) => Buffer.from(codec.encode(value));
 
+/** True when `product` (lib/product.mjs) is frozen all the way down, its Dates Dates. */
+export const keepsContract = (product) =>
+  Object.isFrozen(product) &&
+  Object.isFrozen(product.price) &&
+  Object.isFrozen(product.tags) &&
+  product.createdAt instanceof Date &&
+  Object.isFrozen(product.createdAt) &&
+  product.updatedAt instanceof Date;
+
 /** `bytes` decoded by distcache's default codec and deeply frozen. */
 export const contractValue = (bytes) => deepFreeze(codec.decode(bytes));

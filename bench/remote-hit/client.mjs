@@ -10,7 +10,7 @@ import { DistCacheEngine, rawCodec, staticDiscovery } from 'distcache-core';
 import Redis from 'ioredis';
 import { seededRandom } from '../lib/measure.mjs';
 import { makeProduct } from '../lib/product.mjs';
-import { contractBytes, contractValue } from '../lib/value-contract.mjs';
+import { contractBytes, contractValue, keepsContract } from '../lib/value-contract.mjs';
 
 const config = JSON.parse(process.argv[2]);
 // Without the parent nobody reads the results: leave (the parent's cleanup deletes the Redis keys).
@@ -96,7 +96,8 @@ const redisPipelined = new Redis({ ...redisOptions, enableAutoPipelining: true }
 await redis.connect();
 await redisPipelined.connect();
 const redisKeys = keys.map((key) => config.redis.prefix + key);
-const contractKey = (redisKey) => `${redisKey}:distcache-encoded`;
+// As long as the JSON row's key (`...product:<i>` -> `...encoded:<i>`), so both send the same bytes.
+const contractKey = (redisKey) => redisKey.replace(/product:(\d+)$/, 'encoded:$1');
 for (let i = 0; i < keys.length; i += 500) {
   const pipeline = redis.pipeline();
   for (let j = i; j < Math.min(i + 500, keys.length); j++) {
@@ -148,6 +149,7 @@ function writeCalls(pid) {
 
 const CANDIDATES = {
   tcp: {
+    contract: true,
     name: 'distcache engine.get, plain TCP',
     get: (key) => engines.get('tcp').engine.get('kv', key),
     serverPid: config.ownerPid,
@@ -162,6 +164,7 @@ const CANDIDATES = {
     serverPid: config.ownerPid,
   },
   tls: {
+    contract: true,
     name: 'distcache engine.get, mutual TLS',
     get: (key) => engines.get('tls').engine.get('kv', key),
     serverPid: config.ownerPid,
@@ -172,6 +175,7 @@ const CANDIDATES = {
     serverPid: redisPid,
   },
   'redis-contract': {
+    contract: true,
     name: 'ioredis GET + distcache decode + deep freeze',
     get: (key) => redis.getBuffer(contractKeyOf.get(key)).then(contractValue),
     serverPid: redisPid,
@@ -190,6 +194,9 @@ for (const candidate of candidates) {
     const answers = await Promise.all(keys.slice(i, i + 128).map((key) => candidate.get(key)));
     answers.forEach((answer, j) => {
       if (answer?.id !== ids[i + j]) throw new Error(`${candidate.name} does not return ${keys[i + j]}`);
+      if (candidate.contract && !keepsContract(answer)) {
+        throw new Error(`${candidate.name} hands out a value that is not frozen with Dates as Dates`);
+      }
     });
   }
 }

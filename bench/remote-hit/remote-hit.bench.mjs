@@ -9,8 +9,8 @@
 // auto-pipelining) and with `enableAutoPipelining: true`. One more Redis row hands out what
 // distcache hands out: the product stored in distcache's default encoding, read with `getBuffer`,
 // decoded by distcache's codec (Dates come back as Dates) and deeply frozen (lib/value-contract.mjs);
-// its ratio column separates what distcache's value contract costs from what its engine costs. distcache runs over plain TCP and over
-// mutual TLS (a throwaway CA and certificate made with the openssl CLI at start), with the default
+// its ratio column separates what distcache's value contract costs from what its engine costs.
+// distcache runs over plain TCP and over mutual TLS (a throwaway CA and certificate made with the openssl CLI at start), with the default
 // codec (V8 structured serialisation, values handed out deeply frozen); one more row reads the
 // same products stored as JSON bytes (`rawCodec()`) and parses them like the Redis rows do, which
 // separates the cost of the peer protocol from the cost of decoding.
@@ -26,8 +26,8 @@
 // other process costs 7-20 µs (measured with perf: docs/benchmarks.md, "Issue 18, ninth
 // session").
 //
-// Goals (issue acceptance): plain TCP >= 2x ioredis ops/s at 128 in flight; mutual TLS >= 1x at
-// 128; plain TCP p50 latency at 1 in flight no worse than ioredis's.
+// Goals (issue 18's acceptance): plain TCP >= 1.5x ioredis ops/s at 128 in flight (its moonshot
+// 2x); mutual TLS >= 1x at 128; plain TCP p50 latency at 1 in flight no worse than ioredis's.
 //
 // Run:     npm run build -w distcache-core && node bench/remote-hit/remote-hit.bench.mjs   # ~3 min
 // Options: --rounds=3 --duration-ms=3000 --warmup-ms=500 --keys=5000 --seed=42
@@ -216,7 +216,7 @@ try {
         'server CPU µs/get': micros(samples.map((sample) => sample.serverCpuUs)),
         'writes/get, client / server': `${perGet(samples, 'clientWritesPerGet')} / ${perGet(samples, 'serverWritesPerGet')}`,
         'vs ioredis': show(ratio(id, 'redis', concurrency)),
-        'vs ioredis, same decode': show(ratio(id, 'redis-contract', concurrency)),
+        'vs ioredis + distcache decode': show(ratio(id, 'redis-contract', concurrency)),
         'vs ioredis auto-pipelined': show(ratio(id, 'redis-ap', concurrency)),
       });
     }
@@ -227,9 +227,9 @@ try {
 
   const goals = [
     {
-      goal: 'plain TCP >= 2x ioredis ops/s at 128 in flight',
+      goal: 'plain TCP >= 1.5x ioredis ops/s at 128 in flight (issue 18; moonshot 2x)',
       measured: ratio('tcp', 'redis', 128),
-      target: 2,
+      target: 1.5,
     },
     {
       goal: 'mutual TLS >= 1x ioredis ops/s at 128 in flight',
@@ -281,7 +281,7 @@ try {
     'tcp-raw': 'distcache TCP, rawCodec + JSON.parse',
     tls: 'distcache mutual TLS',
     redis: 'ioredis GET + JSON.parse',
-    'redis-contract': 'ioredis GET + distcache decode',
+    'redis-contract': 'ioredis GET + distcache decode + freeze',
     'redis-ap': 'ioredis GET, auto-pipelining',
   };
   const byLevel = (field) =>
