@@ -5,7 +5,9 @@
 // result tells what the value contract costs apart from what the engine and its protocol cost.
 //
 // The freeze here is a plain recursive `Object.freeze` with a read-only prototype for Dates, the
-// way distcache-core's own `deepFreeze` treats a product (it is internal to the package).
+// way distcache-core's own `deepFreeze` treats a product (it is internal to the package). It
+// covers what the bench product holds (objects, arrays, strings, numbers, Dates); Maps, Sets and
+// typed arrays, which distcache also hands out read-only or copied, are not handled here.
 import { structuredCodec } from 'distcache-core';
 
 const codec = structuredCodec();
