@@ -2,22 +2,33 @@ import * as net from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DistCacheError } from '../../src/errors';
 import type { PeerIdentity, PeerRequest, PeerRequestMeta, PeerResponse } from '../../src/transport';
+import { FrameReader } from '../../src/transport/frame-reader';
 import { closeAll, RecordingLogger, rejection, server, transport } from './helpers';
 
 afterEach(closeAll);
 
 const text = (value: string): Uint8Array => new TextEncoder().encode(value);
 
-/** Length-prefixed frames in `chunk`, which must hold whole frames only. */
+/** Whole frames in `chunk`, read by the transport's own framing; `chunk` must end on a frame. */
 function framesIn(chunk: Buffer): number {
-  let frames = 0;
-  let offset = 0;
-  while (offset < chunk.length) {
-    offset += 4 + chunk.readUInt32BE(offset);
-    frames++;
-  }
-  expect(offset).toBe(chunk.length);
-  return frames;
+  const reader = new FrameReader(
+    1 << 30,
+    () => undefined,
+    (error) => {
+      throw error;
+    },
+  );
+  reader.push(chunk);
+  expect(reader.partial).toBe(false);
+  return reader.framesRead;
+}
+
+/** A client connected to a fresh server (one ping answered), and a spy on socket writes from now. */
+async function connectedWithWriteSpy() {
+  const { address } = await server();
+  const client = transport();
+  await client.request(address, { op: 'ping' }, { timeoutMs: 5000 });
+  return { address, client, write: vi.spyOn(net.Socket.prototype, 'write') };
 }
 
 describe('multiplexing over one persistent connection', () => {
@@ -61,10 +72,7 @@ describe('multiplexing over one persistent connection', () => {
   });
 
   it('coalesces the requests issued in one tick into one socket write', async () => {
-    const { address } = await server();
-    const client = transport();
-    await client.request(address, { op: 'ping' }, { timeoutMs: 5000 });
-    const write = vi.spyOn(net.Socket.prototype, 'write');
+    const { address, client, write } = await connectedWithWriteSpy();
     try {
       const replies = Array.from({ length: 100 }, () =>
         client.request(address, { op: 'ping' }, { timeoutMs: 5000 }),
@@ -80,10 +88,7 @@ describe('multiplexing over one persistent connection', () => {
   });
 
   it('writes a sendNow request at once, with the requests of the tick queued before it', async () => {
-    const { address } = await server();
-    const client = transport();
-    await client.request(address, { op: 'ping' }, { timeoutMs: 5000 });
-    const write = vi.spyOn(net.Socket.prototype, 'write');
+    const { address, client, write } = await connectedWithWriteSpy();
     try {
       const earlier = Array.from({ length: 10 }, () =>
         client.request(address, { op: 'ping' }, { timeoutMs: 5000 }),
