@@ -10,7 +10,7 @@ import { seededRandom } from '../lib/measure.mjs';
 import { benchEngine, counters, waitForMembers } from '../lib/node-process.mjs';
 import { redisServerPid } from '../lib/processes.mjs';
 import { makeProduct } from '../lib/product.mjs';
-import { contractBytes, contractValue, keepsContract } from '../lib/value-contract.mjs';
+import { contractBytes, contractKey, contractValue, keepsContract } from '../lib/value-contract.mjs';
 
 const config = JSON.parse(process.argv[2]);
 // Without the parent nobody reads the results: leave (the parent's cleanup deletes the Redis keys).
@@ -77,8 +77,6 @@ for (const { keys, products } of Object.values(pools)) {
 }
 
 // Redis: the same values as JSON (what a Node service would store), under this run's prefix.
-// As long as the JSON row's key (`...product:<i>` -> `...encoded:<i>`), so both send the same bytes.
-const contractKey = (redisKey) => redisKey.replace(/product:(\d+)$/, 'encoded:$1');
 const redis = new Redis({ host: config.redis.host, port: config.redis.port, lazyConnect: true });
 await redis.connect();
 for (const { redisKeys, products } of Object.values(pools)) {

@@ -42,6 +42,12 @@ function deepFreeze(value) {
   return value;
 }
 
+/**
+ * The Redis key of the distcache-encoded copy of the product stored as JSON under `redisKey`
+ * (`...product:<i>` -> `...encoded:<i>`): as long as it, so both rows send the same bytes.
+ */
+export const contractKey = (redisKey) => redisKey.replace(/product:(\d+)$/, 'encoded:$1');
+
 /** The bytes distcache's default codec writes for `value` (a Buffer, for a Redis SET). */
 export const contractBytes = (value) => Buffer.from(codec.encode(value));
 

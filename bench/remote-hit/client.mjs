@@ -10,7 +10,7 @@ import { DistCacheEngine, rawCodec, staticDiscovery } from 'distcache-core';
 import Redis from 'ioredis';
 import { seededRandom } from '../lib/measure.mjs';
 import { makeProduct } from '../lib/product.mjs';
-import { contractBytes, contractValue, keepsContract } from '../lib/value-contract.mjs';
+import { contractBytes, contractKey, contractValue, keepsContract } from '../lib/value-contract.mjs';
 
 const config = JSON.parse(process.argv[2]);
 // Without the parent nobody reads the results: leave (the parent's cleanup deletes the Redis keys).
@@ -96,8 +96,6 @@ const redisPipelined = new Redis({ ...redisOptions, enableAutoPipelining: true }
 await redis.connect();
 await redisPipelined.connect();
 const redisKeys = keys.map((key) => config.redis.prefix + key);
-// As long as the JSON row's key (`...product:<i>` -> `...encoded:<i>`), so both send the same bytes.
-const contractKey = (redisKey) => redisKey.replace(/product:(\d+)$/, 'encoded:$1');
 for (let i = 0; i < keys.length; i += 500) {
   const pipeline = redis.pipeline();
   for (let j = i; j < Math.min(i + 500, keys.length); j++) {
