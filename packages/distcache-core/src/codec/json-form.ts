@@ -1,15 +1,11 @@
-import { types } from 'node:util';
-import { isReadOnlyDatePrototype } from './deep-freeze';
-
 /**
- * The JSON form of the default codec (see `structured.codec.ts`). A value made only of plain
- * objects, dense arrays, strings, finite numbers other than -0, booleans, null and valid Dates is
- * written as JSON text, with the paths of its Dates listed so that they come back as Dates. Any
- * other value (Maps, Sets, BigInts, typed arrays, undefined, holes, class instances, shared or
- * cyclic references, ...) keeps V8's format: the form is chosen per value, and a value comes back
- * exactly as V8's format would give it back.
+ * The JSON form of the default codec (see `structured.codec.ts`), which nodes of earlier versions
+ * write and this one still reads; it writes the shaped form (`shaped-form.ts`), which decodes in
+ * about half the time. A value made only of plain objects, dense arrays, strings, finite numbers
+ * other than -0, booleans, null and valid Dates was written as JSON text, with the paths of its
+ * Dates listed so that they come back as Dates.
  *
- * Why: V8's deserializer keeps every object it decoded reachable until its wrapper is collected,
+ * Why a form other than V8's (for both): V8's deserializer keeps every object it decoded reachable until its wrapper is collected,
  * which a scavenge never does (Node adds a property to the wrapper, so the young-generation GC
  * treats its weak handle as strong). Every decoded value then survives a scavenge: a loop of
  * `v8.deserialize` keeps ~7 MB alive per scavenge where `JSON.parse` keeps ~0, and each scavenge
@@ -26,104 +22,8 @@ export const JSON_PLAIN = 0x01;
 /** Marker of Date paths and a value, each written as JSON text, a newline between. */
 export const JSON_DATES = 0x02;
 
-/** Nesting past which a value is left to V8's format (which also takes deeper ones). */
-const MAX_DEPTH = 64;
-
-type Path = Array<string | number>;
 /** A Date path as decoding reads it (shared between values, so never changed). */
 type SharedPath = ReadonlyArray<string | number>;
-
-const NO_DATES: readonly Path[] = [];
-
-// Dates are written by their own `toJSON`. A Date whose `toJSON` or `toISOString` is not the
-// built-in (a program replaced it to write local times, say, before or after this module loaded)
-// gets V8's format, read back exactly.
-const DATE_TO_JSON: unknown = Reflect.get(Date.prototype, 'toJSON');
-const DATE_TO_ISO: unknown = Reflect.get(Date.prototype, 'toISOString');
-const NATIVE_DATES = isNative(DATE_TO_JSON) && isNative(DATE_TO_ISO);
-
-function isNative(fn: unknown): boolean {
-  return typeof fn === 'function' && Function.prototype.toString.call(fn).endsWith('{ [native code] }');
-}
-
-interface Walk {
-  readonly seen: Set<object>;
-  readonly path: Path;
-  dates: Path[] | undefined;
-}
-
-/**
- * The paths of the Dates of `value` when it has a JSON form that reads back exactly (see the file
- * comment); `undefined` when it has none. An object met twice (shared or cyclic) means none: V8's
- * format keeps its identity, JSON would copy it.
- */
-export function jsonForm(value: unknown): readonly Path[] | undefined {
-  if (typeof value !== 'object' || value === null) return isJsonScalar(value) ? NO_DATES : undefined;
-  const walk: Walk = { seen: new Set(), path: [], dates: undefined };
-  if (!visit(value, walk, 0)) return undefined;
-  return walk.dates ?? NO_DATES;
-}
-
-function isJsonScalar(value: unknown): boolean {
-  switch (typeof value) {
-    case 'string':
-    case 'boolean':
-      return true;
-    case 'number':
-      return Number.isFinite(value) && !Object.is(value, -0);
-    default:
-      return value === null;
-  }
-}
-
-function visit(value: object, walk: Walk, depth: number): boolean {
-  if (depth > MAX_DEPTH || walk.seen.has(value)) return false;
-  walk.seen.add(value);
-  const proto: unknown = Object.getPrototypeOf(value);
-  if (proto === Object.prototype || proto === null) {
-    const record = value as Record<string, unknown>;
-    // A toJSON (own, hidden or inherited) would change what JSON.stringify writes.
-    if (record.toJSON !== undefined) return false;
-    for (const key in record) {
-      if (!Object.hasOwn(record, key)) continue;
-      // JSON.parse makes "__proto__" an own key; such values are left to V8's format.
-      if (key === '__proto__' || !child(record[key], key, walk, depth)) return false;
-    }
-    return true;
-  }
-  if (proto === Array.prototype) {
-    const array = value as unknown[] & { toJSON?: unknown };
-    // A named property on an array: V8's format keeps it, JSON drops it. Holes fail below.
-    if (array.toJSON !== undefined || Object.keys(array).length !== array.length) return false;
-    for (let index = 0; index < array.length; index++) {
-      if (!child(array[index], index, walk, depth)) return false;
-    }
-    return true;
-  }
-  // A Date deepFreeze made read-only counts as a Date: an entry held decoded and frozen is encoded
-  // again when a peer reads it, and V8's format there costs the reader GC (see above).
-  if (
-    (proto === Date.prototype || isReadOnlyDatePrototype(proto)) &&
-    NATIVE_DATES &&
-    types.isDate(value) &&
-    Object.getOwnPropertyNames(value).length === 0
-  ) {
-    if (Reflect.get(value, 'toJSON') !== DATE_TO_JSON || Reflect.get(value, 'toISOString') !== DATE_TO_ISO)
-      return false;
-    if (Number.isNaN(value.getTime())) return false;
-    (walk.dates ??= []).push(walk.path.slice());
-    return true;
-  }
-  return false;
-}
-
-function child(value: unknown, key: string | number, walk: Walk, depth: number): boolean {
-  if (typeof value !== 'object' || value === null) return isJsonScalar(value);
-  walk.path.push(key);
-  const ok = visit(value, walk, depth + 1);
-  walk.path.pop();
-  return ok;
-}
 
 /**
  * The Date paths of a JSON-form value, from their JSON text: parsed and checked once per distinct
@@ -173,7 +73,7 @@ function checkedPaths(parsed: unknown): readonly SharedPath[] {
       if (typeof step !== 'string' && !Number.isInteger(step)) throw malformed();
     Object.freeze(path);
   }
-  return Object.freeze(parsed as Path[]);
+  return Object.freeze(parsed as SharedPath[]);
 }
 
 /**

@@ -4,7 +4,7 @@
  * Version of the peer wire protocol. Peers speak only when their versions are equal; any change a
  * peer of the previous version could misread bumps it (see docs/protocol.md, "Versioning").
  */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 /** First four bytes of every handshake body: ASCII `DCAC`. Never changes. */
 export const PROTOCOL_MAGIC = 0x44_43_41_43;

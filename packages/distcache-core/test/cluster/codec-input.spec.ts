@@ -64,9 +64,9 @@ describe('the form a peer receives a value in', () => {
     cluster = [];
   });
 
-  it('is the JSON form for a value its owner holds decoded and frozen, not V8 format', async () => {
-    // The default codec, watched: the first byte of every input it decodes (0x02: JSON text with
-    // Date paths; 0xff: V8 format, which a read pays for in garbage collection).
+  it('is the shaped form for a value its owner holds decoded and frozen, not V8 format', async () => {
+    // The default codec, watched: the first byte of every input it decodes (0x03: the shaped form;
+    // 0xff: V8 format, which a read pays for in garbage collection).
     const structured = structuredCodec();
     const decodedForms: number[] = [];
     const watched: Codec<Row> = {
@@ -87,7 +87,7 @@ describe('the form a peer receives a value in', () => {
     decodedForms.length = 0;
 
     const value = await asker!.engine.get<Row>('products', key);
-    expect(decodedForms).toEqual([0x02]);
+    expect(decodedForms).toEqual([0x03]);
     expect(value).toEqual(rows[Number(key)]![1]);
     expect(value!.at).toBeInstanceOf(Date);
     expect(other!.source.callsFor(key)).toBe(1);

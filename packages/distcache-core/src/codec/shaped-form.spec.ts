@@ -1,0 +1,156 @@
+import { describe, expect, it } from 'vitest';
+import {
+  cachedShapeBytes,
+  decodeShaped,
+  encodeShaped,
+  MAX_CACHED_SHAPE_BYTES,
+  MAX_CACHED_SHAPE_TEXT,
+  SHAPED,
+} from './shaped-form';
+
+/** Shaped-form bytes by hand: a shape list's text, its hash as given, then the value's bytes. */
+function shaped(shapes: string, value: number[], hash = 1): Uint8Array {
+  const text = Buffer.from(shapes);
+  const head = Buffer.alloc(5);
+  head[0] = SHAPED;
+  head.writeUInt32LE(hash, 1);
+  const length: number[] = [];
+  let n = text.length;
+  while (n > 0x7f) {
+    length.push((n & 0x7f) | 0x80);
+    n >>>= 7;
+  }
+  length.push(n);
+  return Buffer.concat([head, Buffer.from(length), text, Buffer.from(value)]);
+}
+
+// Tags, as shaped-form.ts numbers them.
+const NULL = 0;
+const TRUE = 2;
+const INT32 = 4;
+const ASCII = 6;
+const UTF16 = 8;
+const ARRAY = 10;
+const OBJECT = 11;
+
+describe('the shaped form', () => {
+  it('reads hand-written bytes: an object of a shape, with padded (non-minimal) lengths', () => {
+    const bytes = shaped('[["a","b"]]', [
+      OBJECT,
+      0x80,
+      0x00,
+      INT32,
+      7,
+      0,
+      0,
+      0,
+      ASCII,
+      0x82,
+      0x00,
+      0x68,
+      0x69,
+    ]);
+    expect(decodeShaped(bytes)).toStrictEqual({ a: 7, b: 'hi' });
+  });
+
+  it('refuses malformed bytes with a TypeError, and allocates nothing for a length past the input', () => {
+    const hostile: Array<[string, Uint8Array]> = [
+      ['too short', Buffer.from([SHAPED, 0, 0])],
+      ['shape list past the end', shaped('[]', []).subarray(0, 6)],
+      ['no value', shaped('[]', [])],
+      ['unknown tag', shaped('[]', [99])],
+      ['cut int32', shaped('[]', [INT32, 1, 2])],
+      ['string past the end', shaped('[]', [ASCII, 5, 0x61])],
+      ['array of 2^32 - 1 elements', shaped('[]', [ARRAY, 0xff, 0xff, 0xff, 0xff, 0x0f])],
+      ['a length over 5 bytes', shaped('[]', [ARRAY, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01])],
+      ['shape index out of range', shaped('[["a"]]', [OBJECT, 1, NULL])],
+      ['object cut short', shaped('[["a","b"]]', [OBJECT, 0, NULL])],
+      ['bytes after the value', shaped('[]', [NULL, NULL])],
+      ['odd UTF-16', shaped('[]', [UTF16, 3, 0x61, 0, 0x62])],
+      ['shape list not JSON', shaped('[["a"]', [NULL])],
+      ['shape list not a list', shaped('{"a":1}', [NULL])],
+      ['a shape not a list', shaped('["a"]', [NULL])],
+      ['a key not a string', shaped('[[1]]', [OBJECT, 0, NULL])],
+      ['a repeated key', shaped('[["a","a"]]', [OBJECT, 0, NULL, NULL])],
+      ['nesting past 64', shaped('[]', [...new Array<number>(65).fill(0).flatMap(() => [ARRAY, 1]), NULL])],
+    ];
+    for (const [what, bytes] of hostile) expect(() => decodeShaped(bytes), what).toThrow(TypeError);
+    // 64 levels are read.
+    let back = decodeShaped(shaped('[]', [...new Array<number>(64).fill(0).flatMap(() => [ARRAY, 1]), TRUE]));
+    for (let level = 0; level < 64; level++) back = (back as unknown[])[0];
+    expect(back).toBe(true);
+  });
+
+  it('never lets a "__proto__" key reach an object: refused in a shape, left to V8 when written', () => {
+    for (const reads of [1, 2, 3]) {
+      for (let i = 0; i < reads; i++)
+        expect(() => decodeShaped(shaped('[["__proto__"]]', [OBJECT, 0, OBJECT, 0, NULL]))).toThrow(
+          TypeError,
+        );
+    }
+    expect(encodeShaped(JSON.parse('{"__proto__":{"x":1}}'))).toBeUndefined();
+    expect(({} as { x?: unknown }).x).toBeUndefined();
+  });
+
+  it('keeps keys that look like code as data, in the compiled builder as in the first read', () => {
+    const keys = ['"}; globalThis.pwned = 1; ({"', '\\', '\u2028', '`${1}`', 'constructor', 'toString'];
+    const value = Object.fromEntries(keys.map((key, index) => [key, index]));
+    for (let read = 0; read < 3; read++)
+      expect(decodeShaped(encodeShaped(value) as Buffer)).toStrictEqual(value);
+    expect((globalThis as { pwned?: unknown }).pwned).toBeUndefined();
+  });
+
+  it('reads a shape list again when another with the same hash was kept, and bounds what it keeps', () => {
+    const one = shaped('[["x"]]', [OBJECT, 0, TRUE], 42);
+    const other = shaped('[["y"]]', [OBJECT, 0, NULL], 42);
+    for (let i = 0; i < 3; i++) {
+      expect(decodeShaped(one)).toStrictEqual({ x: true });
+      expect(decodeShaped(other)).toStrictEqual({ y: null });
+    }
+    // Many distinct lists: the cache starts over at its bound, and every value is still read.
+    for (let i = 0; i < 3000; i++) {
+      const key = `key-${i}-${'k'.repeat(40)}`;
+      expect(decodeShaped(encodeShaped({ [key]: i }) as Buffer)).toStrictEqual({ [key]: i });
+      expect(cachedShapeBytes()).toBeLessThanOrEqual(MAX_CACHED_SHAPE_BYTES);
+    }
+    // A list longer than MAX_CACHED_SHAPE_TEXT is read on every decode, not kept.
+    const wide = Object.fromEntries(Array.from({ length: 400 }, (_, i) => [`field-${i}`, i]));
+    expect(Buffer.byteLength(JSON.stringify(Object.keys(wide)))).toBeGreaterThan(MAX_CACHED_SHAPE_TEXT);
+    for (let i = 0; i < 3; i++) expect(decodeShaped(encodeShaped(wide) as Buffer)).toStrictEqual(wide);
+  });
+
+  it('writes a value correctly when a getter inside it writes another value meanwhile', () => {
+    const inner = { n: 1, list: ['a'] };
+    const outer = {
+      first: 'x',
+      get nested() {
+        return decodeShaped(encodeShaped(inner) as Buffer);
+      },
+      last: [1, 2],
+    };
+    expect(decodeShaped(encodeShaped(outer) as Buffer)).toStrictEqual({
+      first: 'x',
+      nested: inner,
+      last: [1, 2],
+    });
+  });
+
+  it('reads strings of every kind back as they were', () => {
+    const strings = [
+      '',
+      'a',
+      'eight ch',
+      'nine char',
+      'x'.repeat(200),
+      'y'.repeat(20_000),
+      'héllo',
+      '日本語',
+      '😀 pair',
+      '\ud800 lone high',
+      'lone low \udc00',
+      '\u0000\u007f\u0080\u00ff',
+    ];
+    const back = decodeShaped(encodeShaped({ strings }) as Buffer) as { strings: string[] };
+    expect(back.strings).toStrictEqual(strings);
+  });
+});
