@@ -1,6 +1,7 @@
-// The default codec's two forms, measured with their garbage collection (issue 18): V8's format
-// (node:v8 serialize, and the detaching deserializer structuredCodec() reads it with) against the
-// JSON form structuredCodec() now writes for values JSON carries exactly (src/codec/json-form.ts).
+// The default codec's forms, measured with their garbage collection (issue 18): V8's format
+// (node:v8 serialize, and the detaching deserializer structuredCodec() reads it with), the JSON form
+// that structuredCodec() wrote for plain data until 2026-12-04 and still reads (src/codec/json-form.ts;
+// its bytes are made here), and the shaped form it writes now (src/codec/shaped-form.ts).
 //
 // Why a bench of its own: V8's deserializer keeps every object it decoded reachable until its
 // wrapper is collected, and a scavenge (young-generation GC) never collects that wrapper (Node sets
@@ -45,6 +46,21 @@ const values = [
   },
 ];
 
+/** The JSON form as earlier versions wrote it: marker, the JSON text of the Date paths, the value's. */
+function jsonFormBytes(value) {
+  const dates = [];
+  const walk = (node, path) => {
+    if (node instanceof Date) dates.push(path);
+    else if (typeof node === 'object' && node !== null)
+      for (const [key, child] of Object.entries(node))
+        walk(child, [...path, Array.isArray(node) ? Number(key) : key]);
+  };
+  walk(value, []);
+  const text =
+    dates.length === 0 ? JSON.stringify(value) : `${JSON.stringify(dates)}\n${JSON.stringify(value)}`;
+  return Buffer.concat([Buffer.from([dates.length === 0 ? 0x01 : 0x02]), Buffer.from(text)]);
+}
+
 const newSpaceUsed = (stats) =>
   stats.heapSpaceStatistics.find((space) => space.spaceName === 'new_space')?.spaceUsedSize ?? 0;
 
@@ -83,12 +99,27 @@ for (const { name, make } of values) {
   const items = Array.from({ length: COUNT }, (_, i) => make(i));
   const v8Bytes = items.map((item) => serialize(item));
   const defaultBytes = items.map((item) => codec.encode(item));
-  const form = defaultBytes[0][0] === 0xff ? 'V8' : 'JSON';
+  const jsonBytes = items.map((item) => jsonFormBytes(item));
+  const form = { 0xff: 'V8', 0x03: 'shaped' }[defaultBytes[0][0]] ?? 'JSON';
   const candidates = [
-    { name: 'decode, V8 format', run: (i) => codec.decode(v8Bytes[i]) },
-    { name: `decode, default (${form} form)`, run: (i) => codec.decode(defaultBytes[i]) },
-    { name: 'encode, V8 format', run: (i) => serialize(items[i]) },
-    { name: `encode, default (${form} form)`, run: (i) => codec.encode(items[i]) },
+    { name: 'decode, V8 format', bytes: v8Bytes, run: (i) => codec.decode(v8Bytes[i]) },
+    {
+      name: 'decode, JSON form (until 2026-12-04)',
+      bytes: jsonBytes,
+      run: (i) => codec.decode(jsonBytes[i]),
+    },
+    {
+      name: `decode, default (${form} form)`,
+      bytes: defaultBytes,
+      run: (i) => codec.decode(defaultBytes[i]),
+    },
+    { name: 'encode, V8 format', bytes: v8Bytes, run: (i) => serialize(items[i]) },
+    {
+      name: 'encode, JSON.stringify + Buffer (less than the JSON form did)',
+      bytes: jsonBytes,
+      run: (i) => Buffer.from(JSON.stringify(items[i])),
+    },
+    { name: `encode, default (${form} form)`, bytes: defaultBytes, run: (i) => codec.encode(items[i]) },
   ];
   for (const candidate of candidates) sample(candidate.run); // warm-up
   const samples = new Map(candidates.map((candidate) => [candidate, []]));
@@ -99,11 +130,11 @@ for (const { name, make } of values) {
   const ratio = (candidate, reference) =>
     median(samples.get(candidate).map((s, round) => samples.get(reference)[round].usPerOp / s.usPerOp));
   for (const [index, candidate] of candidates.entries()) {
-    const reference = candidates[index < 2 ? 0 : 2];
+    const reference = candidates[index < 3 ? 0 : 3];
     rows.push({
       value: name,
       operation: candidate.name,
-      bytes: String((index % 2 === 0 ? v8Bytes : defaultBytes)[0].length),
+      bytes: String(candidate.bytes[0].length),
       'µs/op (CPU, GC included)': figure(candidate, 'usPerOp').toFixed(2),
       'scavenges per 10k ops': figure(candidate, 'scavengesPer10k').toFixed(1),
       'scavenge share of CPU': `${(100 * figure(candidate, 'gcShare')).toFixed(1)}%`,
@@ -115,7 +146,7 @@ for (const { name, make } of values) {
 console.log(
   `\n${ROUNDS} rounds, samples of ${SAMPLE_MS} ms CPU each, interleaved; medians over rounds; ratios are medians of per-round ratios\n`,
 );
-report.table('Default codec: V8 format vs JSON form, garbage collection included', rows, {
+report.table('Default codec: V8 format, JSON form and shaped form, garbage collection included', rows, {
   align: { value: 'left', operation: 'left' },
 });
 report.note(`rounds ${ROUNDS}, sample ${SAMPLE_MS} ms CPU, no forced GC`);
