@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
   cachedShapeBytes,
+  compiledBuilderCount,
   decodeShaped,
   encodeShaped,
   MAX_CACHED_SHAPE_BYTES,
   MAX_CACHED_SHAPE_TEXT,
+  MAX_COMPILED_BUILDERS,
   SHAPED,
 } from './shaped-form';
 
@@ -117,6 +119,20 @@ describe('the shaped form', () => {
     const wide = Object.fromEntries(Array.from({ length: 400 }, (_, i) => [`field-${i}`, i]));
     expect(Buffer.byteLength(JSON.stringify(Object.keys(wide)))).toBeGreaterThan(MAX_CACHED_SHAPE_TEXT);
     for (let i = 0; i < 3; i++) expect(decodeShaped(encodeShaped(wide) as Buffer)).toStrictEqual(wide);
+  });
+
+  it('bounds the builders it compiles, whatever number of shapes the lists hold', () => {
+    // Lists of 300 one-key shapes (under MAX_CACHED_SHAPE_TEXT each), each read twice: compiled. The
+    // cache starts over within 18 such lists, after which 13 or more lists (3,900+ shapes) follow.
+    let most = 0;
+    for (let list = 0; list < 30; list++) {
+      const value = Array.from({ length: 300 }, (_, i) => ({ [`l${list}-${i}`]: i }));
+      const bytes = encodeShaped(value) as Buffer;
+      expect(decodeShaped(bytes)).toStrictEqual(value);
+      expect(decodeShaped(bytes)).toStrictEqual(value);
+      most = Math.max(most, compiledBuilderCount());
+    }
+    expect(most).toBe(MAX_COMPILED_BUILDERS);
   });
 
   it('writes a value correctly when a getter inside it writes another value meanwhile', () => {

@@ -374,6 +374,12 @@ export const MAX_CACHED_SHAPE_BYTES = 64 * 1024;
 export const MAX_CACHED_SHAPE_TEXT = 4096;
 /** Most keys of a shape whose objects are built by a compiled function. */
 const MAX_COMPILED_KEYS = 64;
+/**
+ * Most compiled builders alive (the shape lists a peer can send are bounded by their bytes, not by
+ * their number of shapes): past it, objects are built key by key until the cache starts over.
+ */
+export const MAX_COMPILED_BUILDERS = 2048;
+let compiledBuilders = 0;
 
 const shapeCache = new Map<number, Shapes>();
 let cachedBytes = 0;
@@ -542,7 +548,9 @@ function generic(keys: readonly string[]): Build {
  * string literals: no key can end the literal or the function.
  */
 function compiled(keys: readonly string[]): Build {
-  if (!canCompile || keys.length > MAX_COMPILED_KEYS) return generic(keys);
+  if (!canCompile || keys.length > MAX_COMPILED_KEYS || compiledBuilders >= MAX_COMPILED_BUILDERS)
+    return generic(keys);
+  compiledBuilders++;
   const body = keys.map((key) => `${JSON.stringify(key)}: r.value()`).join(', ');
   try {
     // eslint-disable-next-line @typescript-eslint/no-implied-eval -- see above: the keys are JSON string literals
@@ -601,6 +609,7 @@ function shapesAt(bytes: Uint8Array, hash: number, start: number, end: number): 
     if (cachedBytes + length > MAX_CACHED_SHAPE_BYTES) {
       shapeCache.clear();
       cachedBytes = 0;
+      compiledBuilders = 0;
     }
     shapeCache.set(hash, shapes);
     cachedBytes += length;
@@ -626,9 +635,13 @@ export function decodeShaped(bytes: Uint8Array): unknown {
   return value;
 }
 
-/** Shape lists kept parsed now (for tests). */
+/** Bytes of shape lists kept parsed, and builders compiled for them, now (for tests). */
 export function cachedShapeBytes(): number {
   return cachedBytes;
+}
+
+export function compiledBuilderCount(): number {
+  return compiledBuilders;
 }
 
 function malformed(what: string): TypeError {
