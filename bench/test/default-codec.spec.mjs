@@ -1,5 +1,5 @@
-// The default-codec scenario runs end to end with tiny samples: both values get their four rows,
-// the product is written in the JSON form, and a trial run writes no results file. Speed is not
+// The default-codec scenario runs end to end with tiny samples: both values get their six rows,
+// the default writes both in the shaped form, and a trial run writes no results file. Speed is not
 // asserted here (bench/README.md records it).
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -20,14 +20,16 @@ describe('codec/default-codec.bench.mjs', () => {
     expect(stdout).toContain('results: not written (--no-results)');
   });
 
-  it('prints decode and encode rows of both forms for both values', () => {
+  it('prints decode and encode rows of the three forms for both values', () => {
     for (const value of ['~1 KB bench product', 'small record']) {
       const rows = stdout.split('\n').filter((line) => line.startsWith(`| ${value} `));
       expect(rows.map((line) => line.split('|')[2]?.trim())).toEqual([
         'decode, V8 format',
-        'decode, default (JSON form)',
+        'decode, JSON form (until 2026-12-04)',
+        'decode, default (shaped form)',
         'encode, V8 format',
-        'encode, default (JSON form)',
+        'encode, JSON.stringify + Buffer (less than the JSON form did)',
+        'encode, default (shaped form)',
       ]);
     }
   });
