@@ -6,9 +6,12 @@
 // configured to copy the Buffers they decode (copyBuffers), as structuredCodec() does, so that no
 // decoded Buffer aliases the stored bytes:
 //   - V8's format (node:v8 serialize, structuredCodec()'s detaching deserializer): the reference
-//   - distcache structuredCodec(), the default since issue 18: JSON text for a value JSON carries
-//     exactly (Dates listed by path), V8's format otherwise (see default-codec.bench.mjs)
+//   - distcache structuredCodec(), the default: the shaped form for plain data (since 2026-12-04;
+//     JSON text with Date paths before), V8's format otherwise (see default-codec.bench.mjs)
 //   - msgpackr Packr { structuredClone: true } with records (useRecords, its default) and without
+//   - msgpackr with one `structures` table shared by every instance: the exception to the rule
+//     below, shown for the speed of records whose definitions the reader already holds; a cache
+//     cannot use it (every node, across restarts, would have to share that table)
 //   - cbor-x Encoder { structuredClone: true }
 // Values: the ~1 KB bench product (strings, numbers, two Dates, arrays, nested objects), a small
 // record (6 fields) and a value with a Map, a Set, BigInts, a Buffer and typed arrays. Encode and
@@ -52,13 +55,15 @@ function versionOf(name) {
 // other than the one that encoded it: bytes that lean on state kept by the encoder (msgpackr's and
 // cbor-x's shared record structures) would fail here as they would on another peer.
 const REFERENCE = 'V8 format (node:v8)';
+/** The one record table of the 'shared structures' row: state no two cache nodes could share. */
+const SHARED_STRUCTURES = [];
 const candidates = [
   // V8's format alone: serialize, read back by structuredCodec()'s detaching deserializer.
   {
     name: REFERENCE,
     make: () => ({ encode: (value) => serialize(value), decode: structuredCodec().decode }),
   },
-  // The default since issue 18: JSON text for values JSON carries exactly, V8's format otherwise.
+  // The default: the shaped form for plain data, V8's format otherwise.
   { name: 'distcache structuredCodec() (default)', make: () => structuredCodec() },
   {
     name: 'msgpackr, records on',
@@ -71,6 +76,10 @@ const candidates = [
   {
     name: 'cbor-x',
     make: () => new Encoder({ structuredClone: true, copyBuffers: true }),
+  },
+  {
+    name: 'msgpackr, shared structures (not usable)',
+    make: () => new Packr({ structures: SHARED_STRUCTURES, moreTypes: true, copyBuffers: true }),
   },
 ];
 

@@ -34,6 +34,7 @@ describe('codec/alternatives.bench.mjs', () => {
       'msgpackr, records on',
       'msgpackr, records off',
       'cbor-x',
+      'msgpackr, shared structures (not usable)',
     ])
       expect(row(codec)).toHaveLength(4); // three value tables and the fidelity table
   });
