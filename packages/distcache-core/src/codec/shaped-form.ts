@@ -16,7 +16,8 @@ import { isReadOnlyDatePrototype } from './deep-freeze';
  * product costs ~3 µs and its Dates then need a second walk; this form decodes it in ~1.6 µs with
  * its Dates (bench/README.md, "The shaped form"). Why not msgpackr: its records decode as fast only
  * with a structure table shared by every writer and reader (state across processes and restarts);
- * self-described records, the only kind a cache entry can carry, decoded at ~3.8 µs.
+ * self-described records, the only kind a cache entry can carry, decoded at ~3.4 µs
+ * (bench/codec/alternatives.bench.mjs).
  *
  * Layout after the marker byte {@link SHAPED}: a u32 (little-endian) hash of the shape text, a
  * varint length and the shape text (UTF-8 JSON: an array of key arrays), then the value. A value is
