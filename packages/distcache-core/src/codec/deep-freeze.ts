@@ -24,7 +24,7 @@ const READ_ONLY_DATE = readOnlyPrototype(
 
 /**
  * True for the prototype {@link deepFreeze} gives a Date: a frozen Date is still a Date to every
- * reader, and to the default codec's JSON form (a held value is encoded again for peers).
+ * reader, and to the default codec's shaped form (a held value is encoded again for peers).
  */
 export function isReadOnlyDatePrototype(proto: unknown): boolean {
   return proto === READ_ONLY_DATE;
@@ -100,7 +100,7 @@ function freezeOther(value: object): boolean {
     Object.freeze(value);
     for (const v of value) frozen = freeze(v) && frozen;
   } else if (types.isDate(value)) {
-    // A real Date only (not any object on Date.prototype's chain): the codec's JSON form takes a
+    // A real Date only (not any object on Date.prototype's chain): the codec's shaped form takes a
     // value with this prototype for a Date.
     Object.setPrototypeOf(value, READ_ONLY_DATE);
     Object.freeze(value);

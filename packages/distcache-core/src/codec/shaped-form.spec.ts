@@ -1,3 +1,4 @@
+import { deserialize, serialize } from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import {
   cachedShapeBytes,
@@ -24,6 +25,18 @@ function shaped(shapes: string, value: number[], hash = 1): Uint8Array {
   }
   length.push(n);
   return Buffer.concat([head, Buffer.from(length), text, Buffer.from(value)]);
+}
+
+/** The shape list at the head of shaped-form bytes, parsed. */
+function shapeListOf(bytes: Uint8Array): unknown {
+  let length = 0;
+  let at = 5;
+  for (let shift = 0; ; shift += 7) {
+    const byte = bytes[at++]!;
+    length += (byte & 0x7f) * 2 ** shift;
+    if (byte < 0x80) break;
+  }
+  return JSON.parse(Buffer.from(bytes.subarray(at, at + length)).toString());
 }
 
 // Tags, as shaped-form.ts numbers them.
@@ -110,7 +123,7 @@ describe('the shaped form', () => {
       expect(decodeShaped(other)).toStrictEqual({ y: null });
     }
     // Many distinct lists: the cache starts over at its bound, and every value is still read.
-    for (let i = 0; i < 3000; i++) {
+    for (let i = 0; i < 4000; i++) {
       const key = `key-${i}-${'k'.repeat(40)}`;
       expect(decodeShaped(encodeShaped({ [key]: i }) as Buffer)).toStrictEqual({ [key]: i });
       expect(cachedShapeBytes()).toBeLessThanOrEqual(MAX_CACHED_SHAPE_BYTES);
@@ -133,6 +146,89 @@ describe('the shaped form', () => {
       most = Math.max(most, compiledBuilderCount());
     }
     expect(most).toBe(MAX_COMPILED_BUILDERS);
+  });
+
+  it('lists a shape once per value, also past the shapes the writer keeps per first key', () => {
+    // 16 shapes whose first key is "id" fill its place in the writer's registry.
+    for (let i = 0; i < 16; i++) encodeShaped({ id: 1, [`field${i}`]: 2 });
+    const rows = Array.from({ length: 1000 }, (_, i) => ({ id: i, name: 'n', price: i / 2 }));
+    const bytes = encodeShaped(rows) as Buffer;
+    expect(shapeListOf(bytes)).toEqual([['id', 'name', 'price']]);
+    expect(bytes.length).toBeLessThan(serialize(rows).length);
+    expect(decodeShaped(bytes)).toStrictEqual(rows);
+  });
+
+  it('leaves to V8 a value a getter changes while it is written, so it reads back as V8 would', () => {
+    const grows: unknown[] = [];
+    grows.push({
+      get x() {
+        grows.push(7);
+        return 1;
+      },
+    });
+    expect(encodeShaped(grows)).toBeUndefined();
+    const shrinks: unknown[] = [
+      {
+        get x() {
+          shrinks.pop();
+          return 1;
+        },
+      },
+      2,
+    ];
+    expect(encodeShaped(shrinks)).toBeUndefined();
+    const record: Record<string, unknown> = {
+      get a() {
+        delete record.b;
+        return 1;
+      },
+      b: 2,
+    };
+    expect(encodeShaped(record)).toBeUndefined();
+    expect(deserialize(serialize(record))).toStrictEqual({ a: 1 });
+  });
+
+  it('tells arrays, objects and Dates by what they are, not by their prototype alone', () => {
+    expect(encodeShaped(Object.create(Array.prototype))).toBeUndefined();
+    expect(encodeShaped(Object.setPrototypeOf([1, 2], Object.prototype))).toBeUndefined();
+    const date = new Date(5);
+    expect(decodeShaped(encodeShaped({ date }) as Buffer)).toStrictEqual({ date });
+  });
+
+  it('defines keys Object.prototype also has, as a literal would: no setter of a program runs', () => {
+    let ran = false;
+    Object.defineProperty(Object.prototype, 'watched', {
+      set() {
+        ran = true;
+      },
+      configurable: true,
+    });
+    try {
+      // First read: built key by key.
+      const back = decodeShaped(encodeShaped({ watched: 1, constructor: 'c' }) as Buffer) as Record<
+        string,
+        unknown
+      >;
+      expect(ran).toBe(false);
+      expect(Object.getOwnPropertyDescriptor(back, 'watched')?.value).toBe(1);
+      expect(Object.hasOwn(back, 'constructor')).toBe(true);
+    } finally {
+      delete (Object.prototype as Record<string, unknown>).watched;
+    }
+  });
+
+  it('reads Dates as the Date the process started with, whatever replaced the global since', () => {
+    const bytes = encodeShaped({ at: new Date(42) }) as Buffer;
+    const RealDate = Date;
+    const fake = class FakeDate extends RealDate {};
+    globalThis.Date = fake as DateConstructor;
+    try {
+      const back = decodeShaped(bytes) as { at: Date };
+      expect(Object.getPrototypeOf(back.at)).toBe(RealDate.prototype);
+      expect(back.at.getTime()).toBe(42);
+    } finally {
+      globalThis.Date = RealDate;
+    }
   });
 
   it('writes a value correctly when a getter inside it writes another value meanwhile', () => {

@@ -9,8 +9,10 @@ import { isReadOnlyDatePrototype } from './deep-freeze';
  * the shape list's bytes, not by parsing them) and, once a shape comes back, builds its objects with
  * a function compiled for it: an object literal of its keys, which V8 creates at the cost of a
  * constructor call. Any other value (Maps, Sets, BigInts, typed arrays, holes, class instances,
- * shared or cyclic references, ...) keeps V8's format; a value comes back exactly as V8's format
- * would give it back.
+ * shared or cyclic references, ...) keeps V8's format, and values of this form read back as V8's
+ * format gives them back. What is a plain object, an array or a Date is told by the prototype (and
+ * `Array.isArray`, `types.isDate`): a built-in given another prototype (a Map whose prototype was
+ * set to `Object.prototype`, say) is written as that prototype says, as the JSON form did.
  *
  * Why not JSON text (the form before, still read: `json-form.ts`): `JSON.parse` of the ~1 KB bench
  * product costs ~3 µs and its Dates then need a second walk; this form decodes it in ~1.6 µs with
@@ -20,7 +22,8 @@ import { isReadOnlyDatePrototype } from './deep-freeze';
  * (bench/codec/alternatives.bench.mjs).
  *
  * Layout after the marker byte {@link SHAPED}: a u32 (little-endian) hash of the shape text, a
- * varint length and the shape text (UTF-8 JSON: an array of key arrays), then the value. A value is
+ * varint length and the shape text (UTF-8 JSON: an array of key arrays), then the value. Readers
+ * take the hash as the key of what they built, never as proof: the text is compared byte for byte. A value is
  * a tag byte and what the tag says ({@link Tag}); lengths and shape indices are LEB128 varints of at
  * most 5 bytes, not necessarily minimal.
  */
@@ -57,6 +60,10 @@ const enum Tag {
 
 const float64 = new Float64Array(1);
 const float64Bytes = new Uint8Array(float64.buffer);
+// Taken at load: a program (or a test's fake timers) replacing Date or its methods later changes
+// neither what is written nor what is read back.
+const NativeDate = Date;
+const getTime = (Date.prototype as unknown as { getTime: (this: Date) => number }).getTime;
 
 class Writer {
   bytes = Buffer.allocUnsafe(4096);
@@ -66,16 +73,30 @@ class Writer {
   /** Marks the shapes the value being written uses (see {@link KnownShape.written}). */
   generation = 0;
   seen = new Set<object>();
+  /** Shapes of this value that the process does not keep (see {@link knownShape}), by text. */
+  unkept: Map<string, KnownShape> | undefined;
 
   reset(): void {
     this.pos = 0;
-    this.shapes.length = 0;
     this.generation = nextGeneration++;
+  }
+
+  /** Drops every reference to the value just written (the writer is kept for the next one). */
+  release(): void {
+    this.shapes.length = 0;
+    this.unkept = undefined;
+    if (this.seen.size > 0) this.seen = new Set();
   }
 
   /** The index of `keys`' shape in the value being written (listed on first use). */
   shapeOf(keys: readonly string[]): number {
-    const shape = knownShape(keys);
+    let shape = knownShape(keys);
+    if (!shape.kept) {
+      // One entry per distinct shape in the value's list, whether the process keeps it or not.
+      const same = (this.unkept ??= new Map<string, KnownShape>()).get(shape.text);
+      if (same === undefined) this.unkept.set(shape.text, shape);
+      else shape = same;
+    }
     if (shape.written !== this.generation) {
       shape.written = this.generation;
       shape.index = this.shapes.length;
@@ -111,8 +132,8 @@ class Writer {
 
   string(text: string): void {
     // The length header is sized for the longest UTF-8 the text can take (3 bytes a unit) and
-    // padded, so the bytes are written once, in place.
-    const most = 3 * text.length;
+    // padded, so the bytes are written once, in place; a long text is measured instead.
+    const most = text.length <= LONG_STRING ? 3 * text.length : 2 * text.length + Buffer.byteLength(text);
     const header = 1 + varintSize(most);
     this.ensure(header + most);
     const start = this.pos;
@@ -167,7 +188,8 @@ class Writer {
     if (depth >= MAX_DEPTH || this.seen.has(value)) return false;
     this.seen.add(value);
     const proto: unknown = Object.getPrototypeOf(value);
-    if (proto === Object.prototype || proto === null) {
+    const isArray = Array.isArray(value);
+    if ((proto === Object.prototype || proto === null) && !isArray) {
       const keys = Object.keys(value);
       // An own "__proto__" key would become the prototype of the object read back.
       if (keys.includes('__proto__')) return false;
@@ -176,23 +198,30 @@ class Writer {
       this.bytes[this.pos++] = Tag.Object;
       this.varint(index);
       const record = value as Record<string, unknown>;
-      for (const key of keys) if (!this.value(record[key], depth + 1)) return false;
+      for (const key of keys) {
+        const item = record[key];
+        // Gone since Object.keys (a getter deleted it): V8's format would not list it.
+        if (item === undefined && !Object.hasOwn(record, key)) return false;
+        if (!this.value(item, depth + 1)) return false;
+      }
       return true;
     }
-    if (proto === Array.prototype) {
+    if (proto === Array.prototype && isArray) {
       const array = value as unknown[];
+      const length = array.length;
       // A named property on an array: V8's format keeps it, this form would drop it.
-      if (Object.keys(array).length !== array.length) return false;
+      if (Object.keys(array).length !== length) return false;
       this.ensure(1);
       this.bytes[this.pos++] = Tag.Array;
-      this.varint(array.length);
-      for (let index = 0; index < array.length; index++) {
+      this.varint(length);
+      for (let index = 0; index < length; index++) {
         const item = array[index];
         // A hole reads back as undefined here; V8's format keeps it a hole.
         if (item === undefined && !(index in array)) return false;
         if (!this.value(item, depth + 1)) return false;
       }
-      return true;
+      // Grown or shrunk by a getter of an element: the count written no longer holds.
+      return array.length === length;
     }
     // A Date deepFreeze made read-only counts as a Date: an entry held decoded and frozen is
     // encoded again when a peer reads it. Own properties on a Date: left to V8's format.
@@ -201,7 +230,7 @@ class Writer {
       types.isDate(value) &&
       Object.getOwnPropertyNames(value).length === 0
     ) {
-      this.float64(Tag.Date, Date.prototype.getTime.call(value));
+      this.float64(Tag.Date, getTime.call(value));
       return true;
     }
     return false;
@@ -216,6 +245,8 @@ class Writer {
 interface KnownShape {
   readonly keys: readonly string[];
   readonly text: string;
+  /** In the process's registry; false for one made for a single value (see {@link knownShape}). */
+  readonly kept: boolean;
   /** The generation of the last value written with it, and its index in that value. */
   written: number;
   index: number;
@@ -239,31 +270,43 @@ const NO_SHAPES = shapeList('[]');
 
 /** Known shapes by their first key (the empty shape under ''), a short list each. */
 const knownShapes = new Map<string, KnownShape[]>();
-let knownKeys = 0;
-/** Keys of known shapes kept, in all; when reached, the list starts over. */
-const MAX_KNOWN_KEYS = 16 * 1024;
+/** Characters of the texts of known shapes, in all: when reached, the registry starts over. */
+let knownChars = 0;
+const MAX_KNOWN_CHARS = 256 * 1024;
+/** Longest shape text kept; longer shapes are made anew for each value. */
+const MAX_KNOWN_TEXT = 4096;
 const MAX_SHAPES_PER_FIRST_KEY = 16;
+/** Strings longer than this are measured before they are written (see `Writer.string`). */
+const LONG_STRING = 64 * 1024;
 let nextGeneration = 1;
 
+/**
+ * The known shape of `keys`, kept in the process's registry when there is room: bounded by the
+ * characters of its texts, by a text's length, and by the shapes sharing a first key (keys taken
+ * from data, ids as keys say, make a new shape per value). A shape not kept is made for this value
+ * only, and listed once in it all the same ({@link Writer.shapeOf}).
+ */
 function knownShape(keys: readonly string[]): KnownShape {
   const first = keys.length === 0 ? '' : (keys[0] as string);
   let candidates = knownShapes.get(first);
   if (candidates !== undefined) {
     for (const shape of candidates) if (sameKeys(shape.keys, keys)) return shape;
   }
-  // Keys taken from data (ids as keys, say) make a new shape per value: past a few shapes per
-  // first key, such shapes are written without being kept.
-  if (candidates !== undefined && candidates.length >= MAX_SHAPES_PER_FIRST_KEY)
-    return { keys, text: shapeText(keys), written: 0, index: 0 };
-  if (knownKeys + keys.length > MAX_KNOWN_KEYS) {
+  const text = shapeText(keys);
+  if (
+    text.length > MAX_KNOWN_TEXT ||
+    (candidates !== undefined && candidates.length >= MAX_SHAPES_PER_FIRST_KEY)
+  )
+    return { keys, text, kept: false, written: 0, index: 0 };
+  if (knownChars + text.length > MAX_KNOWN_CHARS) {
     knownShapes.clear();
-    knownKeys = 0;
+    knownChars = 0;
     candidates = undefined;
   }
-  const shape: KnownShape = { keys, text: shapeText(keys), written: 0, index: 0 };
+  const shape: KnownShape = { keys, text, kept: true, written: 0, index: 0 };
   if (candidates === undefined) knownShapes.set(first, [shape]);
   else candidates.push(shape);
-  knownKeys += keys.length + 1;
+  knownChars += text.length;
   return shape;
 }
 
@@ -349,8 +392,9 @@ export function encodeShaped(value: unknown): Buffer | undefined {
     writer.bytes.copy(out, at, 0, writer.pos);
     return out;
   } finally {
-    // Kept for the next value, holding nothing of this one; a writer grown for one large value is not.
-    if (writer.seen.size > 0) writer.seen = new Set();
+    // Kept for the next value with no reference to this one's objects (its scratch bytes are
+    // overwritten by the next); a writer grown for one large value is not kept.
+    writer.release();
     if (writer.bytes.length <= 64 * 1024) spare = writer;
   }
 }
@@ -369,8 +413,11 @@ interface Shapes {
   reads: number;
 }
 
-/** Bytes of shape texts kept, in all; when reached, the cache starts over. */
-export const MAX_CACHED_SHAPE_BYTES = 64 * 1024;
+/**
+ * Bytes charged for the shape lists kept (each its text plus {@link CACHE_ENTRY_BYTES}): some
+ * thousands of lists; when reached, the cache starts over.
+ */
+export const MAX_CACHED_SHAPE_BYTES = 1024 * 1024;
 /** Longest shape text kept (bytes); longer ones are parsed on every read. */
 export const MAX_CACHED_SHAPE_TEXT = 4096;
 /** Most keys of a shape whose objects are built by a compiled function. */
@@ -383,6 +430,9 @@ export const MAX_COMPILED_BUILDERS = 2048;
 let compiledBuilders = 0;
 
 const shapeCache = new Map<number, Shapes>();
+/** What a kept list costs beyond its text (its entry, key arrays, builders), charged with it. */
+const CACHE_ENTRY_BYTES = 256;
+const EMPTY = new Uint8Array(0);
 let cachedBytes = 0;
 /** False once the process refused to compile (`--disallow-code-generation-from-strings`). */
 let canCompile = true;
@@ -469,7 +519,7 @@ class Reader {
         return array;
       }
       case Tag.Date:
-        return new Date(this.float64());
+        return new NativeDate(this.float64());
       case Tag.Null:
         return null;
       case Tag.False:
@@ -536,6 +586,22 @@ function shortAscii(b: Uint8Array, p: number, length: number): string {
 
 /** Builds objects of `keys` one property at a time (the first read of a shape, or a large one). */
 function generic(keys: readonly string[]): Build {
+  // A key Object.prototype also has ("constructor", "toString", ...) is defined, not assigned, as a
+  // literal (and JSON.parse) would: an assignment would fail on a frozen Object.prototype, or run
+  // a setter a program put there.
+  if (keys.some((key) => key in Object.prototype)) {
+    return (reader) => {
+      const object: Record<string, unknown> = {};
+      for (const key of keys)
+        Object.defineProperty(object, key, {
+          value: reader.value(),
+          writable: true,
+          enumerable: true,
+          configurable: true,
+        });
+      return object;
+    };
+  }
   return (reader) => {
     const object: Record<string, unknown> = {};
     for (const key of keys) object[key] = reader.value();
@@ -556,8 +622,10 @@ function compiled(keys: readonly string[]): Build {
   try {
     // eslint-disable-next-line @typescript-eslint/no-implied-eval -- see above: the keys are JSON string literals
     return new Function('r', `return { ${body} };`) as Build;
-  } catch {
-    canCompile = false;
+  } catch (error) {
+    // Code generation disallowed (--disallow-code-generation-from-strings): never again. Anything
+    // else (a stack nearly full, say): this shape only.
+    if (error instanceof EvalError) canCompile = false;
     return generic(keys);
   }
 }
@@ -594,27 +662,23 @@ function shapesAt(bytes: Uint8Array, hash: number, start: number, end: number): 
     return cached;
   }
   const keys = parseShapes(utf8Slice.call(bytes, start, end));
-  const shapes: Shapes = {
-    text: Buffer.from(bytes.subarray(start, end)),
-    keys,
-    builds: keys.map(generic),
-    reads: 1,
-  };
   const length = end - start;
-  if (cached !== undefined) {
-    // Another list with the same hash: the newer one takes its place.
-    shapeCache.delete(hash);
-    cachedBytes -= cached.text.length;
+  // Another list under the same hash keeps its place (a peer choosing hashes cannot evict a list
+  // in use); this one is read without being kept.
+  if (cached !== undefined || length > MAX_CACHED_SHAPE_TEXT)
+    return { text: EMPTY, keys, builds: keys.map(generic), reads: 1 };
+  // A copy of its own: a slice of Node's shared 8 KiB pool would keep the whole slab alive.
+  const text = Buffer.allocUnsafeSlow(length);
+  text.set(bytes.subarray(start, end));
+  const shapes: Shapes = { text, keys, builds: keys.map(generic), reads: 1 };
+  const charge = length + CACHE_ENTRY_BYTES;
+  if (cachedBytes + charge > MAX_CACHED_SHAPE_BYTES) {
+    shapeCache.clear();
+    cachedBytes = 0;
+    compiledBuilders = 0;
   }
-  if (length <= MAX_CACHED_SHAPE_TEXT) {
-    if (cachedBytes + length > MAX_CACHED_SHAPE_BYTES) {
-      shapeCache.clear();
-      cachedBytes = 0;
-      compiledBuilders = 0;
-    }
-    shapeCache.set(hash, shapes);
-    cachedBytes += length;
-  }
+  shapeCache.set(hash, shapes);
+  cachedBytes += charge;
   return shapes;
 }
 
