@@ -1,6 +1,5 @@
 import { DefaultDeserializer, serialize } from 'node:v8';
-import { type Codec, detachedCodec, withFrozenDecode } from './codec';
-import { deepFreeze } from './deep-freeze';
+import { type Codec, detachedCodec } from './codec';
 import { datePaths, JSON_DATES, JSON_PLAIN, reviveDates } from './json-form';
 import { decodeShaped, encodeShaped, SHAPED } from './shaped-form';
 
@@ -53,7 +52,7 @@ class DetachingDeserializer extends DefaultDeserializer {
  * same Node major version: V8 reads older formats but not newer ones.
  */
 export function structuredCodec<T = unknown>(): Codec<T> {
-  const codec = detachedCodec<Codec<T>>({
+  return detachedCodec<Codec<T>>({
     name: 'structured',
     encode: (value) => encodeShaped(value) ?? serialize(value),
     decode: (bytes) => {
@@ -70,13 +69,6 @@ export function structuredCodec<T = unknown>(): Codec<T> {
       reader.readHeader();
       return reader.readValue() as T;
     },
-  });
-  // The shaped form builds its values read-only; the other forms are frozen after the decode.
-  return withFrozenDecode(codec, (bytes) => {
-    if (bytes[0] === SHAPED) return decodeShaped(bytes, true);
-    const value = codec.decode(bytes);
-    deepFreeze(value);
-    return value;
   });
 }
 
