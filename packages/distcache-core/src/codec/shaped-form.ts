@@ -433,6 +433,7 @@ const shapeCache = new Map<number, Shapes>();
 /** What a kept list costs beyond its text (its entry, key arrays, builders), charged with it. */
 const CACHE_ENTRY_BYTES = 256;
 const EMPTY = new Uint8Array(0);
+const NO_BUILDS: readonly Build[] = [];
 let cachedBytes = 0;
 /** False once the process refused to compile (`--disallow-code-generation-from-strings`). */
 let canCompile = true;
@@ -455,7 +456,8 @@ class Reader {
   constructor(
     private readonly bytes: Uint8Array,
     public pos: number,
-    private readonly builds: readonly Build[],
+    /** The builders of the value's shapes: set once its shape list is read. */
+    public builds: readonly Build[],
   ) {}
 
   varint(): number {
@@ -689,12 +691,14 @@ function shapesAt(bytes: Uint8Array, hash: number, start: number, end: number): 
 export function decodeShaped(bytes: Uint8Array): unknown {
   if (bytes.length < 6) throw malformed('too short');
   const hash = (bytes[1]! | (bytes[2]! << 8) | (bytes[3]! << 16) | (bytes[4]! << 24)) >>> 0;
-  const head = new Reader(bytes, 5, []);
-  const length = head.varint();
-  const start = head.pos;
+  // One reader for the head and the value: no second object per decode.
+  const reader = new Reader(bytes, 5, NO_BUILDS);
+  const length = reader.varint();
+  const start = reader.pos;
   const end = start + length;
   if (end > bytes.length) throw malformed('ends inside its shape list');
-  const reader = new Reader(bytes, end, shapesAt(bytes, hash, start, end).builds);
+  reader.builds = shapesAt(bytes, hash, start, end).builds;
+  reader.pos = end;
   const value = reader.value();
   if (reader.pos !== bytes.length) throw malformed('bytes after the value');
   return value;
