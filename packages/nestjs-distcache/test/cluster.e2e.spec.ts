@@ -8,6 +8,7 @@ import {
   callsByNode,
   type CatalogNode,
   closeAll,
+  candidateKeys,
   keyNotOwnedBy,
   onlyOn,
   ownerNode,
@@ -73,7 +74,7 @@ describe('three Nest apps in one process', () => {
     expect(nodes.map((node) => node.engine.options.port)).toEqual(
       nodes.map((node) => Number(node.id.split(':')[1])),
     );
-    const key = keyNotOwnedBy(nodes, nodes[1]!, ['1', '2', '3', '4', '5', '6']);
+    const key = keyNotOwnedBy(nodes, nodes[1]!, candidateKeys(1));
     expect((await nodes[1]!.catalog.product(key))?.id).toBe(key);
     expect(callsByNode(nodes, 'find', key)).toEqual(onlyOn(nodes, ownerNode(nodes, 'products', key)));
   });
@@ -81,7 +82,7 @@ describe('three Nest apps in one process', () => {
   it('@CacheEvict on A makes B reload; @CachePut on A is read by B without a load', async () => {
     nodes = await startCatalogCluster(3);
     const [a, b] = nodes as [CatalogNode, CatalogNode];
-    const key = keyNotOwnedBy(nodes, b, ['11', '12', '13', '14', '15']);
+    const key = keyNotOwnedBy(nodes, b, candidateKeys(11));
     const owner = ownerNode(nodes, 'products', key);
     expect((await b.catalog.product(key))?.name).toBe(`Product ${key}`);
     expect((await b.catalog.product(key))?.name).toBe(`Product ${key}`); // B's hot copy
