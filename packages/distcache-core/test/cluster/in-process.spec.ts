@@ -44,15 +44,15 @@ describe('cluster of three engines in one process', () => {
       );
     }
     // Keys spread over every node: each owned some of them.
-    const owners = new Set(
-      ['1', '2', '3', '4', '5', '6', '7', '8', '9', '10'].map((key) => ownerOf(nodes, key).name),
-    );
-    expect(owners.size).toBeGreaterThan(1);
+    const owners = new Set(catalogue.map(([key]) => ownerOf(nodes, key).name));
+    expect(owners.size).toBe(3);
   });
 
   it('returns Dates as Dates after crossing the wire', async () => {
     nodes = await startCluster(3, catalogue);
-    const key = ['1', '2', '3', '4', '5'].find((k) => ownerOf(nodes, k) !== nodes[0])!;
+    // Any key another node owns; the ports are random, so five fixed candidates were all owned by
+    // nodes[0] about once in 240 runs (seen in CI). Among 200 that does not happen.
+    const key = catalogue.map(([k]) => k).find((k) => ownerOf(nodes, k) !== nodes[0])!;
     const value = await nodes[0]!.engine.get<Product>('products', key);
     expect(value?.updatedAt).toBeInstanceOf(Date);
     expect(nodes[0]!.engine.stats().keySpaces.products).toMatchObject({ peerLoads: 1, loads: 0 });
