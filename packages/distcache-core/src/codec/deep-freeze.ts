@@ -30,6 +30,12 @@ export function isReadOnlyDatePrototype(proto: unknown): boolean {
   return proto === READ_ONLY_DATE;
 }
 
+/** A new Date, read-only as {@link deepFreeze} would leave it (for a decoder that builds frozen). */
+export function readOnlyDate(date: Date): Date {
+  Object.setPrototypeOf(date, READ_ONLY_DATE);
+  return Object.freeze(date);
+}
+
 /**
  * Freezes a decoded value in place, all the way down, so that a caller who changes a returned value
  * cannot change what the next caller gets. `Map`, `Set` and `Date` instances get a read-only

@@ -1,5 +1,8 @@
 import { deserialize, serialize } from 'node:v8';
 import { describe, expect, it } from 'vitest';
+import { frozenDecoder } from './codec';
+import { deepFreeze, isReadOnlyDatePrototype } from './deep-freeze';
+import { structuredCodec } from './structured.codec';
 import {
   cachedShapeBytes,
   compiledBuilderCount,
@@ -229,6 +232,42 @@ describe('the shaped form', () => {
     } finally {
       globalThis.Date = RealDate;
     }
+  });
+
+  it('builds a value read-only when asked, as deepFreeze would leave it, on first reads and compiled', () => {
+    const row = {
+      id: 'p-1',
+      at: new Date(7),
+      list: [{ n: 1, when: new Date(8) }, [2]],
+      nested: { deep: { x: 1 } },
+    };
+    const bytes = encodeShaped(row) as Buffer;
+    const frozenWalk = (value: unknown): void => {
+      if (typeof value !== 'object' || value === null) return;
+      expect(Object.isFrozen(value)).toBe(true);
+      if (value instanceof Date) expect(isReadOnlyDatePrototype(Object.getPrototypeOf(value))).toBe(true);
+      for (const child of Object.values(value)) frozenWalk(child);
+    };
+    const expected = structuredClone(row);
+    deepFreeze(expected);
+    for (let read = 0; read < 3; read++) {
+      const back = decodeShaped(bytes, true) as typeof row;
+      frozenWalk(back);
+      expect(back).toStrictEqual(expected);
+      expect(() => back.at.setTime(0)).toThrow(TypeError);
+      expect(() => {
+        (back.list as unknown[]).push(1);
+      }).toThrow(TypeError);
+      // The same bytes read unfrozen are still mutable: the two kinds of builders are apart.
+      expect(Object.isFrozen(decodeShaped(bytes))).toBe(false);
+    }
+    // The default codec offers it, for the shaped form and (frozen after the decode) V8's format.
+    const codec = structuredCodec();
+    const decodeFrozen = frozenDecoder(codec)!;
+    const withMap = { m: new Map([['k', { v: 1 }]]) };
+    const back = decodeFrozen(codec.encode(withMap)) as typeof withMap;
+    expect(Object.isFrozen(back.m.get('k'))).toBe(true);
+    expect(() => back.m.set('x', { v: 2 })).toThrow(TypeError);
   });
 
   it('writes a value correctly when a getter inside it writes another value meanwhile', () => {

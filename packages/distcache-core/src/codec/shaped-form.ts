@@ -1,5 +1,5 @@
 import { types } from 'node:util';
-import { isReadOnlyDatePrototype } from './deep-freeze';
+import { isReadOnlyDatePrototype, readOnlyDate } from './deep-freeze';
 
 /**
  * The shaped form of the default codec (see `structured.codec.ts`): a binary form of values made of
@@ -409,6 +409,8 @@ interface Shapes {
   readonly text: Uint8Array;
   readonly keys: ReadonlyArray<readonly string[]>;
   builds: Build[];
+  /** Builders of frozen objects, made on the first read that asks for them. */
+  frozenBuilds: Build[] | undefined;
   /** Values read with it; its objects are built by compiled functions from the second on. */
   reads: number;
 }
@@ -458,6 +460,8 @@ class Reader {
     public pos: number,
     /** The builders of the value's shapes: set once its shape list is read. */
     public builds: readonly Build[],
+    /** Arrays and Dates made read-only as they are built (the builders freeze the objects). */
+    private readonly frozen = false,
   ) {}
 
   varint(): number {
@@ -518,10 +522,10 @@ class Reader {
         const array: unknown[] = [];
         for (let index = 0; index < length; index++) array.push(this.value());
         this.depth--;
-        return array;
+        return this.frozen ? Object.freeze(array) : array;
       }
       case Tag.Date:
-        return new NativeDate(this.float64());
+        return this.frozen ? readOnlyDate(new NativeDate(this.float64())) : new NativeDate(this.float64());
       case Tag.Null:
         return null;
       case Tag.False:
@@ -587,7 +591,11 @@ function shortAscii(b: Uint8Array, p: number, length: number): string {
 }
 
 /** Builds objects of `keys` one property at a time (the first read of a shape, or a large one). */
-function generic(keys: readonly string[]): Build {
+function generic(keys: readonly string[], frozen = false): Build {
+  if (frozen) {
+    const build = generic(keys);
+    return (reader) => Object.freeze(build(reader));
+  }
   // A key Object.prototype also has ("constructor", "toString", ...) is defined, not assigned, as a
   // literal (and JSON.parse) would: an assignment would fail on a frozen Object.prototype, or run
   // a setter a program put there.
@@ -616,19 +624,20 @@ function generic(keys: readonly string[]): Build {
  * are evaluated left to right). Keys are written as JSON string literals, which are JavaScript
  * string literals: no key can end the literal or the function.
  */
-function compiled(keys: readonly string[]): Build {
+function compiled(keys: readonly string[], frozen = false): Build {
   if (!canCompile || keys.length > MAX_COMPILED_KEYS || compiledBuilders >= MAX_COMPILED_BUILDERS)
-    return generic(keys);
+    return generic(keys, frozen);
   compiledBuilders++;
   const body = keys.map((key) => `${JSON.stringify(key)}: r.value()`).join(', ');
   try {
+    const literal = frozen ? `Object.freeze({ ${body} })` : `{ ${body} }`;
     // eslint-disable-next-line @typescript-eslint/no-implied-eval -- see above: the keys are JSON string literals
-    return new Function('r', `return { ${body} };`) as Build;
+    return new Function('r', `return ${literal};`) as Build;
   } catch (error) {
     // Code generation disallowed (--disallow-code-generation-from-strings): never again. Anything
     // else (a stack nearly full, say): this shape only.
     if (error instanceof EvalError) canCompile = false;
-    return generic(keys);
+    return generic(keys, frozen);
   }
 }
 
@@ -660,7 +669,11 @@ function shapesAt(bytes: Uint8Array, hash: number, start: number, end: number): 
     cached.text.length === end - start &&
     bufferCompare.call(cached.text, bytes, start, end) === 0
   ) {
-    if (++cached.reads === 2) cached.builds = cached.keys.map(compiled);
+    if (++cached.reads === 2) {
+      cached.builds = cached.keys.map((keys) => compiled(keys));
+      if (cached.frozenBuilds !== undefined)
+        cached.frozenBuilds = cached.keys.map((keys) => compiled(keys, true));
+    }
     return cached;
   }
   const keys = parseShapes(utf8Slice.call(bytes, start, end));
@@ -668,11 +681,23 @@ function shapesAt(bytes: Uint8Array, hash: number, start: number, end: number): 
   // Another list under the same hash keeps its place (a peer choosing hashes cannot evict a list
   // in use); this one is read without being kept.
   if (cached !== undefined || length > MAX_CACHED_SHAPE_TEXT)
-    return { text: EMPTY, keys, builds: keys.map(generic), reads: 1 };
+    return {
+      text: EMPTY,
+      keys,
+      builds: keys.map((list) => generic(list)),
+      frozenBuilds: undefined,
+      reads: 1,
+    };
   // A copy of its own: a slice of Node's shared 8 KiB pool would keep the whole slab alive.
   const text = Buffer.allocUnsafeSlow(length);
   text.set(bytes.subarray(start, end));
-  const shapes: Shapes = { text, keys, builds: keys.map(generic), reads: 1 };
+  const shapes: Shapes = {
+    text,
+    keys,
+    builds: keys.map((list) => generic(list)),
+    frozenBuilds: undefined,
+    reads: 1,
+  };
   const charge = length + CACHE_ENTRY_BYTES;
   if (cachedBytes + charge > MAX_CACHED_SHAPE_BYTES) {
     shapeCache.clear();
@@ -684,20 +709,29 @@ function shapesAt(bytes: Uint8Array, hash: number, start: number, end: number): 
   return shapes;
 }
 
+/** The builders of `shapes` for a read that builds frozen or not (frozen ones made on first use). */
+function buildsOf(shapes: Shapes, frozen: boolean): readonly Build[] {
+  if (!frozen) return shapes.builds;
+  return (shapes.frozenBuilds ??= shapes.keys.map((keys) =>
+    shapes.reads >= 2 ? compiled(keys, true) : generic(keys, true),
+  ));
+}
+
 /**
- * The value of shaped-form bytes (marker included).
+ * The value of shaped-form bytes (marker included). With `frozen`, every object, array and Date
+ * of it is built read-only, as {@link deepFreeze} would leave them (without a walk afterwards).
  * @throws TypeError when the bytes are not a well-formed shaped value
  */
-export function decodeShaped(bytes: Uint8Array): unknown {
+export function decodeShaped(bytes: Uint8Array, frozen = false): unknown {
   if (bytes.length < 6) throw malformed('too short');
   const hash = (bytes[1]! | (bytes[2]! << 8) | (bytes[3]! << 16) | (bytes[4]! << 24)) >>> 0;
   // One reader for the head and the value: no second object per decode.
-  const reader = new Reader(bytes, 5, NO_BUILDS);
+  const reader = new Reader(bytes, 5, NO_BUILDS, frozen);
   const length = reader.varint();
   const start = reader.pos;
   const end = start + length;
   if (end > bytes.length) throw malformed('ends inside its shape list');
-  reader.builds = shapesAt(bytes, hash, start, end).builds;
+  reader.builds = buildsOf(shapesAt(bytes, hash, start, end), frozen);
   reader.pos = end;
   const value = reader.value();
   if (reader.pos !== bytes.length) throw malformed('bytes after the value');

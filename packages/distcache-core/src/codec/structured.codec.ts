@@ -1,5 +1,6 @@
 import { DefaultDeserializer, serialize } from 'node:v8';
-import { type Codec, detachedCodec } from './codec';
+import { type Codec, detachedCodec, withFrozenDecode } from './codec';
+import { deepFreeze } from './deep-freeze';
 import { datePaths, JSON_DATES, JSON_PLAIN, reviveDates } from './json-form';
 import { decodeShaped, encodeShaped, SHAPED } from './shaped-form';
 
@@ -52,7 +53,7 @@ class DetachingDeserializer extends DefaultDeserializer {
  * same Node major version: V8 reads older formats but not newer ones.
  */
 export function structuredCodec<T = unknown>(): Codec<T> {
-  return detachedCodec<Codec<T>>({
+  const codec = detachedCodec<Codec<T>>({
     name: 'structured',
     encode: (value) => encodeShaped(value) ?? serialize(value),
     decode: (bytes) => {
@@ -69,6 +70,13 @@ export function structuredCodec<T = unknown>(): Codec<T> {
       reader.readHeader();
       return reader.readValue() as T;
     },
+  });
+  // The shaped form builds its values read-only; the other forms are frozen after the decode.
+  return withFrozenDecode(codec, (bytes) => {
+    if (bytes[0] === SHAPED) return decodeShaped(bytes, true);
+    const value = codec.decode(bytes);
+    deepFreeze(value);
+    return value;
   });
 }
 

@@ -2,7 +2,7 @@ import { AsyncResource } from 'node:async_hooks';
 import { deepFreeze } from '../codec/deep-freeze';
 import { compactAndMeasure, estimateHeapBytes } from '../codec/heap-size';
 import { sharedStrings } from '../codec/string-pool';
-import { type Codec, decodesDetached } from '../codec/codec';
+import { type Codec, decodesDetached, frozenDecoder } from '../codec/codec';
 import type { StorageEntry } from '../storage/storage';
 import type { ValueMode } from './keyspace.options';
 import { pack, type PackedBytes, packedSize, packedSizeOf, unpack } from './packed-bytes';
@@ -138,6 +138,12 @@ export class CacheEntry<T> implements StorageEntry {
     // Its bytes may be a view into a peer's read buffer (not copied): a codec of the user's own may
     // keep what it decodes from, so it gets a copy of just the value.
     const input = unpack(bytes);
+    if (mode === 'frozen' && this.form !== COPY_ON_READ) {
+      // A built-in codec may build the value read-only instead of freezing it after (see
+      // `withFrozenDecode`); built-in codecs decode detached, so they take the input as it is.
+      const decodeFrozen = frozenDecoder(codec);
+      if (decodeFrozen !== undefined) return decodeFrozen(input) as T;
+    }
     const value = codec.decode(decodesDetached(codec) ? input : new Uint8Array(input));
     if (mode === 'frozen' && this.form !== COPY_ON_READ) deepFreeze(value);
     return value;

@@ -93,4 +93,25 @@ describe('the form a peer receives a value in', () => {
     expect(other!.source.callsFor(key)).toBe(1);
     expect(asker!.source.callsFor(key)).toBe(0);
   });
+
+  it('is read-only on the asker that keeps no copy, with the default codec built frozen', async () => {
+    cluster = await startCluster(2, rows, {}, NO_HOT_COPIES);
+    const [asker, other] = cluster;
+    const keys = rows.map(([k]) => k).filter((k) => ownerOf(cluster, k) !== asker);
+    // A get, then a getMany: both decode the owner's answer once, read-only, and keep nothing.
+    const single = await asker!.engine.get<Row>('products', keys[0]!);
+    const many = await asker!.engine.getMany<Row>('products', keys.slice(1, 4));
+    for (const value of [single, ...many.values()]) {
+      expect(Object.isFrozen(value)).toBe(true);
+      expect(Object.isFrozen(value!.tags)).toBe(true);
+      expect(value!.at).toBeInstanceOf(Date);
+      expect(() => value!.at.setFullYear(2000)).toThrow(TypeError);
+      expect(() => value!.tags.push('x')).toThrow(TypeError);
+    }
+    expect(single).toEqual(rows[Number(keys[0])]![1]);
+    // Nothing the asker handed out changed what the owner holds or what the next read gets.
+    expect(await asker!.engine.get<Row>('products', keys[0]!)).toEqual(rows[Number(keys[0])]![1]);
+    expect(asker!.source.callsFor(keys[0]!)).toBe(0);
+    expect(other!.source.callsFor(keys[0]!)).toBe(1);
+  });
 });
