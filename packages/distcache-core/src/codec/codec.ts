@@ -1,3 +1,5 @@
+import type { StringSharer } from './heap-size';
+
 /**
  * Turns values into bytes and back. The byte form is what the cache stores, what `maxBytes` is
  * measured on, and what travels between peers, so every node of a cluster must use the same codec
@@ -33,24 +35,38 @@ export function decodesDetached(codec: object): boolean {
   return DETACHED.has(codec);
 }
 
-const FROZEN_DECODERS = new WeakMap<object, (bytes: Uint8Array) => unknown>();
+/** A value decoded read-only and measured, ready to be held (see {@link ReadOnlyDecoders.kept}). */
+export interface KeptValue {
+  readonly value: unknown;
+  /** What `compactAndMeasure` would count for it (its short strings are pooled already). */
+  readonly heapBytes: number;
+}
 
 /**
- * Gives a built-in codec a decode that returns values already deep-frozen, as `deepFreeze` would
- * leave them, where building them read-only costs less than freezing them afterwards (the default
- * codec's shaped form: ~0.3 µs of `Object.freeze` calls on the ~1 KB product against ~1.3 µs for the
- * walk). Used for values nothing keeps (a remote read with no hot copy kept): a kept value is
- * measured and its short strings pooled first, which needs it unfrozen.
+ * Decodes of a built-in codec that return values already deep-frozen, as `deepFreeze` would leave
+ * them, where building them read-only costs less than freezing them afterwards (the default
+ * codec's shaped form: on the ~1 KB bench product, 1.4-3.1 µs less than a decode and a freeze walk).
  */
-export function withFrozenDecode<C extends object>(
-  codec: C,
-  decodeFrozen: (bytes: Uint8Array) => unknown,
-): C {
-  FROZEN_DECODERS.set(codec, decodeFrozen);
+export interface ReadOnlyDecoders {
+  /** For a value nothing keeps (a remote read with no hot copy kept). */
+  transient(bytes: Uint8Array): unknown;
+  /**
+   * For a value held decoded: also measured and its short strings pooled in `pool` as it is built
+   * (what the heap-size walk would do after). Undefined for bytes it cannot do this for: the
+   * caller then decodes, measures and freezes in turn.
+   */
+  kept(bytes: Uint8Array, pool: StringSharer): KeptValue | undefined;
+}
+
+const READ_ONLY_DECODERS = new WeakMap<object, ReadOnlyDecoders>();
+
+/** Gives a built-in codec its {@link ReadOnlyDecoders}. */
+export function withReadOnlyDecoders<C extends object>(codec: C, decoders: ReadOnlyDecoders): C {
+  READ_ONLY_DECODERS.set(codec, decoders);
   return codec;
 }
 
-/** The frozen decode {@link withFrozenDecode} gave `codec`, if any. */
-export function frozenDecoder(codec: object): ((bytes: Uint8Array) => unknown) | undefined {
-  return FROZEN_DECODERS.get(codec);
+/** The read-only decoders {@link withReadOnlyDecoders} gave `codec`, if any. */
+export function readOnlyDecoders(codec: object): ReadOnlyDecoders | undefined {
+  return READ_ONLY_DECODERS.get(codec);
 }

@@ -57,14 +57,59 @@ export function compactAndMeasure(value: unknown, pool: StringSharer): number {
   return size(value, undefined, pool);
 }
 
+/**
+ * The same count as {@link compactAndMeasure}, kept by a decoder as it builds a value (the shaped
+ * form's kept decode), so that a value it builds read-only needs no walk afterwards: the decoder
+ * reports each node it makes, in the order the walk would visit them (the pool's slots depend on
+ * it), and takes the string {@link string} returns.
+ */
+export class HeapTally {
+  /** The bytes counted so far. */
+  bytes = 0;
+
+  constructor(private readonly pool: StringSharer) {}
+
+  /** A string held in an object, an array or a Map value: the pooled equal one, or itself, charged. */
+  string(text: string): string {
+    const copy = pooled(text, this.pool);
+    if (copy !== undefined) return copy;
+    this.bytes += stringBytes(text);
+    return text;
+  }
+
+  /** A string that is the whole value: not pooled (the walk cannot rewrite it either). */
+  rootString(text: string): void {
+    this.bytes += stringBytes(text);
+  }
+
+  number(value: number): void {
+    this.bytes += numberBytes(value);
+  }
+
+  object(properties: number): void {
+    this.bytes += objectBytes(properties);
+  }
+
+  array(length: number): void {
+    this.bytes += arrayBytes(length);
+  }
+
+  date(): void {
+    this.bytes += DATE_BYTES;
+  }
+}
+
 /** The bytes of a string held at a place the walk may rewrite, after sharing it when it can. */
 function shared(text: string, pool: StringSharer | undefined, put: (copy: string) => void): number {
-  if (pool === undefined || text.length < 2 || text.length > POOLED_STRING_MAX_LENGTH)
-    return stringBytes(text);
-  const copy = pool.share(text);
+  const copy = pool === undefined ? undefined : pooled(text, pool);
   if (copy === undefined) return stringBytes(text);
   put(copy); // equal content; what matters is that the value now holds the pooled string
   return 0;
+}
+
+/** The pooled string equal to `text`, when `text` is short enough to pool and one is pooled. */
+function pooled(text: string, pool: StringSharer): string | undefined {
+  return text.length >= 2 && text.length <= POOLED_STRING_MAX_LENGTH ? pool.share(text) : undefined;
 }
 
 function size(value: unknown, seen: Set<object> | undefined, pool: StringSharer | undefined): number {
@@ -72,9 +117,7 @@ function size(value: unknown, seen: Set<object> | undefined, pool: StringSharer 
     case 'string':
       return stringBytes(value);
     case 'number':
-      return Number.isInteger(value) && value >= SMI_MIN && value <= SMI_MAX && !Object.is(value, -0)
-        ? 0
-        : HEAP_NUMBER_BYTES;
+      return numberBytes(value);
     case 'bigint':
       return STRING_HEADER + WORD * Math.ceil(bitLength(value) / 64);
     case 'object':
@@ -92,7 +135,7 @@ function size(value: unknown, seen: Set<object> | undefined, pool: StringSharer 
   if (value instanceof ArrayBuffer) return VIEW_BYTES + value.byteLength;
   if (Array.isArray(value)) {
     const items = value as unknown[];
-    let bytes = ARRAY_BYTES + (items.length === 0 ? 0 : ELEMENTS_HEADER + WORD * items.length);
+    let bytes = arrayBytes(items.length);
     for (let i = 0; i < items.length; i++) {
       const item = items[i];
       bytes +=
@@ -119,7 +162,7 @@ function size(value: unknown, seen: Set<object> | undefined, pool: StringSharer 
   }
   if (value instanceof RegExp) return REGEXP_BYTES + stringBytes(value.source);
   const keys = Object.keys(value);
-  let bytes = OBJECT_BYTES + propertyArrayBytes(keys.length);
+  let bytes = objectBytes(keys.length);
   const record = value as Record<string, unknown>;
   for (const key of keys) {
     const item = record[key];
@@ -128,6 +171,21 @@ function size(value: unknown, seen: Set<object> | undefined, pool: StringSharer 
     bytes += rewritable ? shared(item, pool, (copy) => (record[key] = copy)) : size(item, visited, pool);
   }
   return bytes;
+}
+
+/** A number not held as a small integer (a Smi) is a HeapNumber of its own. */
+function numberBytes(value: number): number {
+  return Number.isInteger(value) && value >= SMI_MIN && value <= SMI_MAX && !Object.is(value, -0)
+    ? 0
+    : HEAP_NUMBER_BYTES;
+}
+
+function objectBytes(properties: number): number {
+  return OBJECT_BYTES + propertyArrayBytes(properties);
+}
+
+function arrayBytes(length: number): number {
+  return ARRAY_BYTES + (length === 0 ? 0 : ELEMENTS_HEADER + WORD * length);
 }
 
 function stringBytes(text: string): number {

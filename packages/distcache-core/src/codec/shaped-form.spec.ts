@@ -1,7 +1,9 @@
 import { deserialize, serialize } from 'node:v8';
 import { describe, expect, it } from 'vitest';
-import { frozenDecoder } from './codec';
+import { readOnlyDecoders } from './codec';
 import { deepFreeze, isReadOnlyDatePrototype } from './deep-freeze';
+import { compactAndMeasure } from './heap-size';
+import { StringPool } from './string-pool';
 import { structuredCodec } from './structured.codec';
 import {
   cachedShapeBytes,
@@ -263,11 +265,65 @@ describe('the shaped form', () => {
     }
     // The default codec offers it, for the shaped form and (frozen after the decode) V8's format.
     const codec = structuredCodec();
-    const decodeFrozen = frozenDecoder(codec)!;
+    const decoders = readOnlyDecoders(codec)!;
     const withMap = { m: new Map([['k', { v: 1 }]]) };
-    const back = decodeFrozen(codec.encode(withMap)) as typeof withMap;
+    const back = decoders.transient(codec.encode(withMap)) as typeof withMap;
     expect(Object.isFrozen(back.m.get('k'))).toBe(true);
     expect(() => back.m.set('x', { v: 2 })).toThrow(TypeError);
+    // A held value in V8's format is left to the caller's decode, measure and freeze.
+    expect(decoders.kept(codec.encode(withMap), new StringPool())).toBeUndefined();
+  });
+
+  it('builds a held value read-only, measured and its short strings pooled as the heap-size walk would', () => {
+    const kinds: unknown[] = [
+      {
+        id: 'p-000001',
+        currency: 'EUR',
+        status: 'in stock',
+        one: 'x',
+        empty: '',
+        long: 'a'.repeat(40),
+        accented: 'café crème',
+        wide: 'Ünïcødé ✓ 漢字',
+        small: 7,
+        negative: -2_147_483_648,
+        big: 2 ** 40,
+        fraction: 0.5,
+        minusZero: -0,
+        notANumber: NaN,
+        flags: [true, false, null, undefined],
+        at: new Date(Date.UTC(2026, 0, 2)),
+        nested: { tags: ['EUR', 'sale', 'sale', 'x'], deeper: { list: [], more: [1, 2.5, 'in stock'] } },
+        many: { a: 1, b: 2, c: 3, d: 4, e: 5, f: 6, g: 7, h: 8 },
+      },
+      ['EUR', 'EUR', { currency: 'EUR' }],
+      'a root string is counted, never pooled',
+      'EUR',
+      [],
+    ];
+    // Two pools fed the same values in the same order: the kept decode's and the walk's.
+    const keptPool = new StringPool();
+    const walkPool = new StringPool();
+    const { kept } = readOnlyDecoders(structuredCodec())!;
+    for (let round = 0; round < 3; round++) {
+      for (const original of kinds) {
+        const bytes = encodeShaped(original) as Buffer;
+        const held = kept(bytes, keptPool)!;
+        const walked = decodeShaped(bytes);
+        const measured = compactAndMeasure(walked, walkPool);
+        expect(held.heapBytes).toBe(measured);
+        deepFreeze(walked);
+        expect(held.value).toStrictEqual(walked);
+        if (typeof held.value === 'object') expect(Object.isFrozen(held.value)).toBe(true);
+      }
+    }
+    // Pooling is what makes the second read of the same strings cheaper (shared, not charged).
+    const row = { currency: 'EUR', status: 'in stock' };
+    const pool = new StringPool();
+    const first = kept(encodeShaped(row) as Buffer, pool)!.heapBytes;
+    const second = kept(encodeShaped(row) as Buffer, pool)!.heapBytes;
+    expect(second).toBeLessThan(first);
+    expect(second).toBe(compactAndMeasure({ ...row }, pool));
   });
 
   it('writes a value correctly when a getter inside it writes another value meanwhile', () => {

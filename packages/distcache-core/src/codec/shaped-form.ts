@@ -1,5 +1,6 @@
 import { types } from 'node:util';
 import { isReadOnlyDatePrototype, readOnlyDate } from './deep-freeze';
+import type { HeapTally } from './heap-size';
 
 /**
  * The shaped form of the default codec (see `structured.codec.ts`): a binary form of values made of
@@ -436,6 +437,7 @@ const shapeCache = new Map<number, Shapes>();
 const CACHE_ENTRY_BYTES = 256;
 const EMPTY = new Uint8Array(0);
 const NO_BUILDS: readonly Build[] = [];
+const NO_KEYS: ReadonlyArray<readonly string[]> = [];
 let cachedBytes = 0;
 /** False once the process refused to compile (`--disallow-code-generation-from-strings`). */
 let canCompile = true;
@@ -454,6 +456,8 @@ const bufferCompare = (
 
 class Reader {
   depth = 0;
+  /** The keys of the value's shapes, when {@link tally} counts its objects. */
+  shapeKeys: ReadonlyArray<readonly string[]> = NO_KEYS;
 
   constructor(
     private readonly bytes: Uint8Array,
@@ -462,6 +466,8 @@ class Reader {
     public builds: readonly Build[],
     /** Arrays and Dates made read-only as they are built (the builders freeze the objects). */
     private readonly frozen = false,
+    /** Counts what the value will hold on the heap as it is built, and pools its short strings. */
+    private readonly tally: HeapTally | undefined = undefined,
   ) {}
 
   varint(): number {
@@ -496,7 +502,9 @@ class Reader {
         const length = this.varint();
         const start = this.pos;
         this.pos = this.span(length);
-        return length <= 8 ? shortAscii(bytes, start, length) : latin1Slice.call(bytes, start, this.pos);
+        const text =
+          length <= 8 ? shortAscii(bytes, start, length) : latin1Slice.call(bytes, start, this.pos);
+        return this.tally === undefined ? text : this.kept(text);
       }
       case Tag.Int32: {
         const end = this.span(4);
@@ -505,26 +513,34 @@ class Reader {
         return bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24);
       }
       case Tag.Object: {
-        const build = this.builds[this.varint()];
+        const shape = this.varint();
+        const build = this.builds[shape];
         if (build === undefined) throw malformed('an object of an unknown shape');
         if (++this.depth > MAX_DEPTH) throw malformed('nested too deep');
+        // Counted before its properties, as the heap-size walk visits it.
+        this.tally?.object(this.shapeKeys[shape]!.length);
         const object = build(this);
         this.depth--;
         return object;
       }
-      case Tag.Float64:
-        return this.float64();
+      case Tag.Float64: {
+        const number = this.float64();
+        this.tally?.number(number);
+        return number;
+      }
       case Tag.Array: {
         const length = this.varint();
         // Every element takes a byte at least: a count past the input is malformed, not allocated.
         this.span(length);
         if (++this.depth > MAX_DEPTH) throw malformed('nested too deep');
+        this.tally?.array(length);
         const array: unknown[] = [];
         for (let index = 0; index < length; index++) array.push(this.value());
         this.depth--;
         return this.frozen ? Object.freeze(array) : array;
       }
       case Tag.Date:
+        this.tally?.date();
         return this.frozen ? readOnlyDate(new NativeDate(this.float64())) : new NativeDate(this.float64());
       case Tag.Null:
         return null;
@@ -538,18 +554,28 @@ class Reader {
         const length = this.varint();
         const start = this.pos;
         this.pos = this.span(length);
-        return utf8Slice.call(bytes, start, this.pos);
+        const text = utf8Slice.call(bytes, start, this.pos);
+        return this.tally === undefined ? text : this.kept(text);
       }
       case Tag.Utf16: {
         const length = this.varint();
         if (length % 2 !== 0) throw malformed('UTF-16 of an odd length');
         const start = this.pos;
         this.pos = this.span(length);
-        return ucs2Slice.call(bytes, start, this.pos);
+        const text = ucs2Slice.call(bytes, start, this.pos);
+        return this.tally === undefined ? text : this.kept(text);
       }
       default:
         throw malformed(tag === undefined ? 'ends before a value' : `unknown tag ${tag}`);
     }
+  }
+
+  /** A string of a counted value: pooled inside objects and arrays, only counted as the whole value. */
+  private kept(text: string): string {
+    const tally = this.tally!;
+    if (this.depth > 0) return tally.string(text);
+    tally.rootString(text);
+    return text;
   }
 
   private float64(): number {
@@ -720,18 +746,22 @@ function buildsOf(shapes: Shapes, frozen: boolean): readonly Build[] {
 /**
  * The value of shaped-form bytes (marker included). With `frozen`, every object, array and Date
  * of it is built read-only, as {@link deepFreeze} would leave them (without a walk afterwards).
+ * With a `tally` (frozen only), the value is also measured and its short strings pooled as it is
+ * built, as {@link compactAndMeasure} would count and pool them: a value kept decoded needs no walk.
  * @throws TypeError when the bytes are not a well-formed shaped value
  */
-export function decodeShaped(bytes: Uint8Array, frozen = false): unknown {
+export function decodeShaped(bytes: Uint8Array, frozen = false, tally?: HeapTally): unknown {
   if (bytes.length < 6) throw malformed('too short');
   const hash = (bytes[1]! | (bytes[2]! << 8) | (bytes[3]! << 16) | (bytes[4]! << 24)) >>> 0;
   // One reader for the head and the value: no second object per decode.
-  const reader = new Reader(bytes, 5, NO_BUILDS, frozen);
+  const reader = new Reader(bytes, 5, NO_BUILDS, frozen, frozen ? tally : undefined);
   const length = reader.varint();
   const start = reader.pos;
   const end = start + length;
   if (end > bytes.length) throw malformed('ends inside its shape list');
-  reader.builds = buildsOf(shapesAt(bytes, hash, start, end), frozen);
+  const shapes = shapesAt(bytes, hash, start, end);
+  reader.builds = buildsOf(shapes, frozen);
+  if (tally !== undefined) reader.shapeKeys = shapes.keys;
   reader.pos = end;
   const value = reader.value();
   if (reader.pos !== bytes.length) throw malformed('bytes after the value');

@@ -1,6 +1,7 @@
 import { DefaultDeserializer, serialize } from 'node:v8';
-import { type Codec, detachedCodec, withFrozenDecode } from './codec';
+import { type Codec, detachedCodec, withReadOnlyDecoders } from './codec';
 import { deepFreeze } from './deep-freeze';
+import { HeapTally } from './heap-size';
 import { datePaths, JSON_DATES, JSON_PLAIN, reviveDates } from './json-form';
 import { decodeShaped, encodeShaped, SHAPED } from './shaped-form';
 
@@ -71,12 +72,21 @@ export function structuredCodec<T = unknown>(): Codec<T> {
       return reader.readValue() as T;
     },
   });
-  // The shaped form builds its values read-only; the other forms are frozen after the decode.
-  return withFrozenDecode(codec, (bytes) => {
-    if (bytes[0] === SHAPED) return decodeShaped(bytes, true);
-    const value = codec.decode(bytes);
-    deepFreeze(value);
-    return value;
+  // The shaped form builds its values read-only (and measured, for a held value); the other forms
+  // are decoded, then frozen (and measured) after.
+  return withReadOnlyDecoders(codec, {
+    transient: (bytes) => {
+      if (bytes[0] === SHAPED) return decodeShaped(bytes, true);
+      const value = codec.decode(bytes);
+      deepFreeze(value);
+      return value;
+    },
+    kept: (bytes, pool) => {
+      if (bytes[0] !== SHAPED) return undefined;
+      const tally = new HeapTally(pool);
+      const value = decodeShaped(bytes, true, tally);
+      return { value, heapBytes: tally.bytes };
+    },
   });
 }
 

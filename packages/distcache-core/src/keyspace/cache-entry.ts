@@ -2,7 +2,7 @@ import { AsyncResource } from 'node:async_hooks';
 import { deepFreeze } from '../codec/deep-freeze';
 import { compactAndMeasure, estimateHeapBytes } from '../codec/heap-size';
 import { sharedStrings } from '../codec/string-pool';
-import { type Codec, decodesDetached, frozenDecoder } from '../codec/codec';
+import { type Codec, decodesDetached, readOnlyDecoders } from '../codec/codec';
 import type { StorageEntry } from '../storage/storage';
 import type { ValueMode } from './keyspace.options';
 import { pack, type PackedBytes, packedSize, packedSizeOf, unpack } from './packed-bytes';
@@ -112,18 +112,27 @@ export class CacheEntry<T> implements StorageEntry {
     if (this.form === SHARED) return this.data as T;
     const bytes = this.data as PackedBytes | undefined;
     if (bytes === undefined) return undefined;
+    if (mode === 'frozen' && this.form !== COPY_ON_READ) {
+      // A built-in codec may build the value read-only, measured and its strings pooled, in one
+      // pass (see `ReadOnlyDecoders.kept`) instead of the three below.
+      const kept = readOnlyDecoders(codec)?.kept(unpack(bytes), sharedStrings);
+      if (kept !== undefined) return this.hold(kept.value as T, kept.heapBytes);
+    }
     const value = codec.decode(unpack(bytes));
     if (mode === 'copy' || this.form === COPY_ON_READ) return value;
     // Measured before freezing: the walk also shares the value's short strings with other values.
-    const held = ENTRY_OVERHEAD_BYTES + compactAndMeasure(value, sharedStrings) + stampBytes(this.tagged);
-    if (deepFreeze(value)) {
-      this.data = value;
-      this.form = SHARED;
-      this.settled = settledOutsideContexts(value);
-      this.heldBytes = held + ANSWER_BYTES;
-    } else {
-      this.form = COPY_ON_READ;
-    }
+    const heapBytes = compactAndMeasure(value, sharedStrings);
+    if (deepFreeze(value)) return this.hold(value, heapBytes);
+    this.form = COPY_ON_READ;
+    return value;
+  }
+
+  /** Keeps `value`, frozen all the way down, in place of the bytes; `heapBytes` is its measure. */
+  private hold(value: T, heapBytes: number): T {
+    this.data = value;
+    this.form = SHARED;
+    this.settled = settledOutsideContexts(value);
+    this.heldBytes = ENTRY_OVERHEAD_BYTES + heapBytes + stampBytes(this.tagged) + ANSWER_BYTES;
     return value;
   }
 
@@ -140,9 +149,9 @@ export class CacheEntry<T> implements StorageEntry {
     const input = unpack(bytes);
     if (mode === 'frozen' && this.form !== COPY_ON_READ) {
       // A built-in codec may build the value read-only instead of freezing it after (see
-      // `withFrozenDecode`); built-in codecs decode detached, so they take the input as it is.
-      const decodeFrozen = frozenDecoder(codec);
-      if (decodeFrozen !== undefined) return decodeFrozen(input) as T;
+      // `ReadOnlyDecoders.transient`); built-in codecs decode detached: they take the input as is.
+      const decoders = readOnlyDecoders(codec);
+      if (decoders !== undefined) return decoders.transient(input) as T;
     }
     const value = codec.decode(decodesDetached(codec) ? input : new Uint8Array(input));
     if (mode === 'frozen' && this.form !== COPY_ON_READ) deepFreeze(value);
