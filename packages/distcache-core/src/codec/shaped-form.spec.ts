@@ -163,6 +163,39 @@ describe('the shaped form', () => {
     expect(decodeShaped(bytes)).toStrictEqual(rows);
   });
 
+  it('writes the list of a value with nested shapes as it first did, for the same shapes in another order too', () => {
+    const row = (i: number) => ({ id: i, price: { amount: i, currency: 'EUR' }, size: { w: i, h: 2 } });
+    const swapped = (i: number) => ({ id: i, price: { w: i, h: 2 }, size: { amount: i, currency: 'EUR' } });
+    const lists = new Set<string>();
+    for (let i = 0; i < 3; i++) {
+      for (const make of [row, swapped]) {
+        const bytes = encodeShaped(make(i)) as Buffer;
+        expect(decodeShaped(bytes)).toStrictEqual(make(i));
+        lists.add(JSON.stringify(shapeListOf(bytes)));
+      }
+    }
+    // One list per layout, listed in the order the value's objects were met.
+    expect([...lists].map((text) => JSON.parse(text) as unknown)).toEqual([
+      [
+        ['id', 'price', 'size'],
+        ['amount', 'currency'],
+        ['w', 'h'],
+      ],
+      [
+        ['id', 'price', 'size'],
+        ['w', 'h'],
+        ['amount', 'currency'],
+      ],
+    ]);
+    // More layouts under one first shape than are kept: each still written right.
+    for (let i = 0; i < 20; i++) {
+      const value = { id: 1, price: { [`k${i}`]: i }, size: { w: i, h: 2 } };
+      const bytes = encodeShaped(value) as Buffer;
+      expect(shapeListOf(bytes)).toEqual([['id', 'price', 'size'], [`k${i}`], ['w', 'h']]);
+      expect(decodeShaped(bytes)).toStrictEqual(value);
+    }
+  });
+
   it('leaves to V8 a value a getter changes while it is written, so it reads back as V8 would', () => {
     const grows: unknown[] = [];
     grows.push({

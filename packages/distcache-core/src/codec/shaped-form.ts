@@ -253,6 +253,11 @@ interface KnownShape {
   index: number;
   /** The shape list of a value with this shape only (most values of plain rows), made once. */
   alone?: ShapeList;
+  /**
+   * Shape lists of values whose first shape this is, each made once (a row with nested objects:
+   * joining and hashing its list cost ~1 µs of every encode); at most {@link MAX_LISTS_PER_SHAPE}.
+   */
+  lists?: Array<{ readonly shapes: readonly KnownShape[]; readonly list: ShapeList }>;
 }
 
 /** A value's shape list as written: its text, the text's UTF-8 length and its hash. */
@@ -277,6 +282,7 @@ const MAX_KNOWN_CHARS = 256 * 1024;
 /** Longest shape text kept; longer shapes are made anew for each value. */
 const MAX_KNOWN_TEXT = 4096;
 const MAX_SHAPES_PER_FIRST_KEY = 16;
+const MAX_LISTS_PER_SHAPE = 8;
 /** Strings longer than this are measured before they are written (see `Writer.string`). */
 const LONG_STRING = 64 * 1024;
 let nextGeneration = 1;
@@ -367,6 +373,37 @@ function hashOf(text: string): number {
 }
 
 /**
+ * The shape list of a value whose shapes are `shapes`, in index order. Lists of kept shapes are
+ * kept on their first shape, their text charged to the registry's characters like a shape's.
+ */
+function listOf(shapes: readonly KnownShape[]): ShapeList {
+  if (shapes.length === 0) return NO_SHAPES;
+  const first = shapes[0] as KnownShape;
+  if (shapes.length === 1) return (first.alone ??= shapeList(`[${first.text}]`));
+  const lists = first.lists;
+  if (lists !== undefined) {
+    for (const known of lists) if (sameShapes(known.shapes, shapes)) return known.list;
+  }
+  const list = shapeList(`[${shapes.map((shape) => shape.text).join(',')}]`);
+  if (
+    (lists === undefined || lists.length < MAX_LISTS_PER_SHAPE) &&
+    list.text.length <= MAX_KNOWN_TEXT &&
+    knownChars + list.text.length <= MAX_KNOWN_CHARS &&
+    shapes.every((shape) => shape.kept)
+  ) {
+    (first.lists ??= []).push({ shapes: shapes.slice(), list });
+    knownChars += list.text.length;
+  }
+  return list;
+}
+
+function sameShapes(a: readonly KnownShape[], b: readonly KnownShape[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let index = 0; index < a.length; index++) if (a[index] !== b[index]) return false;
+  return true;
+}
+
+/**
  * The shaped form of `value`, or undefined when it has none (see the file comment): the caller then
  * uses V8's format.
  */
@@ -376,13 +413,7 @@ export function encodeShaped(value: unknown): Buffer | undefined {
   try {
     writer.reset();
     if (!writer.value(value, 0)) return undefined;
-    const shapes = writer.shapes;
-    const list =
-      shapes.length === 0
-        ? NO_SHAPES
-        : shapes.length === 1
-          ? ((shapes[0] as KnownShape).alone ??= shapeList(`[${(shapes[0] as KnownShape).text}]`))
-          : shapeList(`[${shapes.map((shape) => shape.text).join(',')}]`);
+    const list = listOf(writer.shapes);
     const head = 5 + varintSize(list.bytes);
     const out = Buffer.allocUnsafe(head + list.bytes + writer.pos);
     out[0] = SHAPED;
