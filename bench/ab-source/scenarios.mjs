@@ -1,0 +1,165 @@
+// Two builds of distcache-core's sources in one process, measured in alternating rounds (see
+// ab-source.sh, which bundles this file with the sources of the working tree as NEW and of a commit
+// as OLD). On this shared VM the speed of a process swings by up to 2x from one run to the next, so
+// an A/B of two runs can hide a 10% change; two builds in one process share whatever speed it has.
+// Each sample is the CPU time of the process (GC included) per operation; the table gives the
+// median and quartile of the samples after two warm-up rounds.
+import { createServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import * as NEW from '../../packages/distcache-core/src/index';
+import * as OLD from '../../node_modules/.ab-old/packages/distcache-core/src/index';
+import { makeProduct } from '../lib/product.mjs';
+
+const builds = [
+  ['old', OLD],
+  ['new', NEW],
+];
+const ROUNDS = Number(process.env.AB_ROUNDS ?? 14);
+const PRODUCTS = 20_000;
+const products = Array.from({ length: PRODUCTS }, (_, i) => makeProduct(i));
+
+async function freePort() {
+  const server = createServer();
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+// A scenario: `setup(core)` starts what it needs with one build and returns `run(count)`, which
+// performs `count` operations, and `stop()`.
+
+/** First reads of keys never read (a standalone engine, a source answering after 2 ms). */
+const miss = {
+  name: 'miss (standalone, 48 in flight)',
+  count: 3000,
+  async setup(core) {
+    const engine = new core.DistCacheEngine({
+      keySpaces: [
+        core.defineKeySpace({
+          name: 'products',
+          maxBytes: 2 ** 31,
+          ttl: '1h',
+          dataSource: async (key) => {
+            await sleep(2);
+            return structuredClone(products[Number(key.slice(8)) % PRODUCTS]);
+          },
+        }),
+      ],
+    });
+    await engine.start();
+    let serial = 0;
+    return {
+      async run(count) {
+        const first = serial;
+        serial += count;
+        let next = first;
+        await Promise.all(
+          Array.from({ length: 48 }, async () => {
+            while (next < first + count) {
+              const i = next++;
+              const value = await engine.get('products', `product:${i}`);
+              if (value?.id !== products[i % PRODUCTS].id) throw new Error('wrong product');
+            }
+          }),
+        );
+      },
+      stop: () => engine.stop(),
+    };
+  },
+};
+
+/** A two-node cluster in this process over loopback TCP: the asker's gets of keys the owner holds. */
+function remote(name, inFlight, batch) {
+  return {
+    name,
+    count: batch === 1 ? 20_000 : 300,
+    async setup(core) {
+      const ports = [await freePort(), await freePort()];
+      const make = (port) =>
+        new core.DistCacheEngine({
+          nodeName: `n${port}`,
+          cluster: `ab-${ports[0]}`,
+          host: '127.0.0.1',
+          port,
+          discovery: core.staticDiscovery({ peers: ports.map((p) => `127.0.0.1:${p}`) }),
+          clusterOptions: { hotTtl: 0 },
+          keySpaces: [core.defineKeySpace({ name: 'products', maxBytes: 2 ** 30, ttl: '1h' })],
+        });
+      const [asker, owner] = ports.map(make);
+      await Promise.all([asker.start(), owner.start()]);
+      while (asker.stats().members < 2 || owner.stats().members < 2) await sleep(20);
+      const keys = [];
+      for (let i = 0; keys.length < 5000; i++) {
+        const key = `product:${i}`;
+        if (asker.ownerOf('products', key) !== `127.0.0.1:${ports[0]}`) keys.push(key);
+      }
+      await owner.putMany(
+        'products',
+        keys.map((key) => ({ key, value: products[Number(key.slice(8))] })),
+      );
+      let at = 0;
+      return {
+        async run(count) {
+          let left = count;
+          await Promise.all(
+            Array.from({ length: inFlight }, async () => {
+              while (left-- > 0) {
+                if (batch === 1) {
+                  const key = keys[at++ % keys.length];
+                  const value = await asker.get('products', key);
+                  if (value?.id !== products[Number(key.slice(8))].id) throw new Error('wrong product');
+                } else {
+                  const wanted = Array.from({ length: batch }, () => keys[at++ % keys.length]);
+                  const values = await asker.getMany('products', wanted);
+                  if (values.size !== batch) throw new Error('missing keys');
+                }
+              }
+            }),
+          );
+        },
+        stop: async () => {
+          await Promise.all([asker.stop(), owner.stop()]);
+        },
+      };
+    },
+  };
+}
+
+const chosen = (process.env.AB_SCENARIOS ?? 'miss,get-16,getmany-16').split(',');
+const scenarios = {
+  miss,
+  'get-1': remote('remote get, 1 in flight', 1, 1),
+  'get-16': remote('remote get, 16 in flight', 16, 1),
+  'get-128': remote('remote get, 128 in flight', 128, 1),
+  'getmany-16': remote('getMany of 100 remote keys, 16 in flight', 16, 100),
+};
+
+console.log(`| scenario | unit | old: CPU µs per op, median (p25-p75) | new | new / old |`);
+console.log(`| :-- | :-- | --: | --: | --: |`);
+for (const key of chosen) {
+  const scenario = scenarios[key];
+  if (scenario === undefined) throw new Error(`unknown scenario ${key}`);
+  const running = await Promise.all(builds.map(async ([label, core]) => [label, await scenario.setup(core)]));
+  const samples = new Map(builds.map(([label]) => [label, []]));
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = round % 2 === 0 ? running : [...running].reverse();
+    for (const [label, build] of order) {
+      const started = process.cpuUsage();
+      await build.run(scenario.count);
+      const { user, system } = process.cpuUsage(started);
+      if (round >= 2) samples.get(label).push((user + system) / scenario.count);
+    }
+  }
+  for (const [, build] of running) await build.stop();
+  const stat = (label) => {
+    const sorted = [...samples.get(label)].sort((a, b) => a - b);
+    const q = (f) => sorted[Math.floor(f * (sorted.length - 1))];
+    return { median: q(0.5), text: `${q(0.5).toFixed(1)} (${q(0.25).toFixed(1)}-${q(0.75).toFixed(1)})` };
+  };
+  const [a, b] = [stat('old'), stat('new')];
+  const unit = key.startsWith('getmany') ? 'batch' : key === 'miss' ? 'miss' : 'get';
+  console.log(
+    `| ${scenario.name} | ${unit} | ${a.text} | ${b.text} | ${(b.median / a.median).toFixed(2)}x |`,
+  );
+}
