@@ -24,4 +24,4 @@ git -C "$root" archive "$1" packages/distcache-core/src | tar -x -C "$old"
 cp "$out/ab.mjs" "$root/bench/ab-source/.ab-bundle.mjs"
 trap 'rm -rf "$old" "$out" "$root/bench/ab-source/.ab-bundle.mjs"' EXIT
 echo "ab-source: NEW = working tree, OLD = $(git -C "$root" rev-parse --short "$1"), $(date -u '+%Y-%m-%d %H:%M UTC'), load $(cut -d' ' -f1-3 /proc/loadavg)"
-node "$root/bench/ab-source/.ab-bundle.mjs"
+node ${AB_NODE_FLAGS:-} "$root/bench/ab-source/.ab-bundle.mjs"
