@@ -307,6 +307,26 @@ describe('the shaped form', () => {
     expect(decoders.kept(codec.encode(withMap), new StringPool())).toBeUndefined();
   });
 
+  it('compiles only the builders a process reads with: frozen ones for frozen reads, plain ones for plain', () => {
+    // Other tests may have reached the cap: lists until the cache starts over (and the count with it).
+    let last = cachedShapeBytes();
+    for (let i = 0; i < 10_000; i++) {
+      const key = `fill-${i}-${'f'.repeat(40)}`;
+      decodeShaped(encodeShaped({ [key]: i }) as Buffer);
+      if (cachedShapeBytes() < last) break;
+      last = cachedShapeBytes();
+    }
+    const value = { unique: 'a', nested: { onlyHere: 1 } };
+    const bytes = encodeShaped(value) as Buffer;
+    const before = compiledBuilderCount();
+    expect(before).toBeLessThan(MAX_COMPILED_BUILDERS - 4);
+    for (let read = 0; read < 4; read++) expect(decodeShaped(bytes, true)).toStrictEqual(value);
+    // Two shapes, compiled once each, frozen: the plain builders were never asked for.
+    expect(compiledBuilderCount() - before).toBe(2);
+    for (let read = 0; read < 2; read++) expect(Object.isFrozen(decodeShaped(bytes))).toBe(false);
+    expect(compiledBuilderCount() - before).toBe(4);
+  });
+
   it('builds a held value read-only, measured and its short strings pooled as the heap-size walk would', () => {
     const kinds: unknown[] = [
       {

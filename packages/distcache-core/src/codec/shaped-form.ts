@@ -440,8 +440,11 @@ type Build = (reader: Reader) => object;
 interface Shapes {
   readonly text: Uint8Array;
   readonly keys: ReadonlyArray<readonly string[]>;
-  builds: Build[];
-  /** Builders of frozen objects, made on the first read that asks for them. */
+  /**
+   * Builders of objects, and of frozen ones, each made on the first read that asks for them (a
+   * process that reads only frozen makes only frozen ones, and the reverse).
+   */
+  builds: Build[] | undefined;
   frozenBuilds: Build[] | undefined;
   /** Values read with it; its objects are built by compiled functions from the second on. */
   reads: number;
@@ -726,10 +729,10 @@ function shapesAt(bytes: Uint8Array, hash: number, start: number, end: number): 
     cached.text.length === end - start &&
     bufferCompare.call(cached.text, bytes, start, end) === 0
   ) {
+    // From the second read on, the builders asked for are compiled (see buildsOf).
     if (++cached.reads === 2) {
-      cached.builds = cached.keys.map((keys) => compiled(keys));
-      if (cached.frozenBuilds !== undefined)
-        cached.frozenBuilds = cached.keys.map((keys) => compiled(keys, true));
+      cached.builds = undefined;
+      cached.frozenBuilds = undefined;
     }
     return cached;
   }
@@ -738,23 +741,11 @@ function shapesAt(bytes: Uint8Array, hash: number, start: number, end: number): 
   // Another list under the same hash keeps its place (a peer choosing hashes cannot evict a list
   // in use); this one is read without being kept.
   if (cached !== undefined || length > MAX_CACHED_SHAPE_TEXT)
-    return {
-      text: EMPTY,
-      keys,
-      builds: keys.map((list) => generic(list)),
-      frozenBuilds: undefined,
-      reads: 1,
-    };
+    return { text: EMPTY, keys, builds: undefined, frozenBuilds: undefined, reads: 1 };
   // A copy of its own: a slice of Node's shared 8 KiB pool would keep the whole slab alive.
   const text = Buffer.allocUnsafeSlow(length);
   text.set(bytes.subarray(start, end));
-  const shapes: Shapes = {
-    text,
-    keys,
-    builds: keys.map((list) => generic(list)),
-    frozenBuilds: undefined,
-    reads: 1,
-  };
+  const shapes: Shapes = { text, keys, builds: undefined, frozenBuilds: undefined, reads: 1 };
   const charge = length + CACHE_ENTRY_BYTES;
   if (cachedBytes + charge > MAX_CACHED_SHAPE_BYTES) {
     shapeCache.clear();
@@ -766,12 +757,14 @@ function shapesAt(bytes: Uint8Array, hash: number, start: number, end: number): 
   return shapes;
 }
 
-/** The builders of `shapes` for a read that builds frozen or not (frozen ones made on first use). */
+/**
+ * The builders of `shapes` for a read that builds frozen or not, made on first use: key by key on
+ * a list's first read, compiled from its second on.
+ */
 function buildsOf(shapes: Shapes, frozen: boolean): readonly Build[] {
-  if (!frozen) return shapes.builds;
-  return (shapes.frozenBuilds ??= shapes.keys.map((keys) =>
-    shapes.reads >= 2 ? compiled(keys, true) : generic(keys, true),
-  ));
+  const make = (): Build[] =>
+    shapes.keys.map((keys) => (shapes.reads >= 2 ? compiled(keys, frozen) : generic(keys, frozen)));
+  return frozen ? (shapes.frozenBuilds ??= make()) : (shapes.builds ??= make());
 }
 
 /**
