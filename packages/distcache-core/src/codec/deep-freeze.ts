@@ -108,8 +108,7 @@ function freezeOther(value: object): boolean {
   } else if (types.isDate(value)) {
     // A real Date only (not any object on Date.prototype's chain): the codec's shaped form takes a
     // value with this prototype for a Date.
-    Object.setPrototypeOf(value, READ_ONLY_DATE);
-    Object.freeze(value);
+    readOnlyDate(value);
   } else {
     Object.freeze(value);
     const record = value as Record<string, unknown>;

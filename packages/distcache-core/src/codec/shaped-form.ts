@@ -573,9 +573,11 @@ class Reader {
         this.depth--;
         return this.frozen ? Object.freeze(array) : array;
       }
-      case Tag.Date:
+      case Tag.Date: {
         this.tally?.date();
-        return this.frozen ? readOnlyDate(new NativeDate(this.float64())) : new NativeDate(this.float64());
+        const date = new NativeDate(this.float64());
+        return this.frozen ? readOnlyDate(date) : date;
+      }
       case Tag.Null:
         return null;
       case Tag.False:
@@ -770,7 +772,7 @@ function buildsOf(shapes: Shapes, frozen: boolean): readonly Build[] {
 /**
  * The value of shaped-form bytes (marker included). With `frozen`, every object, array and Date
  * of it is built read-only, as {@link deepFreeze} would leave them (without a walk afterwards).
- * With a `tally` (frozen only), the value is also measured and its short strings pooled as it is
+ * With a `tally` (which implies `frozen`), the value is also measured and its short strings pooled as it is
  * built, as {@link compactAndMeasure} would count and pool them: a value kept decoded needs no walk.
  * @throws TypeError when the bytes are not a well-formed shaped value
  */
@@ -778,13 +780,14 @@ export function decodeShaped(bytes: Uint8Array, frozen = false, tally?: HeapTall
   if (bytes.length < 6) throw malformed('too short');
   const hash = (bytes[1]! | (bytes[2]! << 8) | (bytes[3]! << 16) | (bytes[4]! << 24)) >>> 0;
   // One reader for the head and the value: no second object per decode.
-  const reader = new Reader(bytes, 5, NO_BUILDS, frozen, frozen ? tally : undefined);
+  const readOnly = frozen || tally !== undefined;
+  const reader = new Reader(bytes, 5, NO_BUILDS, readOnly, tally);
   const length = reader.varint();
   const start = reader.pos;
   const end = start + length;
   if (end > bytes.length) throw malformed('ends inside its shape list');
   const shapes = shapesAt(bytes, hash, start, end);
-  reader.builds = buildsOf(shapes, frozen);
+  reader.builds = buildsOf(shapes, readOnly);
   if (tally !== undefined) reader.shapeKeys = shapes.keys;
   reader.pos = end;
   const value = reader.value();
