@@ -4,9 +4,9 @@
 // an A/B of two runs can hide a 10% change; two builds in one process share whatever speed it has.
 // Each sample is the CPU time of the process (GC included) per operation; the table gives the
 // median and quartile of the samples after two warm-up rounds.
-import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as NEW from '../../packages/distcache-core/src/index';
+import { freePorts, waitUntil } from '../../packages/distcache-core/src/testing/loopback';
 import * as OLD from '../../node_modules/.ab-old/packages/distcache-core/src/index';
 import { makeProduct } from '../lib/product.mjs';
 
@@ -17,14 +17,6 @@ const builds = [
 const ROUNDS = Number(process.env.AB_ROUNDS ?? 14);
 const PRODUCTS = 20_000;
 const products = Array.from({ length: PRODUCTS }, (_, i) => makeProduct(i));
-
-async function freePort() {
-  const server = createServer();
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 // A scenario: `setup(core)` starts what it needs with one build and returns `run(count)`, which
 // performs `count` operations, and `stop()`.
@@ -75,7 +67,7 @@ function remote(name, inFlight, batch) {
     name,
     count: batch === 1 ? 20_000 : 300,
     async setup(core) {
-      const ports = [await freePort(), await freePort()];
+      const ports = await freePorts(2);
       const make = (port) =>
         new core.DistCacheEngine({
           nodeName: `n${port}`,
@@ -88,7 +80,11 @@ function remote(name, inFlight, batch) {
         });
       const [asker, owner] = ports.map(make);
       await Promise.all([asker.start(), owner.start()]);
-      while (asker.stats().members < 2 || owner.stats().members < 2) await sleep(20);
+      await waitUntil(
+        () => asker.stats().members === 2 && owner.stats().members === 2,
+        15_000,
+        'the two nodes to see each other',
+      );
       const keys = [];
       for (let i = 0; keys.length < 5000; i++) {
         const key = `product:${i}`;
