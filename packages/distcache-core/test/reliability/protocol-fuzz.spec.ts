@@ -220,12 +220,17 @@ const hello = (nodeId: string, cluster = CLUSTER) => ({
 function validRequest(rng: Rng): PeerRequest {
   const key = () => `fz-${int(rng, 5000)}`;
   const keys = () => Array.from({ length: int(rng, 5) }, key);
+  const tags = () => Array.from({ length: int(rng, 4) }, () => `fz-tag-${int(rng, 50)}`);
   const forwarded = rng() < 0.5;
-  switch (int(rng, 10)) {
+  // The flags a remote read of this version sets, on half of the reads.
+  const extended = rng() < 0.5 ? { extendedReply: true, tagsReply: true } : {};
+  switch (int(rng, 15)) {
     case 0:
-      return { op: 'get', keySpace: 'products', key: key(), forwarded };
-    case 1:
-      return { op: 'getMany', keySpace: 'products', keys: keys(), forwarded };
+      return { op: 'get', keySpace: 'products', key: key(), forwarded, ...extended };
+    case 1: {
+      const batch = rng() < 0.5 ? { keyErrors: true, ...(rng() < 0.5 ? { partial: true } : {}) } : {};
+      return { op: 'getMany', keySpace: 'products', keys: keys(), forwarded, ...extended, ...batch };
+    }
     case 2:
       return {
         op: 'set',
@@ -234,9 +239,10 @@ function validRequest(rng: Rng): PeerRequest {
         value: randomBytes(rng, int(rng, 48)),
         expiresAt: rng() < 0.5 ? 0 : Date.now() + 60_000,
         ...(rng() < 0.3 ? { ifAbsent: true } : {}),
+        ...(rng() < 0.3 ? { tags: tags() } : {}),
       };
     case 3:
-      return { op: 'delete', keySpace: 'fuzz', key: key() };
+      return { op: 'delete', keySpace: 'fuzz', key: key(), ...(rng() < 0.5 ? { extendedReply: true } : {}) };
     case 4:
       return { op: 'deleteMany', keySpace: 'fuzz', keys: keys() };
     case 5:
@@ -245,6 +251,21 @@ function validRequest(rng: Rng): PeerRequest {
       return { op: 'dropKeySpace', keySpace: 'fuzz' };
     case 7:
       return { op: 'leave' };
+    case 8:
+      return { op: 'clearKeySpace', keySpace: 'fuzz' };
+    case 9:
+      // Tags no entry carries (the fuzz-only keys' SETs use the fz-tag- names too).
+      return {
+        op: 'invalidateTags',
+        keySpace: pick(rng, ['products', 'fuzz']),
+        tags: tags(),
+        again: rng() < 0.5,
+      };
+    case 10:
+      // Only listed members are probed: 127.0.0.1:1 is none.
+      return { op: 'probe', host: '127.0.0.1', port: 1 };
+    case 11:
+      return { op: 'sync' };
     default:
       return { op: 'ping' };
   }
