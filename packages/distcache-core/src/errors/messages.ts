@@ -163,12 +163,20 @@ export const peerUnavailable = (
   reason: string,
   problem: string,
   cause?: unknown,
-): DistCacheError =>
-  new DistCacheError(
+): DistCacheError => {
+  // The cause's text is added unless the problem already says it (a backoff names the error it
+  // waits after: /healthz showed that message twice).
+  const text = cause === undefined ? '' : errorText(cause);
+  const said = text === '' || problem.includes(text);
+  return new DistCacheError(
     'E_PEER_UNAVAILABLE',
-    `Peer ${peer} is unavailable: ${problem}${cause === undefined ? '' : ` (${errorText(cause)})`}`,
-    { cause, details: { peer, reason } },
+    `Peer ${peer} is unavailable: ${problem}${said ? '' : ` (${text})`}`,
+    {
+      cause,
+      details: { peer, reason },
+    },
   );
+};
 
 export const peerProtocolError = (
   peer: string,

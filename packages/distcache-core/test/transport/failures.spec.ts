@@ -48,7 +48,10 @@ describe('connection failures', () => {
     const fast = await rejection(ping(client, address));
     expect(fast.code).toBe('E_PEER_UNAVAILABLE');
     expect(fast.details['reason']).toBe('backoff');
-    expect(fast.message).toMatch(/reconnecting in \d+ms/);
+    expect(fast.message).toMatch(/reconnecting in \d+ms after: /);
+    // The error it waits after is named once (/healthz showed it twice, as problem and as cause).
+    const after = attemptFailed.message;
+    expect(fast.message.split(after).length - 1).toBe(1);
 
     await clock.advance(100);
     const second = await rejection(ping(client, address));
