@@ -1,7 +1,11 @@
 // The end-to-end suite of the catalogue service: three real node processes (the built dist/),
 // driven over HTTP. Run once per database (see the *.spec.ts files).
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type ClusterOptions, type RunningCluster, startCluster } from '../src/cluster/cluster';
+
+const LOAD = fileURLToPath(new URL('../dist/load/load.js', import.meta.url));
 
 interface Stats {
   node: string;
@@ -14,6 +18,24 @@ interface Product {
   name: string;
   price: number;
   updatedAt: string;
+}
+
+/** Runs the built load tool (`npm run load`) against `urls`; resolves when it exits. */
+function loadTool(
+  urls: readonly string[],
+  args: readonly string[],
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      [LOAD, ...args],
+      { env: { ...process.env, LOAD_TARGETS: urls.join(',') }, timeout: 60_000 },
+      (error, stdout, stderr) => {
+        if (error !== null && typeof error.code !== 'number') reject(error);
+        else resolve({ code: error === null ? 0 : (error.code as number), stdout, stderr });
+      },
+    );
+  });
 }
 
 async function json<T>(url: string, init?: RequestInit): Promise<{ status: number; body: T }> {
@@ -123,5 +145,14 @@ export function catalogueSuite(options: () => ClusterOptions): void {
     const many = await json<{ products: Product[] }>(`${a!.url}/products?ids=${ids.slice(0, 20).join(',')}`);
     expect(many.status).toBe(200);
     expect(many.body.products).toHaveLength(20);
+
+    // The load tool (`npm run load`) on all three: it counts the dead node's requests as errors of
+    // that node and reports the live nodes, instead of failing on the dead node's counters.
+    const run = await loadTool([a!.url, b!.url, c!.url], ['--duration', '1', '--concurrency', '4']);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain(`${c!.url} does not answer: its requests count as errors`);
+    expect(run.stdout).toMatch(new RegExp(`${c!.url}: [\\d,]+ ECONNREFUSED`));
+    expect(run.stdout).toContain(`${c!.url} no counters: the node did not answer`);
+    for (const name of ['node-a', 'node-b']) expect(run.stdout).toMatch(new RegExp(`${name} +\\d+ queries`));
   });
 }

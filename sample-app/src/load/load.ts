@@ -58,12 +58,37 @@ function targets(): string[] {
 }
 
 const urls = targets();
-const snapshot = (): Promise<NodeStats[]> =>
-  Promise.all(urls.map(async (url) => (await (await fetch(`${url}/stats`)).json()) as NodeStats));
+/** Each node's counters, or undefined for a node that does not answer (killed, paused, restarting). */
+const snapshot = (): Promise<Array<NodeStats | undefined>> =>
+  Promise.all(
+    urls.map(async (url) => {
+      try {
+        const response = await fetch(`${url}/stats`, { signal: AbortSignal.timeout(5_000) });
+        return response.ok ? ((await response.json()) as NodeStats) : undefined;
+      } catch {
+        return undefined;
+      }
+    }),
+  );
 
 const before = await snapshot();
+if (before.every((stats) => stats === undefined)) {
+  console.error(`no node answers at ${urls.join(' ')}: is the cluster running (\`npm start\`)?`);
+  process.exit(1);
+}
+for (const [index, stats] of before.entries()) {
+  if (stats === undefined) console.warn(`${urls[index]} does not answer: its requests count as errors`);
+}
 const latencies: number[] = [];
 let errors = 0;
+/** Failed requests by target and kind (an HTTP status, or the connection error's code). */
+const failures = new Map<string, Map<string, number>>();
+function failed(url: string, kind: string): void {
+  errors += 1;
+  const kinds = failures.get(url) ?? new Map<string, number>();
+  kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+  failures.set(url, kinds);
+}
 let sent = 0;
 const started = performance.now();
 const deadline = started + durationMs;
@@ -79,11 +104,14 @@ async function worker(index: number): Promise<void> {
     try {
       const response = await fetch(url + path);
       await response.arrayBuffer();
-      if (!response.ok) errors += 1;
-    } catch {
-      errors += 1;
+      // Latency of answered requests only: a refused connection fails in microseconds.
+      if (response.ok) latencies.push(performance.now() - begin);
+      else failed(url, `HTTP ${response.status}`);
+    } catch (error) {
+      // fetch fails with a TypeError whose cause is the socket error (ECONNREFUSED, ECONNRESET...).
+      const cause = (error as { cause?: { code?: unknown } }).cause;
+      failed(url, typeof cause?.code === 'string' ? cause.code : String((error as Error).name));
     }
-    latencies.push(performance.now() - begin);
     sent += 1;
   }
 }
@@ -114,13 +142,27 @@ const seconds = (performance.now() - started) / 1000;
 const after = await snapshot();
 
 latencies.sort((x, y) => x - y);
+const errorDetail = (): string =>
+  [...failures]
+    .map(
+      ([url, kinds]) =>
+        `\n             ${url}: ${[...kinds].map(([kind, n]) => `${n.toLocaleString('en')} ${kind}`).join(', ')}`,
+    )
+    .join('');
 const percentile = (p: number): number =>
   latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? 0;
 let gets = 0;
 let hits = 0;
 const rows: string[] = [];
 for (const [index, node] of after.entries()) {
-  const previous = before[index]!;
+  const previous = before[index];
+  if (node === undefined || previous === undefined) {
+    const name = (node ?? previous)?.node ?? urls[index]!;
+    rows.push(
+      `  ${name.padEnd(8)} no counters: the node did not answer ${node === undefined ? 'after' : 'before'} the run`,
+    );
+    continue;
+  }
   const products = node.cache.products ?? { gets: 0, hits: 0 };
   const old = previous.cache.products ?? { gets: 0, hits: 0 };
   gets += products.gets - old.gets;
@@ -134,9 +176,9 @@ for (const [index, node] of after.entries()) {
   );
 }
 console.log(`
-requests     ${sent.toLocaleString('en')} in ${seconds.toFixed(1)} s, ${errors} errors
+requests     ${sent.toLocaleString('en')} in ${seconds.toFixed(1)} s, ${errors.toLocaleString('en')} errors${errorDetail()}
 throughput   ${Math.round(sent / seconds).toLocaleString('en')} req/s
-latency      p50 ${percentile(0.5).toFixed(2)} ms   p99 ${percentile(0.99).toFixed(2)} ms
+latency      p50 ${percentile(0.5).toFixed(2)} ms   p99 ${percentile(0.99).toFixed(2)} ms (answered requests)
 hit ratio    ${((hits / Math.max(1, gets)) * 100).toFixed(1)}% of ${gets.toLocaleString('en')} cache reads (all nodes, hot copies included)
 database     (each product loaded once cluster-wide, by its owner, until it expires or is written)
 ${rows.join('\n')}`);
