@@ -1,4 +1,5 @@
 import { types } from 'node:util';
+import { namedArrayKeys } from './array-keys';
 
 const READ_ONLY = (): never => {
   throw new TypeError('distcache: cached values are read-only; copy the value before changing it');
@@ -78,15 +79,24 @@ function freeze(value: unknown): boolean {
   if (proto === Array.prototype) {
     if (Object.isFrozen(value)) return true;
     Object.freeze(value);
-    const array = value as unknown[];
-    let frozen = true;
-    for (let index = 0; index < array.length; index++) {
-      const child = array[index];
-      if (typeof child === 'object' && child !== null) frozen = freeze(child) && frozen;
-    }
-    return frozen;
+    return freezeItems(value as unknown[]);
   }
   return freezeOther(value);
+}
+
+/** Freezes what a frozen array holds: its elements, and its named properties (V8's format keeps them). */
+function freezeItems(array: unknown[]): boolean {
+  let frozen = true;
+  for (let index = 0; index < array.length; index++) {
+    const child = array[index];
+    if (typeof child === 'object' && child !== null) frozen = freeze(child) && frozen;
+  }
+  const named = namedArrayKeys(array);
+  if (named !== undefined) {
+    const record = array as unknown as Record<string, unknown>;
+    for (const key of named) frozen = freeze(record[key]) && frozen;
+  }
+  return frozen;
 }
 
 /** Everything but plain objects and arrays: built-ins with state, and other prototypes. */
@@ -96,11 +106,15 @@ function freezeOther(value: object): boolean {
   let frozen = true;
   if (Array.isArray(value)) {
     Object.freeze(value);
-    for (let index = 0; index < value.length; index++) frozen = freeze(value[index]) && frozen;
+    frozen = freezeItems(value);
   } else if (value instanceof Map) {
     Object.setPrototypeOf(value, READ_ONLY_MAP);
     Object.freeze(value);
-    for (const [k, v] of value) frozen = freeze(k) && freeze(v) && frozen;
+    // Both, whatever the key gave: a key that cannot be frozen must not leave its value mutable.
+    for (const [k, v] of value) {
+      frozen = freeze(k) && frozen;
+      frozen = freeze(v) && frozen;
+    }
   } else if (value instanceof Set) {
     Object.setPrototypeOf(value, READ_ONLY_SET);
     Object.freeze(value);

@@ -19,6 +19,12 @@ describe('estimateHeapBytes', () => {
     expect(estimateHeapBytes(new Set(Array.from({ length: 5 }, (_, i) => i)))).toBe(72 + 8 * 20);
   });
 
+  it("counts an array's named properties (V8's format keeps them) in a property array of their own", () => {
+    const named = Object.assign([1, 2], { meta: { x: 1 }, label: 'z'.repeat(40) });
+    // The elements, then a property array of 3 slots, the object and the string.
+    expect(estimateHeapBytes(named)).toBe(32 + 16 + 2 * 8 + (16 + 3 * 8) + 56 + (16 + 40));
+  });
+
   it('counts a shared or cyclic sub-value once', () => {
     const shared = { text: 'y'.repeat(64) };
     const cyclic: Record<string, unknown> = { a: shared, b: shared };

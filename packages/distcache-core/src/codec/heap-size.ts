@@ -10,6 +10,7 @@
 // capacity is a power of two (at least 4). Values decoded otherwise (JSON) are shaped a little
 // differently; the estimate stays within the tolerance the test checks.
 
+import { namedArrayKeys } from './array-keys';
 import { POOLED_STRING_MAX_LENGTH } from './string-pool';
 
 const OBJECT_BYTES = 56; // map, properties, elements + 4 in-object slots
@@ -141,6 +142,20 @@ function size(value: unknown, seen: Set<object> | undefined, pool: StringSharer 
       bytes +=
         typeof item === 'string'
           ? shared(item, pool, (copy) => (items[i] = copy))
+          : size(item, visited, pool);
+    }
+    // Named properties (V8's format keeps them): an array has no in-object slots, so they live in
+    // a property array of their own.
+    const named = namedArrayKeys(items);
+    if (named === undefined) return bytes;
+    bytes +=
+      PROPERTY_ARRAY_HEADER + WORD * Math.ceil(named.length / PROPERTY_ARRAY_STEP) * PROPERTY_ARRAY_STEP;
+    const record = items as unknown as Record<string, unknown>;
+    for (const key of named) {
+      const item = record[key];
+      bytes +=
+        typeof item === 'string' && key !== '__proto__'
+          ? shared(item, pool, (copy) => (record[key] = copy))
           : size(item, visited, pool);
     }
     return bytes;
