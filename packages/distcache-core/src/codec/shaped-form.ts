@@ -74,34 +74,47 @@ class Writer {
   /** Marks the shapes the value being written uses (see {@link KnownShape.written}). */
   generation = 0;
   seen = new Set<object>();
-  /** Shapes of this value that the process does not keep (see {@link knownShape}), by text. */
-  unkept: Map<string, KnownShape> | undefined;
+  /**
+   * The shapes of this value by text, made when a shape cannot be told by identity: one the process
+   * does not keep (see {@link knownShape}), or any once the registry started over during this
+   * value (its shapes listed before then are no longer the registry's).
+   */
+  byText: Map<string, KnownShape> | undefined;
+  /** The registry's {@link registryEpoch} when this value began. */
+  epoch = 0;
 
   reset(): void {
     this.pos = 0;
     this.generation = nextGeneration++;
+    this.epoch = registryEpoch;
   }
 
   /** Drops every reference to the value just written (the writer is kept for the next one). */
   release(): void {
     this.shapes.length = 0;
-    this.unkept = undefined;
+    this.byText = undefined;
     if (this.seen.size > 0) this.seen = new Set();
   }
 
   /** The index of `keys`' shape in the value being written (listed on first use). */
   shapeOf(keys: readonly string[]): number {
     let shape = knownShape(keys);
-    if (!shape.kept) {
-      // One entry per distinct shape in the value's list, whether the process keeps it or not.
-      const same = (this.unkept ??= new Map<string, KnownShape>()).get(shape.text);
-      if (same === undefined) this.unkept.set(shape.text, shape);
+    if (!shape.kept || this.epoch !== registryEpoch) {
+      // One entry per distinct shape in the value's list, whether the process keeps it or not, and
+      // whether or not it was made before the registry started over.
+      if (this.byText === undefined) {
+        this.byText = new Map<string, KnownShape>();
+        for (const listed of this.shapes) this.byText.set(listed.text, listed);
+      }
+      const same = this.byText.get(shape.text);
+      if (same === undefined) this.byText.set(shape.text, shape);
       else shape = same;
     }
     if (shape.written !== this.generation) {
       shape.written = this.generation;
       shape.index = this.shapes.length;
       this.shapes.push(shape);
+      this.byText?.set(shape.text, shape);
     }
     return shape.index;
   }
@@ -286,6 +299,8 @@ const MAX_LISTS_PER_SHAPE = 8;
 /** Strings longer than this are measured before they are written (see `Writer.string`). */
 const LONG_STRING = 64 * 1024;
 let nextGeneration = 1;
+/** Counts the times the registry started over (see {@link Writer.shapeOf}). */
+let registryEpoch = 0;
 
 /**
  * The known shape of `keys`, kept in the process's registry when there is room: bounded by the
@@ -308,6 +323,7 @@ function knownShape(keys: readonly string[]): KnownShape {
   if (knownChars + text.length > MAX_KNOWN_CHARS) {
     knownShapes.clear();
     knownChars = 0;
+    registryEpoch++;
     candidates = undefined;
   }
   const shape: KnownShape = { keys, text, kept: true, written: 0, index: 0 };
