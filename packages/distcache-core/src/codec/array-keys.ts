@@ -13,8 +13,8 @@ export function namedArrayKeys(array: readonly unknown[]): string[] | undefined 
   return keys.filter((key) => !isArrayIndex(key));
 }
 
-/** A canonical array index: "0" to "4294967294". */
-function isArrayIndex(key: string): boolean {
+/** A canonical array index: "0" to "4294967294" (an integer key of an object is one too). */
+export function isArrayIndex(key: string): boolean {
   const n = Number(key);
   return Number.isInteger(n) && n >= 0 && n < 2 ** 32 - 1 && String(n) === key;
 }

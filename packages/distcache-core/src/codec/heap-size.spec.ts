@@ -25,6 +25,24 @@ describe('estimateHeapBytes', () => {
     expect(estimateHeapBytes(named)).toBe(32 + 16 + 2 * 8 + (16 + 3 * 8) + 56 + (16 + 40));
   });
 
+  it('counts the hash tables of objects V8 keeps in dictionary mode: over 1,020 named keys, or sparse ids', () => {
+    const keyed = (keys: string[]) => Object.fromEntries(keys.map((key) => [key, true]));
+    const named = (n: number) => keyed(Array.from({ length: n }, (_, i) => `k${i}`));
+    // 8 B a property up to the limit (measured ~7.6 KB for 1,000), then 24 B a slot of a power-of-two table.
+    expect(estimateHeapBytes(named(1_000))).toBe(56 + 16 + 8 * 996);
+    expect(estimateHeapBytes(named(5_000))).toBe(56 + 48 + 24 * 8192);
+    // Ids far from 0 (measured 3.2 KB for 50); dense integer keys are a flat array with growth slack.
+    const ids = keyed(Array.from({ length: 50 }, (_, i) => String(100_000 + 7 * i)));
+    expect(estimateHeapBytes(ids)).toBe(56 + 48 + 24 * 128);
+    const dense = keyed(Array.from({ length: 50 }, (_, i) => String(i)));
+    expect(estimateHeapBytes(dense)).toBe(56 + 16 + 8 * (75 + 16));
+    // Integer keys first, then the named ones, each counted their own way.
+    expect(estimateHeapBytes({ ...ids, name: true })).toBe(estimateHeapBytes(ids));
+    expect(estimateHeapBytes({ ...ids, a: 1, b: 2, c: 3, d: 4, e: 5 })).toBe(
+      estimateHeapBytes(ids) + 16 + 3 * 8,
+    );
+  });
+
   it('counts a shared or cyclic sub-value once', () => {
     const shared = { text: 'y'.repeat(64) };
     const cyclic: Record<string, unknown> = { a: shared, b: shared };

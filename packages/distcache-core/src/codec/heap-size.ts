@@ -10,7 +10,7 @@
 // capacity is a power of two (at least 4). Values decoded otherwise (JSON) are shaped a little
 // differently; the estimate stays within the tolerance the test checks.
 
-import { namedArrayKeys } from './array-keys';
+import { isArrayIndex, namedArrayKeys } from './array-keys';
 import { POOLED_STRING_MAX_LENGTH } from './string-pool';
 
 const OBJECT_BYTES = 56; // map, properties, elements + 4 in-object slots
@@ -27,6 +27,18 @@ const HASH_TABLE_BYTES = 72; // the JSMap/JSSet and its table's header
 const MAP_SLOT_BYTES = 28; // 3 words per entry + half a bucket word, per unit of capacity
 const SET_SLOT_BYTES = 20;
 const MIN_TABLE_CAPACITY = 4;
+/**
+ * Named properties past which V8 holds an object's properties in a hash table (dictionary mode,
+ * its descriptor limit), at 3 words per slot of a power-of-two table at most two-thirds full; an
+ * object keyed by ids does the same with its elements as soon as they are sparse. Measured
+ * (2026-12-06, shaped form, V8's format and JSON alike): 5,000 named keys ~195 KB, not the 40 KB
+ * 8 B a property would say; 50 ids from 100000 ~3.1 KB, not 456 B.
+ */
+const MAX_FAST_PROPERTIES = 1020;
+const DICTIONARY_HEADER = 48;
+const DICTIONARY_SLOT_BYTES = 24;
+/** Elements stay a flat array while the largest index is within this gap of 3 per element (V8's kMaxGap). */
+const MAX_ELEMENTS_GAP = 1024;
 /** A typed array or Buffer: the view and its ArrayBuffer; the contents are external memory. */
 const VIEW_BYTES = 96;
 const REGEXP_BYTES = 80;
@@ -87,8 +99,9 @@ export class HeapTally {
     this.bytes += numberBytes(value);
   }
 
-  object(properties: number): void {
-    this.bytes += objectBytes(properties);
+  /** An object with these own keys, its values aside (`objectKeysBytes`, which the reader keeps per shape). */
+  object(bytes: number): void {
+    this.bytes += bytes;
   }
 
   array(length: number): void {
@@ -177,7 +190,7 @@ function size(value: unknown, seen: Set<object> | undefined, pool: StringSharer 
   }
   if (value instanceof RegExp) return REGEXP_BYTES + stringBytes(value.source);
   const keys = Object.keys(value);
-  let bytes = objectBytes(keys.length);
+  let bytes = objectKeysBytes(keys);
   const record = value as Record<string, unknown>;
   for (const key of keys) {
     const item = record[key];
@@ -195,8 +208,32 @@ function numberBytes(value: number): number {
     : HEAP_NUMBER_BYTES;
 }
 
-function objectBytes(properties: number): number {
-  return OBJECT_BYTES + propertyArrayBytes(properties);
+/**
+ * What a plain object with these own keys (in `Object.keys` order) holds, its values aside: its
+ * named properties in the object and a property array, or a hash table past
+ * {@link MAX_FAST_PROPERTIES}; integer keys, which come first in that order, as elements: a flat
+ * array with V8's growth slack, or a hash table once they are sparse.
+ */
+export function objectKeysBytes(keys: readonly string[]): number {
+  const count = keys.length;
+  let indices = 0;
+  while (indices < count && isArrayIndex(keys[indices] as string)) indices++;
+  const named = count - indices;
+  let bytes =
+    OBJECT_BYTES + (named > MAX_FAST_PROPERTIES ? dictionaryBytes(named) : propertyArrayBytes(named));
+  if (indices === 0) return bytes;
+  const span = Number(keys[indices - 1]) + 1;
+  bytes +=
+    span > 3 * indices + MAX_ELEMENTS_GAP
+      ? dictionaryBytes(indices)
+      : ELEMENTS_HEADER + WORD * (Math.ceil(1.5 * span) + 16);
+  return bytes;
+}
+
+function dictionaryBytes(entries: number): number {
+  let capacity = MIN_TABLE_CAPACITY;
+  while (capacity < entries + (entries >> 1)) capacity *= 2;
+  return DICTIONARY_HEADER + DICTIONARY_SLOT_BYTES * capacity;
 }
 
 function arrayBytes(length: number): number {

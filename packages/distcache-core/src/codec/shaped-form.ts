@@ -1,6 +1,6 @@
 import { types } from 'node:util';
 import { isReadOnlyDatePrototype, readOnlyDate } from './deep-freeze';
-import type { HeapTally } from './heap-size';
+import { type HeapTally, objectKeysBytes } from './heap-size';
 
 /**
  * The shaped form of the default codec (see `structured.codec.ts`): a binary form of values made of
@@ -462,6 +462,8 @@ interface Shapes {
    */
   builds: Build[] | undefined;
   frozenBuilds: Build[] | undefined;
+  /** What an object of each shape holds on the heap, its values aside (made for the first kept read). */
+  objectBytes?: number[];
   /** Values read with it; its objects are built by compiled functions from the second on. */
   reads: number;
 }
@@ -487,7 +489,7 @@ const shapeCache = new Map<number, Shapes>();
 const CACHE_ENTRY_BYTES = 256;
 const EMPTY = new Uint8Array(0);
 const NO_BUILDS: readonly Build[] = [];
-const NO_KEYS: ReadonlyArray<readonly string[]> = [];
+const NO_SIZES: readonly number[] = [];
 let cachedBytes = 0;
 /** False once the process refused to compile (`--disallow-code-generation-from-strings`). */
 let canCompile = true;
@@ -506,8 +508,8 @@ const bufferCompare = (
 
 class Reader {
   depth = 0;
-  /** The keys of the value's shapes, when {@link tally} counts its objects. */
-  shapeKeys: ReadonlyArray<readonly string[]> = NO_KEYS;
+  /** What an object of each of the value's shapes holds, when {@link tally} counts its objects. */
+  shapeBytes: readonly number[] = NO_SIZES;
 
   constructor(
     private readonly bytes: Uint8Array,
@@ -568,7 +570,7 @@ class Reader {
         if (build === undefined) throw malformed('an object of an unknown shape');
         if (++this.depth > MAX_DEPTH) throw malformed('nested too deep');
         // Counted before its properties, as the heap-size walk visits it.
-        this.tally?.object(this.shapeKeys[shape]!.length);
+        this.tally?.object(this.shapeBytes[shape]!);
         const object = build(this);
         this.depth--;
         return object;
@@ -804,7 +806,7 @@ export function decodeShaped(bytes: Uint8Array, frozen = false, tally?: HeapTall
   if (end > bytes.length) throw malformed('ends inside its shape list');
   const shapes = shapesAt(bytes, hash, start, end);
   reader.builds = buildsOf(shapes, readOnly);
-  if (tally !== undefined) reader.shapeKeys = shapes.keys;
+  if (tally !== undefined) reader.shapeBytes = shapes.objectBytes ??= shapes.keys.map(objectKeysBytes);
   reader.pos = end;
   const value = reader.value();
   if (reader.pos !== bytes.length) throw malformed('bytes after the value');

@@ -99,6 +99,8 @@ describe('maxBytes accounting against measured heap', () => {
         'order',
         'catalogue',
         'buffer',
+        'lookup',
+        'wide',
       ];
       expectWithinTolerance(await probe('frozen', kinds), kinds);
     },

@@ -47,9 +47,22 @@ const MAKERS = {
   }),
   catalogue: (i) => Array.from({ length: 20 }, (_, k) => MAKERS.product(i * 20 + k)),
   buffer: (i) => ({ name: `thumb-${i}.webp`, bytes: Buffer.alloc(2048, i % 256) }),
+  // Objects V8 keeps in dictionary mode: keyed by sparse ids (a lookup table by id), and with more
+  // named keys than its descriptor limit (1,020).
+  lookup: (i) =>
+    Object.fromEntries(Array.from({ length: 50 }, (_, k) => [String(100_000 + i * 50 + k * 7), { rank: k }])),
+  wide: (i) => Object.fromEntries(Array.from({ length: 1_500 }, (_, k) => [`field${k}`, i + k])),
 };
 // About 20-30 MB of each kind: enough that a few hundred KB of JIT code and feedback do not count.
-const COUNTS = { small: 50_000, product: 20_000, numbers: 20_000, text: 5_000, catalogue: 1_000 };
+const COUNTS = {
+  small: 50_000,
+  product: 20_000,
+  numbers: 20_000,
+  text: 5_000,
+  catalogue: 1_000,
+  lookup: 5_000,
+  wide: 250,
+};
 
 async function settle() {
   let last = Infinity;
