@@ -586,8 +586,12 @@ class Reader {
         this.span(length);
         if (++this.depth > MAX_DEPTH) throw malformed('nested too deep');
         this.tally?.array(length);
-        const array: unknown[] = [];
-        for (let index = 0; index < length; index++) array.push(this.value());
+        // Made at its length, not grown by push: growth leaves up to half its slots and 16 more
+        // unused (a 1-element array took 188 B, not 56; 5,000 numbers 53 KB, not 40), which the
+        // heap-size count, sized as V8's deserializer and JSON.parse make arrays, did not see.
+        // Filled in order, every index gets its value: no hole is left.
+        const array: unknown[] = new Array(length);
+        for (let index = 0; index < length; index++) array[index] = this.value();
         this.depth--;
         return this.frozen ? Object.freeze(array) : array;
       }

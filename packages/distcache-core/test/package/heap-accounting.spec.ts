@@ -101,6 +101,7 @@ describe('maxBytes accounting against measured heap', () => {
         'buffer',
         'lookup',
         'wide',
+        'pairs',
       ];
       expectWithinTolerance(await probe('frozen', kinds), kinds);
     },

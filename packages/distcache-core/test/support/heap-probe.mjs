@@ -51,6 +51,8 @@ const MAKERS = {
   // named keys than its descriptor limit (1,020).
   lookup: (i) =>
     Object.fromEntries(Array.from({ length: 50 }, (_, k) => [String(100_000 + i * 50 + k * 7), { rank: k }])),
+  // Short arrays in an array (coordinates, pairs, small tag lists).
+  pairs: (i) => Array.from({ length: 100 }, (_, k) => [i, k]),
   wide: (i) => Object.fromEntries(Array.from({ length: 1_500 }, (_, k) => [`field${k}`, i + k])),
 };
 // About 20-30 MB of each kind: enough that a few hundred KB of JIT code and feedback do not count.
