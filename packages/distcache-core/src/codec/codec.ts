@@ -38,8 +38,13 @@ export function decodesDetached(codec: object): boolean {
 /** A value decoded read-only and measured, ready to be held (see {@link ReadOnlyDecoders.kept}). */
 export interface KeptValue {
   readonly value: unknown;
-  /** What `compactAndMeasure` would count for it (its short strings are pooled already). */
+  /**
+   * What `compactAndMeasure` would count for it (its short strings are pooled already), plus
+   * {@link keyBytes}.
+   */
   readonly heapBytes: number;
+  /** Of `heapBytes`, what key sets new to this process cost (`HeapTally.newKeys`); the walk cannot tell. */
+  readonly keyBytes: number;
 }
 
 /**

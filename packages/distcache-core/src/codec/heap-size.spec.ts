@@ -31,11 +31,15 @@ describe('estimateHeapBytes', () => {
     // 8 B a property up to the limit (measured ~7.6 KB for 1,000), then 24 B a slot of a power-of-two table.
     expect(estimateHeapBytes(named(1_000))).toBe(56 + 16 + 8 * 996);
     expect(estimateHeapBytes(named(5_000))).toBe(56 + 48 + 24 * 8192);
-    // Ids far from 0 (measured 3.2 KB for 50); dense integer keys are a flat array with growth slack.
+    // Ids far from 0 (measured 3.2 KB for 50); dense integer keys are a flat array grown as V8
+    // grows it (17, 43, 82 slots: measured 719-726 B), and so are ids close enough to each other:
+    // a cart of three product ids up to 2,500 holds a flat array of ~3,300 slots (measured 24.7 KB).
     const ids = keyed(Array.from({ length: 50 }, (_, i) => String(100_000 + 7 * i)));
     expect(estimateHeapBytes(ids)).toBe(56 + 48 + 24 * 128);
     const dense = keyed(Array.from({ length: 50 }, (_, i) => String(i)));
-    expect(estimateHeapBytes(dense)).toBe(56 + 16 + 8 * (75 + 16));
+    expect(estimateHeapBytes(dense)).toBe(56 + 16 + 8 * 82);
+    expect(estimateHeapBytes({ 300: 1, 1200: 2, 2200: 1 })).toBe(56 + 16 + 8 * (2201 + 1100 + 16));
+    expect(estimateHeapBytes({ 5: 1, 900: 2 })).toBe(56 + 16 + 8 * (901 + 450 + 16));
     // Integer keys first, then the named ones, each counted their own way.
     expect(estimateHeapBytes({ ...ids, name: true })).toBe(estimateHeapBytes(ids));
     expect(estimateHeapBytes({ ...ids, a: 1, b: 2, c: 3, d: 4, e: 5 })).toBe(

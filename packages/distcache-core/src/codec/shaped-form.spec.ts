@@ -364,7 +364,8 @@ describe('the shaped form', () => {
         const held = kept(bytes, keptPool)!;
         const walked = decodeShaped(bytes);
         const measured = compactAndMeasure(walked, walkPool);
-        expect(held.heapBytes).toBe(measured);
+        // What a key set new to the process costs is the tally's alone (the walk cannot tell).
+        expect(held.heapBytes - held.keyBytes).toBe(measured);
         deepFreeze(walked);
         expect(held.value).toStrictEqual(walked);
         if (typeof held.value === 'object') expect(Object.isFrozen(held.value)).toBe(true);
@@ -377,6 +378,20 @@ describe('the shaped form', () => {
     const second = kept(encodeShaped(row) as Buffer, pool)!.heapBytes;
     expect(second).toBeLessThan(first);
     expect(second).toBe(compactAndMeasure({ ...row }, pool));
+  });
+
+  it('charges a key set new to the process, its hidden classes and key strings, on its first read only', () => {
+    const { kept } = readOnlyDecoders(structuredCodec())!;
+    const pool = new StringPool();
+    // Keys that are data (a score by e-mail): every value brings its own.
+    const scores = (n: number) => ({ [`u${n}@example.com`]: 10, [`v${n}@example.com`]: 20 });
+    const first = kept(encodeShaped(scores(1)) as Buffer, pool)!;
+    expect(first.keyBytes).toBe(2 * (80 + 16 + 16));
+    expect(kept(encodeShaped(scores(2)) as Buffer, pool)!.keyBytes).toBe(first.keyBytes);
+    // The same keys again: V8 reuses the hidden classes, and the key strings are shared.
+    const again = kept(encodeShaped(scores(1)) as Buffer, pool)!;
+    expect(again.keyBytes).toBe(0);
+    expect(again.heapBytes).toBe(first.heapBytes - first.keyBytes);
   });
 
   it('writes a value correctly when a getter inside it writes another value meanwhile', () => {

@@ -1,4 +1,5 @@
 import { types } from 'node:util';
+import { isArrayIndex } from './array-keys';
 import { isReadOnlyDatePrototype, readOnlyDate } from './deep-freeze';
 import { type HeapTally, objectKeysBytes } from './heap-size';
 
@@ -466,6 +467,8 @@ interface Shapes {
   objectBytes?: number[];
   /** Values read with it; its objects are built by compiled functions from the second on. */
   reads: number;
+  /** Read before in this process (a list too long to keep is remembered by its hash alone). */
+  seen: boolean;
 }
 
 /**
@@ -709,7 +712,14 @@ function generic(keys: readonly string[], frozen = false): Build {
  * string literals: no key can end the literal or the function.
  */
 function compiled(keys: readonly string[], frozen = false): Build {
-  if (!canCompile || keys.length > MAX_COMPILED_KEYS || compiledBuilders >= MAX_COMPILED_BUILDERS)
+  // Integer keys are left to the key-by-key builder, which adds them as V8's deserializer does (a
+  // literal lays its elements out by other rules), so that one count fits both (heap-size.ts).
+  if (
+    !canCompile ||
+    keys.length > MAX_COMPILED_KEYS ||
+    compiledBuilders >= MAX_COMPILED_BUILDERS ||
+    (keys.length > 0 && isArrayIndex(keys[0] as string))
+  )
     return generic(keys, frozen);
   compiledBuilders++;
   const body = keys.map((key) => `${JSON.stringify(key)}: r.value()`).join(', ');
@@ -753,6 +763,7 @@ function shapesAt(bytes: Uint8Array, hash: number, start: number, end: number): 
     cached.text.length === end - start &&
     bufferCompare.call(cached.text, bytes, start, end) === 0
   ) {
+    cached.seen = true;
     // From the second read on, the builders asked for are compiled (see buildsOf).
     if (++cached.reads === 2) {
       cached.builds = undefined;
@@ -765,11 +776,18 @@ function shapesAt(bytes: Uint8Array, hash: number, start: number, end: number): 
   // Another list under the same hash keeps its place (a peer choosing hashes cannot evict a list
   // in use); this one is read without being kept.
   if (cached !== undefined || length > MAX_CACHED_SHAPE_TEXT)
-    return { text: EMPTY, keys, builds: undefined, frozenBuilds: undefined, reads: 1 };
+    return {
+      text: EMPTY,
+      keys,
+      builds: undefined,
+      frozenBuilds: undefined,
+      reads: 1,
+      seen: seenBefore(hash),
+    };
   // A copy of its own: a slice of Node's shared 8 KiB pool would keep the whole slab alive.
   const text = Buffer.allocUnsafeSlow(length);
   text.set(bytes.subarray(start, end));
-  const shapes: Shapes = { text, keys, builds: undefined, frozenBuilds: undefined, reads: 1 };
+  const shapes: Shapes = { text, keys, builds: undefined, frozenBuilds: undefined, reads: 1, seen: false };
   const charge = length + CACHE_ENTRY_BYTES;
   if (cachedBytes + charge > MAX_CACHED_SHAPE_BYTES) {
     shapeCache.clear();
@@ -779,6 +797,17 @@ function shapesAt(bytes: Uint8Array, hash: number, start: number, end: number): 
   shapeCache.set(hash, shapes);
   cachedBytes += charge;
   return shapes;
+}
+
+/** Hashes of shape lists too long to keep, read lately: whether one is new to the process. */
+const longListsSeen = new Set<number>();
+const MAX_LONG_LISTS_SEEN = 4096;
+
+function seenBefore(hash: number): boolean {
+  if (longListsSeen.has(hash)) return true;
+  if (longListsSeen.size >= MAX_LONG_LISTS_SEEN) longListsSeen.clear();
+  longListsSeen.add(hash);
+  return false;
 }
 
 /**
@@ -810,7 +839,10 @@ export function decodeShaped(bytes: Uint8Array, frozen = false, tally?: HeapTall
   if (end > bytes.length) throw malformed('ends inside its shape list');
   const shapes = shapesAt(bytes, hash, start, end);
   reader.builds = buildsOf(shapes, readOnly);
-  if (tally !== undefined) reader.shapeBytes = shapes.objectBytes ??= shapes.keys.map(objectKeysBytes);
+  if (tally !== undefined) {
+    reader.shapeBytes = shapes.objectBytes ??= shapes.keys.map(objectKeysBytes);
+    if (!shapes.seen) tally.newKeys(shapes.keys);
+  }
   reader.pos = end;
   const value = reader.value();
   if (reader.pos !== bytes.length) throw malformed('bytes after the value');

@@ -129,15 +129,19 @@ describe('read-through get', () => {
     const frozen = await startedEngine({ dataSource: () => text });
     const copy = await startedEngine({ dataSource: () => text, valueMode: 'copy' });
     try {
+      // A value of this shape read first: the first read of a key set new to the process also pays
+      // for its hidden classes and key strings (HeapTally.newKeys), which is not what this checks.
+      await frozen.engine.get('products', 'another');
+      const another = frozen.engine.stats().keySpaces.products!.bytes;
       await frozen.engine.put('products', 't', text);
       await copy.engine.put('products', 't', text);
-      const bytes = frozen.engine.stats().keySpaces.products!.bytes;
+      const bytes = frozen.engine.stats().keySpaces.products!.bytes - another;
       expect(copy.engine.stats().keySpaces.products!.bytes).toBe(bytes);
       await frozen.engine.get('products', 't');
       await copy.engine.get('products', 't');
       // The decoded 2,400-character string is held instead of its 2,4xx encoded bytes: a 16 B
       // string header either way, so the charge moves a little, and is still that of one entry.
-      const decoded = frozen.engine.stats().keySpaces.products!.bytes;
+      const decoded = frozen.engine.stats().keySpaces.products!.bytes - another;
       expect(decoded).not.toBe(bytes);
       expect(Math.abs(decoded - bytes)).toBeLessThan(200);
       expect(copy.engine.stats().keySpaces.products!.bytes).toBe(bytes);

@@ -102,6 +102,10 @@ describe('maxBytes accounting against measured heap', () => {
         'lookup',
         'wide',
         'pairs',
+        'cart',
+        'scores',
+        'symbols',
+        'patterns',
       ];
       expectWithinTolerance(await probe('frozen', kinds), kinds);
     },

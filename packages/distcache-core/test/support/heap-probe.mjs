@@ -53,6 +53,15 @@ const MAKERS = {
     Object.fromEntries(Array.from({ length: 50 }, (_, k) => [String(100_000 + i * 50 + k * 7), { rank: k }])),
   // Short arrays in an array (coordinates, pairs, small tag lists).
   pairs: (i) => Array.from({ length: 100 }, (_, k) => [i, k]),
+  // A cart of product ids (V8 grows a flat array up to the largest id: ~25 KB for three ids).
+  cart: (i) => ({ [300 + (i % 300)]: 1, [1200 + (i % 499)]: 2, [2200 + (i % 337)]: 1 }),
+  // Keys that are data: every value has its own key set (hidden classes and key strings of its own).
+  scores: (i) =>
+    Object.fromEntries(Array.from({ length: 30 }, (_, k) => [`u${i * 30 + k}@example.com`, k * 10])),
+  // One-character strings above U+00FF are strings of their own; RegExps hold their pattern twice.
+  symbols: (i) =>
+    Array.from({ length: 100 }, (_, k) => String.fromCharCode(0x4e00 + ((i * 100 + k) % 20_000))),
+  patterns: (i) => Array.from({ length: 20 }, (_, k) => new RegExp(`^user-${i}-${k}-[a-z]+$`, 'i')),
   wide: (i) => Object.fromEntries(Array.from({ length: 1_500 }, (_, k) => [`field${k}`, i + k])),
 };
 // About 20-30 MB of each kind: enough that a few hundred KB of JIT code and feedback do not count.
