@@ -165,8 +165,8 @@ export const peerUnavailable = (
   cause?: unknown,
 ): DistCacheError => {
   // The cause's text is added unless the problem already says it (a backoff names the error it
-  // waits after: /healthz showed that message twice).
-  const text = cause === undefined ? '' : errorText(cause);
+  // waits after: /healthz showed that message twice), without a "Peer X is unavailable" of its own.
+  const text = cause === undefined ? '' : withoutPeerPrefix(peer, errorText(cause));
   const said = text === '' || problem.includes(text);
   return new DistCacheError(
     'E_PEER_UNAVAILABLE',
@@ -177,6 +177,12 @@ export const peerUnavailable = (
     },
   );
 };
+
+/** `message` without the "Peer X is unavailable: " that {@link peerUnavailable} puts first. */
+export function withoutPeerPrefix(peer: string, message: string): string {
+  const prefix = `Peer ${peer} is unavailable: `;
+  return message.startsWith(prefix) ? message.slice(prefix.length) : message;
+}
 
 export const peerProtocolError = (
   peer: string,

@@ -1,5 +1,11 @@
 import { type DistCacheError, isDistCacheError } from '../errors/distcache-error';
-import { aborted, peerProtocolError, peerUnavailable, tooManyPeerRequests } from '../errors/messages';
+import {
+  aborted,
+  peerProtocolError,
+  peerUnavailable,
+  tooManyPeerRequests,
+  withoutPeerPrefix,
+} from '../errors/messages';
 import { reconnectDelayMs } from './backoff';
 import { ClientConnection } from './client-connection';
 import { DeadlineTimer } from './deadline-timer';
@@ -120,7 +126,7 @@ export class PeerClient {
         peerUnavailable(
           this.peerId,
           'backoff',
-          `reconnecting in ${waitMs}ms after: ${lastError.message}`,
+          `reconnecting in ${waitMs}ms after: ${withoutPeerPrefix(this.peerId, lastError.message)}`,
           lastError,
         ),
       );

@@ -49,9 +49,12 @@ describe('connection failures', () => {
     expect(fast.code).toBe('E_PEER_UNAVAILABLE');
     expect(fast.details['reason']).toBe('backoff');
     expect(fast.message).toMatch(/reconnecting in \d+ms after: /);
-    // The error it waits after is named once (/healthz showed it twice, as problem and as cause).
-    const after = attemptFailed.message;
+    // The error it waits after is named once (/healthz showed it twice, as problem and as cause),
+    // and the peer is said unavailable once.
+    const after = attemptFailed.message.replace(/^Peer \S+ is unavailable: /, '');
+    expect(after).toMatch(/^cannot connect \(/);
     expect(fast.message.split(after).length - 1).toBe(1);
+    expect(fast.message.split('is unavailable').length - 1).toBe(1);
 
     await clock.advance(100);
     const second = await rejection(ping(client, address));
