@@ -220,6 +220,8 @@ function size(value: unknown, seen: Set<object> | undefined, pool: StringSharer 
   }
   if (value instanceof RegExp) return REGEXP_BYTES + 2 * stringBytes(value.source);
   const keys = Object.keys(value);
+  // A value about to be held (the walk that pools its strings) gets its sparse ids in a hash table.
+  if (pool !== undefined && sparseElements(keys)) compactElements(value);
   let bytes = objectKeysBytes(keys);
   const record = value as Record<string, unknown>;
   for (const key of keys) {
@@ -239,37 +241,79 @@ function numberBytes(value: number): number {
 }
 
 /**
- * What a plain object with these own keys (in `Object.keys` order) holds, its values aside: its
- * named properties in the object and a property array, or a hash table past
- * {@link MAX_FAST_PROPERTIES}; integer keys, which come first in that order, as elements: a flat
- * array with V8's growth slack, or a hash table, as V8 decides while they are added.
+ * What a plain object with these own keys (in `Object.keys` order) holds, its values aside, once
+ * {@link compactElements} has run on it: its named properties in the object and a property array,
+ * or a hash table past {@link MAX_FAST_PROPERTIES}; integer keys, which come first in that order,
+ * as elements: a flat array with V8's growth slack, or a hash table.
  */
 export function objectKeysBytes(keys: readonly string[]): number {
-  const count = keys.length;
-  let indices = 0;
-  while (indices < count && isArrayIndex(keys[indices] as string)) indices++;
-  const named = count - indices;
+  const indices = integerKeys(keys);
+  const named = keys.length - indices;
   const bytes =
     OBJECT_BYTES + (named > MAX_FAST_PROPERTIES ? dictionaryBytes(named) : propertyArrayBytes(named));
   if (indices === 0) return bytes;
-  // Integer keys are elements, added in ascending order by V8's deserializer and by the shaped
-  // form's builder: V8 decides at each one whether the flat array grows (to 1.5x the index + 16)
-  // or the elements become a hash table. Three ids spread over 2,500 take a flat array of ~26 KB.
+  const flat = flatElementsBytes(keys, indices);
+  if (flat === undefined) return bytes + dictionaryBytes(indices);
+  // Compacted: the table was grown for one element more (the far one, then removed).
+  return bytes + (sparse(flat, indices) ? dictionaryBytes(indices + 1) : flat);
+}
+
+/**
+ * True when an object with these own keys holds its integer keys (ids) in a flat array much larger
+ * than a hash table of them, as V8 lays them out when they are added in ascending order (its
+ * deserializer, the shaped form's builder): a cart of three product ids up to 2,500 holds ~25 KB.
+ * {@link compactElements} turns such elements into a hash table (~300 B for that cart).
+ */
+export function sparseElements(keys: readonly string[]): boolean {
+  const indices = integerKeys(keys);
+  if (indices === 0) return false;
+  const flat = flatElementsBytes(keys, indices);
+  return flat !== undefined && sparse(flat, indices);
+}
+
+/**
+ * Makes V8 hold `object`'s elements in a hash table (an element far past the flat array's end, then
+ * removed): for an object {@link sparseElements} says so of, before it is frozen. The keys, their
+ * order and the values are unchanged.
+ */
+export function compactElements(object: object): void {
+  const record = object as Record<number, unknown>;
+  record[FAR_ELEMENT] = undefined;
+  delete record[FAR_ELEMENT];
+}
+
+/** An element index far past any flat array: adding it turns the elements into a hash table. */
+const FAR_ELEMENT = 2 ** 31;
+
+function sparse(flatBytes: number, indices: number): boolean {
+  return flatBytes > 2 * dictionaryBytes(indices + 1);
+}
+
+/** How many of `keys` (in `Object.keys` order) are integer keys: they come first. */
+function integerKeys(keys: readonly string[]): number {
+  let indices = 0;
+  while (indices < keys.length && isArrayIndex(keys[indices] as string)) indices++;
+  return indices;
+}
+
+/**
+ * The flat array V8 makes for the first `indices` of `keys` added in ascending order, or undefined
+ * when it turns them into a hash table on its own: at each one it decides whether the array grows
+ * (to 1.5x the index + 16) or the elements become a table.
+ */
+function flatElementsBytes(keys: readonly string[], indices: number): number | undefined {
   let capacity = 0;
-  let dictionary = false;
-  for (let i = 0; i < indices && !dictionary; i++) {
+  for (let i = 0; i < indices; i++) {
     const index = Number(keys[i]);
     if (index < capacity) continue;
-    if (index - capacity >= MAX_ELEMENTS_GAP) dictionary = true;
-    else {
-      const grown = index + 1 + ((index + 1) >> 1) + 16;
-      // Past 5,000 slots, V8 weighs the flat array against 3x a table of the elements so far
-      // (3 slots an entry).
-      dictionary = grown > MAX_UNCHECKED_ELEMENTS && 9 * dictionaryCapacity(i) <= grown;
-      capacity = grown;
-    }
+    if (index - capacity >= MAX_ELEMENTS_GAP) return undefined;
+    const grown = index + 1 + ((index + 1) >> 1) + 16;
+    // Past 5,000 slots, V8 weighs the flat array against 3x a table of the elements so far (3
+    // slots an entry).
+    if (grown > MAX_UNCHECKED_ELEMENTS && 9 * dictionaryCapacity(i) <= grown) return undefined;
+    capacity = grown;
   }
-  return bytes + (dictionary ? dictionaryBytes(indices) : ELEMENTS_HEADER + WORD * capacity);
+  return ELEMENTS_HEADER + WORD * capacity;
 }
 
 function dictionaryBytes(entries: number): number {

@@ -1,7 +1,7 @@
 import { types } from 'node:util';
 import { isArrayIndex } from './array-keys';
 import { isReadOnlyDatePrototype, readOnlyDate } from './deep-freeze';
-import { type HeapTally, objectKeysBytes } from './heap-size';
+import { compactElements, type HeapTally, objectKeysBytes, sparseElements } from './heap-size';
 
 /**
  * The shaped form of the default codec (see `structured.codec.ts`): a binary form of values made of
@@ -678,10 +678,20 @@ function shortAscii(b: Uint8Array, p: number, length: number): string {
 }
 
 /** Builds objects of `keys` one property at a time (the first read of a shape, or a large one). */
-function generic(keys: readonly string[], frozen = false): Build {
+function generic(keys: readonly string[], frozen = false, compact = true): Build {
   if (frozen) {
     const build = generic(keys);
     return (reader) => Object.freeze(build(reader));
+  }
+  // Ids as keys, far apart: held in a hash table rather than the flat array V8 grows up to the
+  // largest (~25 KB for a cart of three product ids; heap-size.ts).
+  if (compact && sparseElements(keys)) {
+    const build = generic(keys, false, false);
+    return (reader) => {
+      const object = build(reader);
+      compactElements(object);
+      return object;
+    };
   }
   // A key Object.prototype also has ("constructor", "toString", ...) is defined, not assigned, as a
   // literal (and JSON.parse) would: an assignment would fail on a frozen Object.prototype, or run

@@ -73,6 +73,9 @@ const COUNTS = {
   catalogue: 1_000,
   lookup: 5_000,
   wide: 250,
+  // Each cart has a key set of its own: the shape lists kept for them (bounded, ~1 MB) spread
+  // over more entries.
+  cart: 50_000,
 };
 
 async function settle() {
