@@ -277,10 +277,19 @@ export function sparseElements(keys: readonly string[]): boolean {
  * order and the values are unchanged.
  */
 export function compactElements(object: object): void {
-  const record = object as Record<number, unknown>;
-  record[FAR_ELEMENT] = undefined;
-  delete record[FAR_ELEMENT];
+  // Defined, not assigned: a setter a program put on Object.prototype at that index does not run.
+  // A value a custom codec froze already is left as it is.
+  if (!Object.isExtensible(object)) return;
+  Object.defineProperty(object, FAR_ELEMENT, FAR_PROPERTY);
+  delete (object as Record<number, unknown>)[FAR_ELEMENT];
 }
+
+const FAR_PROPERTY: PropertyDescriptor = Object.freeze({
+  value: undefined,
+  writable: true,
+  enumerable: true,
+  configurable: true,
+});
 
 /** An element index far past any flat array: adding it turns the elements into a hash table. */
 const FAR_ELEMENT = 2 ** 31;
