@@ -51,6 +51,26 @@ describe('estimateHeapBytes', () => {
     );
   });
 
+  it('compacts sparse ids of a value about to be held without changing its keys, values or order', () => {
+    const cart: Record<string, unknown> = { 300: 'a', 1200: 'b', 2200: 'c', name: 'cart' };
+    const pool = new StringPool();
+    expect(compactAndMeasure(cart, pool)).toBe(estimateHeapBytes(cart));
+    expect(Object.keys(cart)).toEqual(['300', '1200', '2200', 'name']);
+    expect(Object.values(cart)).toEqual(['a', 'b', 'c', 'cart']);
+    // A setter a program put on Object.prototype at the far index does not run; a frozen value
+    // (a custom codec's) is measured as it is.
+    let ran = false;
+    Object.defineProperty(Object.prototype, 2 ** 31, { set: () => (ran = true), configurable: true });
+    try {
+      compactAndMeasure({ 300: 1, 2200: 2 }, pool);
+      const frozen = Object.freeze({ 300: 1, 2200: 2 });
+      expect(() => compactAndMeasure(frozen, pool)).not.toThrow();
+    } finally {
+      delete (Object.prototype as Record<number, unknown>)[2 ** 31];
+    }
+    expect(ran).toBe(false);
+  });
+
   it('counts a shared or cyclic sub-value once', () => {
     const shared = { text: 'y'.repeat(64) };
     const cyclic: Record<string, unknown> = { a: shared, b: shared };
