@@ -117,7 +117,7 @@ export class HeapTally {
     let bytes = 0;
     for (const keys of shapes) {
       // Past V8's descriptor limit the object is a hash table: its keys, no hidden classes.
-      const perKey = keys.length > MAX_FAST_PROPERTIES ? 0 : HIDDEN_CLASS_BYTES;
+      const perKey = keys.length - integerKeys(keys) > MAX_FAST_PROPERTIES ? 0 : HIDDEN_CLASS_BYTES;
       // Integer keys are elements: no hidden class, no key string.
       for (const key of keys) if (!isArrayIndex(key)) bytes += perKey + stringBytes(key);
     }
