@@ -79,6 +79,8 @@ if (before.every((stats) => stats === undefined)) {
 for (const [index, stats] of before.entries()) {
   if (stats === undefined) console.warn(`${urls[index]} does not answer: its requests count as errors`);
 }
+/** A request not answered within this is counted as an error (TimeoutError) of its node. */
+const REQUEST_TIMEOUT_MS = 5_000;
 const latencies: number[] = [];
 let errors = 0;
 /** Failed requests by target and kind (an HTTP status, or the connection error's code). */
@@ -102,7 +104,8 @@ async function worker(index: number): Promise<void> {
         : `/products/${idOf(zipf.next())}`;
     const begin = performance.now();
     try {
-      const response = await fetch(url + path);
+      // A node that stops answering (paused, its host gone) must not hold a worker past the run.
+      const response = await fetch(url + path, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
       await response.arrayBuffer();
       // Latency of answered requests only: a refused connection fails in microseconds.
       if (response.ok) latencies.push(performance.now() - begin);
@@ -159,7 +162,7 @@ for (const [index, node] of after.entries()) {
   if (node === undefined || previous === undefined) {
     const name = (node ?? previous)?.node ?? urls[index]!;
     rows.push(
-      `  ${name.padEnd(8)} no counters: the node did not answer ${node === undefined ? 'after' : 'before'} the run`,
+      `  ${name.padEnd(8)} no counters: the node did not answer ${node === undefined && previous === undefined ? 'before or after' : node === undefined ? 'after' : 'before'} the run`,
     );
     continue;
   }
@@ -177,8 +180,13 @@ for (const [index, node] of after.entries()) {
 }
 console.log(`
 requests     ${sent.toLocaleString('en')} in ${seconds.toFixed(1)} s, ${errors.toLocaleString('en')} errors${errorDetail()}
-throughput   ${Math.round(sent / seconds).toLocaleString('en')} req/s
+throughput   ${Math.round(latencies.length / seconds).toLocaleString('en')} answered req/s
 latency      p50 ${percentile(0.5).toFixed(2)} ms   p99 ${percentile(0.99).toFixed(2)} ms (answered requests)
 hit ratio    ${((hits / Math.max(1, gets)) * 100).toFixed(1)}% of ${gets.toLocaleString('en')} cache reads (all nodes, hot copies included)
 database     (each product loaded once cluster-wide, by its owner, until it expires or is written)
 ${rows.join('\n')}`);
+// A run in which no request was answered failed, whatever the nodes' counters said.
+if (latencies.length === 0) {
+  console.error('no request was answered');
+  process.exitCode = 1;
+}
