@@ -467,8 +467,6 @@ interface Shapes {
   objectBytes?: number[];
   /** Values read with it; its objects are built by compiled functions from the second on. */
   reads: number;
-  /** Read before in this process (a list too long to keep is remembered by its hash alone). */
-  seen: boolean;
 }
 
 /**
@@ -678,21 +676,20 @@ function shortAscii(b: Uint8Array, p: number, length: number): string {
 }
 
 /** Builds objects of `keys` one property at a time (the first read of a shape, or a large one). */
-function generic(keys: readonly string[], frozen = false, compact = true): Build {
-  if (frozen) {
-    const build = generic(keys);
-    return (reader) => Object.freeze(build(reader));
-  }
+function generic(keys: readonly string[], frozen = false): Build {
+  const build = keyByKey(keys);
   // Ids as keys, far apart: held in a hash table rather than the flat array V8 grows up to the
   // largest (~25 KB for a cart of three product ids; heap-size.ts).
-  if (compact && sparseElements(keys)) {
-    const build = generic(keys, false, false);
-    return (reader) => {
-      const object = build(reader);
-      compactElements(object);
-      return object;
-    };
-  }
+  const compact = sparseElements(keys);
+  if (!frozen && !compact) return build;
+  return (reader) => {
+    const object = build(reader);
+    if (compact) compactElements(object);
+    return frozen ? Object.freeze(object) : object;
+  };
+}
+
+function keyByKey(keys: readonly string[]): Build {
   // A key Object.prototype also has ("constructor", "toString", ...) is defined, not assigned, as a
   // literal (and JSON.parse) would: an assignment would fail on a frozen Object.prototype, or run
   // a setter a program put there.
@@ -773,7 +770,6 @@ function shapesAt(bytes: Uint8Array, hash: number, start: number, end: number): 
     cached.text.length === end - start &&
     bufferCompare.call(cached.text, bytes, start, end) === 0
   ) {
-    cached.seen = true;
     // From the second read on, the builders asked for are compiled (see buildsOf).
     if (++cached.reads === 2) {
       cached.builds = undefined;
@@ -792,12 +788,11 @@ function shapesAt(bytes: Uint8Array, hash: number, start: number, end: number): 
       builds: undefined,
       frozenBuilds: undefined,
       reads: 1,
-      seen: seenBefore(hash),
     };
   // A copy of its own: a slice of Node's shared 8 KiB pool would keep the whole slab alive.
   const text = Buffer.allocUnsafeSlow(length);
   text.set(bytes.subarray(start, end));
-  const shapes: Shapes = { text, keys, builds: undefined, frozenBuilds: undefined, reads: 1, seen: false };
+  const shapes: Shapes = { text, keys, builds: undefined, frozenBuilds: undefined, reads: 1 };
   const charge = length + CACHE_ENTRY_BYTES;
   if (cachedBytes + charge > MAX_CACHED_SHAPE_BYTES) {
     shapeCache.clear();
@@ -851,7 +846,9 @@ export function decodeShaped(bytes: Uint8Array, frozen = false, tally?: HeapTall
   reader.builds = buildsOf(shapes, readOnly);
   if (tally !== undefined) {
     reader.shapeBytes = shapes.objectBytes ??= shapes.keys.map(objectKeysBytes);
-    if (!shapes.seen) tally.newKeys(shapes.keys);
+    // A key set new to the process: a kept list read for the first time, or one too long to keep
+    // whose hash was not met lately.
+    if (shapes.text === EMPTY ? !seenBefore(hash) : shapes.reads === 1) tally.newKeys(shapes.keys);
   }
   reader.pos = end;
   const value = reader.value();
