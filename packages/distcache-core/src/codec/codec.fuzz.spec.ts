@@ -14,6 +14,7 @@ import {
   MAX_COMPILED_BUILDERS,
   SHAPED,
 } from './shaped-form';
+import { shapeListOf } from '../../test/support/shaped-bytes';
 import { StringPool } from './string-pool';
 import { structuredCodec } from './structured.codec';
 
@@ -515,15 +516,7 @@ function expectedShapes(value: unknown, into: string[] = [], listed = new Set<st
 
 /** The shape list at the head of shaped-form bytes, each shape as JSON text. */
 function writtenShapes(bytes: Uint8Array): string[] {
-  let length = 0;
-  let at = 5;
-  for (let shift = 0; ; shift += 7) {
-    const byte = bytes[at++]!;
-    length += (byte & 0x7f) * 2 ** shift;
-    if (byte < 0x80) break;
-  }
-  const list = JSON.parse(Buffer.from(bytes.subarray(at, at + length)).toString()) as string[][];
-  return list.map((keys) => JSON.stringify(keys));
+  return shapeListOf(bytes).map((keys) => JSON.stringify(keys));
 }
 
 // ---------------------------------------------------------------------------------------------

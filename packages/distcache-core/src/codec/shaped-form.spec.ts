@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { readOnlyDecoders } from './codec';
 import { deepFreeze, isReadOnlyDatePrototype } from './deep-freeze';
 import { compactAndMeasure } from './heap-size';
+import { shapeListOf } from '../../test/support/shaped-bytes';
 import { StringPool } from './string-pool';
 import { structuredCodec } from './structured.codec';
 import {
@@ -30,18 +31,6 @@ function shaped(shapes: string, value: number[], hash = 1): Uint8Array {
   }
   length.push(n);
   return Buffer.concat([head, Buffer.from(length), text, Buffer.from(value)]);
-}
-
-/** The shape list at the head of shaped-form bytes, parsed. */
-function shapeListOf(bytes: Uint8Array): unknown {
-  let length = 0;
-  let at = 5;
-  for (let shift = 0; ; shift += 7) {
-    const byte = bytes[at++]!;
-    length += (byte & 0x7f) * 2 ** shift;
-    if (byte < 0x80) break;
-  }
-  return JSON.parse(Buffer.from(bytes.subarray(at, at + length)).toString());
 }
 
 // Tags, as shaped-form.ts numbers them.
