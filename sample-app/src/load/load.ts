@@ -58,12 +58,14 @@ function targets(): string[] {
 }
 
 const urls = targets();
+/** A request not answered within this is counted as an error (TimeoutError) of its node. */
+const REQUEST_TIMEOUT_MS = 5_000;
 /** Each node's counters, or undefined for a node that does not answer (killed, paused, restarting). */
 const snapshot = (): Promise<Array<NodeStats | undefined>> =>
   Promise.all(
     urls.map(async (url) => {
       try {
-        const response = await fetch(`${url}/stats`, { signal: AbortSignal.timeout(5_000) });
+        const response = await fetch(`${url}/stats`, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
         return response.ok ? ((await response.json()) as NodeStats) : undefined;
       } catch {
         return undefined;
@@ -79,8 +81,6 @@ if (before.every((stats) => stats === undefined)) {
 for (const [index, stats] of before.entries()) {
   if (stats === undefined) console.warn(`${urls[index]} does not answer: its requests count as errors`);
 }
-/** A request not answered within this is counted as an error (TimeoutError) of its node. */
-const REQUEST_TIMEOUT_MS = 5_000;
 const latencies: number[] = [];
 let errors = 0;
 /** Failed requests by target and kind (an HTTP status, or the connection error's code). */
@@ -161,9 +161,8 @@ for (const [index, node] of after.entries()) {
   const previous = before[index];
   if (node === undefined || previous === undefined) {
     const name = (node ?? previous)?.node ?? urls[index]!;
-    rows.push(
-      `  ${name.padEnd(8)} no counters: the node did not answer ${node === undefined && previous === undefined ? 'before or after' : node === undefined ? 'after' : 'before'} the run`,
-    );
+    const when = node !== undefined ? 'before' : previous !== undefined ? 'after' : 'before or after';
+    rows.push(`  ${name.padEnd(8)} no counters: the node did not answer ${when} the run`);
     continue;
   }
   const products = node.cache.products ?? { gets: 0, hits: 0 };
