@@ -805,8 +805,8 @@ class Checker {
     // The walk of the plain decode (checked above; the walk only swaps its strings for equal ones).
     const measured = compactAndMeasure(plain, this.walkPool);
     // What a key set new to the process costs is counted by the tally alone (HeapTally.newKeys).
-    if (held.heapBytes - held.keyBytes !== measured)
-      fail('kept heapBytes', `${held.heapBytes - held.keyBytes} where the walk counts ${measured}`);
+    if (held.heapBytes - held.unwalkedBytes !== measured)
+      fail('kept heapBytes', `${held.heapBytes - held.unwalkedBytes} where the walk counts ${measured}`);
     if (!Buffer.from(codec.encode(held.value)).equals(bytes))
       fail('encode of a kept build', 'other bytes than the value it was read from');
   }

@@ -35,16 +35,36 @@ export function decodesDetached(codec: object): boolean {
   return DETACHED.has(codec);
 }
 
+const JSON_PARSED = new WeakSet<object>();
+
+/**
+ * Marks a codec that decodes with `JSON.parse` (the JSON codec), whose objects of many keys V8
+ * lays out otherwise than its deserializer does: the heap-size walk counts them so
+ * (`JSON_MAX_FAST_PROPERTIES`).
+ */
+export function jsonParsedCodec<C extends object>(codec: C): C {
+  JSON_PARSED.add(codec);
+  return codec;
+}
+
+/** True for a codec marked by {@link jsonParsedCodec}. */
+export function decodesByJsonParse(codec: object): boolean {
+  return JSON_PARSED.has(codec);
+}
+
 /** A value decoded read-only and measured, ready to be held (see {@link ReadOnlyDecoders.kept}). */
 export interface KeptValue {
   readonly value: unknown;
   /**
    * What `compactAndMeasure` would count for it (its short strings are pooled already), plus
-   * {@link keyBytes}.
+   * {@link unwalkedBytes}.
    */
   readonly heapBytes: number;
-  /** Of `heapBytes`, what key sets new to this process cost (`HeapTally.newKeys`); the walk cannot tell. */
-  readonly keyBytes: number;
+  /**
+   * Of `heapBytes`, what the walk cannot tell from the value: key sets new to this process, hash
+   * tables of objects built key by key (`HeapTally.unwalkedBytes`).
+   */
+  readonly unwalkedBytes: number;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compactAndMeasure, estimateHeapBytes, sparseElements } from './heap-size';
+import { compactAndMeasure, estimateHeapBytes, JSON_MAX_FAST_PROPERTIES, sparseElements } from './heap-size';
 import { StringPool } from './string-pool';
 import { structuredCodec } from './structured.codec';
 
@@ -28,9 +28,15 @@ describe('estimateHeapBytes', () => {
   it('counts the hash tables of objects V8 keeps in dictionary mode: over 1,020 named keys, or sparse ids', () => {
     const keyed = (keys: string[]) => Object.fromEntries(keys.map((key) => [key, true]));
     const named = (n: number) => keyed(Array.from({ length: n }, (_, i) => `k${i}`));
-    // 8 B a property up to the limit (measured ~7.6 KB for 1,000), then 24 B a slot of a power-of-two table.
+    // 8 B a property up to the limit (measured ~7.6 KB for 1,000), then 24 B a slot of a
+    // power-of-two table and, frozen, a hidden class of its own (80 B).
     expect(estimateHeapBytes(named(1_000))).toBe(56 + 16 + 8 * 996);
-    expect(estimateHeapBytes(named(5_000))).toBe(56 + 48 + 24 * 8192);
+    expect(estimateHeapBytes(named(5_000))).toBe(56 + 48 + 24 * 8192 + 80);
+    // From JSON.parse, a table from 128 named keys on.
+    expect(compactAndMeasure(named(127), new StringPool(), JSON_MAX_FAST_PROPERTIES)).toBe(56 + 16 + 8 * 123);
+    expect(compactAndMeasure(named(128), new StringPool(), JSON_MAX_FAST_PROPERTIES)).toBe(
+      56 + 48 + 24 * 256 + 80,
+    );
     // Ids far from 0 (measured 3.2 KB for 50); dense integer keys are a flat array grown as V8
     // grows it (17, 43, 82 slots: measured 719-726 B). Ids close enough to each other for V8 to grow
     // a flat array up to the largest (a cart of three product ids up to 2,500: 24.7 KB measured)

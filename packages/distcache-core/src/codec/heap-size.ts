@@ -35,6 +35,20 @@ const MIN_TABLE_CAPACITY = 4;
  * 8 B a property would say; 50 ids from 100000 ~3.1 KB, not 456 B.
  */
 const MAX_FAST_PROPERTIES = 1020;
+/**
+ * The same limit for objects `JSON.parse` makes: from 128 named keys on it builds a hash table
+ * (Node 20, `%HasFastProperties` in fresh processes, whatever the process built before). A record
+ * of 200 fields decoded by the JSON codec held 12,750 B where 1,984 were counted as a fast object.
+ */
+export const JSON_MAX_FAST_PROPERTIES = 127;
+/**
+ * The same limit for objects built by assigning their keys one by one, as the shaped form builds a
+ * shape's objects on the first read of its list and those of shapes it does not compile: past it,
+ * that builder makes a hash table from the start. V8 itself turns an object so built into one past
+ * ~19 keys unless the process built an object of those keys before, which the count cannot know;
+ * see `keyByKey` in shaped-form.ts.
+ */
+export const ASSIGNED_MAX_FAST_PROPERTIES = 16;
 const DICTIONARY_HEADER = 48;
 const DICTIONARY_SLOT_BYTES = 24;
 /** An element this far past the flat array's end makes the elements a hash table (V8's kMaxGap). */
@@ -62,7 +76,7 @@ export interface StringSharer {
  * not counting strings and objects shared with other values (property names are interned).
  */
 export function estimateHeapBytes(value: unknown): number {
-  return size(value, undefined, undefined);
+  return size(value, undefined, undefined, MAX_FAST_PROPERTIES);
 }
 
 /**
@@ -70,9 +84,15 @@ export function estimateHeapBytes(value: unknown): number {
  * and Map values by equal ones `pool` already holds (Set members and Map keys stay: replacing them
  * would reorder the collection). A string so shared is not charged: other values hold it too.
  * The value must be one the caller owns and has not frozen yet (a freshly decoded one).
+ * `maxFastProperties`: the named keys past which its decoder made an object a hash table
+ * ({@link JSON_MAX_FAST_PROPERTIES} for `JSON.parse`; V8's deserializer's by default).
  */
-export function compactAndMeasure(value: unknown, pool: StringSharer): number {
-  return size(value, undefined, pool);
+export function compactAndMeasure(
+  value: unknown,
+  pool: StringSharer,
+  maxFastProperties = MAX_FAST_PROPERTIES,
+): number {
+  return size(value, undefined, pool, maxFastProperties);
 }
 
 /**
@@ -84,8 +104,12 @@ export function compactAndMeasure(value: unknown, pool: StringSharer): number {
 export class HeapTally {
   /** The bytes counted so far. */
   bytes = 0;
-  /** Of those, what key sets new to this process cost (see {@link newKeys}). */
-  keyBytes = 0;
+  /**
+   * Of those, what the heap-size walk of the same value would not count: key sets new to this
+   * process ({@link newKeys}), and objects built in a hash table where the walk takes the fast
+   * layout ({@link object}).
+   */
+  unwalkedBytes = 0;
 
   constructor(private readonly pool: StringSharer) {}
 
@@ -116,18 +140,23 @@ export class HeapTally {
   newKeys(shapes: ReadonlyArray<readonly string[]>): void {
     let bytes = 0;
     for (const keys of shapes) {
-      // Past V8's descriptor limit the object is a hash table: its keys, no hidden classes.
-      const perKey = keys.length - integerKeys(keys) > MAX_FAST_PROPERTIES ? 0 : HIDDEN_CLASS_BYTES;
+      // Built in a hash table (a key set is new on a list's first read, built key by key): its
+      // keys, no hidden classes.
+      const perKey = keys.length - integerKeys(keys) > ASSIGNED_MAX_FAST_PROPERTIES ? 0 : HIDDEN_CLASS_BYTES;
       // Integer keys are elements: no hidden class, no key string.
       for (const key of keys) if (!isArrayIndex(key)) bytes += perKey + stringBytes(key);
     }
-    this.keyBytes += bytes;
+    this.unwalkedBytes += bytes;
     this.bytes += bytes;
   }
 
-  /** An object with these own keys, its values aside (`objectKeysBytes`, which the reader keeps per shape). */
-  object(bytes: number): void {
+  /**
+   * An object, its values aside: `bytes` as its builder laid it out (`objectKeysBytes`, which the
+   * reader keeps per shape), of which `unwalked` the walk would not count.
+   */
+  object(bytes: number, unwalked: number): void {
     this.bytes += bytes;
+    this.unwalkedBytes += unwalked;
   }
 
   array(length: number): void {
@@ -156,7 +185,12 @@ function pooled(text: string, pool: StringSharer): string | undefined {
   return worth ? pool.share(text) : undefined;
 }
 
-function size(value: unknown, seen: Set<object> | undefined, pool: StringSharer | undefined): number {
+function size(
+  value: unknown,
+  seen: Set<object> | undefined,
+  pool: StringSharer | undefined,
+  maxFast: number,
+): number {
   switch (typeof value) {
     case 'string':
       return stringBytes(value);
@@ -185,7 +219,7 @@ function size(value: unknown, seen: Set<object> | undefined, pool: StringSharer 
       bytes +=
         typeof item === 'string'
           ? shared(item, pool, (copy) => (items[i] = copy))
-          : size(item, visited, pool);
+          : size(item, visited, pool, maxFast);
     }
     // Named properties (V8's format keeps them): an array has no in-object slots, so they live in
     // a property array of their own.
@@ -199,7 +233,7 @@ function size(value: unknown, seen: Set<object> | undefined, pool: StringSharer 
       bytes +=
         typeof item === 'string' && key !== '__proto__'
           ? shared(item, pool, (copy) => (record[key] = copy))
-          : size(item, visited, pool);
+          : size(item, visited, pool, maxFast);
     }
     return bytes;
   }
@@ -208,27 +242,30 @@ function size(value: unknown, seen: Set<object> | undefined, pool: StringSharer 
     let bytes = HASH_TABLE_BYTES + MAP_SLOT_BYTES * tableCapacity(value.size);
     for (const [k, v] of value) {
       const map = value as Map<unknown, unknown>;
-      bytes += size(k, visited, undefined);
-      bytes += typeof v === 'string' ? shared(v, pool, (copy) => map.set(k, copy)) : size(v, visited, pool);
+      bytes += size(k, visited, undefined, maxFast);
+      bytes +=
+        typeof v === 'string' ? shared(v, pool, (copy) => map.set(k, copy)) : size(v, visited, pool, maxFast);
     }
     return bytes;
   }
   if (value instanceof Set) {
     let bytes = HASH_TABLE_BYTES + SET_SLOT_BYTES * tableCapacity(value.size);
-    for (const v of value) bytes += size(v, visited, undefined);
+    for (const v of value) bytes += size(v, visited, undefined, maxFast);
     return bytes;
   }
   if (value instanceof RegExp) return REGEXP_BYTES + 2 * stringBytes(value.source);
   const keys = Object.keys(value);
   // A value about to be held (the walk that pools its strings) gets its sparse ids in a hash table.
   if (pool !== undefined && sparseElements(keys)) compactElements(value);
-  let bytes = objectKeysBytes(keys);
+  let bytes = objectKeysBytes(keys, maxFast);
   const record = value as Record<string, unknown>;
   for (const key of keys) {
     const item = record[key];
     // An own '__proto__' property (structured clones can have one) cannot be rewritten by assignment.
     const rewritable = typeof item === 'string' && key !== '__proto__';
-    bytes += rewritable ? shared(item, pool, (copy) => (record[key] = copy)) : size(item, visited, pool);
+    bytes += rewritable
+      ? shared(item, pool, (copy) => (record[key] = copy))
+      : size(item, visited, pool, maxFast);
   }
   return bytes;
 }
@@ -246,11 +283,14 @@ function numberBytes(value: number): number {
  * or a hash table past {@link MAX_FAST_PROPERTIES}; integer keys, which come first in that order,
  * as elements: a flat array with V8's growth slack, or a hash table.
  */
-export function objectKeysBytes(keys: readonly string[]): number {
+export function objectKeysBytes(keys: readonly string[], maxFastProperties = MAX_FAST_PROPERTIES): number {
   const indices = integerKeys(keys);
   const named = keys.length - indices;
+  // A hash-table object, once frozen, has a hidden class of its own (objects of one shape in the
+  // fast layout share theirs).
   const bytes =
-    OBJECT_BYTES + (named > MAX_FAST_PROPERTIES ? dictionaryBytes(named) : propertyArrayBytes(named));
+    OBJECT_BYTES +
+    (named > maxFastProperties ? dictionaryBytes(named) + HIDDEN_CLASS_BYTES : propertyArrayBytes(named));
   if (indices === 0) return bytes;
   const flat = flatElementsBytes(keys, indices);
   if (flat === undefined) return bytes + dictionaryBytes(indices);

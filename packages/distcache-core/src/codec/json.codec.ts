@@ -1,4 +1,4 @@
-import { type Codec, detachedCodec } from './codec';
+import { type Codec, detachedCodec, jsonParsedCodec } from './codec';
 
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
@@ -11,16 +11,18 @@ const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 export function jsonCodec<T = unknown>(): Codec<T> {
   const encoder = new TextEncoder();
   const decoder = new TextDecoder('utf-8', { fatal: true });
-  return detachedCodec<Codec<T>>({
-    name: 'json',
-    encode: (value) => {
-      const text = JSON.stringify(value);
-      if (text === undefined) throw new TypeError('value has no JSON representation');
-      return encoder.encode(text);
-    },
-    decode: (bytes) =>
-      JSON.parse(decoder.decode(bytes), (key, value: unknown) =>
-        FORBIDDEN_KEYS.has(key) ? undefined : value,
-      ) as T,
-  });
+  return detachedCodec(
+    jsonParsedCodec<Codec<T>>({
+      name: 'json',
+      encode: (value) => {
+        const text = JSON.stringify(value);
+        if (text === undefined) throw new TypeError('value has no JSON representation');
+        return encoder.encode(text);
+      },
+      decode: (bytes) =>
+        JSON.parse(decoder.decode(bytes), (key, value: unknown) =>
+          FORBIDDEN_KEYS.has(key) ? undefined : value,
+        ) as T,
+    }),
+  );
 }

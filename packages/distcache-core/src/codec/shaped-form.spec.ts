@@ -354,7 +354,7 @@ describe('the shaped form', () => {
         const walked = decodeShaped(bytes);
         const measured = compactAndMeasure(walked, walkPool);
         // What a key set new to the process costs is the tally's alone (the walk cannot tell).
-        expect(held.heapBytes - held.keyBytes).toBe(measured);
+        expect(held.heapBytes - held.unwalkedBytes).toBe(measured);
         deepFreeze(walked);
         expect(held.value).toStrictEqual(walked);
         if (typeof held.value === 'object') expect(Object.isFrozen(held.value)).toBe(true);
@@ -375,12 +375,31 @@ describe('the shaped form', () => {
     // Keys that are data (a score by e-mail): every value brings its own.
     const scores = (n: number) => ({ [`u${n}@example.com`]: 10, [`v${n}@example.com`]: 20 });
     const first = kept(encodeShaped(scores(1)) as Buffer, pool)!;
-    expect(first.keyBytes).toBe(2 * (80 + 16 + 16));
-    expect(kept(encodeShaped(scores(2)) as Buffer, pool)!.keyBytes).toBe(first.keyBytes);
+    expect(first.unwalkedBytes).toBe(2 * (80 + 16 + 16));
+    expect(kept(encodeShaped(scores(2)) as Buffer, pool)!.unwalkedBytes).toBe(first.unwalkedBytes);
     // The same keys again: V8 reuses the hidden classes, and the key strings are shared.
     const again = kept(encodeShaped(scores(1)) as Buffer, pool)!;
-    expect(again.keyBytes).toBe(0);
-    expect(again.heapBytes).toBe(first.heapBytes - first.keyBytes);
+    expect(again.unwalkedBytes).toBe(0);
+    expect(again.heapBytes).toBe(first.heapBytes - first.unwalkedBytes);
+  });
+
+  it('charges an object of more than 16 named keys as the hash table its first read builds, the fast layout once compiled', () => {
+    const { kept } = readOnlyDecoders(structuredCodec())!;
+    const pool = new StringPool();
+    const record = (salt: number) =>
+      Object.fromEntries(Array.from({ length: 20 }, (_, k) => [`column_${k}_of_twenty`, salt * 100 + k]));
+    const [first, second, third] = [1, 2, 3].map((salt) => kept(encodeShaped(record(salt)) as Buffer, pool)!);
+    // First read: 20 keys in a hash table of 32 slots with a hidden class of its own, and the key
+    // strings (no hidden class per key: none is made for a hash table).
+    const keyStrings = 20 * (16 + 24);
+    expect(first!.heapBytes).toBe(56 + 48 + 24 * 32 + 80 + keyStrings);
+    expect(first!.unwalkedBytes).toBe(first!.heapBytes - compactAndMeasure(record(1), new StringPool()));
+    // From the second read on, a compiled literal: the fast layout, as the walk counts it.
+    for (const held of [second!, third!]) {
+      expect(held.unwalkedBytes).toBe(0);
+      expect(held.heapBytes).toBe(compactAndMeasure(record(2), new StringPool()));
+      expect(held.heapBytes).toBe(56 + 16 + 8 * 18);
+    }
   });
 
   it('writes a value correctly when a getter inside it writes another value meanwhile', () => {

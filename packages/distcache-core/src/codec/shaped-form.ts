@@ -1,7 +1,13 @@
 import { types } from 'node:util';
 import { isArrayIndex } from './array-keys';
 import { isReadOnlyDatePrototype, readOnlyDate } from './deep-freeze';
-import { compactElements, type HeapTally, objectKeysBytes, sparseElements } from './heap-size';
+import {
+  ASSIGNED_MAX_FAST_PROPERTIES,
+  compactElements,
+  type HeapTally,
+  objectKeysBytes,
+  sparseElements,
+} from './heap-size';
 
 /**
  * The shaped form of the default codec (see `structured.codec.ts`): a binary form of values made of
@@ -453,6 +459,11 @@ export function encodeShaped(value: unknown): Buffer | undefined {
 
 type Build = (reader: Reader) => object;
 
+interface ObjectSizes {
+  readonly built: readonly number[];
+  readonly unwalked: readonly number[];
+}
+
 /** What a reader built for one shape list: kept per process, found by its hash and its bytes. */
 interface Shapes {
   readonly text: Uint8Array;
@@ -463,8 +474,11 @@ interface Shapes {
    */
   builds: Build[] | undefined;
   frozenBuilds: Build[] | undefined;
-  /** What an object of each shape holds on the heap, its values aside (made for the first kept read). */
-  objectBytes?: number[];
+  /**
+   * What an object of each shape holds on the heap, its values aside, as the read-only builders
+   * lay it out (made for the first kept read, again once they are compiled).
+   */
+  objectBytes?: ObjectSizes;
   /** Values read with it; its objects are built by compiled functions from the second on. */
   reads: number;
 }
@@ -476,8 +490,12 @@ interface Shapes {
 export const MAX_CACHED_SHAPE_BYTES = 1024 * 1024;
 /** Longest shape text kept (bytes); longer ones are parsed on every read. */
 export const MAX_CACHED_SHAPE_TEXT = 4096;
-/** Most keys of a shape whose objects are built by a compiled function. */
-const MAX_COMPILED_KEYS = 64;
+/**
+ * Most keys of a shape whose objects are built by a compiled function: an object literal of up to
+ * 127 properties gives every object it makes one hidden class; from 128 on, V8 makes each object
+ * one of its own (Node 20: 200 keys, ~5.7 KB an object).
+ */
+const MAX_COMPILED_KEYS = 127;
 /**
  * Most compiled builders alive (the shape lists a peer can send are bounded by their bytes, not by
  * their number of shapes): past it, objects are built key by key until the cache starts over.
@@ -511,6 +529,8 @@ class Reader {
   depth = 0;
   /** What an object of each of the value's shapes holds, when {@link tally} counts its objects. */
   shapeBytes: readonly number[] = NO_SIZES;
+  /** Of {@link shapeBytes}, what the heap-size walk would not count (`HeapTally.object`). */
+  shapeUnwalked: readonly number[] = NO_SIZES;
 
   constructor(
     private readonly bytes: Uint8Array,
@@ -571,7 +591,7 @@ class Reader {
         if (build === undefined) throw malformed('an object of an unknown shape');
         if (++this.depth > MAX_DEPTH) throw malformed('nested too deep');
         // Counted before its properties, as the heap-size walk visits it.
-        this.tally?.object(this.shapeBytes[shape]!);
+        this.tally?.object(this.shapeBytes[shape]!, this.shapeUnwalked[shape]!);
         const object = build(this);
         this.depth--;
         return object;
@@ -690,6 +710,28 @@ function generic(keys: readonly string[], frozen = false): Build {
 }
 
 function keyByKey(keys: readonly string[]): Build {
+  let indices = 0;
+  while (indices < keys.length && isArrayIndex(keys[indices] as string)) indices++;
+  if (keys.length - indices > ASSIGNED_MAX_FAST_PROPERTIES) {
+    // Many named keys: a hash table from the start. Assigned one by one to a plain object, they
+    // made V8 choose between a hash table (past ~19 keys, in a process where no object of those
+    // keys was built before: a peer's first hot copy of a shape) and its fast layout (following
+    // the hidden classes an earlier object left, while its root still takes transitions), which
+    // the heap-size count could not tell apart: a record of 100 fields held 6,628 B, counted
+    // 1,168 (test/support/heap-probe.mjs, 'record100'). Laying the hidden classes first (a
+    // template) is no way out: a process that met many key sets (ids, e-mails as keys) has
+    // `{}`'s transitions full, and the template's path is not kept. An object without a
+    // prototype starts as a hash table: built so, then given its prototype, it stays one (Node 20,
+    // `%HasFastProperties`, test/package/object-layout.spec.ts), and no hidden class is made per key
+    // (a value of 30 new keys: ~2 µs to build against ~16 µs assigned to `{}`). Assigning to it runs
+    // no setter of Object.prototype. Shapes read again are compiled (fast objects) up to
+    // MAX_COMPILED_KEYS.
+    return (reader) => {
+      const object = { __proto__: null } as unknown as Record<string, unknown>;
+      for (const key of keys) object[key] = reader.value();
+      return Object.setPrototypeOf(object, Object.prototype) as object;
+    };
+  }
   // A key Object.prototype also has ("constructor", "toString", ...) is defined, not assigned, as a
   // literal (and JSON.parse) would: an assignment would fail on a frozen Object.prototype, or run
   // a setter a program put there.
@@ -733,13 +775,30 @@ function compiled(keys: readonly string[], frozen = false): Build {
   try {
     const literal = frozen ? `Object.freeze({ ${body} })` : `{ ${body} }`;
     // eslint-disable-next-line @typescript-eslint/no-implied-eval -- see above: the keys are JSON string literals
-    return new Function('r', `return ${literal};`) as Build;
+    const build = new Function('r', `return ${literal};`) as Build;
+    literalBuilds.add(build);
+    return build;
   } catch (error) {
     // Code generation disallowed (--disallow-code-generation-from-strings): never again. Anything
     // else (a stack nearly full, say): this shape only.
     if (error instanceof EvalError) canCompile = false;
     return generic(keys, frozen);
   }
+}
+
+/** Builders of object literals (fast objects); the others build as {@link keyByKey} says. */
+const literalBuilds = new WeakSet<Build>();
+
+/**
+ * What an object of each shape holds, its values aside, as `builds` lay it out (a hash table past
+ * ASSIGNED_MAX_FAST_PROPERTIES named keys unless a literal builds it), and of that what the
+ * heap-size walk, which takes the fast layout, would not count.
+ */
+function objectSizes(keys: ReadonlyArray<readonly string[]>, builds: readonly Build[]): ObjectSizes {
+  const built = keys.map((shape, i) =>
+    objectKeysBytes(shape, literalBuilds.has(builds[i]!) ? undefined : ASSIGNED_MAX_FAST_PROPERTIES),
+  );
+  return { built, unwalked: keys.map((shape, i) => built[i]! - objectKeysBytes(shape)) };
 }
 
 function parseShapes(text: string): ReadonlyArray<readonly string[]> {
@@ -774,6 +833,7 @@ function shapesAt(bytes: Uint8Array, hash: number, start: number, end: number): 
     if (++cached.reads === 2) {
       cached.builds = undefined;
       cached.frozenBuilds = undefined;
+      cached.objectBytes = undefined;
     }
     return cached;
   }
@@ -845,7 +905,9 @@ export function decodeShaped(bytes: Uint8Array, frozen = false, tally?: HeapTall
   const shapes = shapesAt(bytes, hash, start, end);
   reader.builds = buildsOf(shapes, readOnly);
   if (tally !== undefined) {
-    reader.shapeBytes = shapes.objectBytes ??= shapes.keys.map(objectKeysBytes);
+    const sizes = (shapes.objectBytes ??= objectSizes(shapes.keys, reader.builds));
+    reader.shapeBytes = sizes.built;
+    reader.shapeUnwalked = sizes.unwalked;
     // A key set new to the process: a kept list read for the first time, or one too long to keep
     // whose hash was not met lately.
     if (shapes.text === EMPTY ? !seenBefore(hash) : shapes.reads === 1) tally.newKeys(shapes.keys);

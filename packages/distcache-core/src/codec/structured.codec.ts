@@ -85,7 +85,7 @@ export function structuredCodec<T = unknown>(): Codec<T> {
       if (bytes[0] !== SHAPED) return undefined;
       const tally = new HeapTally(pool);
       const value = decodeShaped(bytes, true, tally);
-      return { value, heapBytes: tally.bytes, keyBytes: tally.keyBytes };
+      return { value, heapBytes: tally.bytes, unwalkedBytes: tally.unwalkedBytes };
     },
   });
 }

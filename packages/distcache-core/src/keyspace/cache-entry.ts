@@ -1,8 +1,8 @@
 import { AsyncResource } from 'node:async_hooks';
 import { deepFreeze } from '../codec/deep-freeze';
-import { compactAndMeasure, estimateHeapBytes } from '../codec/heap-size';
+import { compactAndMeasure, estimateHeapBytes, JSON_MAX_FAST_PROPERTIES } from '../codec/heap-size';
 import { sharedStrings } from '../codec/string-pool';
-import { type Codec, decodesDetached, readOnlyDecoders } from '../codec/codec';
+import { type Codec, decodesByJsonParse, decodesDetached, readOnlyDecoders } from '../codec/codec';
 import type { StorageEntry } from '../storage/storage';
 import type { ValueMode } from './keyspace.options';
 import { pack, type PackedBytes, packedSize, packedSizeOf, unpack } from './packed-bytes';
@@ -121,7 +121,11 @@ export class CacheEntry<T> implements StorageEntry {
     const value = codec.decode(unpack(bytes));
     if (mode === 'copy' || this.form === COPY_ON_READ) return value;
     // Measured before freezing: the walk also shares the value's short strings with other values.
-    const heapBytes = compactAndMeasure(value, sharedStrings);
+    const heapBytes = compactAndMeasure(
+      value,
+      sharedStrings,
+      decodesByJsonParse(codec) ? JSON_MAX_FAST_PROPERTIES : undefined,
+    );
     if (deepFreeze(value)) return this.hold(value, heapBytes);
     this.form = COPY_ON_READ;
     return value;

@@ -106,6 +106,9 @@ describe('maxBytes accounting against measured heap', () => {
         'scores',
         'symbols',
         'patterns',
+        'record100',
+        'record200',
+        'json200',
       ];
       expectWithinTolerance(await probe('frozen', kinds), kinds);
     },

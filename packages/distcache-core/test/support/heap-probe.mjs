@@ -3,7 +3,7 @@
 // (a read-through cache reads what it holds), and reports what the keyspace counted
 // (`stats().bytes`) against what the process holds more after full collections (V8 heap used +
 // external memory). One measurement per process: see the note above `measureOnce`.
-import { DistCacheEngine } from 'distcache-core';
+import { DistCacheEngine, jsonCodec } from 'distcache-core';
 
 const { kind, valueMode } = JSON.parse(process.argv[2]);
 const gc = globalThis.gc;
@@ -11,6 +11,20 @@ if (typeof gc !== 'function') throw new Error('run with node --expose-gc');
 
 const word = (i, salt) =>
   ['steel', 'oak', 'compact', 'wireless', 'modular', 'premium', 'kitchen', 'travel'][(i * 7 + salt * 13) % 8];
+
+/**
+ * An object of `entries` made as if this process had never built one with its keys (a hot copy a
+ * peer sent): V8 adds a key to an object by following the hidden classes objects of those keys made
+ * before, so a value built here first would leave the engine's decode a path the receiving side does
+ * not have. Built behind a throwaway first key, then deleted (V8 then holds the source in a hash
+ * table): no hidden class of these keys is left for the decode to follow.
+ */
+function away(entries) {
+  const object = { 'made-away': 0 };
+  for (const [key, value] of entries) object[key] = value;
+  delete object['made-away'];
+  return object;
+}
 
 /** The fixed set of values: realistic shapes, each made distinct by `i`. */
 const MAKERS = {
@@ -56,12 +70,17 @@ const MAKERS = {
   // A cart of product ids (V8 grows a flat array up to the largest id: ~25 KB for three ids).
   cart: (i) => ({ [300 + (i % 300)]: 1, [1200 + (i % 499)]: 2, [2200 + (i % 337)]: 1 }),
   // Keys that are data: every value has its own key set (hidden classes and key strings of its own).
-  scores: (i) =>
-    Object.fromEntries(Array.from({ length: 30 }, (_, k) => [`u${i * 30 + k}@example.com`, k * 10])),
+  scores: (i) => away(Array.from({ length: 30 }, (_, k) => [`u${i * 30 + k}@example.com`, k * 10])),
   // One-character strings above U+00FF are strings of their own; RegExps hold their pattern twice.
   symbols: (i) =>
     Array.from({ length: 100 }, (_, k) => String.fromCharCode(0x4e00 + ((i * 100 + k) % 20_000))),
   patterns: (i) => Array.from({ length: 20 }, (_, k) => new RegExp(`^user-${i}-${k}-[a-z]+$`, 'i')),
+  // Records of many fields, as a peer receives them: 100 (built by a compiled literal once the
+  // shape is known) and 200 (more than the shaped form compiles: a hash table every read).
+  record100: (i) => away(Array.from({ length: 100 }, (_, k) => [`field${k}`, i * 100 + k])),
+  record200: (i) => away(Array.from({ length: 200 }, (_, k) => [`field${k}`, i * 200 + k])),
+  // Kinds named json* are kept by the JSON codec: JSON.parse makes a hash table of 128 keys or more.
+  json200: (i) => Object.fromEntries(Array.from({ length: 200 }, (_, k) => [`field${k}`, i * 100 + k])),
   wide: (i) => Object.fromEntries(Array.from({ length: 1_500 }, (_, k) => [`field${k}`, i + k])),
 };
 // About 20-30 MB of each kind: enough that a few hundred KB of JIT code and feedback do not count.
@@ -73,6 +92,8 @@ const COUNTS = {
   catalogue: 1_000,
   lookup: 5_000,
   wide: 250,
+  record200: 2_000,
+  json200: 2_000,
   // Each cart has a key set of its own: the shape lists kept for them (bounded, ~1 MB) spread
   // over more entries.
   cart: 50_000,
@@ -111,6 +132,7 @@ async function measureOnce(kind, make, count) {
         name: 'probe',
         maxBytes: 2 ** 31,
         valueMode,
+        ...(kind.startsWith('json') ? { codec: jsonCodec() } : {}),
         dataSource: (key) => make(Number(key.replace('warm-', ''))),
       },
     ],
