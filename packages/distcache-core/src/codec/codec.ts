@@ -35,21 +35,26 @@ export function decodesDetached(codec: object): boolean {
   return DETACHED.has(codec);
 }
 
-const JSON_PARSED = new WeakSet<object>();
+const JSON_PARSED = new WeakMap<object, (bytes: Uint8Array) => boolean>();
 
 /**
- * Marks a codec that decodes with `JSON.parse` (the JSON codec), whose objects of many keys V8
- * lays out otherwise than its deserializer does: the heap-size walk counts them so
- * (`JSON_MAX_FAST_PROPERTIES`).
+ * Marks a codec that decodes with `JSON.parse` (the JSON codec; the default codec's JSON form),
+ * whose objects of many keys V8 lays out otherwise than its deserializer does: the heap-size walk
+ * counts them so (`JSON_MAX_FAST_PROPERTIES`). `parsed` tells the bytes it decodes so.
  */
-export function jsonParsedCodec<C extends object>(codec: C): C {
-  JSON_PARSED.add(codec);
+export function jsonParsedCodec<C extends object>(
+  codec: C,
+  parsed: (bytes: Uint8Array) => boolean = always,
+): C {
+  JSON_PARSED.set(codec, parsed);
   return codec;
 }
 
-/** True for a codec marked by {@link jsonParsedCodec}. */
-export function decodesByJsonParse(codec: object): boolean {
-  return JSON_PARSED.has(codec);
+const always = (): boolean => true;
+
+/** True when `codec` decodes `bytes` with `JSON.parse` (see {@link jsonParsedCodec}). */
+export function decodesByJsonParse(codec: object, bytes: Uint8Array): boolean {
+  return JSON_PARSED.get(codec)?.(bytes) ?? false;
 }
 
 /** A value decoded read-only and measured, ready to be held (see {@link ReadOnlyDecoders.kept}). */

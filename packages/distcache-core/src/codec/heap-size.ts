@@ -7,8 +7,11 @@
 // deserializer makes: a plain object has 4 in-object property slots and an out-of-object property
 // array that grows 3 slots at a time; an array's elements are sized exactly; a number that is not
 // a 31-bit integer is a separate 16-byte HeapNumber; a Map or Set is an ordered hash table whose
-// capacity is a power of two (at least 4). Values decoded otherwise (JSON) are shaped a little
-// differently; the estimate stays within the tolerance the test checks.
+// capacity is a power of two (at least 4). Values decoded otherwise are shaped a little
+// differently (JSON.parse: hash tables from 128 named keys, and where the JSON codec removed a key;
+// the shaped form's key-by-key builder: from 17), which the count is told (`maxFastProperties`,
+// `markHashTable`, `ASSIGNED_MAX_FAST_PROPERTIES`); the estimate stays within the tolerance the
+// test checks.
 
 import { isArrayIndex, namedArrayKeys } from './array-keys';
 import { POOLED_STRING_MAX_LENGTH } from './string-pool';
@@ -64,6 +67,22 @@ const REGEXP_BYTES = 144;
 const SMI_MIN = -(2 ** 31);
 const SMI_MAX = 2 ** 31 - 1;
 const TWO_BYTE = /[\u0100-\uffff]/;
+
+/** Objects a decoder made hash tables of, which the walk could not tell (see {@link markHashTable}). */
+const hashTables = new WeakSet<object>();
+let anyHashTable = false;
+/** A limit of named keys that every object passes: counted as a hash table. */
+const ALWAYS_HASH_TABLE = -1;
+
+/**
+ * Tells the walk that a decoder made `object` a hash table (dictionary mode) however few its keys:
+ * the JSON codec's reviver removing a key that was not the object's last, which makes V8 hold the
+ * object so (an object of 30 keys with a `constructor` key held 2,015 B where 616 were counted).
+ */
+export function markHashTable(object: object): void {
+  hashTables.add(object);
+  anyHashTable = true;
+}
 
 /** Shares equal short strings between values; see {@link compactAndMeasure}. */
 export interface StringSharer {
@@ -257,7 +276,7 @@ function size(
   const keys = Object.keys(value);
   // A value about to be held (the walk that pools its strings) gets its sparse ids in a hash table.
   if (pool !== undefined && sparseElements(keys)) compactElements(value);
-  let bytes = objectKeysBytes(keys, maxFast);
+  let bytes = objectKeysBytes(keys, anyHashTable && hashTables.has(value) ? ALWAYS_HASH_TABLE : maxFast);
   const record = value as Record<string, unknown>;
   for (const key of keys) {
     const item = record[key];
@@ -280,7 +299,9 @@ function numberBytes(value: number): number {
 /**
  * What a plain object with these own keys (in `Object.keys` order) holds, its values aside, once
  * {@link compactElements} has run on it: its named properties in the object and a property array,
- * or a hash table past {@link MAX_FAST_PROPERTIES}; integer keys, which come first in that order,
+ * or a hash table past `maxFastProperties` named keys (its decoder's limit: {@link MAX_FAST_PROPERTIES}
+ * for V8's deserializer, {@link JSON_MAX_FAST_PROPERTIES}, {@link ASSIGNED_MAX_FAST_PROPERTIES});
+ * integer keys, which come first in that order,
  * as elements: a flat array with V8's growth slack, or a hash table.
  */
 export function objectKeysBytes(keys: readonly string[], maxFastProperties = MAX_FAST_PROPERTIES): number {
@@ -339,7 +360,7 @@ function sparse(flatBytes: number, indices: number): boolean {
 }
 
 /** How many of `keys` (in `Object.keys` order) are integer keys: they come first. */
-function integerKeys(keys: readonly string[]): number {
+export function integerKeys(keys: readonly string[]): number {
   let indices = 0;
   while (indices < keys.length && isArrayIndex(keys[indices] as string)) indices++;
   return indices;

@@ -1,6 +1,17 @@
 import { type Codec, detachedCodec, jsonParsedCodec } from './codec';
+import { markHashTable } from './heap-size';
 
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** The reviver of {@link jsonCodec}'s decode: the value, or undefined to remove a forbidden key. */
+function withoutForbiddenKeys(this: object, key: string, value: unknown): unknown {
+  if (!FORBIDDEN_KEYS.has(key)) return value;
+  // Removing a key other than the last one added makes V8 hold the object in a hash table: the
+  // memory count must know (the last one is taken back without that).
+  const keys = Object.keys(this);
+  if (keys[keys.length - 1] !== key) markHashTable(this);
+  return undefined;
+}
 
 /**
  * A JSON codec: the portable choice when other programs read the bytes. `Date` becomes a string,
@@ -19,10 +30,7 @@ export function jsonCodec<T = unknown>(): Codec<T> {
         if (text === undefined) throw new TypeError('value has no JSON representation');
         return encoder.encode(text);
       },
-      decode: (bytes) =>
-        JSON.parse(decoder.decode(bytes), (key, value: unknown) =>
-          FORBIDDEN_KEYS.has(key) ? undefined : value,
-        ) as T,
+      decode: (bytes) => JSON.parse(decoder.decode(bytes), withoutForbiddenKeys) as T,
     }),
   );
 }

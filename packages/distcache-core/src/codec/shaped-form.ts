@@ -5,6 +5,7 @@ import {
   ASSIGNED_MAX_FAST_PROPERTIES,
   compactElements,
   type HeapTally,
+  integerKeys,
   objectKeysBytes,
   sparseElements,
 } from './heap-size';
@@ -710,8 +711,11 @@ function generic(keys: readonly string[], frozen = false): Build {
 }
 
 function keyByKey(keys: readonly string[]): Build {
-  let indices = 0;
-  while (indices < keys.length && isArrayIndex(keys[indices] as string)) indices++;
+  const indices = integerKeys(keys);
+  // A key Object.prototype also has ("constructor", "toString", ...) is defined, not assigned, as a
+  // literal (and JSON.parse) would: an assignment would fail on a frozen Object.prototype, or run
+  // a setter a program put there.
+  const inherited = keys.some((key) => key in Object.prototype);
   if (keys.length - indices > ASSIGNED_MAX_FAST_PROPERTIES) {
     // Many named keys: a hash table from the start. Assigned one by one to a plain object, they
     // made V8 choose between a hash table (past ~19 keys, in a process where no object of those
@@ -720,22 +724,28 @@ function keyByKey(keys: readonly string[]): Build {
     // the heap-size count could not tell apart: a record of 100 fields held 6,628 B, counted
     // 1,168 (test/support/heap-probe.mjs, 'record100'). Laying the hidden classes first (a
     // template) is no way out: a process that met many key sets (ids, e-mails as keys) has
-    // `{}`'s transitions full, and the template's path is not kept. An object without a
-    // prototype starts as a hash table: built so, then given its prototype, it stays one (Node 20,
-    // `%HasFastProperties`, test/package/object-layout.spec.ts), and no hidden class is made per key
-    // (a value of 30 new keys: ~2 µs to build against ~16 µs assigned to `{}`). Assigning to it runs
-    // no setter of Object.prototype. Shapes read again are compiled (fast objects) up to
-    // MAX_COMPILED_KEYS.
+    // `{}`'s transitions full, and the template's path is not kept. Deleting a property that is
+    // not the last one makes an object a hash table, one hidden class shared by all so made
+    // (Node 20, `%HasFastProperties`, test/package/object-layout.spec.ts), and no hidden class is
+    // made per key (a value of 30 new keys: ~2 µs to build against ~16 µs assigned to `{}`).
+    // With a key Object.prototype has, an object without a prototype is filled instead (no
+    // setter to run), then given Object.prototype: a hash table too, with a hidden class of its
+    // own (V8 keeps no prototype transition for hash tables: its property reads are ~5x slower
+    // while it is not frozen, and freezing gives any hash table one of its own). Shapes read
+    // again are compiled (fast objects) up to MAX_COMPILED_KEYS.
+    if (inherited)
+      return (reader) => {
+        const object = { __proto__: null } as unknown as Record<string, unknown>;
+        for (const key of keys) object[key] = reader.value();
+        return Object.setPrototypeOf(object, Object.prototype) as object;
+      };
     return (reader) => {
-      const object = { __proto__: null } as unknown as Record<string, unknown>;
+      const object = hashTableObject();
       for (const key of keys) object[key] = reader.value();
-      return Object.setPrototypeOf(object, Object.prototype) as object;
+      return object;
     };
   }
-  // A key Object.prototype also has ("constructor", "toString", ...) is defined, not assigned, as a
-  // literal (and JSON.parse) would: an assignment would fail on a frozen Object.prototype, or run
-  // a setter a program put there.
-  if (keys.some((key) => key in Object.prototype)) {
+  if (inherited) {
     return (reader) => {
       const object: Record<string, unknown> = {};
       for (const key of keys)
@@ -753,6 +763,14 @@ function keyByKey(keys: readonly string[]): Build {
     for (const key of keys) object[key] = reader.value();
     return object;
   };
+}
+
+/** An empty plain object in a hash table (dictionary mode): see keyByKey. */
+function hashTableObject(): Record<string, unknown> {
+  const object: Record<string, unknown> = { 'distcache:a': 0, 'distcache:b': 0 };
+  delete object['distcache:a'];
+  delete object['distcache:b'];
+  return object;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { DefaultDeserializer, serialize } from 'node:v8';
-import { type Codec, detachedCodec, withReadOnlyDecoders } from './codec';
+import { type Codec, detachedCodec, jsonParsedCodec, withReadOnlyDecoders } from './codec';
 import { deepFreeze } from './deep-freeze';
 import { HeapTally } from './heap-size';
 import { datePaths, JSON_DATES, JSON_PLAIN, reviveDates } from './json-form';
@@ -54,24 +54,28 @@ class DetachingDeserializer extends DefaultDeserializer {
  * same Node major version: V8 reads older formats but not newer ones.
  */
 export function structuredCodec<T = unknown>(): Codec<T> {
-  const codec = detachedCodec<Codec<T>>({
-    name: 'structured',
-    encode: (value) => encodeShaped(value) ?? serialize(value),
-    decode: (bytes) => {
-      const marker = bytes[0];
-      if (marker === SHAPED) return decodeShaped(bytes) as T;
-      if (marker === JSON_PLAIN) return JSON.parse(utf8Slice.call(bytes, 1, bytes.length)) as T;
-      if (marker === JSON_DATES) {
-        const newline = bytes.indexOf(NEWLINE, 1);
-        if (newline < 0) throw new TypeError('a JSON-form value without its Date paths');
-        const paths = datePaths(utf8Slice.call(bytes, 1, newline));
-        return reviveDates(JSON.parse(utf8Slice.call(bytes, newline + 1, bytes.length)), paths) as T;
-      }
-      const reader = new DetachingDeserializer(bytes);
-      reader.readHeader();
-      return reader.readValue() as T;
-    },
-  });
+  // Its JSON form (bytes of earlier versions) is read by JSON.parse: counted as JSON.parse lays it out.
+  const codec = jsonParsedCodec(
+    detachedCodec<Codec<T>>({
+      name: 'structured',
+      encode: (value) => encodeShaped(value) ?? serialize(value),
+      decode: (bytes) => {
+        const marker = bytes[0];
+        if (marker === SHAPED) return decodeShaped(bytes) as T;
+        if (marker === JSON_PLAIN) return JSON.parse(utf8Slice.call(bytes, 1, bytes.length)) as T;
+        if (marker === JSON_DATES) {
+          const newline = bytes.indexOf(NEWLINE, 1);
+          if (newline < 0) throw new TypeError('a JSON-form value without its Date paths');
+          const paths = datePaths(utf8Slice.call(bytes, 1, newline));
+          return reviveDates(JSON.parse(utf8Slice.call(bytes, newline + 1, bytes.length)), paths) as T;
+        }
+        const reader = new DetachingDeserializer(bytes);
+        reader.readHeader();
+        return reader.readValue() as T;
+      },
+    }),
+    (bytes) => bytes[0] === JSON_PLAIN || bytes[0] === JSON_DATES,
+  );
   // The shaped form builds its values read-only (and measured, for a held value); the other forms
   // are decoded, then frozen (and measured) after.
   return withReadOnlyDecoders(codec, {

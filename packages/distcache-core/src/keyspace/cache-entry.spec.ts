@@ -1,5 +1,7 @@
 import { serialize } from 'node:v8';
 import { describe, expect, it } from 'vitest';
+import { jsonCodec } from '../codec/json.codec';
+import { JSON_PLAIN } from '../codec/json-form';
 import { structuredCodec } from '../codec/structured.codec';
 import { CacheEntry, ENTRY_OVERHEAD_BYTES, entrySize } from './cache-entry';
 import { pack, unpack } from './packed-bytes';
@@ -13,7 +15,39 @@ const value = () => ({
   cents: 12345678901234567890n,
 });
 
+/** Bytes held for one value in 'frozen' mode once read, the entry's fixed part aside. */
+function heldFor(bytes: Uint8Array, entryCodec = codec): number {
+  const entry = new CacheEntry<unknown>(pack(bytes), 5_000);
+  entry.read(entryCodec, 'frozen');
+  return entry.held;
+}
+
 describe('CacheEntry', () => {
+  it('counts objects JSON.parse made hash tables as such: 128 named keys and more, or a key the JSON codec removed', () => {
+    const record = (n: number, extra: Record<string, number> = {}) => ({
+      ...Object.fromEntries(Array.from({ length: n }, (_, i) => [`field_${i}`, i])),
+      ...extra,
+    });
+    const text = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
+    // The default codec's JSON form (what nodes of earlier versions wrote): a marker byte, then JSON.
+    const jsonForm = (value: unknown) => new Uint8Array([JSON_PLAIN, ...text(value)]);
+    // 127 keys: fast (8 B a slot past 4); 128: a hash table of 256 slots and its hidden class.
+    const fast127 = heldFor(jsonForm(record(127)));
+    const table128 = heldFor(jsonForm(record(128)));
+    expect(table128 - fast127).toBe(48 + 24 * 256 + 80 - (16 + 8 * 123));
+    expect(heldFor(text(record(128)), jsonCodec()) - heldFor(text(record(127)), jsonCodec())).toBe(
+      table128 - fast127,
+    );
+    // The JSON codec drops `constructor`: removed from the middle, V8 makes the object a hash table;
+    // as the last key, it takes the removal back and the object stays as it was.
+    const json = jsonCodec();
+    const plain = heldFor(text(record(30)), json);
+    const middle = heldFor(text({ ...record(15), constructor: 1, ...record(30) }), json);
+    const last = heldFor(text(record(30, { constructor: 1 })), json);
+    expect(last).toBe(plain);
+    expect(middle - plain).toBe(48 + 24 * 64 + 80 - (16 + 8 * 27));
+  });
+
   it("in 'frozen' mode keeps the frozen value instead of the bytes after the first read", () => {
     const entry = new CacheEntry<unknown>(pack(codec.encode(value())), 5_000);
     const bytesHeld = entry.held;

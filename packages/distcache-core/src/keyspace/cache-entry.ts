@@ -112,19 +112,20 @@ export class CacheEntry<T> implements StorageEntry {
     if (this.form === SHARED) return this.data as T;
     const bytes = this.data as PackedBytes | undefined;
     if (bytes === undefined) return undefined;
+    const data = unpack(bytes);
     if (mode === 'frozen' && this.form !== COPY_ON_READ) {
       // A built-in codec may build the value read-only, measured and its strings pooled, in one
       // pass (see `ReadOnlyDecoders.kept`) instead of the three below.
-      const kept = readOnlyDecoders(codec)?.kept(unpack(bytes), sharedStrings);
+      const kept = readOnlyDecoders(codec)?.kept(data, sharedStrings);
       if (kept !== undefined) return this.hold(kept.value as T, kept.heapBytes);
     }
-    const value = codec.decode(unpack(bytes));
+    const value = codec.decode(data);
     if (mode === 'copy' || this.form === COPY_ON_READ) return value;
     // Measured before freezing: the walk also shares the value's short strings with other values.
     const heapBytes = compactAndMeasure(
       value,
       sharedStrings,
-      decodesByJsonParse(codec) ? JSON_MAX_FAST_PROPERTIES : undefined,
+      decodesByJsonParse(codec, data) ? JSON_MAX_FAST_PROPERTIES : undefined,
     );
     if (deepFreeze(value)) return this.hold(value, heapBytes);
     this.form = COPY_ON_READ;

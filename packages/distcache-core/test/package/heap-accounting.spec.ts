@@ -109,6 +109,7 @@ describe('maxBytes accounting against measured heap', () => {
         'record100',
         'record200',
         'json200',
+        'jsonConstructor',
       ];
       expectWithinTolerance(await probe('frozen', kinds), kinds);
     },

@@ -1,6 +1,8 @@
 // The heap-size count (src/codec/heap-size.ts) assumes the layout V8 gives the objects a decoder
-// builds: properties in the object and a property array (a "fast" object) up to 1,020 named keys
-// for the default codec, up to 127 for JSON.parse, a hash table past that. V8 chooses by how an
+// builds: properties in the object and a property array (a "fast" object), or a hash table past a
+// number of named keys that depends on the builder: 16 for the shaped form's key-by-key builder
+// (a key list's first read), 127 for its compiled literals and for JSON.parse, 1,020 for V8's
+// deserializer. V8 chooses by how an
 // object is built and by what the process built before (hidden classes left to follow), so this is
 // checked where it matters: in a fresh process that never built an object of those keys, as a peer
 // receiving a hot copy is, asking V8 itself (`%HasFastProperties`, --allow-natives-syntax). Runs
@@ -112,6 +114,46 @@ describe('the object layout the heap-size count assumes, in a process new to the
       });
     },
   );
+
+  it('gives the hash tables it builds one hidden class, not one each (property reads stay monomorphic)', () => {
+    const dataKeys = (salt: number) =>
+      Object.fromEntries(Array.from({ length: 30 }, (_, k) => [`u${salt * 30 + k}@example.com`, k]));
+    const pairs = [
+      ['keys that are data', dataKeys(1), dataKeys(2)],
+      ['128 keys', record(128), record(128)],
+      ['5 ids and 40 keys', record(40, 5), record(40, 5)],
+    ] as const;
+    const child = `
+      import { structuredCodec } from 'distcache-core';
+      const codec = structuredCodec();
+      const pairs = JSON.parse(process.env.PAIRS);
+      const out = {};
+      for (const [name, a, b] of pairs) {
+        const [x, y] = [a, b].map((bytes) => codec.decode(Buffer.from(bytes, 'base64')));
+        out[name] = [%HasFastProperties(x), %HasFastProperties(y), %HaveSameMap(x, y)];
+      }
+      process.stdout.write(JSON.stringify(out));
+    `;
+    const encode = (value: unknown) => Buffer.from(structuredCodec().encode(value)).toString('base64');
+    const output = execFileSync(
+      process.execPath,
+      ['--allow-natives-syntax', '--input-type=module', '--eval', child],
+      {
+        cwd: packageRoot,
+        env: {
+          ...process.env,
+          PAIRS: JSON.stringify(pairs.map(([name, a, b]) => [name, encode(a), encode(b)])),
+        },
+        encoding: 'utf8',
+      },
+    );
+    // [first in the fast layout, second in the fast layout, one hidden class for both]
+    expect(JSON.parse(output)).toEqual({
+      'keys that are data': [false, false, true],
+      '128 keys': [false, false, true],
+      '5 ids and 40 keys': [false, false, true],
+    });
+  });
 
   it('gets objects from JSON.parse in the object up to 127 named keys, a hash table from 128', () => {
     expect(

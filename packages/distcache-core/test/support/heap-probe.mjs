@@ -80,6 +80,12 @@ const MAKERS = {
   record100: (i) => away(Array.from({ length: 100 }, (_, k) => [`field${k}`, i * 100 + k])),
   record200: (i) => away(Array.from({ length: 200 }, (_, k) => [`field${k}`, i * 200 + k])),
   // Kinds named json* are kept by the JSON codec: JSON.parse makes a hash table of 128 keys or more.
+  // The JSON codec removes a `constructor` key: V8 then holds the object in a hash table.
+  jsonConstructor: (i) => ({
+    ...Object.fromEntries(Array.from({ length: 15 }, (_, k) => [`field${k}`, i * 100 + k])),
+    constructor: i,
+    ...Object.fromEntries(Array.from({ length: 15 }, (_, k) => [`more${k}`, i * 100 + k])),
+  }),
   json200: (i) => Object.fromEntries(Array.from({ length: 200 }, (_, k) => [`field${k}`, i * 100 + k])),
   wide: (i) => Object.fromEntries(Array.from({ length: 1_500 }, (_, k) => [`field${k}`, i + k])),
 };
