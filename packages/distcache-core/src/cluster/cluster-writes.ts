@@ -2,6 +2,7 @@ import type { ClusterCoordinator, PeerRef } from './coordinator';
 import { INVALIDATION_BATCH } from './missed-invalidations';
 import { appendTo } from '../util/group';
 import { DistCacheError, isDistCacheError } from '../errors/distcache-error';
+import { type BookkeepingLedger, itemBytes, NO_LEDGER } from '../keyspace/bookkeeping';
 import type { KeySpace } from '../keyspace/keyspace';
 import type { PeerRequest, PeerResponse } from '../transport/transport';
 import type { Deadline } from '../util/abort';
@@ -33,6 +34,13 @@ export class ClusterWrites {
   /** Keys written in the last `replayWindowMs`, oldest first, from index `recentHead` on. */
   private recent: RecentWrite[] = [];
   private recentHead = 0;
+  /** Heap of the writes remembered, by keyspace (charged to it as its `writes` bookkeeping). */
+  private readonly recentBytes = new Map<string, number>();
+  /**
+   * Keyspaces whose writes passed the bytes their budget allows this bookkeeping, and when last:
+   * their later writes are not listed, and a peer joining within the window clears the keyspace.
+   */
+  private readonly overflowed = new Map<string, number>();
 
   /**
    * @param replayWindowMs how long written keys are remembered for a peer that joins: longer than
@@ -43,6 +51,7 @@ export class ClusterWrites {
     private readonly broadcastTimeoutMs: number,
     private readonly clock: Clock,
     private readonly replayWindowMs: number,
+    private readonly ledger: BookkeepingLedger = NO_LEDGER,
   ) {}
 
   /**
@@ -52,21 +61,23 @@ export class ClusterWrites {
    * key, an older value. Failures are ignored (the peer is pinged; if it is gone, so is its cache).
    */
   replayTo(peer: PeerRef): void {
-    this.prune();
+    this.forgetOld();
+    const send = (request: PeerRequest): void => {
+      this.coordinator.send(peer, request, { timeoutMs: this.broadcastTimeoutMs }).catch(() => undefined);
+    };
+    // Too many writes to list: the keyspace is cleared on the peer instead.
+    for (const keySpace of this.overflowed.keys()) send({ op: 'clearKeySpace', keySpace });
     const byKeySpace = new Map<string, Set<string>>();
     for (let index = this.recentHead; index < this.recent.length; index += 1) {
       const { keySpace, key } = this.recent[index] as RecentWrite;
+      if (this.overflowed.has(keySpace)) continue;
       const keys = byKeySpace.get(keySpace) ?? new Set<string>();
       byKeySpace.set(keySpace, keys.add(key));
     }
     for (const [keySpace, keySet] of byKeySpace) {
       const keys = [...keySet];
-      for (let from = 0; from < keys.length; from += INVALIDATION_BATCH) {
-        const batch = keys.slice(from, from + INVALIDATION_BATCH);
-        this.coordinator
-          .send(peer, { op: 'invalidate', keySpace, keys: batch }, { timeoutMs: this.broadcastTimeoutMs })
-          .catch(() => undefined);
-      }
+      for (let from = 0; from < keys.length; from += INVALIDATION_BATCH)
+        send({ op: 'invalidate', keySpace, keys: keys.slice(from, from + INVALIDATION_BATCH) });
     }
   }
 
@@ -251,9 +262,8 @@ export class ClusterWrites {
     for (const [key, owner] of targets) {
       if (owner !== undefined) space.delete(key);
       appendTo(byOwner, owner, key);
-      this.recent.push({ keySpace: space.name, key, at });
     }
-    this.prune();
+    this.remember(space.name, targets.keys(), at);
     // Bounded by broadcastTimeout only, never by the caller's signal or timeout: a peer that does
     // not acknowledge is taken off this node's ring until it does, and a caller that stops waiting
     // (its client went away, a short timeout) says nothing about the peer. The caller's own wait is
@@ -266,16 +276,62 @@ export class ClusterWrites {
     );
   }
 
-  /** Forgets writes older than the replay window (amortised O(1) per write). */
-  private prune(): void {
+  /**
+   * Lists `keys`, written to `keySpace` at `at`, for a peer that joins within the replay window,
+   * while what is listed for the keyspace stays within the bytes its budget allows.
+   */
+  private remember(keySpace: string, keys: Iterable<string>, at: number): void {
+    this.forgetOld();
+    if (this.overflowed.has(keySpace)) {
+      this.overflowed.set(keySpace, at);
+      return;
+    }
+    let bytes = this.recentBytes.get(keySpace) ?? 0;
+    const limit = this.ledger.limit(keySpace);
+    for (const key of keys) {
+      const size = itemBytes('write', key);
+      if (bytes + size > limit) {
+        this.overflowed.set(keySpace, at);
+        break;
+      }
+      bytes += size;
+      this.recent.push({ keySpace, key, at });
+    }
+    this.recentBytes.set(keySpace, bytes);
+    this.ledger.charge(keySpace, 'writes', bytes);
+  }
+
+  /** Forgets every write (the engine stopped). */
+  clear(): void {
+    this.recent = [];
+    this.recentHead = 0;
+    this.recentBytes.clear();
+    this.overflowed.clear();
+  }
+
+  /**
+   * Forgets writes older than the replay window (amortised O(1) per write; also called by the
+   * engine's purge timer, so that a node that stopped writing does not hold them).
+   */
+  forgetOld(): void {
     const oldest = this.clock.now() - this.replayWindowMs;
     const { recent } = this;
+    const freed = new Map<string, number>();
     while (this.recentHead < recent.length && (recent[this.recentHead] as RecentWrite).at < oldest) {
+      const { keySpace, key } = recent[this.recentHead] as RecentWrite;
+      freed.set(keySpace, (freed.get(keySpace) ?? 0) + itemBytes('write', key));
       this.recentHead += 1;
     }
     if (this.recentHead > 1_024 && this.recentHead * 2 > recent.length) {
       this.recent = recent.slice(this.recentHead);
       this.recentHead = 0;
+    }
+    for (const [keySpace, at] of this.overflowed) if (at < oldest) this.overflowed.delete(keySpace);
+    for (const [keySpace, bytes] of freed) {
+      const left = (this.recentBytes.get(keySpace) ?? 0) - bytes;
+      if (left > 0) this.recentBytes.set(keySpace, left);
+      else this.recentBytes.delete(keySpace);
+      this.ledger.charge(keySpace, 'writes', Math.max(0, left));
     }
   }
 }

@@ -1,7 +1,48 @@
 import { describe, expect, it } from 'vitest';
+import { itemBytes } from '../keyspace/bookkeeping';
 import { MissedInvalidations } from './missed-invalidations';
 
+/** A ledger that records the last charge per keyspace and allows `limit` bytes to each. */
+function ledger(limit: number) {
+  const charged = new Map<string, number>();
+  return {
+    charged,
+    limit: () => limit,
+    charge: (keySpace: string, _part: string, bytes: number) => charged.set(keySpace, bytes),
+  };
+}
+
 describe('MissedInvalidations', () => {
+  it('charges each keyspace what all peers are owed for it, and clears it on the peer past the bytes it allows', () => {
+    const key = (i: number) => `product-${i}-${'x'.repeat(100)}`;
+    const one = itemBytes('missed', key(0));
+    const books = ledger(10 * one);
+    const missed = new MissedInvalidations(100_000, books);
+    missed.record('b', 'products', [key(1), key(2), key(3)]);
+    missed.record('c', 'products', [key(1), key(4)]);
+    missed.recordTags('c', 'users', ['vip']);
+    expect(books.charged.get('products')).toBe(5 * one);
+    expect(books.charged.get('users')).toBe(itemBytes('missed', 'vip'));
+    // Delivered to c (taken): its share is released; put back when delivery failed.
+    const taken = missed.take('c')!;
+    expect(books.charged.get('products')).toBe(3 * one);
+    expect(books.charged.get('users')).toBe(0);
+    missed.restore('c', taken);
+    expect(books.charged.get('products')).toBe(5 * one);
+    // Past 10 keys' worth for the keyspace: the peer being recorded clears it instead, and what it
+    // was owed of it is released; the other peer keeps its list.
+    missed.record('b', 'products', [5, 6, 7, 8, 9, 10].map(key));
+    expect(missed.bytesOwed('products')).toBe(2 * one);
+    expect(books.charged.get('products')).toBe(2 * one);
+    expect([...missed.take('b')!.cleared]).toEqual(['products']);
+    expect([...missed.take('c')!.keys.get('products')!]).toEqual([key(1), key(4)]);
+    expect(books.charged.get('products')).toBe(0);
+    // A peer no longer listed: forgotten, and so is its charge.
+    missed.record('d', 'products', [key(1)]);
+    missed.forget('d');
+    expect(books.charged.get('products')).toBe(0);
+  });
+
   it('keeps missed tag invalidations beside keys, within the same limit, and restores them', () => {
     const missed = new MissedInvalidations(4);
     missed.recordTags('b', 'products', ['shoes', 'shoes', 'hats']);

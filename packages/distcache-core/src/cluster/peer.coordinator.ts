@@ -15,6 +15,7 @@ import type { ResolvedClusterOptions } from './cluster.options';
 import type { ClusterCoordinator, PeerRef, SendOptions } from './coordinator';
 import { Membership } from './membership';
 import { INVALIDATION_BATCH, MissedInvalidations } from './missed-invalidations';
+import type { BookkeepingLedger } from '../keyspace/bookkeeping';
 import { type PeerInfo, peerRef, senderId } from './peer-state';
 
 export interface PeerCoordinatorDeps {
@@ -28,6 +29,8 @@ export interface PeerCoordinatorDeps {
   readonly logger: Logger;
   readonly options: ResolvedClusterOptions;
   readonly onEvent: (event: PeerEvent) => void;
+  /** Charges the keyspaces what is kept for them (missed invalidations); none when absent. */
+  readonly ledger?: BookkeepingLedger;
 }
 
 /** First wait before an invalidation refused by a broken connection is sent again. */
@@ -54,7 +57,7 @@ export class PeerCoordinator implements ClusterCoordinator {
 
   constructor(private readonly deps: PeerCoordinatorDeps) {
     this.selfRef = peerRef(deps.advertiseHost, deps.bind.port);
-    this.missed = new MissedInvalidations(deps.options.missedInvalidationLimit);
+    this.missed = new MissedInvalidations(deps.options.missedInvalidationLimit, deps.ledger);
   }
 
   async start(handler: PeerRequestHandler, signal: AbortSignal): Promise<void> {

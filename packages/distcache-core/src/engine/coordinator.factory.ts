@@ -5,6 +5,7 @@ import { isStandalone } from '../discovery/standalone.discovery';
 import { TcpPeerTransport } from '../transport/tcp-peer-transport';
 import type { PeerTransport } from '../transport/transport';
 import type { PeerEvent } from '../cluster/peer-event';
+import type { BookkeepingLedger } from '../keyspace/bookkeeping';
 import type { ResolvedEngineOptions } from './engine.options';
 
 /** What the coordinator reports back to the engine. */
@@ -12,6 +13,8 @@ export interface CoordinatorHooks {
   /** Wraps each transport the coordinator makes (telemetry). */
   readonly wrapTransport: (transport: PeerTransport) => PeerTransport;
   readonly onPeerEvent: (event: PeerEvent) => void;
+  /** Charges the keyspaces what the cluster keeps for them. */
+  readonly ledger: BookkeepingLedger;
 }
 
 /**
@@ -37,5 +40,6 @@ export function createCoordinator(
     logger,
     options: clusterOptions,
     onEvent: hooks.onPeerEvent,
+    ledger: hooks.ledger,
   });
 }

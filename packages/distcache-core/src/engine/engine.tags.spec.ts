@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { isDistCacheError } from '../errors/distcache-error';
+import { itemBytes } from '../keyspace/bookkeeping';
 import { settle } from '../testing/manual-clock';
 import type { DistCacheEngine } from './engine';
 import { type Product, rejectionOf, startedEngine } from '../../test/support/engine.fixture';
@@ -14,6 +15,46 @@ afterEach(async () => {
 const byParity = (value: Product): string[] => (Number(value.id) % 2 === 1 ? ['odd', 'all'] : ['all']);
 
 describe('tags', () => {
+  it('charges its tag invalidations against maxBytes: entries make room for them, up to an eighth of the budget', async () => {
+    const maxBytes = 64 * 1024;
+    // Tagged entries: a tag record is kept while an entry it may revoke lives.
+    const setup = await startedEngine({ maxBytes, tags: byParity });
+    engine = setup.engine;
+    await engine.getMany('products', ['1', '2', '3', '4', '5']);
+    const entries = engine.stats().keySpaces.products!.bytes;
+    expect(entries).toBeGreaterThan(0);
+    // 200 tags of 200 characters (~400 B each): past an eighth of 64 KiB, the oldest records go.
+    for (let i = 0; i < 200; i++) await engine.deleteByTags('products', [`${i}-`.padEnd(200, 'x')]);
+    const stats = engine.stats().keySpaces.products!;
+    expect(stats.bookkeepingBytes).toBeGreaterThan(maxBytes / 8 - 1_000);
+    expect(stats.bookkeepingBytes).toBeLessThanOrEqual(maxBytes / 8);
+    expect(stats.bytes).toBe(entries + stats.bookkeepingBytes);
+    expect(stats.bytes).toBeLessThanOrEqual(maxBytes);
+  });
+
+  it('evicts entries to keep them and the bookkeeping within maxBytes', async () => {
+    const probe = await startedEngine({ tags: byParity });
+    await probe.engine.getMany('products', ['1', '2', '3', '4', '5']);
+    const { bytes: five, items } = probe.engine.stats().keySpaces.products!;
+    await probe.engine.stop();
+    expect(items).toBe(5);
+    // A budget the five entries fill but for 200 B: a tag record of 368 B (an eighth of the
+    // budget holds one) takes the room of the least recently used entry.
+    const setup = await startedEngine({ tags: byParity, maxBytes: five + 200 });
+    engine = setup.engine;
+    await engine.getMany('products', ['1', '2', '3', '4', '5']);
+    expect(engine.stats().keySpaces.products!.items).toBe(5);
+    await engine.get('products', '1');
+    const tags = ['even-only'.padEnd(256, 'x'), 'another'.padEnd(256, 'y')];
+    await engine.deleteByTags('products', tags);
+    const after = engine.stats().keySpaces.products!;
+    // The older record went: past the eighth of the budget.
+    expect(after.bookkeepingBytes).toBe(itemBytes('tag', tags[1]!));
+    expect(after.bytes).toBeLessThanOrEqual(five + 200);
+    // One entry made room (the least recently used: storage/lru.storage.spec.ts).
+    expect(after).toMatchObject({ evictions: 1, items: 4 });
+  });
+
   it('deleteByTags removes the loaded entries carrying the tag, and only those', async () => {
     const setup = await startedEngine({ tags: byParity });
     engine = setup.engine;

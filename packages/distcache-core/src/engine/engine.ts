@@ -10,6 +10,7 @@ import {
   keySpaceExists,
   keySpaceNotFound,
 } from '../errors/messages';
+import type { BookkeepingLedger } from '../keyspace/bookkeeping';
 import { KeySpace } from '../keyspace/keyspace';
 import type { KeySpaceDefinition } from '../keyspace/keyspace.options';
 import { normalizeTags } from '../keyspace/tag-versions';
@@ -95,6 +96,7 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
       clusterOptions.broadcastTimeoutMs,
       clock,
       clusterOptions.failureTimeoutMs,
+      this.ledger,
     );
     this.warmUp = new WarmUp({
       spaces: this.spaces,
@@ -160,6 +162,7 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
         await this.coordinator.stop();
       } finally {
         this.lifetime.abort(engineStopped('finish the load'));
+        this.writes.clear();
         for (const space of this.spaces.values()) space.close();
         this.probe.stop();
       }
@@ -492,9 +495,16 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
     }) as KeySpace;
   }
 
+  /** Charges a keyspace, by name, what the cluster layer keeps for it (`keyspace/bookkeeping.ts`). */
+  private readonly ledger: BookkeepingLedger = {
+    limit: (name) => this.spaces.get(name)?.bookkeepingLimit ?? Number.POSITIVE_INFINITY,
+    charge: (name, part, bytes) => this.spaces.get(name)?.charge(part, bytes),
+  };
+
   private createCoordinator(): ClusterCoordinator {
     return createCoordinator(this.options, {
       wrapTransport: (transport) => this.probe.transport(transport),
+      ledger: this.ledger,
       onPeerEvent: (event) => {
         this.emit('peer', event);
         this.probe.membership(event, () => this.coordinator.members().length);
@@ -516,6 +526,8 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
     const { clock, purgeIntervalMs } = this.options;
     this.purgeTimer = clock.setTimeout(() => {
       this.purgeExpired();
+      // Writes older than the replay window are forgotten here too, not only on the next write.
+      this.writes.forgetOld();
       if (this.lifecycle.state === 'running') this.schedulePurge();
     }, purgeIntervalMs);
   }

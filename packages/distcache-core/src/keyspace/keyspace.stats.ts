@@ -60,9 +60,16 @@ export interface KeySpaceStats extends KeySpaceCounters {
   hotItems: number;
   /**
    * Memory held, as counted against `maxBytes`: values (encoded bytes, or the decoded value once
-   * read in `valueMode: 'frozen'`), keys and per-entry bookkeeping, hot copies included.
+   * read in `valueMode: 'frozen'`), keys and per-entry bookkeeping, hot copies included, and
+   * {@link bookkeepingBytes}.
    */
   bytes: number;
+  /**
+   * Of `bytes`, what the keyspace keeps besides its entries: keys removed lately, tag
+   * invalidations, invalidations listed peers missed, keys written lately (each part at most an
+   * eighth of `maxBytes`; packages/distcache-core/README.md, "Memory accounting").
+   */
+  bookkeepingBytes: number;
   /** Entries held. */
   items: number;
   maxBytes: number;

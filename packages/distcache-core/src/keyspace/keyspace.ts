@@ -27,6 +27,7 @@ import type { ResolvedKeySpaceConfig } from './keyspace.options';
 import { type KeySpaceCounters, type KeySpaceStats, newCounters } from './keyspace.stats';
 import { ChurnTable } from '../util/churn-table';
 import { RecentRemovals } from './recent-removals';
+import { bookkeepingLimit, type BookkeepingPart } from './bookkeeping';
 
 /** What a keyspace needs from the engine around it. */
 export interface KeySpaceContext {
@@ -122,6 +123,8 @@ export class KeySpace<T = unknown> {
   private readonly removals: RecentRemovals | undefined;
   /** Recent popularity of this keyspace's keys on this node; undefined when turned off. */
   popularKeys: PopularKeys | undefined;
+  /** Bytes each part of the bookkeeping holds, reserved out of the entries' budget (`bookkeeping.ts`). */
+  private readonly bookkeeping = new Map<BookkeepingPart, number>();
 
   constructor(
     private configValue: ResolvedKeySpaceConfig<T>,
@@ -133,7 +136,7 @@ export class KeySpace<T = unknown> {
     };
     const [main, hot] = this.budgets(configValue.maxBytes);
     const { clock, readNow } = context;
-    const tagVersions = new TagVersions(configValue.maxTagRecords);
+    const tagVersions = new TagVersions(configValue.maxTagRecords, bookkeepingLimit(configValue.maxBytes));
     this.tagVersions = tagVersions;
     // Untagged entries pay one field check on read.
     const revoked = (entry: CacheEntry<T>): boolean =>
@@ -149,7 +152,10 @@ export class KeySpace<T = unknown> {
     this.removals =
       guardMs === undefined
         ? undefined
-        : new RecentRemovals(() => 3 * this.configValue.writeTimeoutMs + guardMs);
+        : new RecentRemovals(
+            () => 3 * this.configValue.writeTimeoutMs + guardMs,
+            () => this.bookkeepingLimit,
+          );
     this.guard = new SourceGuard(configValue, context.sharedLimit, clock, configValue.name, (state) =>
       context.onEvent?.({ type: 'breaker', keySpace: this.name, state }),
     );
@@ -483,7 +489,27 @@ export class KeySpace<T = unknown> {
    * read before it is refused, even once a written value has expired or been evicted.
    */
   noteChanged(key: string): void {
-    this.removals?.key(key, this.context.readNow());
+    if (this.removals === undefined) return;
+    this.removals.key(key, this.context.readNow());
+    this.charge('removals', this.removals.bytes);
+  }
+
+  /** Most bytes one part of this keyspace's bookkeeping may hold (`bookkeeping.ts`). */
+  get bookkeepingLimit(): number {
+    return bookkeepingLimit(this.configValue.maxBytes);
+  }
+
+  /**
+   * Charges what `part` of this keyspace's bookkeeping holds now against its budget: entries are
+   * evicted, least recently used first, to leave room for it. The cluster layer charges what it
+   * keeps for this keyspace (missed invalidations, recent writes) here.
+   */
+  charge(part: BookkeepingPart, bytes: number): void {
+    if ((this.bookkeeping.get(part) ?? 0) === bytes) return;
+    this.bookkeeping.set(part, bytes);
+    let total = 0;
+    for (const held of this.bookkeeping.values()) total += held;
+    this.storage.reserve(total);
   }
 
   /**
@@ -616,6 +642,9 @@ export class KeySpace<T = unknown> {
   close(): void {
     this.clear();
     this.guard.shutdown();
+    // What the cluster layer keeps for it is no longer this keyspace's to hold.
+    this.bookkeeping.clear();
+    this.storage.reserve(0);
   }
 
   /** Drops every entry and running load, and forgets the popular-key counts. */
@@ -627,6 +656,12 @@ export class KeySpace<T = unknown> {
     this.storage.clear();
     this.hot.clear();
     this.tagVersions.clear();
+    this.chargeOwnBookkeeping();
+  }
+
+  private chargeOwnBookkeeping(): void {
+    this.charge('tags', this.tagVersions.bytes);
+    if (this.removals !== undefined) this.charge('removals', this.removals.bytes);
   }
 
   /**
@@ -640,6 +675,7 @@ export class KeySpace<T = unknown> {
     const now = this.context.clock.now();
     this.tagVersions.invalidate(tags, now);
     this.removals?.tags(now);
+    this.charge('tags', this.tagVersions.bytes);
     // A value this node loads from its source carries tags only through the keyspace's `tags`
     // function: without one, no load running here can store an entry a tag revokes, and detaching
     // them all made every deleteByTags repeat every load in flight (a keyspace invalidated every
@@ -676,6 +712,7 @@ export class KeySpace<T = unknown> {
   /** Removes expired entries (and revoked tagged ones); returns how many expired. */
   purgeExpired(): number {
     this.tagVersions.prune(this.context.clock.now());
+    this.charge('tags', this.tagVersions.bytes);
     return this.storage.purgeExpired() + this.hot.purgeExpired();
   }
 
@@ -689,19 +726,21 @@ export class KeySpace<T = unknown> {
     if (JSON.stringify(config.popularKeys) !== JSON.stringify(this.configValue.popularKeys))
       this.popularKeys = makeTracker(config);
     this.configValue = config;
-    this.tagVersions.setLimit(config.maxTagRecords);
+    this.tagVersions.setLimit(config.maxTagRecords, bookkeepingLimit(config.maxBytes));
     this.guard.reconfigure(config);
     if (codecChanged) this.clear();
     const [main, hot] = this.budgets(config.maxBytes);
     this.storage.resize(main);
     this.hot.resize(hot);
+    this.chargeOwnBookkeeping();
   }
 
   stats(): KeySpaceStats {
     const { gets, hits } = this.counters;
     return {
       ...this.counters,
-      bytes: this.storage.bytes + this.hot.bytes,
+      bytes: this.storage.bytes + this.hot.bytes + this.storage.reserved,
+      bookkeepingBytes: this.storage.reserved,
       items: this.storage.items + this.hot.items,
       hotItems: this.hot.items,
       maxBytes: this.configValue.maxBytes,

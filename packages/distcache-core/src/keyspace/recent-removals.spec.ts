@@ -1,7 +1,26 @@
 import { describe, expect, it } from 'vitest';
+import { itemBytes } from './bookkeeping';
 import { RecentRemovals } from './recent-removals';
 
 describe('RecentRemovals', () => {
+  it('counts the bytes of the keys it remembers, and past the bytes allowed counts every key removed', () => {
+    const one = itemBytes('removal', 'k-1');
+    const removals = new RecentRemovals(
+      () => 1_000,
+      () => 3 * one,
+    );
+    removals.key('k-1', 0);
+    removals.key('k-1', 10); // the same key again: no more memory
+    removals.key('k-2', 20);
+    expect(removals.bytes).toBe(2 * one);
+    removals.key('k-3', 30);
+    expect(removals.bytes).toBe(3 * one);
+    removals.key('k-4', 40); // past 3 keys' worth: forgotten one by one, all removed now
+    expect(removals.bytes).toBe(0);
+    expect(removals.removedLately('never-seen', false, 50)).toBe(true);
+    expect(removals.removedLately('never-seen', false, 1_041)).toBe(false);
+  });
+
   it('remembers a removed key for at least the window, then forgets it', () => {
     const removals = new RecentRemovals(() => 1_000);
     removals.key('a', 10_000);
@@ -29,7 +48,7 @@ describe('RecentRemovals', () => {
   });
 
   it('past its limit counts every key as removed now, never a key as not removed', () => {
-    const removals = new RecentRemovals(() => 1_000, 3);
+    const removals = new RecentRemovals(() => 1_000, undefined, 3);
     for (const [index, key] of ['a', 'b', 'c'].entries()) removals.key(key, 100 + index);
     expect(removals.removedLately('never-removed', false, 200)).toBe(false);
     removals.key('d', 103);
@@ -65,7 +84,7 @@ describe('RecentRemovals', () => {
 
   it('forgets whole generations as removals go on, keeping one to two windows of keys', () => {
     // (A single Map expired key by key cost 16-24 µs per removal at 10,000 keys, measured in review.)
-    const removals = new RecentRemovals(() => 1_000, 20_000);
+    const removals = new RecentRemovals(() => 1_000, undefined, 20_000);
     let now = 0;
     for (let i = 0; i < 100_000; i++) removals.key(`key-${i}`, (now += 0.1));
     // 10 keys/ms over a 1,000 ms window: one to two windows' worth is remembered.

@@ -1,6 +1,8 @@
+import { itemBytes } from './bookkeeping';
+
 /**
- * Most keys remembered one by one (both generations together); past it every key counts as removed
- * now. Refusing a hand-off never loses data (the key is loaded on demand), so this bounds memory (at
+ * Most keys remembered one by one (both generations together); past it, or past the bytes the
+ * keyspace allows them (`bookkeeping.ts`), every key counts as removed now. Refusing a hand-off never loses data (the key is loaded on demand), so this bounds memory (at
  * most ~6 MB per keyspace with 64-byte keys, measured 289 B per key) rather than being an option:
  * beyond it, a cluster writing more than ~600 distinct keys/s of one keyspace with the default
  * timeouts (a window of 16 s) gets no hand-offs for that keyspace.
@@ -26,33 +28,51 @@ export class RecentRemovals {
   private current = new Map<string, number>();
   /** Keys removed in the window before `currentSince`. */
   private previous = new Map<string, number>();
+  /** Heap of `current` and `previous`, their keys included. */
+  private currentBytes = 0;
+  private previousBytes = 0;
   private currentSince = Number.NEGATIVE_INFINITY;
   /** Every key counts as removed at this time (a clear, or more keys than the limit). */
   private allAt = Number.NEGATIVE_INFINITY;
   /** Tagged values count as removed at this time (tags are revoked without listing keys). */
   private tagsAt = Number.NEGATIVE_INFINITY;
 
-  /** @param windowMs how long a removal is remembered at least (read at each call: options change) */
+  /**
+   * @param windowMs how long a removal is remembered at least (read at each call: options change)
+   * @param maxBytes most bytes the keys remembered one by one may hold (read at each call)
+   */
   constructor(
     private readonly windowMs: () => number,
+    private readonly maxBytes: () => number = () => Number.POSITIVE_INFINITY,
     private readonly limit = RECENT_REMOVALS_LIMIT,
   ) {}
+
+  /** Heap the keys remembered one by one hold. */
+  get bytes(): number {
+    return this.currentBytes + this.previousBytes;
+  }
 
   /** Remembers that `key` was removed (or written) at `now`. */
   key(key: string, now: number): void {
     if (now - this.currentSince >= this.windowMs()) {
       this.previous = this.current;
+      this.previousBytes = this.currentBytes;
       this.current = new Map();
+      this.currentBytes = 0;
       this.currentSince = now;
     }
+    const { size } = this.current;
     this.current.set(key, now);
-    if (this.current.size + this.previous.size > this.limit) this.all(now);
+    if (this.current.size > size) this.currentBytes += itemBytes('removal', key);
+    if (this.current.size + this.previous.size > this.limit || this.bytes > this.maxBytes()) this.all(now);
   }
 
   /** Every key was removed at `now`. */
   all(now: number): void {
     this.current = new Map();
     this.previous = new Map();
+    this.currentBytes = 0;
+    this.previousBytes = 0;
     this.allAt = Math.max(this.allAt, now);
   }
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { itemBytes } from './bookkeeping';
 import { MAX_TAG_CHARS, MAX_TAGS_PER_ENTRY, normalizeTags, stampBytes, TagVersions } from './tag-versions';
 
 describe('TagVersions', () => {
@@ -47,6 +48,22 @@ describe('TagVersions', () => {
     versions.invalidate(['a'], 0);
     versions.prune(100);
     expect(versions.revoked(tagged)).toBe(true);
+  });
+
+  it('counts the bytes of its records, and past the bytes allowed forgets the oldest', () => {
+    const one = itemBytes('tag', 'tag-1');
+    const versions = new TagVersions(1_000, 2 * one);
+    const old = versions.stamp(['tag-1'], Infinity);
+    versions.invalidate(['tag-1'], 0);
+    versions.invalidate(['tag-1'], 0); // again: one record
+    expect(versions.bytes).toBe(one);
+    versions.invalidate(['tag-2', 'tag-3'], 0);
+    expect(versions.size).toBe(2);
+    expect(versions.bytes).toBe(2 * one);
+    // tag-1's record went; what it revoked stays revoked (below the floor).
+    expect(versions.revoked(old)).toBe(true);
+    versions.clear();
+    expect(versions.bytes).toBe(0);
   });
 
   it('counts a stamp in memory: its object and its tags', () => {

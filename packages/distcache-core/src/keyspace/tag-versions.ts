@@ -1,5 +1,6 @@
 import { estimateHeapBytes } from '../codec/heap-size';
 import { POOLED_STRING_MAX_LENGTH, sharedStrings } from '../codec/string-pool';
+import { itemBytes } from './bookkeeping';
 
 /** Most tags one entry may carry. */
 export const MAX_TAGS_PER_ENTRY = 64;
@@ -48,8 +49,19 @@ export class TagVersions {
   /** By tag, oldest invalidation first (a tag invalidated again moves to the end). */
   private readonly records = new Map<string, TagRecord>();
   private latestExpiry = 0;
+  /** Heap the records hold (`bookkeeping.ts`). */
+  private heldBytes = 0;
 
-  constructor(private maxRecords: number = DEFAULT_MAX_TAG_RECORDS) {}
+  /** @param maxBytes most bytes the records may hold; past it, as past `maxRecords`, the oldest go */
+  constructor(
+    private maxRecords: number = DEFAULT_MAX_TAG_RECORDS,
+    private maxBytes = Number.POSITIVE_INFINITY,
+  ) {}
+
+  /** Heap the records hold, their tag strings included. */
+  get bytes(): number {
+    return this.heldBytes;
+  }
 
   /** A stamp for an entry carrying `tags` stored now, dropped by the storage at `expiresAt`. */
   stamp(tags: readonly string[], expiresAt: number): TagStamp {
@@ -63,11 +75,12 @@ export class TagVersions {
     this.prune(now);
     for (const tag of tags) {
       this.seq += 1;
-      this.records.delete(tag);
+      if (this.records.delete(tag)) this.heldBytes -= itemBytes('tag', tag);
       this.records.set(tag, { seq: this.seq, until: this.latestExpiry });
+      this.heldBytes += itemBytes('tag', tag);
     }
     this.latest = this.seq;
-    while (this.records.size > this.maxRecords) this.dropOldest();
+    this.keepToLimits();
   }
 
   /** True when an entry with this stamp must not be served any more. */
@@ -92,6 +105,7 @@ export class TagVersions {
     for (const [tag, record] of this.records) {
       if (record.until > now) break;
       this.records.delete(tag);
+      this.heldBytes -= itemBytes('tag', tag);
     }
   }
 
@@ -100,15 +114,22 @@ export class TagVersions {
     return this.records.size;
   }
 
-  setLimit(maxRecords: number): void {
+  setLimit(maxRecords: number, maxBytes = this.maxBytes): void {
     this.maxRecords = maxRecords;
-    while (this.records.size > this.maxRecords) this.dropOldest();
+    this.maxBytes = maxBytes;
+    this.keepToLimits();
   }
 
   /** Forgets everything (the keyspace was cleared: no entry is left to revoke). */
   clear(): void {
     this.records.clear();
+    this.heldBytes = 0;
     this.floor = this.seq + 1;
+  }
+
+  private keepToLimits(): void {
+    while (this.records.size > this.maxRecords || (this.heldBytes > this.maxBytes && this.records.size > 0))
+      this.dropOldest();
   }
 
   private dropOldest(): void {
@@ -116,6 +137,7 @@ export class TagVersions {
     if (first.done === true) return;
     const [tag, record] = first.value;
     this.records.delete(tag);
+    this.heldBytes -= itemBytes('tag', tag);
     if (record.seq > this.floor) this.floor = record.seq;
   }
 }

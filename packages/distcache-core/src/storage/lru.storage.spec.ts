@@ -29,6 +29,36 @@ describe('LruStorage', () => {
     expect(removed).toEqual([['b', 'evicted']]);
   });
 
+  it('keeps a reservation out of the budget: evicts least recently used entries to fit it, now and on later sets', () => {
+    const { storage, removed } = setup(100);
+    storage.set('a', entry(), 30);
+    storage.set('b', entry(), 30);
+    storage.set('c', entry(), 30);
+    storage.get('a');
+    // 90 B of entries and 30 reserved: 'b' (least recently used) goes.
+    storage.reserve(30);
+    expect(storage.reserved).toBe(30);
+    expect(storage.bytes).toBe(60);
+    expect([...storage.keys()]).toEqual(['a', 'c']);
+    expect(removed).toEqual([['b', 'evicted']]);
+    // A set must fit in what the reservation leaves.
+    storage.set('d', entry(), 30);
+    expect(storage.bytes).toBe(60);
+    expect([...storage.keys()]).toEqual(['d', 'a']);
+    // Released: room again, nothing evicted for it.
+    storage.reserve(0);
+    storage.set('e', entry(), 30);
+    expect(storage.bytes).toBe(90);
+    expect(removed.map(([key]) => key)).toEqual(['b', 'c']);
+    // A reservation of the whole budget leaves no entry; a resize keeps to it.
+    storage.reserve(100);
+    expect(storage.items).toBe(0);
+    storage.reserve(50);
+    storage.set('f', entry(), 40);
+    storage.resize(80);
+    expect(storage.bytes).toBe(0);
+  });
+
   it('charges an entry again under a new size, evicting least recently used ones, unreported', () => {
     const { storage, removed } = setup(100);
     const a = entry();

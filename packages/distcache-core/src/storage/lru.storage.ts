@@ -42,6 +42,7 @@ export class LruStorage<E extends StorageEntry> implements Storage<E> {
   private removing: RemovalReason | undefined;
   // Set while an entry is taken out only to be put back with another size.
   private quiet = false;
+  private reservedBytes = 0;
 
   constructor(options: LruStorageOptions<E>) {
     this.revoked = options.revoked ?? notRevoked;
@@ -61,6 +62,16 @@ export class LruStorage<E extends StorageEntry> implements Storage<E> {
 
   get items(): number {
     return this.cache.size;
+  }
+
+  get reserved(): number {
+    return this.reservedBytes;
+  }
+
+  reserve(bytes: number): void {
+    const grew = bytes > this.reservedBytes;
+    this.reservedBytes = bytes;
+    if (grew) this.fitReservation();
   }
 
   get(key: string): E | undefined {
@@ -92,6 +103,7 @@ export class LruStorage<E extends StorageEntry> implements Storage<E> {
   set(key: string, entry: E, size: number): void {
     // lru-cache disposes the replaced value with reason 'set'; that is not an eviction.
     this.cache.set(key, entry, { size: Math.max(1, size) });
+    if (this.reservedBytes > 0) this.fitReservation();
   }
 
   delete(key: string): boolean {
@@ -142,10 +154,17 @@ export class LruStorage<E extends StorageEntry> implements Storage<E> {
       const size = previous.info(key)?.size ?? 1;
       this.cache.set(key, entry, { size });
     }
+    this.fitReservation();
   }
 
   keys(): IterableIterator<string> {
     return this.cache.keys();
+  }
+
+  /** Evicts least recently used entries until they and the reservation fit the budget. */
+  private fitReservation(): void {
+    const limit = this.cache.maxSize - this.reservedBytes;
+    while (this.cache.size > 0 && this.cache.calculatedSize > limit) this.cache.pop();
   }
 
   private remove(key: string, reason: RemovalReason): boolean {

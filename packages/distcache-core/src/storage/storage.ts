@@ -32,9 +32,17 @@ export interface Storage<E extends StorageEntry> {
   purgeExpired(): number;
   /** Changes the byte budget, evicting least recently used entries if needed. */
   resize(maxBytes: number): void;
+  /**
+   * Keeps `bytes` of the budget for what is not an entry (its keyspace's bookkeeping): entries are
+   * evicted, least recently used first, until they fit in the rest, now and on every later `set`.
+   */
+  reserve(bytes: number): void;
   /** Keys from most to least recently used. */
   keys(): IterableIterator<string>;
+  /** Bytes of the entries (the reservation not included). */
   readonly bytes: number;
   readonly items: number;
   readonly maxBytes: number;
+  /** Bytes kept by {@link reserve}. */
+  readonly reserved: number;
 }
