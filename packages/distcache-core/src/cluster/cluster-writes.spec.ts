@@ -6,7 +6,8 @@ import { ClusterWrites } from './cluster-writes';
 import type { ClusterCoordinator, PeerRef } from './coordinator';
 
 /** ClusterWrites with a coordinator that records what it is asked to send, and a ledger. */
-function setup(limit: number) {
+function setup(initialLimit: number) {
+  let limit = initialLimit;
   const clock = new ManualClock();
   const sent: PeerRequest[] = [];
   const coordinator = {
@@ -28,7 +29,8 @@ function setup(limit: number) {
       clock.now(),
     );
   const peer = { id: 'p', host: '127.0.0.1', port: 1 } as unknown as PeerRef;
-  return { clock, sent, charged, writes, remember, peer };
+  const setLimit = (bytes: number) => (limit = bytes);
+  return { clock, sent, charged, writes, remember, peer, setLimit };
 }
 
 describe('ClusterWrites, keys written lately', () => {
@@ -71,5 +73,17 @@ describe('ClusterWrites, keys written lately', () => {
     sent.length = 0;
     writes.replayTo(peer);
     expect(sent).toEqual([{ op: 'invalidate', keySpace: 'products', keys: ['k-5'] }]);
+  });
+
+  it('a smaller budget stops the listing at once: a joining peer clears the keyspace', () => {
+    const { sent, charged, writes, remember, peer, setLimit } = setup(Number.POSITIVE_INFINITY);
+    remember('products', ['a', 'b']);
+    setLimit(1);
+    writes.enforce('products');
+    remember('products', ['c']);
+    // Those listed stay charged until they age out; no more are listed.
+    expect(charged.get('products')).toBe(itemBytes('write', 'a') + itemBytes('write', 'b'));
+    writes.replayTo(peer);
+    expect(sent).toEqual([{ op: 'clearKeySpace', keySpace: 'products' }]);
   });
 });

@@ -301,6 +301,17 @@ export class ClusterWrites {
     this.ledger.charge(keySpace, 'writes', bytes);
   }
 
+  /**
+   * Brings the writes listed for `keySpace` within the bytes its budget allows now (it shrank, or
+   * the keyspace was added again under its name): past it, no more are listed, and a joining peer
+   * clears the keyspace until the window passes. Those listed stay charged until they age out.
+   */
+  enforce(keySpace: string): void {
+    const bytes = this.recentBytes.get(keySpace) ?? 0;
+    if (bytes > this.ledger.limit(keySpace)) this.overflowed.set(keySpace, this.clock.now());
+    this.ledger.charge(keySpace, 'writes', bytes);
+  }
+
   /** Forgets every write (the engine stopped). */
   clear(): void {
     this.recent = [];

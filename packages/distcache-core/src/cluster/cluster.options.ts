@@ -56,7 +56,7 @@ export interface ClusterOptions {
    * Keys remembered per peer whose invalidation it did not acknowledge (it was unreachable or off
    * the ring), delivered before it is routed to again. Past this, that peer is told to clear the
    * whole keyspace concerned instead; the same happens once what all peers missed of a keyspace
-   * passes an eighth of its `maxBytes`, which counts it (`stats().bookkeepingBytes`).
+   * passes an eighth of its entries' budget (`maxBytes` less the hot copies' share), which counts it (`stats().bookkeepingBytes`).
    * @default 100000
    */
   missedInvalidationLimit?: number;

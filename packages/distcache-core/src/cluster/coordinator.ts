@@ -64,6 +64,11 @@ export interface ClusterCoordinator {
    */
   clearEverywhere(keySpace: string, options: SendOptions): Promise<string[]>;
   /**
+   * Brings what is kept for `keySpace` (missed invalidations) within the bytes its budget allows
+   * now, and charges it: after its `maxBytes` changed, or it was added again under its name.
+   */
+  enforceBookkeeping?(keySpace: string): void;
+  /**
    * Tells every listed peer to drop every entry and hot copy of `keySpace` carrying one of `tags`
    * (`deleteByTags`), with the same delivery guarantee as {@link invalidate}. A peer of an older
    * version, which cannot, clears the keyspace instead. `again`: the second round of a

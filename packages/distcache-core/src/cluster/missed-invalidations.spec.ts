@@ -5,11 +5,13 @@ import { MissedInvalidations } from './missed-invalidations';
 /** A ledger that records the last charge per keyspace and allows `limit` bytes to each. */
 function ledger(limit: number) {
   const charged = new Map<string, number>();
-  return {
+  const books = {
     charged,
-    limit: () => limit,
+    allowed: limit,
+    limit: () => books.allowed,
     charge: (keySpace: string, _part: string, bytes: number) => charged.set(keySpace, bytes),
   };
+  return books;
 }
 
 describe('MissedInvalidations', () => {
@@ -29,14 +31,28 @@ describe('MissedInvalidations', () => {
     expect(books.charged.get('users')).toBe(0);
     missed.restore('c', taken);
     expect(books.charged.get('products')).toBe(5 * one);
-    // Past 10 keys' worth for the keyspace: the peer being recorded clears it instead, and what it
-    // was owed of it is released; the other peer keeps its list.
+    // Past 10 keys' worth for the keyspace: the peer owed most (b: 9 keys) clears it instead, and
+    // what it was owed of it is released; the other peer keeps its list.
     missed.record('b', 'products', [5, 6, 7, 8, 9, 10].map(key));
     expect(missed.bytesOwed('products')).toBe(2 * one);
     expect(books.charged.get('products')).toBe(2 * one);
     expect([...missed.take('b')!.cleared]).toEqual(['products']);
     expect([...missed.take('c')!.keys.get('products')!]).toEqual([key(1), key(4)]);
     expect(books.charged.get('products')).toBe(0);
+    // A peer owed little is not the one cleared when another owes most: c misses one more key
+    // past the limit, and d (owed 9) clears the keyspace.
+    missed.record('d', 'products', [11, 12, 13, 14, 15, 16, 17, 18, 19].map(key));
+    missed.record('c', 'products', [key(20), key(21)]);
+    expect(missed.take('d')!.cleared.has('products')).toBe(true);
+    expect([...missed.take('c')!.keys.get('products')!]).toEqual([key(20), key(21)]);
+    // A smaller budget: enforced at once, the peers owed most first.
+    missed.record('b', 'products', [1, 2, 3].map(key));
+    missed.record('c', 'products', [4].map(key));
+    books.allowed = 2 * one;
+    missed.enforce('products');
+    expect(books.charged.get('products')).toBe(one);
+    expect(missed.take('b')!.cleared.has('products')).toBe(true);
+    expect(missed.take('c')!.keys.get('products')!.size).toBe(1);
     // A peer no longer listed: forgotten, and so is its charge.
     missed.record('d', 'products', [key(1)]);
     missed.forget('d');

@@ -75,9 +75,25 @@ export class MissedInvalidations {
       debt.bytes.set(keySpace, (debt.bytes.get(keySpace) ?? 0) + bytes);
       this.owed.set(keySpace, (this.owed.get(keySpace) ?? 0) + bytes);
     }
-    if (debt.size > this.limitPerPeer || (this.owed.get(keySpace) ?? 0) > this.ledger.limit(keySpace))
-      this.overflow(debt, keySpace);
-    else if (bytes > 0) this.charge(keySpace);
+    if (debt.size > this.limitPerPeer) this.overflow(debt, keySpace);
+    else if (bytes > 0) this.enforce(keySpace);
+  }
+
+  /**
+   * Keeps what all peers are owed for `keySpace` within the bytes its budget allows (also when
+   * that budget shrank, or the keyspace was added again under its name): the peers owed most
+   * clear the keyspace instead, one after another, until the rest fits. Charges the keyspace.
+   */
+  enforce(keySpace: string): void {
+    const limit = this.ledger.limit(keySpace);
+    while ((this.owed.get(keySpace) ?? 0) > limit) {
+      let largest: Debt | undefined;
+      for (const debt of this.debts.values())
+        if ((debt.bytes.get(keySpace) ?? 0) > (largest?.bytes.get(keySpace) ?? 0)) largest = debt;
+      if (largest === undefined) break;
+      this.overflow(largest, keySpace);
+    }
+    this.charge(keySpace);
   }
 
   /** Replaces what a keyspace owes by a clear of the whole keyspace. */

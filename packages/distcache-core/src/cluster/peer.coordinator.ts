@@ -201,6 +201,10 @@ export class PeerCoordinator implements ClusterCoordinator {
     );
   }
 
+  enforceBookkeeping(keySpace: string): void {
+    this.missed.enforce(keySpace);
+  }
+
   clearEverywhere(keySpace: string, options: SendOptions): Promise<string[]> {
     return this.tellEveryone({ op: 'clearKeySpace', keySpace }, options, undefined, (peer) =>
       this.missed.recordCleared(peer, keySpace),

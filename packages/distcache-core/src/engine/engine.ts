@@ -364,6 +364,7 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
     const config = resolveEngineKeySpace(definition, this.options, 'keySpace');
     if (this.spaces.has(config.name)) throw keySpaceExists(config.name);
     this.spaces.set(config.name, this.createKeySpace(config));
+    this.enforceBookkeeping(config.name);
     if (this.lifecycle.state === 'running') this.startRefreshAhead();
     this.emit('keySpace', { type: 'added', name: config.name });
   }
@@ -379,6 +380,7 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
     const space = this.spaces.get(config.name) as KeySpace<T> | undefined;
     if (space === undefined) throw keySpaceNotFound(config.name);
     space.reconfigure(config);
+    this.enforceBookkeeping(config.name);
     if (this.lifecycle.state === 'running') this.startRefreshAhead();
     this.emit('keySpace', { type: 'updated', name: config.name });
   }
@@ -500,6 +502,15 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
     limit: (name) => this.spaces.get(name)?.bookkeepingLimit ?? Number.POSITIVE_INFINITY,
     charge: (name, part, bytes) => this.spaces.get(name)?.charge(part, bytes),
   };
+
+  /**
+   * Brings what the cluster layer keeps for a keyspace within its budget now and charges it (its
+   * `maxBytes` changed, or a keyspace of that name was added again).
+   */
+  private enforceBookkeeping(name: string): void {
+    this.coordinator.enforceBookkeeping?.(name);
+    this.writes.enforce(name);
+  }
 
   private createCoordinator(): ClusterCoordinator {
     return createCoordinator(this.options, {

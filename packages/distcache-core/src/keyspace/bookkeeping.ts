@@ -12,10 +12,11 @@ import { estimateHeapBytes } from '../codec/heap-size';
 export type BookkeepingPart = 'removals' | 'tags' | 'missed' | 'writes';
 
 /**
- * Most of `maxBytes` one part of the bookkeeping may hold; past it, the part falls back to what it
- * does at its count limit (every key counts as removed lately; the oldest tag records go; the
- * peer clears the keyspace instead of single keys; a joining peer clears it instead of the keys
- * written lately). All four at their limit leave entries half the budget.
+ * Most of the keyspace's own entries' budget (`maxBytes` less the hot copies' share) one part of
+ * the bookkeeping may hold; past it, the part falls back to what it does at its count limit
+ * (every key counts as removed lately; the oldest tag records go; the peer clears the keyspace
+ * instead of single keys; a joining peer clears it instead of the keys written lately). All four
+ * at their limit leave the entries half of their budget; hot copies keep theirs.
  */
 export const BOOKKEEPING_SHARE = 1 / 8;
 
@@ -37,9 +38,9 @@ export function itemBytes(kind: keyof typeof ITEM_BYTES, text: string): number {
   return ITEM_BYTES[kind] + estimateHeapBytes(text);
 }
 
-/** The bytes a part may hold in a keyspace of `maxBytes`. */
-export function bookkeepingLimit(maxBytes: number): number {
-  return Math.floor(maxBytes * BOOKKEEPING_SHARE);
+/** The bytes a part may hold in a keyspace whose own entries have `entryBudget` bytes. */
+export function bookkeepingLimit(entryBudget: number): number {
+  return Math.floor(entryBudget * BOOKKEEPING_SHARE);
 }
 
 /**

@@ -67,7 +67,7 @@ export interface KeySpaceStats extends KeySpaceCounters {
   /**
    * Of `bytes`, what the keyspace keeps besides its entries: keys removed lately, tag
    * invalidations, invalidations listed peers missed, keys written lately (each part at most an
-   * eighth of `maxBytes`; packages/distcache-core/README.md, "Memory accounting").
+   * eighth of the entries' budget, `maxBytes` less the hot copies' share; packages/distcache-core/README.md, "Memory accounting").
    */
   bookkeepingBytes: number;
   /** Entries held. */

@@ -136,7 +136,7 @@ export class KeySpace<T = unknown> {
     };
     const [main, hot] = this.budgets(configValue.maxBytes);
     const { clock, readNow } = context;
-    const tagVersions = new TagVersions(configValue.maxTagRecords, bookkeepingLimit(configValue.maxBytes));
+    const tagVersions = new TagVersions(configValue.maxTagRecords, bookkeepingLimit(main));
     this.tagVersions = tagVersions;
     // Untagged entries pay one field check on read.
     const revoked = (entry: CacheEntry<T>): boolean =>
@@ -496,7 +496,7 @@ export class KeySpace<T = unknown> {
 
   /** Most bytes one part of this keyspace's bookkeeping may hold (`bookkeeping.ts`). */
   get bookkeepingLimit(): number {
-    return bookkeepingLimit(this.configValue.maxBytes);
+    return bookkeepingLimit(this.storage.maxBytes);
   }
 
   /**
@@ -726,12 +726,16 @@ export class KeySpace<T = unknown> {
     if (JSON.stringify(config.popularKeys) !== JSON.stringify(this.configValue.popularKeys))
       this.popularKeys = makeTracker(config);
     this.configValue = config;
-    this.tagVersions.setLimit(config.maxTagRecords, bookkeepingLimit(config.maxBytes));
+    this.tagVersions.setLimit(config.maxTagRecords, bookkeepingLimit(this.budgets(config.maxBytes)[0]));
     this.guard.reconfigure(config);
     if (codecChanged) this.clear();
     const [main, hot] = this.budgets(config.maxBytes);
     this.storage.resize(main);
     this.hot.resize(hot);
+    // A smaller budget: keys removed lately past its share count as all removed (tag records were
+    // brought within it by setLimit).
+    if (this.removals !== undefined && this.removals.bytes > this.bookkeepingLimit)
+      this.removals.all(this.context.readNow());
     this.chargeOwnBookkeeping();
   }
 

@@ -2,10 +2,11 @@ import { itemBytes } from './bookkeeping';
 
 /**
  * Most keys remembered one by one (both generations together); past it, or past the bytes the
- * keyspace allows them (`bookkeeping.ts`), every key counts as removed now. Refusing a hand-off never loses data (the key is loaded on demand), so this bounds memory (at
- * most ~6 MB per keyspace with 64-byte keys, measured 289 B per key) rather than being an option:
- * beyond it, a cluster writing more than ~600 distinct keys/s of one keyspace with the default
- * timeouts (a window of 16 s) gets no hand-offs for that keyspace.
+ * keyspace allows them (`bookkeeping.ts`: charged ~136 B per 64-byte key, an eighth of its
+ * entries' budget at most), every key counts as removed now. Refusing a hand-off never loses data
+ * (the key is loaded on demand), so this bounds memory rather than being an option: beyond it, a
+ * cluster writing more than ~600 distinct keys/s of one keyspace with the default timeouts (a
+ * window of 16 s) gets no hand-offs for that keyspace.
  */
 export const RECENT_REMOVALS_LIMIT = 20_000;
 

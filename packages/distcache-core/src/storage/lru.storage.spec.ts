@@ -59,6 +59,19 @@ describe('LruStorage', () => {
     expect(storage.bytes).toBe(0);
   });
 
+  it('keeps no entry larger than what the reservation leaves, and evicts nothing for it', () => {
+    const { storage, removed } = setup(100);
+    storage.set('a', entry(), 20);
+    storage.set('b', entry(), 20);
+    storage.reserve(40);
+    storage.set('big', entry(), 70);
+    expect([...storage.keys()]).toEqual(['b', 'a']);
+    // A key it replaces is dropped: its old value is not served for the new one.
+    storage.set('a', entry(), 70);
+    expect([...storage.keys()]).toEqual(['b']);
+    expect(removed).toEqual([['a', 'evicted']]);
+  });
+
   it('charges an entry again under a new size, evicting least recently used ones, unreported', () => {
     const { storage, removed } = setup(100);
     const a = entry();

@@ -101,9 +101,19 @@ export class LruStorage<E extends StorageEntry> implements Storage<E> {
   }
 
   set(key: string, entry: E, size: number): void {
+    if (this.reservedBytes > 0) {
+      // An entry larger than what the reservation leaves is not kept (nor the value it replaces):
+      // making room for it would empty the storage and then drop it too.
+      if (size > this.cache.maxSize - this.reservedBytes) {
+        this.remove(key, 'evicted');
+        return;
+      }
+      this.cache.set(key, entry, { size: Math.max(1, size) });
+      this.fitReservation();
+      return;
+    }
     // lru-cache disposes the replaced value with reason 'set'; that is not an eviction.
     this.cache.set(key, entry, { size: Math.max(1, size) });
-    if (this.reservedBytes > 0) this.fitReservation();
   }
 
   delete(key: string): boolean {
