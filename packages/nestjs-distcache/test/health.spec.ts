@@ -4,8 +4,10 @@ import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminu
 import { Test } from '@nestjs/testing';
 import { filter, firstValueFrom } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { staticDiscovery } from 'distcache-core';
 import { DistCacheModule, DistCacheService, KeySpace, type KeySpaceProvider } from '../src';
 import { DistCacheHealthIndicator } from '../src/terminus';
+import { freePorts, waitUntil } from './support/net';
 
 @KeySpace({
   name: 'fragile',
@@ -50,9 +52,9 @@ afterEach(async () => {
   app = undefined;
 });
 
-async function startApp(): Promise<string> {
+async function startApp(engine: Parameters<typeof DistCacheModule.forRoot>[0] = {}): Promise<string> {
   const moduleRef = await Test.createTestingModule({
-    imports: [DistCacheModule.forRoot({ isGlobal: true }), TerminusModule],
+    imports: [DistCacheModule.forRoot({ isGlobal: true, ...engine }), TerminusModule],
     controllers: [HealthController],
     providers: [FragileSource, DistCacheHealthIndicator],
   }).compile();
@@ -62,6 +64,32 @@ async function startApp(): Promise<string> {
 }
 
 describe('DistCacheHealthIndicator', () => {
+  it('names a listed peer that is not a member with its reason, not prefixed twice, as degraded (still 200)', async () => {
+    const [port, dead] = (await freePorts(2)) as [number, number];
+    const deadId = `127.0.0.1:${dead}`;
+    const url = await startApp({
+      port,
+      host: '127.0.0.1',
+      discovery: staticDiscovery({ peers: [`127.0.0.1:${port}`, deadId] }),
+    });
+    let body: { info?: { cache?: { peerProblems?: string[]; message?: string } } } = {};
+    await waitUntil(
+      async () => {
+        body = (await (await fetch(`${url}/health`)).json()) as typeof body;
+        return (body.info?.cache?.peerProblems?.length ?? 0) > 0;
+      },
+      10_000,
+      'a peer problem reported',
+    );
+    const problems = body.info!.cache!.peerProblems!;
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toContain(deadId);
+    expect(problems[0]).toMatch(/ECONNREFUSED|unavailable/);
+    // Named by its reason ("Peer 127.0.0.1:X is unavailable: ..."), not prefixed with it again.
+    expect(problems[0]!.startsWith(deadId)).toBe(false);
+    expect(body.info!.cache!.message).toBe(`peers not in the cluster: ${problems[0]}`);
+  });
+
   it('is down below the quorum it is given', async () => {
     const url = await startApp();
     const response = await fetch(`${url}/health/quorum`);

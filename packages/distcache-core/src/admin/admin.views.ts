@@ -137,9 +137,15 @@ export function readyView(target: AdminTarget): ReadyView {
   return { ready: reasons.length === 0, state, members, minMembers, reasons };
 }
 
-/** Listed peers that are not members, with the reason the failure detector recorded. */
+/**
+ * Listed peers that are not members, with the reason the failure detector recorded (named once: a
+ * reason that names the peer itself, "Peer 10.0.0.3:7000 is unavailable: ...", is not prefixed).
+ */
 export function peerProblemsOf(peers: readonly PeerInfo[]): string[] {
   return peers
     .filter((peer) => peer.problem !== undefined && peer.status !== 'alive' && peer.status !== 'suspect')
-    .map((peer) => `${peer.id} is not a member: ${peer.problem as string}`);
+    .map((peer) => {
+      const problem = peer.problem as string;
+      return problem.includes(peer.id) ? problem : `${peer.id} is not a member: ${problem}`;
+    });
 }

@@ -60,11 +60,15 @@ export class DistCacheHealthIndicator {
     const minMembers = options.minMembers ?? engine.options.clusterOptions.minMembers;
     const peers: Record<string, number> = {};
     for (const peer of engine.peers()) peers[peer.status] = (peers[peer.status] ?? 0) + 1;
-    // Listed peers that are not members, and why (another cluster name, not listing this node...).
+    // Listed peers that are not members, and why (another cluster name, not listing this node...),
+    // each peer named once ("Peer 10.0.0.3:7000 is unavailable: ..." names it already).
     const peerProblems = engine
       .peers()
       .filter((peer) => peer.problem !== undefined && peer.status !== 'alive' && peer.status !== 'suspect')
-      .map((peer) => `${peer.id}: ${peer.problem ?? ''}`);
+      .map((peer) => {
+        const problem = peer.problem ?? '';
+        return problem.includes(peer.id) ? problem : `${peer.id}: ${problem}`;
+      });
     const openBreakers = Object.entries(stats.keySpaces)
       .filter(([, space]) => space.breaker === 'open')
       .map(([name]) => name);
