@@ -711,8 +711,10 @@ export class KeySpace<T = unknown> {
 
   /** Removes expired entries (and revoked tagged ones); returns how many expired. */
   purgeExpired(): number {
-    this.tagVersions.prune(this.context.clock.now());
-    this.charge('tags', this.tagVersions.bytes);
+    const now = this.context.clock.now();
+    this.tagVersions.prune(now);
+    this.removals?.age(this.context.readNow());
+    this.chargeOwnBookkeeping();
     return this.storage.purgeExpired() + this.hot.purgeExpired();
   }
 

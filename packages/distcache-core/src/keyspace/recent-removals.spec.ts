@@ -30,6 +30,20 @@ describe('RecentRemovals', () => {
     expect(removals.removedLately('b', false, 10_000)).toBe(false);
   });
 
+  it('ages its generations on the purge too, so that a burst of removals is not held until the next one', () => {
+    const removals = new RecentRemovals(() => 1_000);
+    removals.key('a', 0);
+    removals.age(500); // within the window: nothing moves
+    expect(removals.removedLately('a', false, 500)).toBe(true);
+    removals.age(1_000); // a new generation: 'a' is kept one more window
+    expect(removals.removedLately('a', false, 1_000)).toBe(true);
+    expect(removals.bytes).toBeGreaterThan(0);
+    removals.age(2_000); // older than a window in the previous generation: dropped
+    expect(removals.size).toBe(0);
+    expect(removals.bytes).toBe(0);
+    expect(removals.removedLately('a', false, 2_000)).toBe(false);
+  });
+
   it('keeps every key of the window across generations, and drops a generation whole', () => {
     const removals = new RecentRemovals(() => 1_000);
     removals.key('a', 0); // generation from 0

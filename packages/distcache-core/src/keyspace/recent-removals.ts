@@ -55,17 +55,25 @@ export class RecentRemovals {
 
   /** Remembers that `key` was removed (or written) at `now`. */
   key(key: string, now: number): void {
-    if (now - this.currentSince >= this.windowMs()) {
-      this.previous = this.current;
-      this.previousBytes = this.currentBytes;
-      this.current = new Map();
-      this.currentBytes = 0;
-      this.currentSince = now;
-    }
+    this.age(now);
     const { size } = this.current;
     this.current.set(key, now);
     if (this.current.size > size) this.currentBytes += itemBytes('removal', key);
     if (this.current.size + this.previous.size > this.limit || this.bytes > this.maxBytes()) this.all(now);
+  }
+
+  /**
+   * Starts a new generation when the current one is a window old, dropping the one before it
+   * (called on every removal, and by the purge timer so that keys stop being held once no removal
+   * comes): a key is remembered for one to two windows, never less.
+   */
+  age(now: number): void {
+    if (now - this.currentSince < this.windowMs()) return;
+    this.previous = this.current;
+    this.previousBytes = this.currentBytes;
+    this.current = new Map();
+    this.currentBytes = 0;
+    this.currentSince = now;
   }
 
   /** Every key was removed at `now`. */
