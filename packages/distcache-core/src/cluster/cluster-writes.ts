@@ -2,7 +2,8 @@ import type { ClusterCoordinator, PeerRef } from './coordinator';
 import { INVALIDATION_BATCH } from './missed-invalidations';
 import { appendTo } from '../util/group';
 import { DistCacheError, isDistCacheError } from '../errors/distcache-error';
-import { type BookkeepingLedger, itemBytes, NO_LEDGER } from '../keyspace/bookkeeping';
+import { type BookkeepingLedger, NO_LEDGER } from '../keyspace/bookkeeping';
+import { RecentRemovals } from '../keyspace/recent-removals';
 import type { KeySpace } from '../keyspace/keyspace';
 import type { PeerRequest, PeerResponse } from '../transport/transport';
 import type { Deadline } from '../util/abort';
@@ -18,29 +19,21 @@ export interface PreparedWrite {
   readonly tags?: readonly string[] | undefined;
 }
 
-/** A key this node wrote, kept for {@link ClusterWrites.replayTo}. */
-interface RecentWrite {
-  readonly keySpace: string;
-  readonly key: string;
-  readonly at: number;
-}
-
 /**
  * Writes in a cluster: each key goes to its owner (one request per key, multiplexed on the owner's
  * connection), then every other node is told to drop its copies. The order matters: invalidating
  * before the owner has the new value would let a node re-fetch the old one in between.
  */
 export class ClusterWrites {
-  /** Keys written in the last `replayWindowMs`, oldest first, from index `recentHead` on. */
-  private recent: RecentWrite[] = [];
-  private recentHead = 0;
-  /** Heap of the writes remembered, by keyspace (charged to it as its `writes` bookkeeping). */
-  private readonly recentBytes = new Map<string, number>();
   /**
-   * Keyspaces whose writes passed the bytes their budget allows this bookkeeping, and when last:
-   * their later writes are not listed, and a peer joining within the window clears the keyspace.
+   * Keys written on this node lately, by keyspace, each once however often written: for one to
+   * two `replayWindowMs` (two generations, as for the hand-off guard), within the bytes the
+   * keyspace's budget allows this bookkeeping (charged to it). Past them, every key of the
+   * keyspace counts as written, and a peer joining within the window clears it. Counted per write
+   * (an array of writes), one key rewritten ~2,300 times/s filled an 8 MiB keyspace's share and
+   * made every node that rejoined clear the keyspace.
    */
-  private readonly overflowed = new Map<string, number>();
+  private readonly recent = new Map<string, RecentRemovals>();
 
   /**
    * @param replayWindowMs how long written keys are remembered for a peer that joins: longer than
@@ -65,17 +58,14 @@ export class ClusterWrites {
     const send = (request: PeerRequest): void => {
       this.coordinator.send(peer, request, { timeoutMs: this.broadcastTimeoutMs }).catch(() => undefined);
     };
-    // Too many writes to list: the keyspace is cleared on the peer instead.
-    for (const keySpace of this.overflowed.keys()) send({ op: 'clearKeySpace', keySpace });
-    const byKeySpace = new Map<string, Set<string>>();
-    for (let index = this.recentHead; index < this.recent.length; index += 1) {
-      const { keySpace, key } = this.recent[index] as RecentWrite;
-      if (this.overflowed.has(keySpace)) continue;
-      const keys = byKeySpace.get(keySpace) ?? new Set<string>();
-      byKeySpace.set(keySpace, keys.add(key));
+    const since = this.clock.now() - this.replayWindowMs;
+    const byKeySpace = new Map<string, string[]>();
+    for (const [keySpace, written] of this.recent) {
+      // Too many writes to list: the keyspace is cleared on the peer instead.
+      if (written.allSince(since)) send({ op: 'clearKeySpace', keySpace });
+      else byKeySpace.set(keySpace, [...written.keys()]);
     }
-    for (const [keySpace, keySet] of byKeySpace) {
-      const keys = [...keySet];
+    for (const [keySpace, keys] of byKeySpace) {
       for (let from = 0; from < keys.length; from += INVALIDATION_BATCH)
         send({ op: 'invalidate', keySpace, keys: keys.slice(from, from + INVALIDATION_BATCH) });
     }
@@ -276,73 +266,48 @@ export class ClusterWrites {
     );
   }
 
-  /**
-   * Lists `keys`, written to `keySpace` at `at`, for a peer that joins within the replay window,
-   * while what is listed for the keyspace stays within the bytes its budget allows.
-   */
+  /** Lists `keys`, written to `keySpace` at `at`, for a peer that joins within the replay window. */
   private remember(keySpace: string, keys: Iterable<string>, at: number): void {
-    this.forgetOld();
-    if (this.overflowed.has(keySpace)) {
-      this.overflowed.set(keySpace, at);
-      return;
+    let written = this.recent.get(keySpace);
+    if (written === undefined) {
+      written = new RecentRemovals(
+        () => this.replayWindowMs,
+        () => this.ledger.limit(keySpace),
+        Number.POSITIVE_INFINITY,
+      );
+      this.recent.set(keySpace, written);
     }
-    let bytes = this.recentBytes.get(keySpace) ?? 0;
-    const limit = this.ledger.limit(keySpace);
-    for (const key of keys) {
-      const size = itemBytes('write', key);
-      if (bytes + size > limit) {
-        this.overflowed.set(keySpace, at);
-        break;
-      }
-      bytes += size;
-      this.recent.push({ keySpace, key, at });
-    }
-    this.recentBytes.set(keySpace, bytes);
-    this.ledger.charge(keySpace, 'writes', bytes);
+    for (const key of keys) written.key(key, at);
+    this.ledger.charge(keySpace, 'writes', written.bytes);
   }
 
   /**
-   * Brings the writes listed for `keySpace` within the bytes its budget allows now (it shrank, or
-   * the keyspace was added again under its name): past it, no more are listed, and a joining peer
-   * clears the keyspace until the window passes. Those listed stay charged until they age out.
+   * Brings the writes listed for `keySpace` within the bytes its budget allows now (it shrank, the
+   * keyspace was removed, or added again under its name): past them, the list is dropped and a
+   * joining peer clears the keyspace until the window passes.
    */
   enforce(keySpace: string): void {
-    const bytes = this.recentBytes.get(keySpace) ?? 0;
-    if (bytes > this.ledger.limit(keySpace)) this.overflowed.set(keySpace, this.clock.now());
-    this.ledger.charge(keySpace, 'writes', bytes);
+    const written = this.recent.get(keySpace);
+    if (written === undefined) return;
+    if (written.bytes > this.ledger.limit(keySpace)) written.all(this.clock.now());
+    this.ledger.charge(keySpace, 'writes', written.bytes);
   }
 
   /** Forgets every write (the engine stopped). */
   clear(): void {
-    this.recent = [];
-    this.recentHead = 0;
-    this.recentBytes.clear();
-    this.overflowed.clear();
+    this.recent.clear();
   }
 
   /**
-   * Forgets writes older than the replay window (amortised O(1) per write; also called by the
-   * engine's purge timer, so that a node that stopped writing does not hold them).
+   * Forgets writes older than the replay window (called on each write to a keyspace, and by the
+   * engine's purge timer so that a node that stopped writing does not hold them).
    */
   forgetOld(): void {
-    const oldest = this.clock.now() - this.replayWindowMs;
-    const { recent } = this;
-    const freed = new Map<string, number>();
-    while (this.recentHead < recent.length && (recent[this.recentHead] as RecentWrite).at < oldest) {
-      const { keySpace, key } = recent[this.recentHead] as RecentWrite;
-      freed.set(keySpace, (freed.get(keySpace) ?? 0) + itemBytes('write', key));
-      this.recentHead += 1;
-    }
-    if (this.recentHead > 1_024 && this.recentHead * 2 > recent.length) {
-      this.recent = recent.slice(this.recentHead);
-      this.recentHead = 0;
-    }
-    for (const [keySpace, at] of this.overflowed) if (at < oldest) this.overflowed.delete(keySpace);
-    for (const [keySpace, bytes] of freed) {
-      const left = (this.recentBytes.get(keySpace) ?? 0) - bytes;
-      if (left > 0) this.recentBytes.set(keySpace, left);
-      else this.recentBytes.delete(keySpace);
-      this.ledger.charge(keySpace, 'writes', Math.max(0, left));
+    const now = this.clock.now();
+    for (const [keySpace, written] of this.recent) {
+      written.age(now);
+      this.ledger.charge(keySpace, 'writes', written.bytes);
+      if (written.size === 0 && !written.allSince(now - this.replayWindowMs)) this.recent.delete(keySpace);
     }
   }
 }

@@ -53,6 +53,13 @@ describe('MissedInvalidations', () => {
     expect(books.charged.get('products')).toBe(one);
     expect(missed.take('b')!.cleared.has('products')).toBe(true);
     expect(missed.take('c')!.keys.get('products')!.size).toBe(1);
+    // The keyspace removed here (it allows nothing): every peer's list becomes a clear of it.
+    missed.record('c', 'products', [key(7)]);
+    books.allowed = 0;
+    missed.enforce('products');
+    expect(books.charged.get('products')).toBe(0);
+    expect(missed.take('c')!.cleared.has('products')).toBe(true);
+    books.allowed = 10 * one;
     // A peer no longer listed: forgotten, and so is its charge.
     missed.record('d', 'products', [key(1)]);
     missed.forget('d');

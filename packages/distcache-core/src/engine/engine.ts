@@ -449,6 +449,9 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
     if (space === undefined) return;
     space.close();
     this.spaces.delete(name);
+    // What the cluster layer keeps for it (invalidations peers missed, keys written lately) is
+    // turned into keyspace clears and released: nothing charges it any more.
+    this.enforceBookkeeping(name);
     this.emit('keySpace', { type: 'deleted', name });
   }
 
@@ -499,7 +502,8 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
 
   /** Charges a keyspace, by name, what the cluster layer keeps for it (`keyspace/bookkeeping.ts`). */
   private readonly ledger: BookkeepingLedger = {
-    limit: (name) => this.spaces.get(name)?.bookkeepingLimit ?? Number.POSITIVE_INFINITY,
+    // A keyspace not (or no longer) here allows nothing: what is kept for it becomes a clear.
+    limit: (name) => this.spaces.get(name)?.bookkeepingLimit ?? 0,
     charge: (name, part, bytes) => this.spaces.get(name)?.charge(part, bytes),
   };
 

@@ -23,13 +23,13 @@ export const BOOKKEEPING_SHARE = 1 / 8;
 /**
  * Heap per item, its key or tag string apart (counted as the heap-size walk counts strings).
  * Measured on Node 20 x64, 50,000 items of 16, 64 and 900 characters, heap growth after full
- * collections: a `Map` entry with a timestamp 53-55 B, a `Set` entry 26-27 B, a recent write
- * (object, array slot, timestamp) 73-77 B, a tag record (`Map` entry and record) 93-96 B.
+ * collections: a `Map` entry with a timestamp 53-55 B (a key removed or written lately), a `Set`
+ * entry 26-27 B (a missed invalidation), a tag record (`Map` entry and record) 93-96 B. A `Map`
+ * holds up to ~2x that right after its table doubled.
  */
 export const ITEM_BYTES = {
   removal: 56,
   missed: 32,
-  write: 80,
   tag: 96,
 } as const;
 
@@ -44,8 +44,8 @@ export function bookkeepingLimit(entryBudget: number): number {
 }
 
 /**
- * How the cluster layer charges what it keeps for a keyspace, by name (a keyspace may have been
- * deleted meanwhile: then nothing is charged, and nothing limits it but its count limit).
+ * How the cluster layer charges what it keeps for a keyspace, by name (a keyspace deleted
+ * meanwhile allows nothing: what is kept for it becomes a clear of it).
  */
 export interface BookkeepingLedger {
   /** Most bytes one part may hold for `keySpace` ({@link bookkeepingLimit}). */

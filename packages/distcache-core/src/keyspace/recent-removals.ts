@@ -98,6 +98,17 @@ export class RecentRemovals {
     return at >= since;
   }
 
+  /** True when every key counts as removed at some time from `since` on ({@link all}). */
+  allSince(since: number): boolean {
+    return this.allAt >= since;
+  }
+
+  /** The keys remembered one by one, each once. */
+  *keys(): IterableIterator<string> {
+    yield* this.current.keys();
+    for (const key of this.previous.keys()) if (!this.current.has(key)) yield key;
+  }
+
   /** Keys remembered one by one (for tests). */
   get size(): number {
     return this.current.size + this.previous.size;
