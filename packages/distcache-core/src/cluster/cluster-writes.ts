@@ -299,8 +299,9 @@ export class ClusterWrites {
   }
 
   /**
-   * Forgets writes older than the replay window (called on each write to a keyspace, and by the
-   * engine's purge timer so that a node that stopped writing does not hold them).
+   * Forgets writes older than the replay window (before a replay, and on the engine's purge timer
+   * so that a node that stopped writing does not hold them; each keyspace's list also ages as its
+   * keys are written).
    */
   forgetOld(): void {
     const now = this.clock.now();
