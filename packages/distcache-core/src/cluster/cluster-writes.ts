@@ -59,13 +59,13 @@ export class ClusterWrites {
       this.coordinator.send(peer, request, { timeoutMs: this.broadcastTimeoutMs }).catch(() => undefined);
     };
     const since = this.clock.now() - this.replayWindowMs;
-    const byKeySpace = new Map<string, string[]>();
     for (const [keySpace, written] of this.recent) {
       // Too many writes to list: the keyspace is cleared on the peer instead.
-      if (written.allSince(since)) send({ op: 'clearKeySpace', keySpace });
-      else byKeySpace.set(keySpace, [...written.keys()]);
-    }
-    for (const [keySpace, keys] of byKeySpace) {
+      if (written.allSince(since)) {
+        send({ op: 'clearKeySpace', keySpace });
+        continue;
+      }
+      const keys = [...written.keys()];
       for (let from = 0; from < keys.length; from += INVALIDATION_BATCH)
         send({ op: 'invalidate', keySpace, keys: keys.slice(from, from + INVALIDATION_BATCH) });
     }
