@@ -34,6 +34,27 @@ const run = spawnSync(
   { cwd: root, stdio: 'inherit', env: { ...process.env, NX_DAEMON: 'false' } },
 );
 
+// Each failed test (or a file that failed outside its tests) on one line, with the first line of
+// its error: the Nx stream above is long, and CI may show only the output's last lines.
+function failuresOf(report) {
+  const lines = [];
+  const firstLine = (text) =>
+    (text ?? '')
+      .replace(/\u001b\[[0-9;]*m/g, '')
+      .trim()
+      .split('\n')[0]
+      .slice(0, 300);
+  for (const file of report.testResults ?? []) {
+    const path = file.name ? file.name.slice(root.length + 1) : '?';
+    const failedTests = (file.assertionResults ?? []).filter((test) => test.status === 'failed');
+    for (const test of failedTests)
+      lines.push(`${path} > ${test.fullName}: ${firstLine(test.failureMessages?.[0])}`);
+    if (failedTests.length === 0 && file.status === 'failed')
+      lines.push(`${path}: ${firstLine(file.message)}`);
+  }
+  return lines;
+}
+
 let passed = 0;
 let failed = 0;
 let skipped = 0;
@@ -45,6 +66,7 @@ for (const { name, file } of reports) {
     continue;
   }
   const report = JSON.parse(readFileSync(file, 'utf8'));
+  for (const line of failuresOf(report)) console.error(`[test] ${name}: FAILED ${line}`);
   const p = report.numPassedTests ?? 0;
   const f =
     (report.numFailedTests ?? 0) + (report.numFailedTestSuites > 0 && report.numFailedTests === 0 ? 1 : 0);
