@@ -47,7 +47,7 @@ describe('three Nest apps in child processes', () => {
     );
     await waitUntil(
       async () => sum(await callsOf(nodes, 'find', '9')) === 1,
-      5_000,
+      15_000,
       'the owner to start its load',
     );
     for (const node of nodes) await post(node, '/gate/open');
@@ -123,22 +123,24 @@ describe('three Nest apps in child processes', () => {
   it('SIGTERM on one process: it leaves gracefully and the others drop it at once', async () => {
     cluster = await startChildCluster(3, SLOW_FAILURE_DETECTION);
     const [a, b, c] = cluster.nodes as [ChildNode, ChildNode, ChildNode];
-    const started = Date.now();
     c.process.kill('SIGTERM');
+    // With a 20 s failure timeout, only the leave notice explains a removal within 10 s, and only it
+    // gives the status 'left' (a failed peer is 'pending'). No tighter deadline: the suite runs
+    // beside the others on two cores.
     await waitUntil(
       async () =>
         (await Promise.all([a, b].map((node) => getJson<{ members: number }>(node, '/cluster')))).every(
           (view) => view.members === 2,
         ),
-      1_500,
+      10_000,
       'c to be dropped',
     );
-    // With a 20 s failure timeout, only the leave notice explains this.
-    expect(Date.now() - started).toBeLessThan(1_500);
     // Nest re-raises the signal once app.close() finished, so the process ends by SIGTERM.
     expect(await c.exited).toEqual({ code: null, signal: 'SIGTERM' });
-    const view = await getJson<{ peers: Record<string, string> }>(a, '/cluster');
-    expect(view.peers[c.id]).toBe('left');
+    for (const node of [a, b]) {
+      const view = await getJson<{ peers: Record<string, string> }>(node, '/cluster');
+      expect(view.peers[c.id]).toBe('left');
+    }
     expect(await getJson(a, '/products/3')).toMatchObject({ id: '3' });
   });
 });

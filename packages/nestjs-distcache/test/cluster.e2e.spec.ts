@@ -32,7 +32,11 @@ describe('three Nest apps in one process', () => {
     nodes = await startCatalogCluster(3);
     for (const node of nodes) node.repository.gate.close();
     const calls = Array.from({ length: 30 }, (_, index) => nodes[index % 3]!.catalog.product('7'));
-    await waitUntil(() => total(callsByNode(nodes, 'find', '7')) === 1, 5_000, 'the owner to start its load');
+    await waitUntil(
+      () => total(callsByNode(nodes, 'find', '7')) === 1,
+      15_000,
+      'the owner to start its load',
+    );
     for (const node of nodes) node.repository.gate.open();
     const products = await Promise.all(calls);
     expect(products.every((product) => product?.id === '7' && product.name === 'Product 7')).toBe(true);
@@ -133,7 +137,7 @@ describe('three Nest apps in one process', () => {
       clusterOptions: SLOW_FAILURE_DETECTION,
       database: cluster.database,
     });
-    await waitUntil(() => a.cache.stats().members === 3, 5_000, 'node-c to join');
+    await waitUntil(() => a.cache.stats().members === 3, 15_000, 'node-c to join');
     await c.app.close();
     const events = await peerEvents;
     expect(
@@ -145,18 +149,19 @@ describe('three Nest apps in one process', () => {
   });
 
   it('closing one app removes it from the other apps member lists at once (graceful leave)', async () => {
-    // A 20 s failure timeout: only the leave notice can explain a removal within a second.
+    // A 20 s failure timeout: a removal within 10 s can only come from the leave notice, and only the
+    // leave notice gives the status 'left' (a failed peer is 'pending'). No tighter deadline: the
+    // suite runs beside the others on two cores.
     nodes = await startCatalogCluster(3, { clusterOptions: SLOW_FAILURE_DETECTION });
     const [a, b, c] = nodes as [CatalogNode, CatalogNode, CatalogNode];
-    const started = Date.now();
     await c.app.close();
     await waitUntil(
       () => a.cache.stats().members === 2 && b.cache.stats().members === 2,
-      1_000,
+      10_000,
       'c to be dropped',
     );
-    expect(Date.now() - started).toBeLessThan(1_000);
     expect(a.cache.peers().find((peer) => peer.id === c.id)?.status).toBe('left');
+    expect(b.cache.peers().find((peer) => peer.id === c.id)?.status).toBe('left');
     expect(c.cache.state).toBe('stopped');
     // Keys move to the remaining members: every product is served without the closed app.
     for (const key of ['1', '2', '3', '4', '5', '6']) expect((await a.catalog.product(key))?.id).toBe(key);

@@ -34,7 +34,7 @@ async function cachedOn(node: ChildNode, url: string): Promise<void> {
   await waitUntil(
     async () =>
       (await getJson<{ cached: boolean }>(node, `/admin/cached?key=${encodeURIComponent(url)}`)).cached,
-    5_000,
+    15_000,
     `${url} cached as seen from ${node.name}`,
   );
 }

@@ -63,7 +63,8 @@ describe('natsDiscovery on a running server', () => {
   });
 
   it('a node that connects later sees the registered nodes at once, from discovery replies', async () => {
-    // Heartbeats every 10 s: only the replies to a discovery request can explain a prompt answer.
+    // Heartbeats every 10 s: only the replies to a discovery request can explain an answer within 5 s
+    // (not tighter: the suite runs beside the others on two cores).
     const slow = { heartbeatInterval: '10s', heartbeatTimeout: '30s', cluster: 'late-joiner' } as const;
     await registered(server, 42_001, slow);
     await registered(server, 42_002, slow);
@@ -71,7 +72,7 @@ describe('natsDiscovery on a running server', () => {
     await late.initialize(signal());
     const startedAt = Date.now();
     expect(await listed(late)).toEqual([at(42_001), at(42_002)]);
-    expect(Date.now() - startedAt).toBeLessThan(1_000);
+    expect(Date.now() - startedAt).toBeLessThan(5_000);
     const joiner = await registered(server, 42_003, slow);
     expect(await listed(joiner)).toEqual([at(42_001), at(42_002), at(42_003)]);
   });
