@@ -66,6 +66,7 @@ export {
   type StaticDiscoveryOptions,
 } from './discovery';
 export type { PeerRef, PeerInfo, PeerStatus, ClusterOptions } from './cluster';
+export { peerProblems } from './cluster';
 export {
   DEFAULT_PING_INTERVAL,
   DEFAULT_PING_TIMEOUT,

@@ -1,3 +1,4 @@
+import { peerProblems } from '../cluster/peer-problems';
 import type { PeerInfo, PeerStatus } from '../cluster/peer-state';
 import type { EngineState } from '../engine/engine.events';
 import type { EngineStats, KeySpaceConfigSnapshot } from '../engine/engine.types';
@@ -123,9 +124,9 @@ export function healthView(target: AdminTarget): HealthView {
     .filter(([, space]) => space.breaker === 'open' || space.breaker === 'half-open')
     .map(([name]) => name);
   const failing = state === 'stopping' || state === 'stopped';
-  const peerProblems = peerProblemsOf(target.peers());
-  const status = failing ? 'failing' : peerProblems.length > 0 ? 'degraded' : 'ok';
-  return { status, state, openBreakers, peerProblems };
+  const problems = peerProblems(target.peers());
+  const status = failing ? 'failing' : problems.length > 0 ? 'degraded' : 'ok';
+  return { status, state, openBreakers, peerProblems: problems };
 }
 
 export function readyView(target: AdminTarget): ReadyView {
@@ -135,17 +136,4 @@ export function readyView(target: AdminTarget): ReadyView {
   if (state !== 'running') reasons.push(`engine is ${state}`);
   if (members < minMembers) reasons.push(`${members} of ${minMembers} members`);
   return { ready: reasons.length === 0, state, members, minMembers, reasons };
-}
-
-/**
- * Listed peers that are not members, with the reason the failure detector recorded (named once: a
- * reason that names the peer itself, "Peer 10.0.0.3:7000 is unavailable: ...", is not prefixed).
- */
-export function peerProblemsOf(peers: readonly PeerInfo[]): string[] {
-  return peers
-    .filter((peer) => peer.problem !== undefined && peer.status !== 'alive' && peer.status !== 'suspect')
-    .map((peer) => {
-      const problem = peer.problem as string;
-      return problem.includes(peer.id) ? problem : `${peer.id} is not a member: ${problem}`;
-    });
 }

@@ -1,5 +1,6 @@
 export type { ClusterCoordinator, PeerRef, SendOptions } from './coordinator';
 export type { PeerInfo, PeerStatus } from './peer-state';
+export { peerProblems } from './peer-problems';
 export {
   type ClusterOptions,
   type ResolvedClusterOptions,

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
-import type { DistCacheEngine } from 'distcache-core';
+import { type DistCacheEngine, peerProblems } from 'distcache-core';
 import { DISTCACHE_ENGINE } from '../distcache.constants';
 
 /** Options of {@link DistCacheHealthIndicator.isHealthy}. */
@@ -59,16 +59,10 @@ export class DistCacheHealthIndicator {
     const stats = engine.stats();
     const minMembers = options.minMembers ?? engine.options.clusterOptions.minMembers;
     const peers: Record<string, number> = {};
-    for (const peer of engine.peers()) peers[peer.status] = (peers[peer.status] ?? 0) + 1;
-    // Listed peers that are not members, and why (another cluster name, not listing this node...),
-    // each peer named once ("Peer 10.0.0.3:7000 is unavailable: ..." names it already).
-    const peerProblems = engine
-      .peers()
-      .filter((peer) => peer.problem !== undefined && peer.status !== 'alive' && peer.status !== 'suspect')
-      .map((peer) => {
-        const problem = peer.problem ?? '';
-        return problem.includes(peer.id) ? problem : `${peer.id}: ${problem}`;
-      });
+    const listed = engine.peers();
+    for (const peer of listed) peers[peer.status] = (peers[peer.status] ?? 0) + 1;
+    // Listed peers that are not members, and why (another cluster name, not listing this node...).
+    const problems = peerProblems(listed);
     const openBreakers = Object.entries(stats.keySpaces)
       .filter(([, space]) => space.breaker === 'open')
       .map(([name]) => name);
@@ -81,15 +75,15 @@ export class DistCacheHealthIndicator {
       quorum: stats.members >= minMembers,
       peers,
       openBreakers,
-      peerProblems,
+      peerProblems: problems,
     };
     if (stats.state !== 'running') return session.down({ ...details, message: `engine is ${stats.state}` });
     if (!details.quorum) {
       return session.down({ ...details, message: `${stats.members} of ${minMembers} members needed` });
     }
-    if (openBreakers.length === 0 && peerProblems.length === 0) return session.up(details);
+    if (openBreakers.length === 0 && problems.length === 0) return session.up(details);
     if (openBreakers.length === 0) {
-      const message = `peers not in the cluster: ${peerProblems.join('; ')}`;
+      const message = `peers not in the cluster: ${problems.join('; ')}`;
       return typeof session.degraded === 'function'
         ? session.degraded({ ...details, message })
         : session.up({ ...details, message });

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import type { PeerInfo } from '../cluster/peer-state';
-import { peerProblemsOf } from './admin.views';
+import { peerProblems } from './peer-problems';
+import type { PeerInfo } from './peer-state';
 
-describe('peerProblemsOf', () => {
+describe('peerProblems', () => {
   it('lists listed peers that are not members with their reason, naming each peer once', () => {
     const peer = (id: string, status: string, problem?: string) =>
       ({ id, status, ...(problem === undefined ? {} : { problem }) }) as unknown as PeerInfo;
     expect(
-      peerProblemsOf([
+      peerProblems([
         peer('10.0.0.1:7000', 'alive'),
         peer(
           '10.0.0.2:7000',
