@@ -21,6 +21,10 @@ export class PhaseTotals {
   seconds = 0;
   latencies = new Latencies();
   cpuSeconds = [];
+  /** The main threads' share of cpuSeconds (NaN where the platform has no per-thread figure). */
+  mainCpuSeconds = 0;
+  gcPauseMs = 0;
+  gcPauses = 0;
   eluActiveMs = [];
   eluTotalMs = [];
   redisCpu = 0;
@@ -39,6 +43,9 @@ export class PhaseTotals {
       const start = before[i];
       const active = end.eluActiveMs - start.eluActiveMs;
       this.cpuSeconds[i] = (this.cpuSeconds[i] ?? 0) + (end.cpuMicros - start.cpuMicros) / 1e6;
+      this.mainCpuSeconds += ((end.mainThreadCpuMicros ?? NaN) - (start.mainThreadCpuMicros ?? NaN)) / 1e6;
+      this.gcPauseMs += end.gcPauseMs - start.gcPauseMs;
+      this.gcPauses += end.gcPauses - start.gcPauses;
       this.eluActiveMs[i] = (this.eluActiveMs[i] ?? 0) + active;
       this.eluTotalMs[i] = (this.eluTotalMs[i] ?? 0) + active + end.eluIdleMs - start.eluIdleMs;
       if (end.cache === undefined) return;
@@ -60,6 +67,10 @@ export class PhaseTotals {
       cpuSum,
       cpuMax: Math.max(...this.cpuSeconds),
       cpuPerRequest: (cpuSum / this.ok) * 1e6,
+      mainCpuPerRequest: (this.mainCpuSeconds / this.ok) * 1e6,
+      otherThreadsCpuPerRequest: ((cpuSum - this.mainCpuSeconds) / this.ok) * 1e6,
+      gcPausePerRequest: (this.gcPauseMs / this.ok) * 1e3,
+      gcPausesPerKRequests: (this.gcPauses / this.ok) * 1e3,
       busyMax: Math.max(...this.eluActiveMs.map((active, i) => active / this.eluTotalMs[i])),
       redisCpu: this.redisCpu,
       redisCpuPerRequest: (this.redisCpu / this.ok) * 1e6,

@@ -112,6 +112,31 @@ export function buildReport(results, variants, options) {
   };
   const tables = [saturation, lightLoad, resources];
 
+  // Where the instances' CPU goes at saturation (results recorded from 2026-12-06 on; Linux only):
+  // the main threads (the event loop: Nest, HTTP, the cache's own code, GC pauses) and every other
+  // thread (V8's concurrent marking, parallel scavenges and sweeping; libuv's pool).
+  if (results.every((r) => Number.isFinite(r.saturated.mainCpuPerRequest))) {
+    tables.push({
+      title: 'Where the app CPU goes at saturation, per request (3 instances, medians of rounds)',
+      columns: [
+        'variant',
+        'app CPU µs/req',
+        'main threads µs/req',
+        'other threads µs/req',
+        'GC pauses µs/req',
+        'GC pauses per 1k req',
+      ],
+      rows: variants.map((v) => [
+        VARIANT_LABELS[v],
+        med(v, sat('cpuPerRequest')).toFixed(0),
+        med(v, sat('mainCpuPerRequest')).toFixed(0),
+        med(v, sat('otherThreadsCpuPerRequest')).toFixed(0),
+        med(v, sat('gcPausePerRequest')).toFixed(1),
+        med(v, sat('gcPausesPerKRequests')).toFixed(1),
+      ]),
+    });
+  }
+
   const engines = variants.filter((v) => v === 'distcache' || v === 'distcache-standalone');
   if (engines.length > 0) {
     const both = (field) => (r) => (r.saturated.cache[field] ?? 0) + (r.light.cache[field] ?? 0);

@@ -3,6 +3,8 @@
 // distcache: once the three instances see each other), answers "stats" with its counters, and
 // closes the Nest app (leaving the cluster, disconnecting from Redis) on "stop".
 import 'reflect-metadata';
+import { readFileSync } from 'node:fs';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NestFactory } from '@nestjs/core';
 import { DistCacheService } from 'nestjs-distcache';
@@ -30,6 +32,30 @@ if (distcache !== undefined && config.variant === 'distcache') {
   }
 }
 
+// Where the CPU goes, beyond process.cpuUsage() (every thread): the main thread's own CPU time
+// (Linux: /proc/self/task/<pid>/stat, in clock ticks of 10 ms), so the bench can tell the event
+// loop's work from V8's helper threads (concurrent marking, parallel scavenges, sweeping) and libuv's
+// pool; and the main thread's garbage-collection pauses, from the 'gc' performance entries.
+const TICK_MICROS = 10_000;
+function mainThreadCpuMicros(): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    // Fields after "(comm) ": state, ppid, ... utime is field 14 and stime field 15 of stat(5).
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * TICK_MICROS;
+  } catch {
+    return undefined;
+  }
+}
+let gcPauseMs = 0;
+let gcPauses = 0;
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    gcPauseMs += entry.duration;
+    gcPauses += 1;
+  }
+}).observe({ entryTypes: ['gc'] });
+
 function snapshot() {
   const cpu = process.cpuUsage();
   const elu = performance.eventLoopUtilization();
@@ -39,6 +65,9 @@ function snapshot() {
     pid: process.pid,
     sourceCalls: database.callCount,
     cpuMicros: cpu.user + cpu.system,
+    mainThreadCpuMicros: mainThreadCpuMicros(),
+    gcPauseMs,
+    gcPauses,
     eluActiveMs: elu.active,
     eluIdleMs: elu.idle,
     rssBytes: process.memoryUsage.rss(),
