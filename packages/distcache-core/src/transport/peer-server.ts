@@ -26,6 +26,7 @@ export class PeerServer {
   private readonly caps: ConnectionCaps;
   private readonly log: LogThrottle;
   private readonly budget: BufferBudget;
+  private readonly replyBudget: BufferBudget;
   private readonly sweepMs: number;
   private readonly descriptors: DescriptorProbe;
   private sweepTimer: TimerHandle;
@@ -41,6 +42,7 @@ export class PeerServer {
   ) {
     this.log = new LogThrottle(options.logger, options.clock);
     this.budget = new BufferBudget(options.maxBufferedBytes);
+    this.replyBudget = new BufferBudget(options.maxBufferedBytes);
     this.caps = new ConnectionCaps(options, this.log);
     this.descriptors = new DescriptorProbe(options.logger, options.clock);
     this.sweepMs = Math.max(
@@ -52,6 +54,7 @@ export class PeerServer {
       handler,
       welcome,
       budget: this.budget,
+      replyBudget: this.replyBudget,
       log: this.log,
       onClosed: (connection) => this.connections.delete(connection),
     };
@@ -93,6 +96,11 @@ export class PeerServer {
   /** Bytes reserved now for frames being received (for diagnostics and tests). */
   get bufferedBytes(): number {
     return this.budget.reserved;
+  }
+
+  /** Bytes of answers held for connections that are not reading them (for diagnostics and tests). */
+  get heldReplyBytes(): number {
+    return this.replyBudget.reserved;
   }
 
   /**

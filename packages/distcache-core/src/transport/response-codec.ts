@@ -49,6 +49,25 @@ export function encodeResponseFrame(id: number, response: PeerReply, extended = 
 }
 
 /**
+ * A lower bound of the bytes after the length prefix that {@link writeResponseFrame} would write
+ * for `response`, from its values' lengths alone (0 for responses without values): enough to refuse
+ * an answer over the requester's limit before building it.
+ */
+export function responseSizeAtLeast(response: PeerReply): number {
+  if (response.op === 'value') return FRAME_HEADER_BYTES + resultSizeAtLeast(response.result);
+  if (response.op !== 'values') return 0;
+  let size = FRAME_HEADER_BYTES + 4;
+  for (const result of response.results)
+    if (result.found !== 'error' && result.found !== 'pending') size += resultSizeAtLeast(result);
+  return size;
+}
+
+/** {@link resultSize} without the tags (whose size it bounds from above). */
+function resultSizeAtLeast(result: ValueResult<WireBytes>): number {
+  return result.found ? 13 + wireByteLength(result.value) : 9;
+}
+
+/**
  * Appends a response frame to `b` and returns its size (length prefix included). On a throw the
  * partial frame is still in `b`: call `b.rollback()`. With `extended` (the request asked for it),
  * an OK carries `removed` and an ERROR its `detail` when they are set.

@@ -4,7 +4,7 @@ import { peerUnavailable } from '../errors/messages';
 import { setDeadline, type TimerHandle } from '../util/clock';
 import { isRequestOpcode } from './frame-header';
 import { decodeRequestFrame, type RequestFrame } from './request-codec';
-import { encodeGoAwayFrame, writeResponseFrame } from './response-codec';
+import { encodeGoAwayFrame, responseSizeAtLeast, writeResponseFrame } from './response-codec';
 import type { BufferBudget } from './buffer-budget';
 import { FrameReader } from './frame-reader';
 import type { LogThrottle } from '../util/log-throttle';
@@ -31,6 +31,11 @@ export interface ServerConnectionContext {
   readonly onClosed: (connection: ServerConnection) => void;
   /** Bytes of frames being received, shared by all connections (`maxBufferedBytes`). */
   readonly budget: BufferBudget;
+  /**
+   * Bytes of answers held for connections whose peer is not reading them (the socket said to wait
+   * for `drain`), shared by all connections (`maxBufferedBytes` again, a budget of its own).
+   */
+  readonly replyBudget: BufferBudget;
   /** Warnings about misbehaving connections, rate-limited. */
   readonly log: LogThrottle;
 }
@@ -73,9 +78,14 @@ export class ServerConnection {
     this.waiting = undefined;
     const state = this.state;
     if (frames === undefined || state.kind !== 'ready') return;
-    for (const frame of frames) {
+    for (let index = 0; index < frames.length; index++) {
       if (this.state.kind !== 'ready' || this.stopped) return;
-      this.onRequest(frame, state.from, state.sendLimit);
+      if (this.writer.blocked) {
+        // The peer is not reading what was answered: the rest start once it drains.
+        this.waiting = frames.slice(index);
+        return;
+      }
+      this.onRequest(frames[index] as Buffer, state.from, state.sendLimit);
     }
   };
   /** Set by {@link stopStarting}: requests read from now on, or waiting, are not started. */
@@ -91,6 +101,10 @@ export class ServerConnection {
   /** Clock time the sweep first saw the current incomplete frame, and which frame it was. */
   private partialSince: number | undefined;
   private partialFrame = 0;
+  /** Clock time the socket last said to wait for `drain`, while it still has not drained. */
+  private blockedSince: number | undefined;
+  /** Bytes of {@link ServerConnectionContext.replyBudget} this connection holds while blocked. */
+  private heldReplyBytes = 0;
 
   constructor(
     private readonly socket: Socket,
@@ -117,7 +131,7 @@ export class ServerConnection {
       },
       context.budget,
     );
-    this.writer = new FrameWriter(socket, (blocked) => (blocked ? socket.pause() : socket.resume()));
+    this.writer = new FrameWriter(socket, (blocked) => this.onBlocked(blocked));
     const timer = setDeadline(options.clock, options.handshakeTimeoutMs, () => {
       if (this.state.kind !== 'handshaking') return;
       log.warn(
@@ -168,6 +182,8 @@ export class ServerConnection {
       this.options.clock.clearTimeout(state.timer);
     this.state = { kind: 'closed' };
     this.waiting = undefined;
+    this.context.replyBudget.release(this.heldReplyBytes);
+    this.heldReplyBytes = 0;
     this.reader.stop();
     this.writer.close();
     this.socket.destroy();
@@ -198,6 +214,14 @@ export class ServerConnection {
       return this.close();
     }
     if (state.kind !== 'ready') return;
+    if (this.blockedSince !== undefined && now - this.blockedSince >= this.options.frameTimeoutMs) {
+      this.context.log.warn(
+        'reply-timeout',
+        `dropping peer connection from ${this.remote}: it read none of its answers for ${this.options.frameTimeoutMs}ms (frameTimeout)`,
+        { remote: this.remote },
+      );
+      return this.close();
+    }
     // Bytes after a GOAWAY: a request that crossed it, or a client that predates GOAWAY and keeps
     // using the connection. Either way it is not idle; it gets a new GOAWAY when it is again.
     if (state.goingAwaySince !== undefined && this.lastDataAt >= state.goingAwaySince) {
@@ -230,6 +254,11 @@ export class ServerConnection {
         // so that its answer (written in this callback's promise jobs) leaves first.
         if (this.waiting !== undefined) {
           this.waiting.push(frame);
+          return;
+        }
+        if (this.writer.blocked) {
+          // Read before the socket was paused: started once the peer reads its answers.
+          this.waiting = [frame];
           return;
         }
         if (this.startedInRead) {
@@ -331,20 +360,69 @@ export class ServerConnection {
 
   private reply(id: number, response: PeerReply, sendLimit: number, extended = false): void {
     if (this.state.kind !== 'ready') return;
-    const builder = this.writer.builder;
+    const writer = this.writer;
+    const builder = writer.builder;
+    // An answer known to be over the requester's limit is not built at all (a GET_MANY of one large
+    // value's key, repeated, would have been built whole first).
+    const atLeast = responseSizeAtLeast(response);
     let size: number;
-    try {
-      size = writeResponseFrame(builder, id, response, extended);
-    } catch (error) {
-      builder.rollback();
-      size = writeResponseFrame(builder, id, this.errorResponse(error, 'response encoding'));
+    if (atLeast > sendLimit) {
+      size = writeResponseFrame(builder, id, overLimit(atLeast, sendLimit));
+    } else {
+      try {
+        size = writeResponseFrame(builder, id, response, extended);
+      } catch (error) {
+        builder.rollback();
+        size = writeResponseFrame(builder, id, this.errorResponse(error, 'response encoding'));
+      }
+      if (size - LENGTH_PREFIX_BYTES > sendLimit) {
+        builder.discardLast(size);
+        size = writeResponseFrame(builder, id, overLimit(size - LENGTH_PREFIX_BYTES, sendLimit));
+      }
     }
-    if (size - LENGTH_PREFIX_BYTES > sendLimit) {
-      builder.discardLast(size);
-      const message = `the response of ${size - LENGTH_PREFIX_BYTES} bytes is over the requester's maxFrameBytes of ${sendLimit}`;
-      writeResponseFrame(builder, id, { op: 'error', code: 'E_PROTOCOL', message });
+    if (writer.blocked) {
+      // The peer is not reading its answers: what they hold comes out of the shared budget, and a
+      // connection that would go over it is dropped rather than buffered without end.
+      if (!this.holdReplyBytes(size)) return;
+    } else if (writer.pendingBytes >= FLUSH_AT_BYTES) {
+      // Hand a large tick's answers to the socket now, so that a peer that stopped reading is seen
+      // (the socket says to wait for drain) before more answers pile up in this tick.
+      writer.flush();
+      return;
     }
-    this.writer.commit();
+    writer.commit();
+  }
+
+  /** The socket said to wait for `drain` (or drained): stop or resume reading and starting requests. */
+  private onBlocked(blocked: boolean): void {
+    if (blocked) {
+      this.socket.pause();
+      this.blockedSince = this.options.clock.now();
+      // What the socket queued counts from now on; later answers add theirs in reply().
+      this.holdReplyBytes(this.socket.writableLength);
+      return;
+    }
+    this.blockedSince = undefined;
+    this.context.replyBudget.release(this.heldReplyBytes);
+    this.heldReplyBytes = 0;
+    this.socket.resume();
+    if (this.waiting !== undefined) setImmediate(this.startWaiting);
+  }
+
+  /** Takes `bytes` of the shared reply budget; closes the connection (false) when it is spent. */
+  private holdReplyBytes(bytes: number): boolean {
+    if (this.context.replyBudget.reserve(bytes)) {
+      this.heldReplyBytes += bytes;
+      return true;
+    }
+    const budget = this.context.replyBudget;
+    this.context.log.warn(
+      'reply-over-budget',
+      `dropping peer connection from ${this.remote}: it does not read its answers, and their ${this.heldReplyBytes + bytes} bytes are over what is left of the ${budget.limit} bytes all such connections may hold (maxBufferedBytes)`,
+      { remote: this.remote },
+    );
+    this.close();
+    return false;
   }
 
   private errorResponse(error: unknown, what: string): PeerResponse {
@@ -355,6 +433,19 @@ export class ServerConnection {
       this.options.logger.error(`peer request handler failed (${what}): ${message}`, { remote: this.remote });
     return detail === undefined ? { op: 'error', code, message } : { op: 'error', code, message, detail };
   }
+}
+
+/**
+ * Answers finished in one tick past this many bytes are handed to the socket at once instead of at
+ * the end of the tick: a tick of 1,024 answers of a large value (a peer pipelining gets and reading
+ * none) otherwise built all of them before the socket could say to wait.
+ */
+const FLUSH_AT_BYTES = 1024 * 1024;
+
+/** The answer sent instead of one over the requester's `maxFrameBytes`. */
+function overLimit(bytes: number, sendLimit: number): PeerResponse {
+  const message = `the response of ${bytes} bytes is over the requester's maxFrameBytes of ${sendLimit}`;
+  return { op: 'error', code: 'E_PROTOCOL', message };
 }
 
 /** Names the protocol a client spoke instead of ours, when its first bytes make that obvious. */

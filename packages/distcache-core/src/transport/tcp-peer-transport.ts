@@ -148,6 +148,14 @@ export class TcpPeerTransport implements PeerTransport {
     return this.server?.bufferedBytes ?? 0;
   }
 
+  /**
+   * Bytes of answers held now for inbound connections whose peer is not reading them, out of
+   * `maxBufferedBytes` (a budget of their own).
+   */
+  get heldReplyBytes(): number {
+    return this.server?.heldReplyBytes ?? 0;
+  }
+
   /** Peers this transport holds a client for (connected, connecting or idle). */
   get peerCount(): number {
     let count = 0;

@@ -14,7 +14,7 @@ import {
 } from '../../src/transport/handshake-codec';
 import { encodeGoAwayFrame } from '../../src/transport/response-codec';
 import { Opcode } from '../../src/transport/wire-format';
-import type { PeerAddress } from '../../src/transport';
+import type { PeerAddress, PeerRequestHandler } from '../../src/transport';
 import { closeAll, ping, RawSocket, rawServer, RecordingLogger, server, transport, until } from './helpers';
 
 afterEach(closeAll);
@@ -214,5 +214,79 @@ describe('idle timeout', () => {
     await connections[0]?.closed;
     expect(await ping(client, address)).toEqual({ op: 'pong', nodeId: 'scripted' });
     expect(connections).toHaveLength(2);
+  });
+});
+
+describe('answers a peer does not read', () => {
+  // A handler answering every GET with one held 256 KiB value, as an owner holding a large entry.
+  const value = Buffer.alloc(256 * 1024, 1);
+  const large: PeerRequestHandler = async (request) =>
+    request.op === 'get'
+      ? { op: 'value', result: { found: true, value, expiresAt: 0 } }
+      : { op: 'pong', nodeId: 'server' };
+
+  /** A handshaken raw socket that reads nothing more, with `count` GETs pipelined in one write. */
+  async function nonReader(address: PeerAddress, count: number): Promise<RawSocket> {
+    const raw = await shaken(address);
+    raw.socket.pause();
+    const gets = Array.from({ length: count }, (_, i) =>
+      encodeRequestFrame(i + 1, { op: 'get', keySpace: 'ks', key: `k${i}`, forwarded: false }),
+    );
+    raw.send(Buffer.concat(gets));
+    return raw;
+  }
+
+  it('holds the answers of a peer that reads none within maxBufferedBytes, then drops it', async () => {
+    // 1,000 pipelined GETs of a 256 KiB value are 250 MiB of answers; before, the server built
+    // every answer it had started (1,024 in flight) whatever the socket said.
+    const log = new RecordingLogger();
+    const limit = 4 << 20;
+    const { server: node, address } = await server(large, {
+      logger: log,
+      maxFrameBytes: 1 << 20,
+      maxBufferedBytes: limit,
+    });
+    // The process's peak RSS, in KiB: building the answers would add ~250 MiB to it.
+    const peakBefore = process.resourceUsage().maxRSS;
+    await nonReader(address, 1000);
+    // The peer does not read, so its socket would not see the close: the server's count does.
+    await until(() => node.inboundConnections === 0, 'the connection to be dropped');
+    expect(log.warnings.join('\n')).toMatch(
+      /does not read its answers, and their \d+ bytes are over what is left of the 4194304 bytes all such connections may hold \(maxBufferedBytes\)/,
+    );
+    // The budget, the socket's queues and the answers of one tick, not 250 MiB.
+    expect((process.resourceUsage().maxRSS - peakBefore) * 1024).toBeLessThan(128 << 20);
+    expect(node.heldReplyBytes).toBe(0);
+    expect(await ping(transport(), address)).toEqual({ op: 'pong', nodeId: 'server' });
+  });
+
+  it('drops a peer that reads none of its answers for frameTimeout, and releases what they held', async () => {
+    const log = new RecordingLogger();
+    const { server: node, address } = await server(large, {
+      logger: log,
+      maxBufferedBytes: 256 << 20,
+      frameTimeout: 300,
+    });
+    await nonReader(address, 200);
+    await until(() => node.heldReplyBytes > 0, 'answers held for the peer');
+    await until(() => node.inboundConnections === 0, 'the connection to be dropped');
+    expect(log.warnings.join('\n')).toContain('it read none of its answers for 300ms (frameTimeout)');
+    expect(node.heldReplyBytes).toBe(0);
+    expect(await ping(transport(), address)).toEqual({ op: 'pong', nodeId: 'server' });
+  });
+
+  it('answers everything to a peer that reads slowly, starting what it read while blocked once it drains', async () => {
+    const { server: node, address } = await server(large, { maxBufferedBytes: 256 << 20 });
+    const raw = await nonReader(address, 120);
+    await until(() => node.heldReplyBytes > 0, 'the socket to wait for drain');
+    raw.socket.resume();
+    await raw.frame(120); // the WELCOME, then 120 answers
+    const ids = raw.frames.slice(1).map((frame) => decodeResponseFrame(frame));
+    expect(ids.map((answer) => answer.id).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 120 }, (_, i) => i + 1),
+    );
+    expect(ids.every((answer) => answer.response.op === 'value')).toBe(true);
+    await until(() => node.heldReplyBytes === 0, 'the held bytes to be released');
+    expect(raw.isClosed).toBe(false);
   });
 });
