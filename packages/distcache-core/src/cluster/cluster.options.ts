@@ -1,5 +1,6 @@
 import { resolveHashRingOptions } from '../hashing/hash-ring.options';
 import { type Duration, toMs, toOrderedMs, toPositiveMs } from '../util/duration';
+import { MAX_GET_MANY_KEYS } from '../transport/transport';
 import { integer, numberIn, type OptionFields, optionsObject } from '../util/options';
 
 /** How the cluster detects failures and keeps hot copies. Every node should use the same values. */
@@ -66,7 +67,8 @@ export interface ClusterOptions {
    * keys; `1` sends every key alone. Smaller batches let the owner answer the next while this node
    * decodes the last (one request of 128 gets kept the two processes taking turns); larger ones
    * cost the owner fewer requests. At 128 gets in flight, 64 measured 1.30x ioredis where 256 gave
-   * 0.83-0.91x (bench/README.md, "Remote hit").
+   * 0.83-0.91x (bench/README.md, "Remote hit"). At most 4096: an owner answers a request of more
+   * keys `E_PROTOCOL` (docs/protocol.md).
    * @default 64
    */
   maxBatchKeys?: number;
@@ -155,7 +157,12 @@ export function resolveClusterOptions(options: ClusterOptions = {}): ResolvedClu
       at('missedInvalidationLimit'),
       1,
     ),
-    maxBatchKeys: integer(input.maxBatchKeys ?? DEFAULT_MAX_BATCH_KEYS, at('maxBatchKeys'), 1),
+    maxBatchKeys: integer(
+      input.maxBatchKeys ?? DEFAULT_MAX_BATCH_KEYS,
+      at('maxBatchKeys'),
+      1,
+      MAX_GET_MANY_KEYS,
+    ),
     maxBatchKeyBytes: integer(
       input.maxBatchKeyBytes ?? DEFAULT_MAX_BATCH_KEY_BYTES,
       at('maxBatchKeyBytes'),

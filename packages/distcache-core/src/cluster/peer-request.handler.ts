@@ -64,6 +64,8 @@ export function createPeerRequestHandler(deps: PeerHandlerDeps): PeerRequestHand
    * The answers of a GET_MANY, in the order of `keys`: fresh entries as they are, missing ones in
    * one batch load, stale ones reloaded or served within grace. With `keyErrors` a key that fails
    * gets an error result of its own; without it (an older requester) the first failure fails all.
+   * A key asked for more than once is looked up, loaded and encoded once (a request repeating one
+   * large value's key made the owner encode it for every repetition).
    */
   const readMany = async (
     target: KeySpace,
@@ -82,9 +84,19 @@ export function createPeerRequestHandler(deps: PeerHandlerDeps): PeerRequestHand
         results[index] = keyError(error);
       }
     };
+    const repeats = repeatsOf(keys);
+    const complete = (): Array<KeyResult<WireBytes>> => {
+      if (repeats !== undefined)
+        for (let i = 0; i < keys.length; i++) {
+          const first = repeats[i] as number;
+          if (first >= 0) results[i] = results[first] as KeyResult<WireBytes>;
+        }
+      return results;
+    };
     let missing: number[] | undefined;
     let stale: number[] | undefined;
     for (let i = 0; i < keys.length; i++) {
+      if (repeats !== undefined && (repeats[i] as number) >= 0) continue;
       const key = keys[i] as string;
       target.popularKeys?.record(key, now);
       const entry = target.storage.get(key);
@@ -92,7 +104,7 @@ export function createPeerRequestHandler(deps: PeerHandlerDeps): PeerRequestHand
       else if (target.isFresh(entry)) answer(i, key, entry);
       else (stale ??= []).push(i);
     }
-    if (missing === undefined && stale === undefined) return results;
+    if (missing === undefined && stale === undefined) return complete();
     const waits: Array<Promise<void>> = [];
     const settle = (index: number, load: Promise<CacheEntry<unknown>>): void => {
       const key = keys[index] as string;
@@ -113,14 +125,14 @@ export function createPeerRequestHandler(deps: PeerHandlerDeps): PeerRequestHand
     for (const index of stale ?? []) settle(index, target.ownedEntry(keys[index] as string));
     if (!keyErrors || !partial) {
       await Promise.all(waits);
-      return results;
+      return complete();
     }
     // The keys held here are not kept waiting for the slowest load: loads done by the next turn
     // (a source answering from memory) are answered, the others marked pending; the requester asks
     // for those with a GET, which joins the load started here.
     await Promise.race([Promise.all(waits), new Promise((resolve) => setImmediate(resolve))]);
     for (let i = 0; i < results.length; i++) results[i] ??= { found: 'pending' };
-    return results;
+    return complete();
   };
 
   return async (request: PeerRequest, from: PeerIdentity): Promise<PeerReply> => {
@@ -235,4 +247,21 @@ export function createPeerRequestHandler(deps: PeerHandlerDeps): PeerRequestHand
 function keyError(error: unknown): KeyErrorResult {
   const { code, message, detail } = failureAnswer(error);
   return detail === undefined ? { found: 'error', code, message } : { found: 'error', code, message, detail };
+}
+
+/**
+ * For each key of `keys` that repeats an earlier one, the index of its first occurrence (-1 for the
+ * others); undefined when every key is distinct, as the requests of distcache nodes are.
+ */
+function repeatsOf(keys: readonly string[]): Int32Array | undefined {
+  if (keys.length < 2) return undefined;
+  const seen = new Map<string, number>();
+  let repeats: Int32Array | undefined;
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string;
+    const first = seen.get(key);
+    if (first === undefined) seen.set(key, i);
+    else (repeats ??= new Int32Array(keys.length).fill(-1))[i] = first;
+  }
+  return repeats;
 }

@@ -112,6 +112,7 @@ describe('engine options are validated at construction', () => {
     [{ clusterOptions: { pingIntervall: '1s' } }, 'clusterOptions.pingIntervall'],
     [{ clusterOptions: { virtualNodes: 0 } }, 'clusterOptions.virtualNodes'],
     [{ clusterOptions: { maxBatchKeys: 0 } }, 'clusterOptions.maxBatchKeys'],
+    [{ clusterOptions: { maxBatchKeys: 4097 } }, 'clusterOptions.maxBatchKeys'],
     [{ clusterOptions: { maxBatchKeyBytes: 512 } }, 'clusterOptions.maxBatchKeyBytes'],
     [{ transportOptions: { maxFrameBytes: 100 } }, 'transportOptions.maxFrameBytes'],
     [{ transportOptions: { reconnect: { jitter: 2 } } }, 'transportOptions.reconnect.jitter'],

@@ -66,7 +66,7 @@ describe('handshake frames', () => {
     });
   });
 
-  it('rejects a bad magic, a request frame, a non-zero id, truncation and a tiny maxFrameBytes', () => {
+  it('rejects a bad magic, a request frame, a non-zero id, truncation and a tiny or huge maxFrameBytes', () => {
     const badMagic = encodeHelloFrame(hello);
     badMagic[FRAME_HEADER_BYTES] = 0x47;
     expect(protocolError(() => decodeHandshakeFrame(badMagic))).toBe(true);
@@ -83,6 +83,12 @@ describe('handshake frames', () => {
     expect(
       protocolError(() => decodeHandshakeFrame(encodeHelloFrame({ ...hello, maxFrameBytes: 100 }))),
     ).toBe(true);
+    // A server sizes its answers by what the requester announces: over 1 GiB is refused.
+    const huge = encodeHelloFrame({ ...hello, maxFrameBytes: 0xffff_ffff });
+    expect(() => decodeHandshakeFrame(huge)).toThrow(
+      /maxFrameBytes 4294967295 is over the maximum of 1073741824/,
+    );
+    expect(decodeHandshakeFrame(encodeHelloFrame({ ...hello, maxFrameBytes: 1 << 30 })).kind).toBe('hello');
   });
 });
 

@@ -8,6 +8,7 @@ import { asBuffer, readFrameHeader, singleFrame } from './frame-header';
 import type { PeerAddress } from './transport';
 import {
   FRAME_HEADER_BYTES,
+  MAX_MAX_FRAME_BYTES,
   MIN_MAX_FRAME_BYTES,
   Opcode,
   PROTOCOL_MAGIC,
@@ -95,6 +96,9 @@ export function decodeHandshakeFrame(frame: Uint8Array): HandshakeFrame {
   const maxFrameBytes = r.u32('maxFrameBytes');
   if (maxFrameBytes < MIN_MAX_FRAME_BYTES) {
     throw invalidFrame(`maxFrameBytes ${maxFrameBytes} is under the minimum of ${MIN_MAX_FRAME_BYTES}`);
+  }
+  if (maxFrameBytes > MAX_MAX_FRAME_BYTES) {
+    throw invalidFrame(`maxFrameBytes ${maxFrameBytes} is over the maximum of ${MAX_MAX_FRAME_BYTES}`);
   }
   const cluster = r.str16('cluster');
   const nodeId = r.str16('nodeId');

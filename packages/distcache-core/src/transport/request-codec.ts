@@ -4,7 +4,7 @@ import { invalidFrame } from '../errors/messages';
 import { ByteReader } from './byte-reader';
 import { FrameBuilder } from './frame-builder';
 import { asBuffer, checkFrameLength, singleFrame } from './frame-header';
-import { MAX_META_ENTRIES, type PeerRequest, type PeerRequestMeta } from './transport';
+import { MAX_GET_MANY_KEYS, MAX_META_ENTRIES, type PeerRequest, type PeerRequestMeta } from './transport';
 import { FRAME_HEADER_BYTES, FrameFlag, Opcode } from './wire-format';
 
 /** A decoded request frame. */
@@ -122,7 +122,12 @@ export function decodeRequestFrame(frame: Uint8Array): RequestFrame {
       request = { op: 'delete', keySpace: r.str16('keySpace'), key: r.str32('key') };
       break;
     case Opcode.GET_MANY:
-      request = { op: 'getMany', keySpace: r.str16('keySpace'), keys: readKeys(r), forwarded };
+      request = {
+        op: 'getMany',
+        keySpace: r.str16('keySpace'),
+        keys: readKeys(r, MAX_GET_MANY_KEYS, 'GET_MANY'),
+        forwarded,
+      };
       if ((flags & FrameFlag.KEY_ERRORS) !== 0) request.keyErrors = true;
       if ((flags & FrameFlag.PARTIAL) !== 0) request.partial = true;
       break;
@@ -270,8 +275,9 @@ export function tagsSize(tags: readonly string[] | undefined): number {
   return size;
 }
 
-function readKeys(r: ByteReader): string[] {
+function readKeys(r: ByteReader, max = Infinity, what = ''): string[] {
   const count = r.count('keys', 4);
+  if (count > max) throw invalidFrame(`${what} of ${count} keys, over the limit of ${max}`);
   const keys = new Array<string>(count);
   for (let i = 0; i < count; i++) keys[i] = r.str32('key');
   return keys;

@@ -14,7 +14,7 @@ import {
   optionsObject,
 } from '../util/options';
 import { type Logger, silentLogger } from '../util/logger';
-import { MIN_MAX_FRAME_BYTES } from './wire-format';
+import { MAX_MAX_FRAME_BYTES, MIN_MAX_FRAME_BYTES } from './wire-format';
 
 /** PEM material for mutual TLS between peers. */
 export interface PeerTlsOptions {
@@ -85,6 +85,9 @@ export interface TcpPeerTransportOptions {
    * reserves its announced length when its length prefix arrives; when less than that is left, the
    * connection is closed before the body is buffered. Smaller frames (every read) are never refused.
    * Per connection, at most one frame is assembled at a time, so `maxFrameBytes` bounds it.
+   * The same number bounds, as a budget of its own, the answers held for connections whose peer
+   * does not read them (their socket waits for `drain`): a connection that would go over what is
+   * left is closed, as is one that drains nothing for `frameTimeout`.
    * @default 64 MiB
    */
   maxBufferedBytes?: number;
@@ -144,8 +147,8 @@ export const DEFAULT_TRANSPORT_HOST = '127.0.0.1';
 export const DEFAULT_TRANSPORT_PORT = 0;
 /** Default of {@link TcpPeerTransportOptions.maxFrameBytes}: 8 MiB. */
 export const DEFAULT_MAX_FRAME_BYTES = 8 * 1024 * 1024;
-/** Upper bound of `maxFrameBytes` (1 GiB): the length prefix is an u32, but buffers are not free. */
-export const MAX_MAX_FRAME_BYTES = 1024 * 1024 * 1024;
+/** Upper bound of `maxFrameBytes` (1 GiB; the protocol's, see wire-format). */
+export { MAX_MAX_FRAME_BYTES };
 /** Default of {@link TcpPeerTransportOptions.maxInFlightPerPeer}. */
 export const DEFAULT_MAX_IN_FLIGHT_PER_PEER = 1024;
 /** Default of {@link TcpPeerTransportOptions.handshakeTimeout}. */

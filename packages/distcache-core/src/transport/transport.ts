@@ -272,3 +272,11 @@ export interface PeerTransportEvents {
 
 /** Most meta entries a request may carry. */
 export const MAX_META_ENTRIES = 32;
+
+/**
+ * Most keys one GET_MANY may ask for (`clusterOptions.maxBatchKeys` is held under it). Each key of a
+ * GET_MANY can start a data-source load on the owner and adds a value to one answer, so a request
+ * of a few kilobytes must not ask for more than a bounded amount of work: a larger one is answered
+ * `E_PROTOCOL`, and the connection stays.
+ */
+export const MAX_GET_MANY_KEYS = 4096;

@@ -121,3 +121,9 @@ export type RefuseReason = (typeof RefuseReason)[keyof typeof RefuseReason];
 
 /** Smallest `maxFrameBytes` a node may announce (and configure). */
 export const MIN_MAX_FRAME_BYTES = 1024;
+
+/**
+ * Largest `maxFrameBytes` a node may announce (and configure), 1 GiB: the length prefix is an u32,
+ * but buffers are not free, and a server sizes its answers by what the requester announced.
+ */
+export const MAX_MAX_FRAME_BYTES = 1024 * 1024 * 1024;
