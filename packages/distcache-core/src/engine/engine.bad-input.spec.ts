@@ -79,6 +79,52 @@ describe('bad input gets a typed error and changes nothing', () => {
     await expectCode(engine.getMany('products', ['1', '']), 'E_INVALID_KEY');
   });
 
+  it('a misspelt per-call option or putMany entry field is refused with the field named, as in the constructor', async () => {
+    engine = (await startedEngine()).engine;
+    const e = engine;
+    // Before, `ttll` was ignored and the entry stored without expiry.
+    await unchangedAfter(
+      e,
+      () => e.put('products', 'p1', { v: 2 }, { ttll: 50 } as never),
+      'E_INVALID_OPTION',
+    );
+    await expectCode(
+      e.put('products', 'p1', { v: 2 }, { ttll: 50 } as never),
+      'E_INVALID_OPTION',
+      /Invalid option "options\.ttll": is not a known put option; did you mean "ttl"\?/,
+    );
+    await unchangedAfter(
+      e,
+      () => e.putMany('products', [{ key: 'p2', value: 1, tll: '1m' } as never]),
+      'E_INVALID_OPTION',
+    );
+    await expectCode(
+      e.putMany('products', [{ key: 'p2', value: 1 }, { key: 'p3', value: 1, tll: '1m' } as never]),
+      'E_INVALID_OPTION',
+      /"entries\[1\]\.tll": is not a known putMany entry field; did you mean "ttl"\?/,
+    );
+    await expectCode(
+      e.get('products', 'keep', { timout: 10 } as never),
+      'E_INVALID_OPTION',
+      /"options\.timout": is not a known call option; did you mean "timeout"\?/,
+    );
+    await expectCode(e.getMany('products', ['keep'], { signl: undefined } as never), 'E_INVALID_OPTION');
+    await unchangedAfter(e, () => e.delete('products', 'keep', { timeOut: 5 } as never), 'E_INVALID_OPTION');
+    await expectCode(e.deleteByTags('products', ['t'], { ttl: '1m' } as never), 'E_INVALID_OPTION');
+    // The known fields, and no options at all, still work.
+    await e.put('products', 'p4', { v: 4 }, { ttl: '1m', timeout: '1s', signal: undefined });
+    await e.putMany('products', [{ key: 'p5', value: { v: 5 }, ttl: 1000, tags: undefined }], {
+      timeout: 1000,
+    });
+    expect(await e.getMany('products', ['p4', 'p5'], { timeout: '1s' })).toEqual(
+      new Map([
+        ['p4', { v: 4 }],
+        ['p5', { v: 5 }],
+      ]),
+    );
+    expect(engine.stats().keySpaces.products?.items).toBe(3);
+  });
+
   it('undefined as a value', async () => {
     engine = (await startedEngine()).engine;
     await unchangedAfter(engine, () => engine!.put('products', 'keep', undefined), 'E_INVALID_VALUE');

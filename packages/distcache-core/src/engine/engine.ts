@@ -36,6 +36,17 @@ import { EngineProbe } from '../telemetry/engine.probe';
 import { createPeerRequestHandler } from '../cluster/peer-request.handler';
 import { RemoteLoading } from '../cluster/remote-loader';
 import { ReadRouter } from './read-router';
+import { type OptionFields, optionsObject } from '../util/options';
+
+/** Fields of the per-call options of reads and writes (`GetOptions`, `WriteOptions`). */
+const CALL_OPTIONS: OptionFields = { what: 'call option', fields: ['signal', 'timeout'] };
+/** Fields of `put`'s options (`PutOptions`). */
+const PUT_OPTIONS: OptionFields = { what: 'put option', fields: ['signal', 'timeout', 'ttl', 'tags'] };
+/** Fields of one entry of `putMany` (`PutEntry`). */
+const PUT_ENTRY_FIELDS: OptionFields = {
+  what: 'putMany entry field',
+  fields: ['key', 'value', 'ttl', 'tags'],
+};
 
 /**
  * The cache engine: keyspaces, read-through loading and, in a cluster, owner routing with hot
@@ -231,7 +242,10 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
    *   (owner unreachable), `E_TIMEOUT`, engine state errors
    */
   async put<T = unknown>(keySpace: string, key: string, value: T, options?: PutOptions): Promise<void> {
-    await this.putMany<T>(keySpace, [{ key, value, ttl: options?.ttl, tags: options?.tags }], options);
+    if (options == null) return this.putMany<T>(keySpace, [{ key, value }]);
+    optionsObject(options, 'options', PUT_OPTIONS);
+    const { ttl, tags, signal, timeout } = options;
+    await this.putMany<T>(keySpace, [{ key, value, ttl, tags }], { signal, timeout });
   }
 
   /**
@@ -259,6 +273,7 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
     const prepared = entries.map((entry, index) => {
       if (typeof entry !== 'object' || entry === null)
         throw invalidKey(keySpace, `entries[${index}] must be an object { key, value, ttl?, tags? }`);
+      optionsObject(entry, `entries[${index}]`, PUT_ENTRY_FIELDS);
       this.checkKey(space, entry.key);
       const ttlMs = entry.ttl === undefined ? undefined : toMs(entry.ttl, `entries[${index}].ttl`);
       // A zero ttl stores nothing: the value would be expired at once. It acts as a delete.
@@ -472,6 +487,8 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
 
   /** The caller's bound of one call; for reads `field` is `'timeout'`. @throws DistCacheError `E_INVALID_OPTION` */
   deadline(options: GetOptions | WriteOptions | undefined, field: string, defaultMs?: number): Deadline {
+    // A misspelt field (`timout`) is refused as the constructor refuses one, not ignored.
+    if (options != null) optionsObject(options, 'options', CALL_OPTIONS);
     const timeoutMs = options?.timeout === undefined ? defaultMs : toMs(options.timeout, field);
     // null reads as no signal, as it does for fetch().
     const signal = options?.signal ?? undefined;
