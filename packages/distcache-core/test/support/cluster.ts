@@ -32,7 +32,8 @@ export interface TestNode<T> {
 export async function startCluster<T>(
   size: number,
   data: Iterable<[string, T]>,
-  keySpace: Partial<KeySpaceDefinition<T>> = {},
+  /** The keyspace's settings, the same on every node or per node (by index). */
+  keySpace: Partial<KeySpaceDefinition<T>> | ((index: number) => Partial<KeySpaceDefinition<T>>) = {},
   options: Partial<DistCacheEngineOptions> = {},
 ): Promise<Array<TestNode<T>>> {
   const ports = await freePorts(size);
@@ -47,7 +48,13 @@ export async function startCluster<T>(
       port,
       discovery: staticDiscovery({ peers }),
       clusterOptions: FAST_CLUSTER,
-      keySpaces: [{ name: 'products', dataSource: source, ...keySpace }],
+      keySpaces: [
+        {
+          name: 'products',
+          dataSource: source,
+          ...(typeof keySpace === 'function' ? keySpace(index) : keySpace),
+        },
+      ],
       ...options,
     });
     return { name, id: `127.0.0.1:${port}`, engine, source };
