@@ -86,8 +86,10 @@ interface Replica {
 }
 
 async function startReplicas(root: string, count: number): Promise<Replica[]> {
-  const httpPorts = await freePorts(count);
-  const cachePorts = await freePorts(count);
+  // One call: ports of two calls could coincide.
+  const ports = await freePorts(2 * count);
+  const httpPorts = ports.slice(0, count);
+  const cachePorts = ports.slice(count);
   const peers = cachePorts.map((port) => `127.0.0.1:${port}`).join(',');
   const replicas = httpPorts.map((port, index): Replica => {
     const child = spawn(process.execPath, ['dist/main.js'], {
