@@ -26,7 +26,6 @@ export class PeerServer {
   private readonly caps: ConnectionCaps;
   private readonly log: LogThrottle;
   private readonly budget: BufferBudget;
-  private readonly replyBudget: BufferBudget;
   private readonly sweepMs: number;
   private readonly descriptors: DescriptorProbe;
   private sweepTimer: TimerHandle;
@@ -42,7 +41,6 @@ export class PeerServer {
   ) {
     this.log = new LogThrottle(options.logger, options.clock);
     this.budget = new BufferBudget(options.maxBufferedBytes);
-    this.replyBudget = new BufferBudget(options.maxBufferedBytes);
     this.caps = new ConnectionCaps(options, this.log);
     this.descriptors = new DescriptorProbe(options.logger, options.clock);
     this.sweepMs = Math.max(
@@ -54,7 +52,6 @@ export class PeerServer {
       handler,
       welcome,
       budget: this.budget,
-      replyBudget: this.replyBudget,
       log: this.log,
       onClosed: (connection) => this.connections.delete(connection),
     };
@@ -98,9 +95,14 @@ export class PeerServer {
     return this.budget.reserved;
   }
 
-  /** Bytes of answers held for connections that are not reading them (for diagnostics and tests). */
-  get heldReplyBytes(): number {
-    return this.replyBudget.reserved;
+  /**
+   * Answers waiting, unbuilt, for connections whose socket waits for `drain` (for diagnostics and
+   * tests).
+   */
+  get queuedReplies(): number {
+    let queued = 0;
+    for (const connection of this.connections) queued += connection.queuedReplies;
+    return queued;
   }
 
   /**

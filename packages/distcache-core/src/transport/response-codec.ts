@@ -50,13 +50,15 @@ export function encodeResponseFrame(id: number, response: PeerReply, extended = 
 
 /**
  * A lower bound of the bytes after the length prefix that {@link writeResponseFrame} would write
- * for `response`, from its values' lengths alone (0 for responses without values): enough to refuse
- * an answer over the requester's limit before building it.
+ * for `response` (what a receiver's `maxFrameBytes` counts), from its values' lengths alone (0 for
+ * responses without values): enough to refuse an answer over the requester's limit before building
+ * it.
  */
 export function responseSizeAtLeast(response: PeerReply): number {
-  if (response.op === 'value') return FRAME_HEADER_BYTES + resultSizeAtLeast(response.result);
+  const header = FRAME_HEADER_BYTES - LENGTH_PREFIX_BYTES;
+  if (response.op === 'value') return header + resultSizeAtLeast(response.result);
   if (response.op !== 'values') return 0;
-  let size = FRAME_HEADER_BYTES + 4;
+  let size = header + 4;
   for (const result of response.results)
     if (result.found !== 'error' && result.found !== 'pending') size += resultSizeAtLeast(result);
   return size;

@@ -31,11 +31,6 @@ export interface ServerConnectionContext {
   readonly onClosed: (connection: ServerConnection) => void;
   /** Bytes of frames being received, shared by all connections (`maxBufferedBytes`). */
   readonly budget: BufferBudget;
-  /**
-   * Bytes of answers held for connections whose peer is not reading them (the socket said to wait
-   * for `drain`), shared by all connections (`maxBufferedBytes` again, a budget of its own).
-   */
-  readonly replyBudget: BufferBudget;
   /** Warnings about misbehaving connections, rate-limited. */
   readonly log: LogThrottle;
 }
@@ -101,10 +96,19 @@ export class ServerConnection {
   /** Clock time the sweep first saw the current incomplete frame, and which frame it was. */
   private partialSince: number | undefined;
   private partialFrame = 0;
-  /** Clock time the socket last said to wait for `drain`, while it still has not drained. */
+  /**
+   * While the socket waits for `drain`: the clock time it last made progress (said to wait, or
+   * handed some of its queued bytes to the kernel), and how many bytes it had queued then.
+   */
   private blockedSince: number | undefined;
-  /** Bytes of {@link ServerConnectionContext.replyBudget} this connection holds while blocked. */
-  private heldReplyBytes = 0;
+  private blockedPending = 0;
+  /**
+   * Answers finished while the socket waits for `drain`, in order, not built yet: they refer to
+   * bytes the cache holds anyway, and are built as the socket drains. A peer that does not read its
+   * answers costs this list and the socket's queue (at most one flush, ~1 MiB, and one answer), not
+   * the answers built.
+   */
+  private queued: QueuedReply[] | undefined;
 
   constructor(
     private readonly socket: Socket,
@@ -182,8 +186,7 @@ export class ServerConnection {
       this.options.clock.clearTimeout(state.timer);
     this.state = { kind: 'closed' };
     this.waiting = undefined;
-    this.context.replyBudget.release(this.heldReplyBytes);
-    this.heldReplyBytes = 0;
+    this.queued = undefined;
     this.reader.stop();
     this.writer.close();
     this.socket.destroy();
@@ -214,13 +217,20 @@ export class ServerConnection {
       return this.close();
     }
     if (state.kind !== 'ready') return;
-    if (this.blockedSince !== undefined && now - this.blockedSince >= this.options.frameTimeoutMs) {
-      this.context.log.warn(
-        'reply-timeout',
-        `dropping peer connection from ${this.remote}: it read none of its answers for ${this.options.frameTimeoutMs}ms (frameTimeout)`,
-        { remote: this.remote },
-      );
-      return this.close();
+    if (this.blockedSince !== undefined) {
+      const pending = this.socket.writableLength;
+      if (pending < this.blockedPending) {
+        // It reads, if slowly: the time counts from this progress.
+        this.blockedSince = now;
+        this.blockedPending = pending;
+      } else if (now - this.blockedSince >= this.options.frameTimeoutMs) {
+        this.context.log.warn(
+          'reply-timeout',
+          `dropping peer connection from ${this.remote}: it read nothing of its answers for ${this.options.frameTimeoutMs}ms (frameTimeout)`,
+          { remote: this.remote },
+        );
+        return this.close();
+      }
     }
     // Bytes after a GOAWAY: a request that crossed it, or a client that predates GOAWAY and keeps
     // using the connection. Either way it is not idle; it gets a new GOAWAY when it is again.
@@ -288,7 +298,10 @@ export class ServerConnection {
     const hello = decoded.hello as HandshakeHello;
     this.options.clock.clearTimeout(timer);
     const from = { nodeId: hello.nodeId, address: hello.address, incarnation: hello.incarnation };
-    this.state = { kind: 'ready', from, sendLimit: hello.maxFrameBytes, goingAwaySince: undefined };
+    // No answer larger than this node would accept itself: a HELLO announcing 1 GiB otherwise made
+    // the node build one GET_MANY answer of hundreds of megabytes.
+    const sendLimit = Math.min(hello.maxFrameBytes, this.options.maxFrameBytes);
+    this.state = { kind: 'ready', from, sendLimit, goingAwaySince: undefined };
     this.reader.setLimit(this.options.maxFrameBytes);
     this.writer.write(encodeWelcomeFrame(this.context.welcome(from)));
     this.options.logger.debug(`peer ${hello.nodeId} connected from ${this.remote}`, { node: hello.nodeId });
@@ -360,15 +373,28 @@ export class ServerConnection {
 
   private reply(id: number, response: PeerReply, sendLimit: number, extended = false): void {
     if (this.state.kind !== 'ready') return;
-    const writer = this.writer;
-    const builder = writer.builder;
-    // An answer known to be over the requester's limit is not built at all (a GET_MANY of one large
-    // value's key, repeated, would have been built whole first).
+    if (this.writer.blocked || this.queued !== undefined) {
+      // The socket waits for the peer to read: the answer waits too, unbuilt and in order.
+      (this.queued ??= []).push({ id, response, sendLimit, extended });
+      return;
+    }
+    this.build(id, response, sendLimit, extended);
+    this.writer.commit();
+  }
+
+  /**
+   * Encodes one answer into the write arena. An answer known from its values' sizes to be over the
+   * requester's limit is not built at all (a GET_MANY of one large value's key, repeated, would have
+   * been built whole first). A tick's answers past 1 MiB go to the socket at once, so that a peer
+   * that stopped reading is seen (the socket says to wait) before more are built.
+   */
+  private build(id: number, response: PeerReply, sendLimit: number, extended: boolean): void {
+    const builder = this.writer.builder;
     const atLeast = responseSizeAtLeast(response);
-    let size: number;
     if (atLeast > sendLimit) {
-      size = writeResponseFrame(builder, id, overLimit(atLeast, sendLimit));
+      writeResponseFrame(builder, id, overLimit(atLeast, sendLimit));
     } else {
+      let size: number;
       try {
         size = writeResponseFrame(builder, id, response, extended);
       } catch (error) {
@@ -377,52 +403,40 @@ export class ServerConnection {
       }
       if (size - LENGTH_PREFIX_BYTES > sendLimit) {
         builder.discardLast(size);
-        size = writeResponseFrame(builder, id, overLimit(size - LENGTH_PREFIX_BYTES, sendLimit));
+        writeResponseFrame(builder, id, overLimit(size - LENGTH_PREFIX_BYTES, sendLimit));
       }
     }
-    if (writer.blocked) {
-      // The peer is not reading its answers: what they hold comes out of the shared budget, and a
-      // connection that would go over it is dropped rather than buffered without end.
-      if (!this.holdReplyBytes(size)) return;
-    } else if (writer.pendingBytes >= FLUSH_AT_BYTES) {
-      // Hand a large tick's answers to the socket now, so that a peer that stopped reading is seen
-      // (the socket says to wait for drain) before more answers pile up in this tick.
-      writer.flush();
-      return;
-    }
-    writer.commit();
+    if (this.writer.pendingBytes >= FLUSH_AT_BYTES) this.writer.flush();
   }
 
-  /** The socket said to wait for `drain` (or drained): stop or resume reading and starting requests. */
+  /** The socket said to wait for `drain` (or drained): stop or resume reading, starting and building. */
   private onBlocked(blocked: boolean): void {
     if (blocked) {
       this.socket.pause();
       this.blockedSince = this.options.clock.now();
-      // What the socket queued counts from now on; later answers add theirs in reply().
-      this.holdReplyBytes(this.socket.writableLength);
+      this.blockedPending = this.socket.writableLength;
       return;
     }
     this.blockedSince = undefined;
-    this.context.replyBudget.release(this.heldReplyBytes);
-    this.heldReplyBytes = 0;
+    // Build what waited, in order, until the socket says to wait again.
+    const queued = this.queued;
+    let next = 0;
+    if (queued !== undefined) {
+      while (next < queued.length && !this.writer.blocked && this.state.kind === 'ready') {
+        const { id, response, sendLimit, extended } = queued[next++] as QueuedReply;
+        this.build(id, response, sendLimit, extended);
+      }
+      this.queued = next < queued.length ? queued.slice(next) : undefined;
+    }
+    if (this.writer.blocked || this.state.kind !== 'ready') return;
+    this.writer.commit();
     this.socket.resume();
     if (this.waiting !== undefined) setImmediate(this.startWaiting);
   }
 
-  /** Takes `bytes` of the shared reply budget; closes the connection (false) when it is spent. */
-  private holdReplyBytes(bytes: number): boolean {
-    if (this.context.replyBudget.reserve(bytes)) {
-      this.heldReplyBytes += bytes;
-      return true;
-    }
-    const budget = this.context.replyBudget;
-    this.context.log.warn(
-      'reply-over-budget',
-      `dropping peer connection from ${this.remote}: it does not read its answers, and their ${this.heldReplyBytes + bytes} bytes are over what is left of the ${budget.limit} bytes all such connections may hold (maxBufferedBytes)`,
-      { remote: this.remote },
-    );
-    this.close();
-    return false;
+  /** Answers waiting, unbuilt, for the socket to drain. */
+  get queuedReplies(): number {
+    return this.queued?.length ?? 0;
   }
 
   private errorResponse(error: unknown, what: string): PeerResponse {
@@ -442,9 +456,17 @@ export class ServerConnection {
  */
 const FLUSH_AT_BYTES = 1024 * 1024;
 
-/** The answer sent instead of one over the requester's `maxFrameBytes`. */
+/** An answer waiting for the socket to drain. */
+interface QueuedReply {
+  readonly id: number;
+  readonly response: PeerReply;
+  readonly sendLimit: number;
+  readonly extended: boolean;
+}
+
+/** The answer sent instead of one over the connection's frame limit. */
 function overLimit(bytes: number, sendLimit: number): PeerResponse {
-  const message = `the response of ${bytes} bytes is over the requester's maxFrameBytes of ${sendLimit}`;
+  const message = `the response of ${bytes} bytes is over the ${sendLimit} bytes a frame may have on this connection (the smaller of the requester's and this node's maxFrameBytes)`;
   return { op: 'error', code: 'E_PROTOCOL', message };
 }
 

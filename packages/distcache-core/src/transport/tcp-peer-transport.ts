@@ -149,11 +149,11 @@ export class TcpPeerTransport implements PeerTransport {
   }
 
   /**
-   * Bytes of answers held now for inbound connections whose peer is not reading them, out of
-   * `maxBufferedBytes` (a budget of their own).
+   * Answers waiting now, unbuilt, for inbound connections whose socket waits for `drain` (a peer
+   * reading slowly, or not at all).
    */
-  get heldReplyBytes(): number {
-    return this.server?.heldReplyBytes ?? 0;
+  get queuedReplies(): number {
+    return this.server?.queuedReplies ?? 0;
   }
 
   /** Peers this transport holds a client for (connected, connecting or idle). */

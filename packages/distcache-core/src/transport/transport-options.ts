@@ -85,9 +85,6 @@ export interface TcpPeerTransportOptions {
    * reserves its announced length when its length prefix arrives; when less than that is left, the
    * connection is closed before the body is buffered. Smaller frames (every read) are never refused.
    * Per connection, at most one frame is assembled at a time, so `maxFrameBytes` bounds it.
-   * The same number bounds, as a budget of its own, the answers held for connections whose peer
-   * does not read them (their socket waits for `drain`): a connection that would go over what is
-   * left is closed, as is one that drains nothing for `frameTimeout`.
    * @default 64 MiB
    */
   maxBufferedBytes?: number;

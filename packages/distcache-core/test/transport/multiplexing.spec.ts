@@ -315,6 +315,8 @@ describe('multiplexing over one persistent connection', () => {
     expect(tooBig.details['reason']).toBe('frame-too-large');
     const reply = await client.request(address, { op: 'ping' }, { timeoutMs: 5000 });
     expect(reply).toMatchObject({ op: 'error', code: 'E_PROTOCOL' });
-    expect(reply.op === 'error' && reply.message).toContain("requester's maxFrameBytes of 2048");
+    expect(reply.op === 'error' && reply.message).toContain(
+      'over the 2048 bytes a frame may have on this connection',
+    );
   });
 });
