@@ -384,7 +384,7 @@ export class ServerConnection {
 
   /**
    * Encodes one answer into the write arena. An answer known from its values' sizes to be over the
-   * requester's limit is not built at all (a GET_MANY of one large value's key, repeated, would have
+   * connection's limit (`sendLimit`, the smaller of the two sides' `maxFrameBytes`) is not built at all (a GET_MANY of one large value's key, repeated, would have
    * been built whole first). A tick's answers past 1 MiB go to the socket at once, so that a peer
    * that stopped reading is seen (the socket says to wait) before more are built.
    */
@@ -426,6 +426,7 @@ export class ServerConnection {
         const { id, response, sendLimit, extended } = queued[next++] as QueuedReply;
         this.build(id, response, sendLimit, extended);
       }
+      if (this.state.kind !== 'ready') return; // closed while building: close() dropped the queue
       this.queued = next < queued.length ? queued.slice(next) : undefined;
     }
     if (this.writer.blocked || this.state.kind !== 'ready') return;
