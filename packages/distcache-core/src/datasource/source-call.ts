@@ -45,9 +45,16 @@ export class SourceCall {
     }
     if (lifetime !== undefined) this.#stopListening = onAbort(lifetime, () => this.#end(lifetime.reason));
     if (timeoutMs !== undefined) {
-      this.#timer = setDeadline(clock, timeoutMs, () => {
-        if (!this.#done) this.#end(onTimeout());
-      });
+      // Kept alive: a caller waits for this call, and must get the timeout even when the source
+      // waits on nothing that holds the process open (a promise that never settles).
+      this.#timer = setDeadline(
+        clock,
+        timeoutMs,
+        () => {
+          if (!this.#done) this.#end(onTimeout());
+        },
+        true,
+      );
     }
   }
 

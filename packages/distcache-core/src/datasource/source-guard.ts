@@ -36,16 +36,16 @@ export class SourceGuard {
   }
 
   /**
-   * Admits and runs one data-source call.
-   * @throws DistCacheError `E_CIRCUIT_OPEN`, `E_RATE_LIMITED`, or what `call` throws
+   * Admits and runs one data-source call; a wait for a token ends when `lifetime` aborts.
+   * @throws DistCacheError `E_CIRCUIT_OPEN`, `E_RATE_LIMITED`, `lifetime.reason`, or what `call` throws
    */
-  async run<R>(call: () => Promise<R>): Promise<R> {
+  async run<R>(call: () => Promise<R>, lifetime?: AbortSignal): Promise<R> {
     const breaker = this.breaker;
     if (breaker?.state === 'open') return breaker.run(call);
     // Await only what exists: without limits the call starts in this very tick (its timeout timer
     // too), exactly as an unguarded call would.
-    if (this.limiter !== undefined) await this.limiter.take();
-    if (this.shared !== undefined) await this.shared.take();
+    if (this.limiter !== undefined) await this.limiter.take(lifetime);
+    if (this.shared !== undefined) await this.shared.take(lifetime);
     return breaker === undefined ? call() : breaker.run(call);
   }
 

@@ -26,6 +26,19 @@ async function takes(limiter: TokenBucket, count: number): Promise<number> {
 }
 
 describe('TokenBucket', () => {
+  it("ends a wait for a token with the lifetime's reason when it aborts, and drops its timer", async () => {
+    const { clock, bucket: limiter } = bucket(1, 1, 10_000);
+    const lifetime = new AbortController();
+    await limiter.take(lifetime.signal);
+    const waiting = limiter.take(lifetime.signal);
+    expect(clock.pendingTimers).toBe(1);
+    const stopped = new Error('stopping');
+    lifetime.abort(stopped);
+    await expect(waiting).rejects.toBe(stopped);
+    expect(clock.pendingTimers).toBe(0);
+    await expect(limiter.take(lifetime.signal)).rejects.toBe(stopped);
+  });
+
   it('admits a burst, then refills at the rate', async () => {
     const { clock, bucket: limiter } = bucket(10, 5);
     expect(await takes(limiter, 8)).toBe(5);

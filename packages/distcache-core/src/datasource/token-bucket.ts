@@ -1,4 +1,5 @@
 import { rateLimited } from '../errors/messages';
+import { onAbort } from '../util/abort';
 import type { Clock } from '../util/clock';
 import type { ResolvedRateLimit } from './protection.options';
 
@@ -29,10 +30,13 @@ export class TokenBucket {
   }
 
   /**
-   * Takes one token, waiting up to `maxWait` for it.
-   * @throws DistCacheError `E_RATE_LIMITED` when no token comes in time
+   * Takes one token, waiting up to `maxWait` for it. The wait keeps the process alive (a caller is
+   * waiting for the load behind it) and ends with `lifetime`'s reason when it aborts (the engine
+   * stopping), so a stop is not held up by up to `maxWait`.
+   * @throws DistCacheError `E_RATE_LIMITED` when no token comes in time; `lifetime.reason` when it aborts
    */
-  async take(): Promise<void> {
+  async take(lifetime?: AbortSignal): Promise<void> {
+    if (lifetime?.aborted === true) throw lifetime.reason;
     this.refill();
     if (this.tokens >= 1) {
       this.tokens -= 1;
@@ -43,7 +47,22 @@ export class TokenBucket {
     // Reserve the token now so concurrent waiters queue behind each other instead of all waking
     // up for the same token.
     this.tokens -= 1;
-    await new Promise<void>((resolve) => this.clock.setTimeout(resolve, waitMs));
+    await new Promise<void>((resolve, reject) => {
+      let stopListening: (() => void) | undefined;
+      const timer = this.clock.setTimeout(
+        () => {
+          stopListening?.();
+          resolve();
+        },
+        waitMs,
+        true,
+      );
+      if (lifetime !== undefined)
+        stopListening = onAbort(lifetime, () => {
+          this.clock.clearTimeout(timer);
+          reject(lifetime.reason);
+        });
+    });
   }
 
   private refill(): void {

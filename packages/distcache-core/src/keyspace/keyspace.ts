@@ -800,7 +800,7 @@ export class KeySpace<T = unknown> {
         } finally {
           call.dispose();
         }
-      });
+      }, this.context.lifetime);
     } catch (error) {
       this.counters.loadErrors += keys.length;
       if (isDistCacheError(error, 'E_RATE_LIMITED')) this.counters.rateLimited += 1;

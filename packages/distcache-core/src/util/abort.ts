@@ -51,11 +51,17 @@ export function waitFor<T>(
     };
     if (timeoutMs !== undefined) {
       // Decided after the turn's input: after a stall the answer may already be here.
-      timer = setDeadline(clock, timeoutMs, () => {
-        if (settled) return;
-        cleanup();
-        reject(timeout(operation, timeoutMs));
-      });
+      // Kept alive: the caller is waiting for it (see Clock.setTimeout).
+      timer = setDeadline(
+        clock,
+        timeoutMs,
+        () => {
+          if (settled) return;
+          cleanup();
+          reject(timeout(operation, timeoutMs));
+        },
+        true,
+      );
     }
     if (signal !== undefined) {
       stopListening = onAbort(signal, () => {

@@ -8,8 +8,12 @@ export type TimerHandle = unknown;
 export interface Clock {
   /** Milliseconds since the Unix epoch. Expiry times on the wire are absolute in this unit. */
   now(): number;
-  /** Runs `callback` after `ms`; the timer must not keep the process alive. */
-  setTimeout(callback: () => void, ms: number): TimerHandle;
+  /**
+   * Runs `callback` after `ms`. The timer must not keep the process alive, unless `keepAlive`: a
+   * caller is waiting for it (a read's timeout, a wait for a rate-limit token), and a script whose
+   * only pending work is that wait must see it end, not exit with the caller's promise unsettled.
+   */
+  setTimeout(callback: () => void, ms: number, keepAlive?: boolean): TimerHandle;
   clearTimeout(handle: TimerHandle): void;
 }
 
@@ -20,8 +24,14 @@ export interface Clock {
  * the timer failed work whose answer already sat in its socket. The `setImmediate` is not
  * cancelled with the timer: `expired` checks whether what it ends is still pending.
  */
-export function setDeadline(clock: Clock, timeoutMs: number, expired: () => void): TimerHandle {
-  return clock.setTimeout(() => setImmediate(expired), timeoutMs);
+export function setDeadline(
+  clock: Clock,
+  timeoutMs: number,
+  expired: () => void,
+  /** A caller is waiting for it (see {@link Clock.setTimeout}). */
+  keepAlive = false,
+): TimerHandle {
+  return clock.setTimeout(() => setImmediate(expired), timeoutMs, keepAlive);
 }
 
 /** Longest delay Node's `setTimeout` honours. */
@@ -33,11 +43,11 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  */
 export const systemClock: Clock = {
   now: () => Date.now(),
-  setTimeout: (callback, ms) => {
+  setTimeout: (callback, ms, keepAlive = false) => {
     // Node runs a timer of more than 2^31 - 1 ms after 1 ms (TimeoutOverflowWarning): a caller's
     // `timeout: 2 ** 40` ended at once in E_TIMEOUT. Some 24.8 days is as good as never here.
     const timer = setTimeout(callback, Math.min(ms, MAX_TIMER_MS));
-    timer.unref?.();
+    if (!keepAlive) timer.unref?.();
     return timer;
   },
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
