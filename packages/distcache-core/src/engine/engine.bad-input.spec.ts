@@ -37,6 +37,13 @@ describe('bad input gets a typed error and changes nothing', () => {
     await expectCode(engine.put('nope', '1', 1), 'E_KEYSPACE_NOT_FOUND');
     await expectCode(engine.delete('nope', '1'), 'E_KEYSPACE_NOT_FOUND');
     await expectCode(engine.deleteKeySpace('nope'), 'E_KEYSPACE_NOT_FOUND');
+    // The message lists what is registered, and names the one meant when it looks like a typo.
+    await expectCode(
+      engine.get('product', '1'),
+      'E_KEYSPACE_NOT_FOUND',
+      /^Keyspace "product" is not registered \(registered: "products"\); did you mean "products"\?$/,
+    );
+    await expectCode(engine.get('users', '1'), 'E_KEYSPACE_NOT_FOUND', /\(registered: "products"\)$/);
   });
 
   it('empty key, non-string key and key over maxKeyBytes', async () => {

@@ -116,8 +116,24 @@ describe('engine lifecycle', () => {
       engine.deleteMany('ks', ['a']),
     ];
     for (const operation of operations) {
-      expect(isDistCacheError(await rejectionOf(operation), 'E_ENGINE_NOT_STARTED')).toBe(true);
+      const error = await rejectionOf(operation);
+      expect(isDistCacheError(error, 'E_ENGINE_NOT_STARTED')).toBe(true);
+      expect((error as Error).message).toMatch(
+        /the engine is not started \(call and await engine\.start\(\)/,
+      );
     }
+    await engine.stop();
+  });
+
+  it('tells a caller that did not await start() that the engine is still starting', async () => {
+    const engine = engineWith();
+    const starting = engine.start();
+    const error = await rejectionOf(engine.get('ks', 'a'));
+    expect(isDistCacheError(error, 'E_ENGINE_NOT_STARTED')).toBe(true);
+    expect((error as Error).message).toBe(
+      'Cannot get: the engine is still starting (await engine.start() before using it)',
+    );
+    await starting;
     await engine.stop();
   });
 

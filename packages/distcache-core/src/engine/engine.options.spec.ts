@@ -47,6 +47,17 @@ describe('engine options are validated at construction', () => {
     ]);
   });
 
+  it('lets staleWhileRevalidate from the defaults be on a keyspace without grace (it applies to all)', () => {
+    const resolved = resolveEngineOptions({
+      keySpaceDefaults: { staleWhileRevalidate: true },
+      keySpaces: [{ name: 'a' }, { name: 'b', grace: '1m' }],
+    });
+    expect(resolved.keySpaces.map((ks) => [ks.graceMs, ks.staleWhileRevalidate])).toEqual([
+      [0, true],
+      [60_000, true],
+    ]);
+  });
+
   it.each([
     [{ port: 70_000 }, 'port'],
     [{ port: -1 }, 'port'],
@@ -101,6 +112,7 @@ describe('engine options are validated at construction', () => {
     [{ sharedRateLimit: { perSecond: 0 } }, 'sharedRateLimit.perSecond'],
     [{ keySpaces: [{ name: 'a', grace: '-1s' }] }, 'keySpaces[0].grace'],
     [{ keySpaces: [{ name: 'a', staleWhileRevalidate: 'yes' }] }, 'keySpaces[0].staleWhileRevalidate'],
+    [{ keySpaces: [{ name: 'a', staleWhileRevalidate: true }] }, 'keySpaces[0].staleWhileRevalidate'],
     [{ keySpaces: [{ name: 'a', refreshAhead: '1m' }] }, 'keySpaces[0].refreshAhead'],
     [{ keySpaces: [{ name: 'a', ttl: '1m', refreshAhead: '2m' }] }, 'keySpaces[0].refreshAhead'],
     [{ keySpaces: [{ name: 'a', popularKeys: { capacity: 0 } }] }, 'keySpaces[0].popularKeys.capacity'],

@@ -2,6 +2,7 @@ import { EventEmitter, setMaxListeners } from 'node:events';
 import type { ClusterCoordinator } from '../cluster/coordinator';
 import type { PeerInfo } from '../cluster/peer-state';
 import { isStandalone } from '../discovery/standalone.discovery';
+import type { DistCacheError } from '../errors/distcache-error';
 import {
   engineStopped,
   invalidKey,
@@ -36,7 +37,7 @@ import { EngineProbe } from '../telemetry/engine.probe';
 import { createPeerRequestHandler } from '../cluster/peer-request.handler';
 import { RemoteLoading } from '../cluster/remote-loader';
 import { ReadRouter } from './read-router';
-import { type OptionFields, optionsObject } from '../util/options';
+import { closest, type OptionFields, optionsObject } from '../util/options';
 
 /** Fields of the per-call options of reads and writes (`GetOptions`, `WriteOptions`). */
 const CALL_OPTIONS: OptionFields = { what: 'call option', fields: ['signal', 'timeout'] };
@@ -393,7 +394,7 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
     this.lifecycle.assertNotStopped('updateKeySpace');
     const config = resolveEngineKeySpace(definition, this.options, 'keySpace');
     const space = this.spaces.get(config.name) as KeySpace<T> | undefined;
-    if (space === undefined) throw keySpaceNotFound(config.name);
+    if (space === undefined) throw this.unknownKeySpace(config.name);
     space.reconfigure(config);
     this.enforceBookkeeping(config.name);
     if (this.lifecycle.state === 'running') this.startRefreshAhead();
@@ -414,7 +415,7 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
    */
   async deleteKeySpaces(names: readonly string[]): Promise<void> {
     this.lifecycle.assertNotStopped('deleteKeySpace');
-    for (const name of names) if (!this.spaces.has(name)) throw keySpaceNotFound(name);
+    for (const name of names) if (!this.spaces.has(name)) throw this.unknownKeySpace(name);
     for (const name of new Set(names)) {
       this.removeKeySpace(name);
       if (this.lifecycle.state === 'running') await this.writes.dropKeySpace(name);
@@ -473,8 +474,14 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
   private running<T>(keySpace: string, operation: string): KeySpace<T> {
     this.lifecycle.assertRunning(operation);
     const space = this.spaces.get(keySpace);
-    if (space === undefined) throw keySpaceNotFound(keySpace);
+    if (space === undefined) throw this.unknownKeySpace(keySpace);
     return space as KeySpace<T>;
+  }
+
+  /** `E_KEYSPACE_NOT_FOUND` naming the keyspaces this node has, and the one meant if it is a typo. */
+  private unknownKeySpace(name: unknown): DistCacheError {
+    const known = [...this.spaces.keys()];
+    return keySpaceNotFound(String(name), known, typeof name === 'string' ? closest(name, known) : undefined);
   }
 
   private checkKey(space: { readonly name: string }, key: unknown): asserts key is string {

@@ -22,7 +22,7 @@ export class Lifecycle {
   assertRunning(operation: string): void {
     if (this.current === 'running') return;
     if (this.current === 'stopping' || this.current === 'stopped') throw engineStopped(operation);
-    throw engineNotStarted(operation);
+    throw engineNotStarted(operation, this.current === 'starting');
   }
 
   /** @throws DistCacheError `E_ENGINE_STOPPED` once stopping or stopped */

@@ -7,10 +7,30 @@ export const invalidOption = (path: string, problem: string, value?: unknown): D
     details: { path },
   });
 
-export const keySpaceNotFound = (name: string): DistCacheError =>
-  new DistCacheError('E_KEYSPACE_NOT_FOUND', `Keyspace "${name}" is not registered`, {
+/** Known keyspaces named in the message, at most (a program may register hundreds). */
+const LISTED_KEYSPACES = 10;
+
+/**
+ * `known`: the keyspaces this node has, listed (up to {@link LISTED_KEYSPACES}) so that a typo or a
+ * keyspace whose provider was never registered shows at once; `closest`, one of them that looks
+ * like a typo of `name`.
+ */
+export const keySpaceNotFound = (
+  name: string,
+  known?: readonly string[],
+  closest?: string,
+): DistCacheError => {
+  let hint = '';
+  if (known !== undefined) {
+    const listed = known.slice(0, LISTED_KEYSPACES).map((other) => `"${other}"`);
+    if (known.length > LISTED_KEYSPACES) listed.push(`${known.length - LISTED_KEYSPACES} more`);
+    hint = known.length === 0 ? ' (no keyspace is registered)' : ` (registered: ${listed.join(', ')})`;
+    if (closest !== undefined) hint += `; did you mean "${closest}"?`;
+  }
+  return new DistCacheError('E_KEYSPACE_NOT_FOUND', `Keyspace "${name}" is not registered${hint}`, {
     details: { keySpace: name },
   });
+};
 
 export const keySpaceExists = (name: string): DistCacheError =>
   new DistCacheError('E_KEYSPACE_EXISTS', `Keyspace "${name}" is already registered`, {
@@ -95,10 +115,16 @@ export const aborted = (operation: string, reason: unknown): DistCacheError =>
     details: { operation },
   });
 
-export const engineNotStarted = (operation: string): DistCacheError =>
-  new DistCacheError('E_ENGINE_NOT_STARTED', `Cannot ${operation}: call engine.start() first`, {
-    details: { operation },
-  });
+/** `starting`: start() was called and has not finished (a caller did not await it). */
+export const engineNotStarted = (operation: string, starting = false): DistCacheError =>
+  new DistCacheError(
+    'E_ENGINE_NOT_STARTED',
+    starting
+      ? `Cannot ${operation}: the engine is still starting (await engine.start() before using it)`
+      : `Cannot ${operation}: the engine is not started (call and await engine.start() first; ` +
+          'the NestJS module starts it during application bootstrap, after every onModuleInit)',
+    { details: { operation } },
+  );
 
 export const engineStopped = (operation: string): DistCacheError =>
   new DistCacheError('E_ENGINE_STOPPED', `Cannot ${operation}: the engine was stopped`, {

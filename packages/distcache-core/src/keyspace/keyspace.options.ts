@@ -214,7 +214,7 @@ export function defineKeySpace<T>(definition: KeySpaceDefinition<T>): KeySpaceDe
 export function validateKeySpaceSettings(settings: unknown, path: string): KeySpaceSettings {
   optionsObject(settings, path, SETTINGS);
   // Check the values too, so a bad default fails now even if every keyspace overrides it.
-  resolveKeySpaceConfig({ ...(settings as KeySpaceSettings), name: 'defaults' }, {}, path);
+  resolveKeySpaceConfig({ ...(settings as KeySpaceSettings), name: 'defaults' }, {}, path, true);
   return settings as KeySpaceSettings;
 }
 
@@ -226,6 +226,8 @@ export function resolveKeySpaceConfig<T>(
   definition: KeySpaceDefinition<T>,
   defaults: KeySpaceSettings,
   path: string,
+  /** `definition` is the engine's defaults, checked alone: they apply to every keyspace. */
+  asDefaults = false,
 ): ResolvedKeySpaceConfig<T> {
   optionsObject(definition, path, DEFINITION, 'must be a keyspace definition object');
   const name = matching(
@@ -266,6 +268,15 @@ export function resolveKeySpaceConfig<T>(
   if (!Number.isSafeInteger(maxTagRecords) || maxTagRecords <= 0) {
     throw invalidOption(`${path}.maxTagRecords`, 'must be a positive integer', maxTagRecords);
   }
+  const graceMs = toMs(pick('grace') ?? 0, `${path}.grace`);
+  // Set on the keyspace itself without a grace period it would do nothing: an entry is stale only
+  // within grace. Inherited from the engine's defaults it is let be (those apply to every keyspace).
+  if (!asDefaults && definition.staleWhileRevalidate === true && graceMs === 0) {
+    throw invalidOption(
+      `${path}.staleWhileRevalidate`,
+      'needs a grace period ("grace"): a value is served stale only within it',
+    );
+  }
   return Object.freeze({
     name,
     maxBytes,
@@ -275,7 +286,7 @@ export function resolveKeySpaceConfig<T>(
     readTimeoutMs: toPositiveMs(pick('readTimeout') ?? DEFAULT_READ_TIMEOUT, `${path}.readTimeout`),
     writeTimeoutMs: toPositiveMs(pick('writeTimeout') ?? DEFAULT_WRITE_TIMEOUT, `${path}.writeTimeout`),
     valueMode: oneOf(pick('valueMode') ?? 'frozen', `${path}.valueMode`, ['frozen', 'copy']),
-    graceMs: toMs(pick('grace') ?? 0, `${path}.grace`),
+    graceMs,
     staleWhileRevalidate: flag(pick('staleWhileRevalidate'), `${path}.staleWhileRevalidate`, false),
     circuitBreaker: resolveBreakerOptions(pick('circuitBreaker'), `${path}.circuitBreaker`),
     rateLimit: resolveRateLimit(pick('rateLimit'), `${path}.rateLimit`),
