@@ -35,7 +35,7 @@ export interface ClusterOptions {
   broadcastTimeout?: Duration;
   /**
    * Members (this node included) that must answer before `start()` resolves; `start()` fails with
-   * `E_CLUSTER_QUORUM` when they have not within `bootstrapTimeout`.
+   * `E_START_FAILED` (its `cause` an `E_CLUSTER_QUORUM`) when they have not within `bootstrapTimeout`.
    * @default 1
    */
   minMembers?: number;
