@@ -233,11 +233,19 @@ export const invalidFrame = (problem: string): DistCacheError =>
     details: { reason: 'invalid-frame' },
   });
 
-export const listenFailed = (address: string, cause: unknown): DistCacheError =>
-  new DistCacheError('E_PEER_UNAVAILABLE', `Cannot listen for peers on ${address}: ${errorText(cause)}`, {
-    cause,
-    details: { address, reason: 'listen-failed' },
-  });
+export const listenFailed = (address: string, cause: unknown): DistCacheError => {
+  const inUse = (cause as { code?: unknown } | undefined)?.code === 'EADDRINUSE';
+  // The usual causes, named: another replica on this machine with the same port, or a second
+  // engine in this process (a NestJS app importing DistCacheModule.forRoot twice).
+  const hint = inUse
+    ? ' (another process or another engine in this process listens there: give each node its own `port`, or 0 for a free one)'
+    : '';
+  return new DistCacheError(
+    'E_PEER_UNAVAILABLE',
+    `Cannot listen for peers on ${address}: ${errorText(cause)}${hint}`,
+    { cause, details: { address, reason: 'listen-failed' } },
+  );
+};
 
 export const discoveryFailed = (provider: string, problem: string, cause?: unknown): DistCacheError =>
   new DistCacheError('E_DISCOVERY_FAILED', `Discovery "${provider}" failed: ${problem}`, {

@@ -150,5 +150,6 @@ describe('close()', () => {
     const error = await rejection(clash.listen(never));
     expect(error.code).toBe('E_PEER_UNAVAILABLE');
     expect(error.details['reason']).toBe('listen-failed');
+    expect(error.message).toContain('another process or another engine in this process listens there');
   });
 });
