@@ -59,6 +59,24 @@ export function createPeerRequestHandler(deps: PeerHandlerDeps): PeerRequestHand
   const checked = (keySpace: string, keys: readonly string[]): void => {
     for (const key of keys) checkKey(keySpace, key, deps.maxKeyBytes);
   };
+  /**
+   * The keys of a removal this node could hold. One it could not (over its own `maxKeyBytes`, which
+   * may be smaller than the writer's) is not here to remove, so its removal is done: refusing the
+   * request left the writer recording a debt no delivery could pay, with the peer off its ring
+   * for good, and failed the other keys of the batch with it.
+   */
+  const holdable = (keySpace: string, keys: readonly string[]): readonly string[] => {
+    let kept: string[] | undefined;
+    keys.forEach((key, index) => {
+      try {
+        checkKey(keySpace, key, deps.maxKeyBytes);
+        kept?.push(key);
+      } catch {
+        kept ??= keys.slice(0, index);
+      }
+    });
+    return kept ?? keys;
+  };
 
   /**
    * The answers of a GET_MANY, in the order of `keys`: fresh entries as they are, missing ones in
@@ -197,8 +215,7 @@ export function createPeerRequestHandler(deps: PeerHandlerDeps): PeerRequestHand
         // A keyspace this node does not have (a rolling deploy adds it): nothing here to delete.
         if (!deps.spaces.has(request.keySpace)) return { op: 'ok', removed: 0 };
         const target = space(request.keySpace);
-        const keys = request.op === 'delete' ? [request.key] : request.keys;
-        checked(request.keySpace, keys);
+        const keys = holdable(request.keySpace, request.op === 'delete' ? [request.key] : request.keys);
         let removed = 0;
         for (const key of keys) if (target.delete(key)) removed += 1;
         await deps.dropElsewhere?.(target, keys, senderId(from));
@@ -208,10 +225,9 @@ export function createPeerRequestHandler(deps: PeerHandlerDeps): PeerRequestHand
         const target = deps.spaces.get(request.keySpace);
         if (target === undefined) return { op: 'ok' };
         target.countPeerRequest();
-        checked(request.keySpace, request.keys);
         // The writer does not send this to the node it wrote to, so every copy goes, an owned entry
         // included: a node whose ring disagreed with the writer's holds a value the write missed.
-        for (const key of request.keys) target.delete(key);
+        for (const key of holdable(request.keySpace, request.keys)) target.delete(key);
         return { op: 'ok' };
       }
       case 'invalidateTags': {

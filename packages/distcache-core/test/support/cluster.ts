@@ -34,7 +34,8 @@ export async function startCluster<T>(
   data: Iterable<[string, T]>,
   /** The keyspace's settings, the same on every node or per node (by index). */
   keySpace: Partial<KeySpaceDefinition<T>> | ((index: number) => Partial<KeySpaceDefinition<T>>) = {},
-  options: Partial<DistCacheEngineOptions> = {},
+  /** Engine options, the same on every node or per node (by index). */
+  options: Partial<DistCacheEngineOptions> | ((index: number) => Partial<DistCacheEngineOptions>) = {},
 ): Promise<Array<TestNode<T>>> {
   const ports = await freePorts(size);
   const peers = ports.map((port) => `127.0.0.1:${port}`);
@@ -55,7 +56,7 @@ export async function startCluster<T>(
           ...(typeof keySpace === 'function' ? keySpace(index) : keySpace),
         },
       ],
-      ...options,
+      ...(typeof options === 'function' ? options(index) : options),
     });
     return { name, id: `127.0.0.1:${port}`, engine, source };
   });
