@@ -236,6 +236,16 @@ export class PeerCoordinator implements ClusterCoordinator {
         // dead listed node costs a write nothing; a node that just (re)started and is not on our
         // ring yet may already serve its own readers, and must hear of this write now.
         const member = membership.member(peer.id) !== undefined;
+        if (!member && this.silent(peer, now)) {
+          // Nothing heard from it for a ping timeout (paused, stalled, cut off): it would make
+          // every write wait the whole attempt (~1 s each for as long as it lasted, seen with a
+          // SIGSTOPped replica). The invalidation goes out all the same, to be read first thing
+          // when it wakes, and is recorded as missed, delivered before it is routed to again.
+          void this.deliver(peer, request, oneAttempt, undefined, false);
+          record(peer.id);
+          owing.push(peer.id);
+          return;
+        }
         const until = member ? deadline : oneAttempt;
         if (await this.deliver(peer, request, until, options.signal, member)) return;
         // Discovery may have dropped it meanwhile: nothing would ever deliver this.
@@ -247,6 +257,17 @@ export class PeerCoordinator implements ClusterCoordinator {
       }),
     );
     return owing;
+  }
+
+  /**
+   * True when nothing has come from `peer` for a ping timeout, or ever (false when the transport
+   * cannot tell).
+   */
+  private silent(peer: PeerRef, now: number): boolean {
+    const transport = this.transport;
+    if (transport?.lastHeardFrom === undefined) return false;
+    const heard = transport.lastHeardFrom(peer);
+    return heard === undefined || now - heard >= this.deps.options.pingTimeoutMs;
   }
 
   /**

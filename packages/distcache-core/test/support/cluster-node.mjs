@@ -90,6 +90,15 @@ const commands = {
     return { ok: outcomes.filter((outcome) => outcome.status === 'fulfilled').length, errors };
   },
   // One timed get: how long it took and how it ended.
+  timedPut: async ({ key, value }) => {
+    const started = performance.now();
+    try {
+      await engine.put('products', key, value);
+      return { ms: performance.now() - started };
+    } catch (error) {
+      return { ms: performance.now() - started, error: describeError(error) };
+    }
+  },
   timedGet: async ({ key }) => {
     const started = performance.now();
     try {
