@@ -93,12 +93,18 @@ export function catalogueSuite(options: () => ClusterOptions): void {
     expect((await fetch(`${a!.url}/products/99999999999999999999`)).status).toBe(400);
     expect((await fetch(`${a!.url}/categories/%00`)).status).toBe(400);
     expect((await fetch(`${a!.url}/categories/${'x'.repeat(3000)}`)).status).toBe(400);
-    const put = await fetch(`${a!.url}/products/5`, {
-      method: 'PUT',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ price: -1 }),
-    });
-    expect(put.status).toBe(400);
+    const put = (body: unknown) =>
+      fetch(`${a!.url}/products/5`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    expect((await put({ price: -1 })).status).toBe(400);
+    // A stock past the integer column, a NUL in a name, ids given twice: were 500s (found by a tester).
+    expect((await put({ stock: 1_000_000_000_000 })).status).toBe(400);
+    expect((await put({ name: 'a\u0000b' })).status).toBe(400);
+    expect((await fetch(`${a!.url}/products?ids=1&ids=2`)).status).toBe(400);
+    expect((await fetch(`${a!.url}/products?ids=1,2`)).status).toBe(200);
   });
 
   it('shows a PUT on one node on the other nodes at once', async () => {

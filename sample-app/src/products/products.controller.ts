@@ -42,7 +42,10 @@ function checkCategory(name: string): string {
   return name;
 }
 
-function parseIds(raw: string | undefined): number[] {
+function parseIds(raw: unknown): number[] {
+  // `?ids=1&ids=2` arrives as an array (and `?ids[a]=1` as an object): a 500 from `trim` before.
+  if (raw !== undefined && typeof raw !== 'string')
+    throw new BadRequestException('ids must be given once, comma-separated, e.g. ?ids=1,2,3');
   if (raw === undefined || raw.trim() === '')
     throw new BadRequestException('ids is required, e.g. ?ids=1,2,3');
   const parts = raw.split(',').map((part) => part.trim());
@@ -52,6 +55,9 @@ function parseIds(raw: string | undefined): number[] {
     return Number(part);
   });
 }
+
+/** Largest value of the `stock` column (PostgreSQL `integer`). */
+const MAX_STOCK = 2_147_483_647;
 
 function parsePatch(body: unknown): ProductPatch {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
@@ -65,8 +71,14 @@ function parsePatch(body: unknown): ProductPatch {
   for (const field of ['name', 'description'] as const) {
     const value = input[field];
     if (value === undefined) continue;
-    if (typeof value !== 'string' || value.trim() === '' || value.length > 500) {
-      throw new BadRequestException(`${field} must be a non-empty string of at most 500 characters`);
+    // A NUL is refused by PostgreSQL's text type (a 500 before); other control characters but
+    // tab and newline have no place in a product's text either.
+    // eslint-disable-next-line no-control-regex
+    const control = typeof value === 'string' && /[\u0000-\u0008\u000b-\u001f\u007f]/.test(value);
+    if (typeof value !== 'string' || value.trim() === '' || value.length > 500 || control) {
+      throw new BadRequestException(
+        `${field} must be a non-empty string of at most 500 characters without control characters`,
+      );
     }
     patch[field] = value;
   }
@@ -82,8 +94,13 @@ function parsePatch(body: unknown): ProductPatch {
     patch.price = input.price;
   }
   if (input.stock !== undefined) {
-    if (!Number.isInteger(input.stock) || (input.stock as number) < 0) {
-      throw new BadRequestException('stock must be a non-negative integer');
+    // The column is a PostgreSQL integer: past 2^31 - 1 the update failed with a 500.
+    if (
+      !Number.isInteger(input.stock) ||
+      (input.stock as number) < 0 ||
+      (input.stock as number) > MAX_STOCK
+    ) {
+      throw new BadRequestException(`stock must be an integer from 0 to ${MAX_STOCK}`);
     }
     patch.stock = input.stock as number;
   }
@@ -96,7 +113,7 @@ export class ProductsController {
   constructor(private readonly products: ProductsService) {}
 
   @Get('products')
-  async many(@Query('ids') ids: string | undefined): Promise<{ products: Product[]; missing: number[] }> {
+  async many(@Query('ids') ids: unknown): Promise<{ products: Product[]; missing: number[] }> {
     const found = await this.products.findMany(parseIds(ids));
     const products: Product[] = [];
     const missing: number[] = [];
