@@ -13,3 +13,8 @@ export const KEYSPACE_METADATA = 'distcache:keyspace';
 export const READ_THROUGH_METADATA = 'distcache:read-through';
 /** @internal Method metadata written by `@CacheEvict` and `@CachePut` (a list, in source order). */
 export const CACHE_WRITE_METADATA = 'distcache:cache-write';
+/**
+ * @internal Prototype metadata written by `@ReadThrough`, `@CacheEvict` and `@CachePut` when put on
+ * something other than an instance method (a list), so that bootstrap refuses it.
+ */
+export const MISPLACED_METADATA = 'distcache:misplaced';

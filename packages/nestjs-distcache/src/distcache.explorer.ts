@@ -1,6 +1,6 @@
-import { Inject, Injectable, Logger, type OnModuleInit, Scope } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleInit, Scope } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
-import type { DataSource, DistCacheEngine, KeySpaceDefinition } from 'distcache-core';
+import type { DataSource, DistCacheEngine, KeySpaceDefinition, Logger } from 'distcache-core';
 import {
   CACHE_WRITE_METADATA,
   DISTCACHE_ENGINE,
@@ -18,6 +18,7 @@ import {
   unknownKeySpace,
 } from './explorer/bootstrap-errors';
 import { wrapCacheWrites } from './explorer/cache-write.wiring';
+import { checkMembers } from './explorer/member.check';
 import { checkWriteKey } from './explorer/write-key.check';
 import { type Method, returnsPromise } from './explorer/method-wiring';
 import {
@@ -62,7 +63,8 @@ interface SourceOrigin {
  */
 @Injectable()
 export class DistCacheExplorer implements OnModuleInit {
-  private readonly logger = new Logger('DistCache');
+  /** The engine's logger: the module's `logger` option, or Nest's `Logger` (context `DistCache`). */
+  private readonly logger: Logger;
   /** Keyspaces declared by decorators, with where: registered again when deleted. */
   private readonly declared = new Map<string, { definition: KeySpaceDefinition<unknown>; where: string }>();
 
@@ -70,7 +72,9 @@ export class DistCacheExplorer implements OnModuleInit {
     @Inject(DiscoveryService) private readonly discovery: DiscoveryService,
     @Inject(MetadataScanner) private readonly scanner: MetadataScanner,
     @Inject(DISTCACHE_ENGINE) private readonly engine: DistCacheEngine,
-  ) {}
+  ) {
+    this.logger = engine.options.logger;
+  }
 
   onModuleInit(): void {
     const candidates = this.collectProviders();
@@ -112,7 +116,7 @@ export class DistCacheExplorer implements OnModuleInit {
     if (declared === undefined || this.engine.state === 'stopped' || this.engine.state === 'stopping') return;
     if (this.engine.keySpaces().includes(name)) return;
     this.engine.addKeySpace(declared.definition);
-    this.logger.log(
+    this.logger.info(
       `keyspace "${name}" was deleted and registered again, empty, since ${declared.where} declares it ` +
         '(DistCacheService.clear() empties a keyspace without removing it)',
     );
@@ -140,13 +144,15 @@ export class DistCacheExplorer implements OnModuleInit {
     const prototype = Object.getPrototypeOf(instance) as object | null;
     if (prototype === null) return undefined;
     const type = prototype.constructor as { name?: string } | undefined;
+    const className = type?.name ?? 'anonymous';
+    checkMembers(prototype, className);
     const keySpace =
       type === undefined
         ? undefined
         : (Reflect.getMetadata(KEYSPACE_METADATA, type) as KeySpaceMetadata | undefined);
     const methods = this.decoratedMethods(prototype);
     if (keySpace === undefined && methods.length === 0) return undefined;
-    return { instance, prototype, className: type?.name ?? 'anonymous', keySpace, methods };
+    return { instance, prototype, className, keySpace, methods };
   }
 
   private decoratedMethods(prototype: object): DecoratedMethod[] {

@@ -2,12 +2,15 @@ import {
   type BeforeApplicationShutdown,
   Inject,
   Injectable,
-  Logger,
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import type { DistCacheEngine } from 'distcache-core';
-import { DISTCACHE_ENGINE } from './distcache.constants';
+import { DISTCACHE_ENGINE, DISTCACHE_MODULE_OPTIONS } from './distcache.constants';
+import type { DistCacheModuleOptions } from './distcache.options';
+
+/** Options that only configure the peer listener and its connections. */
+const LISTENER_OPTIONS = ['host', 'port', 'advertiseHost', 'tls'] as const;
 
 /**
  * Starts the engine once every module is initialised (keyspaces from decorators are registered by
@@ -20,18 +23,34 @@ import { DISTCACHE_ENGINE } from './distcache.constants';
 export class DistCacheLifecycle
   implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown
 {
-  private readonly logger = new Logger('DistCache');
-
-  constructor(@Inject(DISTCACHE_ENGINE) private readonly engine: DistCacheEngine) {}
+  constructor(
+    @Inject(DISTCACHE_ENGINE) private readonly engine: DistCacheEngine,
+    @Inject(DISTCACHE_MODULE_OPTIONS) private readonly options: DistCacheModuleOptions,
+  ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     await this.engine.start();
-    const self = this.engine.peers()[0];
-    this.logger.log(
-      `node ${this.engine.options.nodeName} running in cluster "${this.engine.options.cluster}"` +
-        (self === undefined ? '' : ` at ${self.id}`) +
-        ` with keyspaces: ${this.engine.keySpaces().join(', ') || '(none)'}`,
+    const { nodeName, cluster, discovery, logger } = this.engine.options;
+    const keySpaces = `with keyspaces: ${this.engine.keySpaces().join(', ') || '(none)'}`;
+    // The core's own test (isStandalone) is not exported; the standalone provider is named so.
+    if (discovery.name !== 'standalone') {
+      const self = this.engine.peers()[0];
+      const at = self === undefined ? '' : ` at ${self.id}`;
+      logger.info(`node ${nodeName} running in cluster "${cluster}"${at} ${keySpaces}`);
+      return;
+    }
+    logger.info(
+      `node ${nodeName} running standalone (no discovery): no peer listener, this replica caches for ` +
+        `itself only, ${keySpaces}`,
     );
+    const ignored = LISTENER_OPTIONS.filter((name) => this.options[name] !== undefined);
+    if (ignored.length > 0) {
+      logger.warn(
+        `${ignored.join(', ')} ${ignored.length === 1 ? 'is' : 'are'} ignored: without discovery this node ` +
+          'is standalone and opens no peer listener. Give discovery (staticDiscovery({ peers }), DNS, NATS ' +
+          'or Kubernetes) to make this replica a cluster member',
+      );
+    }
   }
 
   async beforeApplicationShutdown(): Promise<void> {

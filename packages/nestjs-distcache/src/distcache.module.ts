@@ -7,14 +7,18 @@ import { DistCacheLifecycle } from './distcache.lifecycle';
 import { ConfigurableDistCacheModule } from './distcache.module-definition';
 import type { DistCacheModuleOptions } from './distcache.options';
 import { DistCacheService } from './distcache.service';
+import { isGlobalFromFactory } from './explorer/bootstrap-errors';
 import { NestLoggerAdapter } from './logging/nest-logger.adapter';
 
 /** Builds the engine from the module options; invalid options fail here, naming the field. */
 const engineProvider: Provider = {
   provide: DISTCACHE_ENGINE,
   inject: [DISTCACHE_MODULE_OPTIONS],
-  useFactory: (options: DistCacheModuleOptions): DistCacheEngine =>
-    new DistCacheEngine({ ...options, logger: options.logger ?? new NestLoggerAdapter() }),
+  useFactory: (options: DistCacheModuleOptions): DistCacheEngine => {
+    // forRoot() strips its extras; what a forRootAsync factory returns arrives as it is.
+    if ('isGlobal' in options) throw isGlobalFromFactory();
+    return new DistCacheEngine({ ...options, logger: options.logger ?? new NestLoggerAdapter() });
+  },
 };
 
 /**
@@ -40,7 +44,8 @@ const engineProvider: Provider = {
  *   imports: [ConfigModule],
  *   inject: [ConfigService],
  *   useFactory: (config: ConfigService) => ({
- *     port: config.getOrThrow<number>('CACHE_PORT'),
+ *     // Environment variables are strings: `port` must be a number.
+ *     port: Number(config.getOrThrow<string>('CACHE_PORT')),
  *     discovery: staticDiscovery({ peers: config.getOrThrow<string>('CACHE_PEERS').split(',') }),
  *   }),
  * });

@@ -5,8 +5,9 @@ import type { DISTCACHE_ASYNC_OPTIONS_TYPE, DISTCACHE_OPTIONS_TYPE } from './dis
 /**
  * Options of `DistCacheModule.forRoot()` and of the `useFactory`/`useClass` of `forRootAsync()`:
  * the engine options of `distcache-core`, unchanged (peer listener, discovery, TLS, cluster tuning,
- * keyspace defaults, static keyspaces...). When `logger` is absent the engine logs through Nest's
- * `Logger` with the context `DistCache`.
+ * keyspace defaults, static keyspaces...). When `logger` is absent the engine and the module log
+ * through Nest's `Logger` with the context `DistCache`. `isGlobal` is not one of them: give it to
+ * `forRootAsync()` itself, beside `useFactory`.
  *
  * Keyspaces usually come from `@KeySpace` providers and `@ReadThrough` methods; `keySpaces` here
  * is for cache-aside keyspaces without a data source, or sources that need no DI.
@@ -41,7 +42,8 @@ export type DistCacheModuleAsyncOptions = typeof DISTCACHE_ASYNC_OPTIONS_TYPE;
  * export class CacheConfig implements DistCacheOptionsFactory {
  *   constructor(private readonly config: ConfigService) {}
  *   createDistCacheOptions(): DistCacheModuleOptions {
- *     return { port: this.config.getOrThrow<number>('CACHE_PORT') };
+ *     // Environment variables are strings: `port` must be a number.
+ *     return { port: Number(this.config.getOrThrow<string>('CACHE_PORT')) };
  *   }
  * }
  * ```

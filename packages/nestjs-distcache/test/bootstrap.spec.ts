@@ -174,6 +174,66 @@ describe('bootstrap errors name the class and method', () => {
     );
   });
 
+  it('a decorator on a getter, a property or a static method fails instead of being ignored', async () => {
+    @Injectable()
+    class Getter {
+      // @ts-expect-error the decorator's type accepts only methods
+      @ReadThrough('g')
+      get value(): Promise<string> {
+        return Promise.resolve('x');
+      }
+    }
+    const getter = await bootstrapError({ providers: [Getter] });
+    expect(isDistCacheError(getter, 'E_INVALID_OPTION')).toBe(true);
+    expect(getter.message).toBe(
+      "@ReadThrough('g') on Getter.value: Getter.value is a getter or setter, not an instance method, so " +
+        'the decorator would have no effect. Make it an async method of the class, async value(...) { ... }, ' +
+        'and call it on the injected provider',
+    );
+
+    @Injectable()
+    class Arrow {
+      // @ts-expect-error the decorator's type accepts only methods
+      @CacheEvict('products')
+      remove = async (_id: number): Promise<void> => undefined;
+    }
+    const arrow = await bootstrapError({ providers: [Counter, ProductsService, Arrow] });
+    expect(arrow.message).toMatch(
+      /^@CacheEvict\('products'\) on Arrow\.remove: Arrow\.remove is a property \(an arrow function/,
+    );
+
+    @Injectable()
+    class Static {
+      @CachePut('products')
+      static async save(id: number): Promise<number> {
+        return id;
+      }
+    }
+    // Found on an ancestor too.
+    @Injectable()
+    class Derived extends Static {}
+    const error = await bootstrapError({ providers: [Counter, ProductsService, Derived] });
+    expect(error.message).toMatch(
+      /^@CachePut\('products'\) on Derived\.save: Derived\.save is a static method, not an instance method/,
+    );
+  });
+
+  it('isGlobal returned by a forRootAsync factory names where it belongs', async () => {
+    const error = await Test.createTestingModule({
+      // @ts-expect-error the options type has no isGlobal; a loosely typed config object gets past it
+      imports: [DistCacheModule.forRootAsync({ useFactory: () => ({ isGlobal: true }) })],
+    })
+      .compile()
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(isDistCacheError(error, 'E_INVALID_OPTION')).toBe(true);
+    expect((error as Error).message).toMatch(
+      /^Invalid option "isGlobal": .*DistCacheModule\.forRootAsync\(\{ isGlobal: true, imports, inject, useFactory \}\)$/,
+    );
+  });
+
   it('invalid module options fail when the module is compiled, naming the field', async () => {
     const error = await Test.createTestingModule({ imports: [DistCacheModule.forRoot({ port: 70_000 })] })
       .compile()

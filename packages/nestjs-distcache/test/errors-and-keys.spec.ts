@@ -145,6 +145,64 @@ describe('keys of @CacheEvict / @CachePut', () => {
   });
 });
 
+describe('arguments that cannot be encoded into a key', () => {
+  class SearchDto {
+    constructor(readonly q: string) {}
+  }
+
+  @Injectable()
+  class ProductsSearch {
+    constructor(private readonly counter: Counter) {}
+
+    @ReadThrough('search')
+    async search(query: SearchDto | { q: string }, _from?: Date | number): Promise<string> {
+      this.counter.record(query);
+      return query.q;
+    }
+
+    @CacheEvict('search')
+    async forget(_query: SearchDto | { q: string }, _from?: Date | number): Promise<void> {}
+  }
+
+  it('a class instance, a Date or NaN rejects with E_INVALID_KEY naming the method, keyspace and fix', async () => {
+    const { app } = await start({ providers: [Counter, ProductsSearch] });
+    const products = app.get(ProductsSearch);
+    const dto = await products.search(new SearchDto('drill')).catch((e: unknown) => e);
+    expect(isDistCacheError(dto, 'E_INVALID_KEY')).toBe(true);
+    expect((dto as Error).message).toBe(
+      `@ReadThrough('search') on ProductsSearch.search: cannot make a key of keyspace "search" from the ` +
+        'arguments: arguments[0] is an instance of SearchDto, which does not survive a JSON round trip. ' +
+        'Pass plain values (strings, finite numbers, booleans, null, arrays, plain objects: { ...dto } for ' +
+        'a class instance, an ISO string for a Date), or give the decorator `key` and `args` functions, ' +
+        'which replace the encoding in both directions',
+    );
+    expect((dto as Error).cause).toBeInstanceOf(TypeError);
+    expect(dto).toMatchObject({ details: { keySpace: 'search', method: 'ProductsSearch.search' } });
+    const date = await products.search({ q: 'drill' }, new Date(0)).catch((e: unknown) => e);
+    expect(isDistCacheError(date, 'E_INVALID_KEY')).toBe(true);
+    expect((date as Error).message).toContain('arguments[1] is an instance of Date');
+    const nan = await products.search({ q: 'drill' }, Number.NaN).catch((e: unknown) => e);
+    expect((nan as Error).message).toContain('arguments[1] is NaN');
+    // Nothing was loaded; plain values go through the cache.
+    expect(app.get(Counter).calls).toEqual([]);
+    expect(await products.search({ ...new SearchDto('drill') })).toBe('drill');
+    expect(await products.search({ q: 'drill' })).toBe('drill');
+    expect(app.get(Counter).calls).toHaveLength(1);
+  });
+
+  it('a write without `key` reports the same, naming its own decorator', async () => {
+    const { app } = await start({ providers: [Counter, ProductsSearch] });
+    const error = await app
+      .get(ProductsSearch)
+      .forget({ q: 'drill' }, new Date(0))
+      .catch((e: unknown) => e);
+    expect(isDistCacheError(error, 'E_INVALID_KEY')).toBe(true);
+    expect((error as Error).message).toMatch(
+      /^@CacheEvict\('search'\) on ProductsSearch\.forget: cannot make a key of keyspace "search" .*arguments\[1\] is an instance of Date.*or give the decorator a `key` function that returns the key the @ReadThrough method reads$/,
+    );
+  });
+});
+
 describe('emptying a @ReadThrough keyspace', () => {
   it('clear() keeps the keyspace; deleteKeySpace() brings it back empty instead of breaking the method', async () => {
     const { app, logger } = await start({ providers: [Counter, Catalogue] });

@@ -1,9 +1,10 @@
 // How decorated providers are wired on one standalone node: keys, metadata of other decorators,
 // @KeySpace features, cache writes, the load signal, events, lifecycle and module options.
 import { Injectable, Module, SetMetadata } from '@nestjs/common';
+import { ConfigModule, ConfigService } from '@nestjs/config';
 import { Reflector } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
-import { type DistCacheEngine, type FetchContext, isDistCacheError } from 'distcache-core';
+import { type DistCacheEngine, type FetchContext, isDistCacheError, staticDiscovery } from 'distcache-core';
 import { lastValueFrom, toArray } from 'rxjs';
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import {
@@ -28,6 +29,7 @@ import {
   startStandalone as start,
   track,
 } from './support/standalone';
+import { freePorts } from './support/net';
 
 afterEach(closeStarted);
 
@@ -273,6 +275,34 @@ describe('wiring', () => {
     const cache = app.get(DistCacheService);
     await cache.put('aside', 'k', { at: new Date(0) });
     expect(await cache.get('aside', 'k')).toEqual({ at: new Date(0) });
+  });
+
+  it('forRootAsync from ConfigService, as in the README: the port read from the environment is a string', async () => {
+    const [port] = await freePorts(1);
+    process.env.CACHE_PORT = String(port);
+    process.env.CACHE_PEERS = `127.0.0.1:${port}`;
+    onTestFinished(() => {
+      delete process.env.CACHE_PORT;
+      delete process.env.CACHE_PEERS;
+    });
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        ConfigModule.forRoot({ ignoreEnvFile: true }),
+        DistCacheModule.forRootAsync({
+          isGlobal: true,
+          imports: [ConfigModule],
+          inject: [ConfigService],
+          useFactory: (config: ConfigService) => ({
+            port: Number(config.getOrThrow<string>('CACHE_PORT')),
+            discovery: staticDiscovery({ peers: config.getOrThrow<string>('CACHE_PEERS').split(',') }),
+          }),
+        }),
+      ],
+    }).compile();
+    const app = track(moduleRef.createNestApplication({ logger: false }));
+    await app.init();
+    const cache = app.get(DistCacheService);
+    expect(cache.peers().map((peer) => peer.id)).toEqual([`127.0.0.1:${port}`]);
   });
 
   it('a @ReadThrough body sees the load signal, aborted when the read timeout passes', async () => {

@@ -5,14 +5,17 @@ import type {
   CachePutOptions,
   CacheWriteMetadata,
 } from './decorator.types';
+import { recordIfMisplaced } from './misplaced';
 
 function recordWrite<A extends readonly unknown[]>(entry: CacheWriteMetadata): AsyncMethodDecorator<A> {
-  return (target, propertyKey) => {
+  return (target, propertyKey, descriptor) => {
     // Own metadata only: a subclass adding a decorator must not append to its parent's list.
     const previous = (Reflect.getOwnMetadata(CACHE_WRITE_METADATA, target, propertyKey) ?? []) as
       CacheWriteMetadata[] | [];
     // Decorators run bottom-up; prepend so the list reads in source order.
     Reflect.defineMetadata(CACHE_WRITE_METADATA, [entry, ...previous], target, propertyKey);
+    const decorator = entry.kind === 'evict' ? 'CacheEvict' : 'CachePut';
+    recordIfMisplaced(target, propertyKey, descriptor, `@${decorator}('${entry.keySpace}')`);
   };
 }
 
@@ -22,7 +25,9 @@ function recordWrite<A extends readonly unknown[]>(entry: CacheWriteMetadata): A
  * method throws, nothing is evicted. Stack several to evict from several keyspaces.
  *
  * @throws DistCacheError `E_INVALID_OPTION` at bootstrap when no keyspace `keySpace` exists or the
- *   method is not async (the message names class and method)
+ *   method is not an async instance method (the message names class and method)
+ * @throws DistCacheError `E_INVALID_KEY` after the method ran, when no `key` is given and its
+ *   arguments cannot be encoded (a class instance, a `Date`, `NaN`)
  * @example
  * ```ts
  * // Without `key`, rename's two arguments would make another key than findOne(id) caches under
@@ -46,7 +51,9 @@ export function CacheEvict<A extends readonly unknown[] = never[]>(
  * calling the data source. A result of `undefined` ("not found") evicts the key instead.
  *
  * @throws DistCacheError `E_INVALID_OPTION` at bootstrap when no keyspace `keySpace` exists or the
- *   method is not async (the message names class and method)
+ *   method is not an async instance method (the message names class and method)
+ * @throws DistCacheError `E_INVALID_KEY` after the method ran, when no `key` is given and its
+ *   arguments cannot be encoded (a class instance, a `Date`, `NaN`)
  * @example
  * ```ts
  * @CachePut('products', { key: (product: Product) => product.id })

@@ -1,4 +1,5 @@
 import { DistCacheError, isDistCacheError } from 'distcache-core';
+import type { MisplacedDecorator } from '../decorators/misplaced';
 
 // Messages of the errors that fail bootstrap. Each names the decorator, the keyspace and the
 // class and method, so the stack trace is not needed to find the culprit.
@@ -12,6 +13,20 @@ export function notAsync(where: string, label: string): DistCacheError {
     `${where}: ${label} must be async (or declare a Promise return type), because every call now ` +
       'goes through the cache and resolves later',
     { method: label },
+  );
+}
+
+export function notAMethod(misplaced: MisplacedDecorator, label: string): DistCacheError {
+  const what = {
+    accessor: 'a getter or setter',
+    property: 'a property (an arrow function assigned in the class body?)',
+    static: 'a static method',
+  }[misplaced.kind];
+  return invalid(
+    `${misplaced.decorator} on ${label}: ${label} is ${what}, not an instance method, so the decorator ` +
+      `would have no effect. Make it an async method of the class, async ${misplaced.member}(...) { ... }, ` +
+      'and call it on the injected provider',
+    { method: label, kind: misplaced.kind },
   );
 }
 
@@ -46,6 +61,19 @@ export function readThroughWithWrites(where: string): DistCacheError {
 
 export function missingFetch(where: string): DistCacheError {
   return invalid(`${where}: the class has no fetch(key, context) method to load keys with`, {});
+}
+
+/**
+ * `isGlobal` returned by a `forRootAsync` factory: the module's scope is decided before the factory
+ * runs, so it cannot come from there, and the engine does not know the option.
+ */
+export function isGlobalFromFactory(): DistCacheError {
+  return invalid(
+    'Invalid option "isGlobal": it configures the module, not the engine, so the options that ' +
+      'useFactory, useClass or useExisting return cannot carry it. Give it beside them: ' +
+      'DistCacheModule.forRootAsync({ isGlobal: true, imports, inject, useFactory })',
+    { field: 'isGlobal' },
+  );
 }
 
 /** Prefixes an engine error (an invalid keyspace setting) with the decorator that caused it. */

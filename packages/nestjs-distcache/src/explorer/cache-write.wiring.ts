@@ -1,7 +1,7 @@
-import type { Logger } from '@nestjs/common';
-import type { DistCacheEngine } from 'distcache-core';
+import type { DistCacheEngine, Logger } from 'distcache-core';
 import type { CacheWriteMetadata } from '../decorators/decorator.types';
-import { encodeArguments, type MethodShape, methodShape } from '../keys/method-key';
+import { type MethodShape, methodShape } from '../keys/method-key';
+import { callKey, type KeySite } from './call-key';
 import { cacheAvailable, replaceMethod } from './method-wiring';
 import type { MethodSite } from './read-through.wiring';
 
@@ -18,21 +18,32 @@ export function wrapCacheWrites(
 ): void {
   const shape = methodShape(site.prototype, site.name);
   const { original, label } = site;
+  const planned = writes.map((write) => ({ write, keySite: keySiteOf(write, label) }));
   const wrapped = async function (this: unknown, ...args: unknown[]): Promise<unknown> {
     const result: unknown = await original.apply(this, args);
     if (!cacheAvailable(engine)) {
       logger.warn(`${label}: cache writes skipped, the engine is ${engine.state}`);
       return result;
     }
-    for (const write of writes) await applyWrite(engine, write, args, shape, result);
+    for (const { write, keySite } of planned) await applyWrite(engine, write, keySite, args, shape, result);
     return result;
   };
   replaceMethod(site.instance, site.name, original, wrapped);
 }
 
+function keySiteOf(write: CacheWriteMetadata, label: string): KeySite {
+  return {
+    where: `@${write.kind === 'evict' ? 'CacheEvict' : 'CachePut'}('${write.keySpace}') on ${label}`,
+    keySpace: write.keySpace,
+    label,
+    custom: 'a `key` function that returns the key the @ReadThrough method reads',
+  };
+}
+
 async function applyWrite(
   engine: DistCacheEngine,
   write: CacheWriteMetadata,
+  keySite: KeySite,
   args: unknown[],
   shape: MethodShape,
   result: unknown,
@@ -44,13 +55,13 @@ async function applyWrite(
       if (deriveTags !== undefined) await engine.deleteByTags(write.keySpace, deriveTags(...args));
       // With `tags` alone, only the tags are evicted.
       if (deriveTags !== undefined && derive === undefined) return;
-      const keys = derive === undefined ? encodeArguments(args, shape) : derive(...args);
+      const keys = derive === undefined ? callKey(keySite, args, shape) : derive(...args);
       await engine.deleteMany(write.keySpace, typeof keys === 'string' ? [keys] : keys);
       return;
     }
     case 'put': {
       const derive = write.options.key as ((...args: unknown[]) => string) | undefined;
-      const key = derive === undefined ? encodeArguments(args, shape) : derive(...args);
+      const key = derive === undefined ? callKey(keySite, args, shape) : derive(...args);
       // `undefined` means "not found" everywhere in distcache: drop the key rather than store it.
       if (result === undefined) await engine.delete(write.keySpace, key);
       else await engine.put(write.keySpace, key, result, { ttl: write.options.ttl });

@@ -1,8 +1,9 @@
 import { type DistCacheEngine, isDistCacheError, type KeySpaceDefinition } from 'distcache-core';
 import type { ReadThroughMetadata } from '../decorators/decorator.types';
 import { runWithFetchContext } from '../fetch-context';
-import { decodeArguments, encodeArguments, methodShape } from '../keys/method-key';
+import { decodeArguments, methodShape } from '../keys/method-key';
 import { fromDecorator, keyWithoutArgs } from './bootstrap-errors';
+import { callKey, type KeySite } from './call-key';
 import { callerError } from './caller-error';
 import { cacheAvailable, type Method, replaceMethod } from './method-wiring';
 
@@ -60,6 +61,7 @@ export function registerReadThroughKeySpace(
  * Sends every call of the method through `engine.get`; the key is derived from the arguments. A
  * call still waiting when the engine stops (application shutdown) is finished by the method, as
  * calls made after the stop are, so requests being drained do not fail with `E_ENGINE_STOPPED`.
+ * A call whose arguments cannot be encoded rejects with `E_INVALID_KEY` (see {@link callKey}).
  */
 export function wrapReadThrough(
   engine: DistCacheEngine,
@@ -70,9 +72,15 @@ export function wrapReadThrough(
   const shape = methodShape(site.prototype, site.name);
   const deriveKey = options.key as ((...args: unknown[]) => string) | undefined;
   const { original } = site;
+  const keySite: KeySite = {
+    where: `@ReadThrough('${keySpace}') on ${site.label}`,
+    keySpace,
+    label: site.label,
+    custom: '`key` and `args` functions, which replace the encoding in both directions',
+  };
   const wrapped = async function (this: unknown, ...args: unknown[]): Promise<unknown> {
     if (!cacheAvailable(engine)) return original.apply(this, args);
-    const key = deriveKey === undefined ? encodeArguments(args, shape) : deriveKey(...args);
+    const key = deriveKey === undefined ? callKey(keySite, args, shape) : deriveKey(...args);
     try {
       return await engine.get(keySpace, key);
     } catch (error) {

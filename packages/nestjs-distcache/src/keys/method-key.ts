@@ -31,7 +31,8 @@ export function methodShape(target: object, method: string | symbol): MethodShap
  *   keys sorted, trailing `undefined` arguments dropped (an optional parameter left out).
  *
  * @throws TypeError when an argument is not plain JSON (a `Date`, a class instance, `undefined`
- *   before a defined argument...): give the decorator `key` and `args` functions instead.
+ *   before a defined argument...): give the decorator `key` and `args` functions instead. Calls of
+ *   decorated methods report it as a `DistCacheError` `E_INVALID_KEY` naming the method.
  */
 export function encodeArguments(args: readonly unknown[], shape: MethodShape): string {
   let length = args.length;

@@ -13,16 +13,27 @@ export interface DistCacheHealthOptions {
   /**
    * Status when a keyspace's circuit breaker is open: the node still serves cached values, but a
    * data source is failing. `'degraded'` needs Terminus 12 and reads as `'up'` on Terminus 11.
+   * With no breaker open, peers that are not members make the result `degraded` whatever this says.
    * @default 'degraded'
    */
   onOpenBreaker?: 'up' | 'degraded' | 'down';
 }
 
 /**
- * Terminus health indicator of the distcache engine: `up` when the engine runs with a quorum of
- * members, `down` otherwise (so `HealthCheckService` answers 503), with the engine state, node and
- * cluster names, member count, quorum, peers by status and the keyspaces whose breaker is open.
- * Import it from `nestjs-distcache/terminus` and list it in the providers of the module that
+ * Terminus health indicator of the distcache engine, with the engine state, node and cluster
+ * names, member count, quorum, peers by status, the keyspaces whose breaker is open and
+ * `peerProblems`. The status, checked in this order:
+ *
+ * - `down` (so `HealthCheckService` answers 503) when the engine is not running or has fewer than
+ *   `minMembers` members;
+ * - with an open breaker, `onOpenBreaker` (`degraded` by default);
+ * - `degraded` when a peer that discovery lists is not a member (`pending` or `left`) and a
+ *   contact with it failed: `peerProblems` has one line per such peer with the reason, prefixed
+ *   with its address unless the reason names it (see `peerProblems` of `distcache-core`);
+ * - `up` otherwise.
+ *
+ * `degraded` needs Terminus 12; on Terminus 11 it reads `up`, with the message. Import the
+ * indicator from `nestjs-distcache/terminus` and list it in the providers of the module that
  * imports `TerminusModule`.
  *
  * @example
