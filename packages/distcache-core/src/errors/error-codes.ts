@@ -9,7 +9,11 @@ export const ERROR_CODES = {
   E_KEYSPACE_NOT_FOUND: 'E_KEYSPACE_NOT_FOUND',
   /** A keyspace with that name is already registered. */
   E_KEYSPACE_EXISTS: 'E_KEYSPACE_EXISTS',
-  /** A key is not a string, is empty, or is longer than `maxKeyBytes`. */
+  /**
+   * A key is not a string, is empty, holds a lone surrogate, or is longer than `maxKeyBytes` (the
+   * owner's, for a key sent to it); or, in nestjs-distcache, the arguments of a decorated method
+   * cannot be made into a key.
+   */
   E_INVALID_KEY: 'E_INVALID_KEY',
   /** A value is `undefined` (which means "not found") or cannot be encoded by the codec. */
   E_INVALID_VALUE: 'E_INVALID_VALUE',
