@@ -186,8 +186,8 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
    * the whole cluster) or, when this node owns it, from the keyspace's data source. Resolves to
    * `undefined` when the source has no such key.
    * @throws DistCacheError `E_KEYSPACE_NOT_FOUND`, `E_INVALID_KEY`, `E_DATASOURCE_FAILED`,
-   *   `E_DATASOURCE_TIMEOUT`, `E_INVALID_VALUE`, `E_VALUE_TOO_LARGE`, `E_TIMEOUT`, `E_ABORTED`,
-   *   `E_ENGINE_NOT_STARTED`, `E_ENGINE_STOPPED`
+   *   `E_DATASOURCE_TIMEOUT`, `E_INVALID_VALUE`, `E_VALUE_TOO_LARGE`, `E_DECODE_FAILED` (a value
+   *   encoded with another codec), `E_TIMEOUT`, `E_ABORTED`, `E_ENGINE_NOT_STARTED`, `E_ENGINE_STOPPED`
    */
   get<T = unknown>(keySpace: string, key: string, options?: GetOptions): Promise<T | undefined> {
     return this.probe.reads

@@ -76,11 +76,19 @@ export const valueTooLargeBeforeEncoding = (keySpace: string, key: string, atLea
     { details: { keySpace, key, bytes: atLeast, limit, limitName: 'maxValueBytes' } },
   );
 
-export const decodeFailed = (keySpace: string, key: string, cause: unknown): DistCacheError =>
-  new DistCacheError('E_DECODE_FAILED', `Could not decode the value of "${keySpace}/${key}"`, {
-    cause,
-    details: { keySpace, key },
-  });
+/**
+ * `codec`: the keyspace's codec here. The usual cause is a value encoded by a node whose keyspace
+ * uses another codec (a rolling deploy that changes it, one replica configured apart), which the
+ * message says, since nothing else shows it (the handshake does not carry codecs).
+ */
+export const decodeFailed = (keySpace: string, key: string, cause: unknown, codec: string): DistCacheError =>
+  new DistCacheError(
+    'E_DECODE_FAILED',
+    `Could not decode the value of "${keySpace}/${key}" with codec "${codec}" (${errorText(cause)}); ` +
+      'a value put or loaded by a node whose keyspace has another codec cannot be read here: every node ' +
+      'must give the keyspace the same codec',
+    { cause, details: { keySpace, key, codec } },
+  );
 
 export const dataSourceFailed = (keySpace: string, key: string, cause: unknown): DistCacheError =>
   new DistCacheError(

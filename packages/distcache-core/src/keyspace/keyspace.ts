@@ -227,7 +227,7 @@ export class KeySpace<T = unknown> {
     try {
       return entry.readTransient(this.configValue.codec, this.configValue.valueMode);
     } catch (error) {
-      throw decodeFailed(this.name, key, error);
+      throw decodeFailed(this.name, key, error, this.configValue.codec.name);
     }
   }
 
@@ -239,7 +239,7 @@ export class KeySpace<T = unknown> {
     } catch (error) {
       if (this.storage.peek(key) === entry) this.storage.delete(key);
       if (this.hot.peek(key) === entry) this.hot.delete(key);
-      throw decodeFailed(this.name, key, error);
+      throw decodeFailed(this.name, key, error, this.configValue.codec.name);
     }
     if (entry.held !== held) this.recharge(key, entry);
     return value;
@@ -276,7 +276,7 @@ export class KeySpace<T = unknown> {
     try {
       return entry.readPrivate(this.configValue.codec);
     } catch (error) {
-      throw decodeFailed(this.name, key, error);
+      throw decodeFailed(this.name, key, error, this.configValue.codec.name);
     }
   }
 
@@ -399,7 +399,14 @@ export class KeySpace<T = unknown> {
    * @throws DistCacheError `E_DECODE_FAILED`
    */
   readLoaded(key: string, entry: CacheEntry<T>, kept: boolean): T | undefined {
-    return kept ? this.read(key, entry) : this.readTransient(key, entry);
+    try {
+      return kept ? this.read(key, entry) : this.readTransient(key, entry);
+    } catch (error) {
+      // An owner's answer this node cannot read (another codec there): a failed read from a peer,
+      // counted as one so that stats and metrics show it.
+      if (isDistCacheError(error, 'E_DECODE_FAILED')) this.countPeerError();
+      throw error;
+    }
   }
 
   /** Counts puts of `count` entries. */

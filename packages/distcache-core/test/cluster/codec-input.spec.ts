@@ -4,7 +4,7 @@
 // decoded (frozen) reaches peers in the form the default codec chose for it when it was loaded.
 // Two engines over real TCP.
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Codec, structuredCodec } from '../../src';
+import { type Codec, jsonCodec, structuredCodec } from '../../src';
 import { ownerOf, startCluster, stopAll, type TestNode } from '../support/cluster';
 
 /** Returns a view of its input, as msgpackr does by default for binary fields. */
@@ -113,5 +113,37 @@ describe('the form a peer receives a value in', () => {
     expect(await asker!.engine.get<Row>('products', keys[0]!)).toEqual(rows[Number(keys[0])]![1]);
     expect(asker!.source.callsFor(keys[0]!)).toBe(0);
     expect(other!.source.callsFor(keys[0]!)).toBe(1);
+  });
+});
+
+describe('a node whose keyspace has another codec than its peers', () => {
+  let cluster: Array<TestNode<Row>> = [];
+  afterEach(async () => {
+    await stopAll(cluster);
+    cluster = [];
+  });
+
+  it("fails a read of a peer's value with E_DECODE_FAILED naming the codec and the cause, counted as a peer error", async () => {
+    // A rolling deploy that changes a keyspace's codec, or one replica configured apart: nothing
+    // else shows it (the handshake carries no codecs), so the error says it.
+    cluster = await startCluster(
+      2,
+      rows,
+      (index) => (index === 1 ? { codec: jsonCodec() } : {}),
+      NO_HOT_COPIES,
+    );
+    const [, jsonNode] = cluster;
+    const key = rows.map(([k]) => k).find((k) => ownerOf(cluster, k) !== jsonNode)!;
+    const error = await jsonNode!.engine.get('products', key).catch((failed: unknown) => failed);
+    expect(error).toMatchObject({
+      code: 'E_DECODE_FAILED',
+      details: { keySpace: 'products', key, codec: 'json' },
+    });
+    expect((error as Error).message).toMatch(
+      new RegExp(
+        `^Could not decode the value of "products/${key}" with codec "json" \\(.+\\); .*same codec$`,
+      ),
+    );
+    expect(jsonNode!.engine.stats().keySpaces['products']!.peerErrors).toBe(1);
   });
 });
