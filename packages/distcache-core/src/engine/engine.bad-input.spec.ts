@@ -44,6 +44,14 @@ describe('bad input gets a typed error and changes nothing', () => {
       /^Keyspace "product" is not registered \(registered: "products"\); did you mean "products"\?$/,
     );
     await expectCode(engine.get('users', '1'), 'E_KEYSPACE_NOT_FOUND', /\(registered: "products"\)$/);
+    // ownerOf answers only what a get could use.
+    expect(() => engine!.ownerOf('nope', '1')).toThrow(
+      expect.objectContaining({ code: 'E_KEYSPACE_NOT_FOUND' }),
+    );
+    expect(() => engine!.ownerOf('products', 42 as unknown as string)).toThrow(
+      expect.objectContaining({ code: 'E_INVALID_KEY' }),
+    );
+    expect(engine.ownerOf('products', '1')).toBe(engine.peers()[0]!.id);
   });
 
   it('empty key, non-string key and key over maxKeyBytes', async () => {

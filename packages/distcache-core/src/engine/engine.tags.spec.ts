@@ -143,6 +143,15 @@ describe('tags', () => {
     expect(isDistCacheError(put, 'E_INVALID_VALUE')).toBe(true);
     const del = await rejectionOf(engine.deleteByTags('products', ['x'.repeat(300)]));
     expect(isDistCacheError(del, 'E_INVALID_VALUE')).toBe(true);
+    // No list at all is refused (it resolved as if it had deleted something); an empty one is a no-op.
+    for (const missing of [null, undefined])
+      expect(
+        isDistCacheError(
+          await rejectionOf(engine.deleteByTags('products', missing as unknown as string[])),
+          'E_INVALID_VALUE',
+        ),
+      ).toBe(true);
+    await engine.deleteByTags('products', []);
   });
 
   it('a tags function that throws fails the load with E_INVALID_VALUE', async () => {

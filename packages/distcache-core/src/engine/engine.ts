@@ -346,7 +346,8 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
    */
   async deleteByTags(keySpace: string, tags: readonly string[], options?: WriteOptions): Promise<void> {
     const space = this.running(keySpace, 'deleteByTags');
-    const checked = normalizeTags(tags);
+    // No list at all is a mistake here (on a put, no tags is a normal case); an empty one deletes nothing.
+    const checked = tags == null ? 'tags must be an array of strings' : normalizeTags(tags);
     if (typeof checked === 'string') throw invalidValue(keySpace, '(tags)', checked);
     if (checked === undefined) return;
     const deadline = this.deadline(options, 'timeout', space.config.writeTimeoutMs);
@@ -430,8 +431,12 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
   /**
    * The id (`host:port`) of the node that owns `key` now; this node's own id when it owns it.
    * Ownership moves when members join or leave.
+   * @throws DistCacheError `E_KEYSPACE_NOT_FOUND`, `E_INVALID_KEY` (as `get` would: an answer for a
+   *   keyspace or key no call could use misled callers)
    */
   ownerOf(keySpace: string, key: string): string {
+    if (!this.spaces.has(keySpace)) throw this.unknownKeySpace(keySpace);
+    this.checkKey({ name: keySpace }, key);
     return (this.coordinator.ownerOf(keySpace, key) ?? this.coordinator.self()).id;
   }
 
