@@ -1,8 +1,13 @@
 import { describe, expect, it } from 'vitest';
+import { isDistCacheError } from '../errors/distcache-error';
+import { peerProtocolError, tooManyPeerRequests } from '../errors/messages';
 import { itemBytes } from '../keyspace/bookkeeping';
+import type { KeySpace } from '../keyspace/keyspace';
 import { ManualClock } from '../testing/manual-clock';
-import type { PeerRequest } from '../transport/transport';
+import type { PeerRequest, PeerResponse } from '../transport/transport';
+import type { Deadline } from '../util/abort';
 import { ClusterWrites } from './cluster-writes';
+import { DEFAULT_WRITE_LIMITS, type WriteLimits } from './owner-writes';
 import type { ClusterCoordinator, PeerRef } from './coordinator';
 
 /** ClusterWrites with a coordinator that records what it is asked to send, and a ledger. */
@@ -89,5 +94,193 @@ describe('ClusterWrites, keys written lately', () => {
     expect(charged.get('products')).toBe(0);
     writes.replayTo(peer);
     expect(sent).toEqual([{ op: 'clearKeySpace', keySpace: 'products' }]);
+  });
+});
+
+/**
+ * ClusterWrites whose every key belongs to one peer, over a coordinator that keeps each request
+ * unanswered until the test answers it, and refuses requests past `maxInFlight` at once
+ * (`E_TOO_MANY_REQUESTS`), as the transport does; with `frameKeys`, a DELETE_MANY of more keys is
+ * refused as over the peer's frame limit (not sent).
+ */
+function ownerSetup({
+  maxInFlight,
+  frameKeys = Infinity,
+  limits: more = {},
+}: {
+  maxInFlight: number;
+  frameKeys?: number;
+  limits?: Partial<WriteLimits>;
+}) {
+  const clock = new ManualClock();
+  const owner = { id: '127.0.0.1:2', host: '127.0.0.1', port: 2 } as PeerRef;
+  const sent: PeerRequest[] = [];
+  const unanswered: Array<(response: PeerResponse) => void> = [];
+  let inFlight = 0;
+  const coordinator = {
+    ownerOf: () => owner,
+    invalidate: () => Promise.resolve([]),
+    send: (_peer: PeerRef, request: PeerRequest): Promise<PeerResponse> => {
+      if (inFlight >= maxInFlight) return Promise.reject(tooManyPeerRequests(owner.id, maxInFlight));
+      if (request.op === 'deleteMany' && request.keys.length > frameKeys)
+        return Promise.reject(peerProtocolError(owner.id, 'frame-too-large', 'a request over the limit'));
+      inFlight++;
+      sent.push(request);
+      return new Promise<PeerResponse>((resolve) =>
+        unanswered.push((response) => {
+          inFlight--;
+          resolve(response);
+        }),
+      );
+    },
+  } as unknown as ClusterCoordinator;
+  const limits = { ...DEFAULT_WRITE_LIMITS, maxInFlightPerPeer: maxInFlight, ...more };
+  const writes = new ClusterWrites(coordinator, 1_000, clock, 3_000, undefined, limits);
+  const space = {
+    name: 'products',
+    config: { writeTimeoutMs: 1_000 },
+    delete: () => false,
+  } as unknown as KeySpace;
+  const put = (key: string, value: number, deadline: Deadline = {}) =>
+    writes.put(space, [{ key, bytes: Uint8Array.of(value), expiresAt: Infinity }], deadline);
+  /** Lets the promise jobs run: an answer's callbacks, the sends of the writes it made room for. */
+  const settle = () => new Promise((resolve) => setImmediate(resolve));
+  /** Answers the oldest unanswered request; with a DELETE_MANY, says every key was held. */
+  const answerOne = async (): Promise<void> => {
+    const request = sent[sent.length - unanswered.length] as PeerRequest;
+    unanswered.shift()?.({
+      op: 'ok',
+      ...(request.op === 'deleteMany' ? { removed: request.keys.length } : {}),
+    });
+    await settle();
+  };
+  /** Answers every request, those sent meanwhile included, until none is left. */
+  const answerAll = async (): Promise<void> => {
+    await settle();
+    while (unanswered.length > 0) await answerOne();
+  };
+  /** What was sent, as `op key/value` lines. */
+  const log = () =>
+    sent.map((r) =>
+      r.op === 'set'
+        ? `set ${r.key}=${r.value[0]}`
+        : r.op === 'deleteMany'
+          ? `deleteMany ${r.keys.join(',')}`
+          : r.op,
+    );
+  return { clock, writes, space, put, sent, answerOne, answerAll, log, unanswered: () => unanswered.length };
+}
+
+describe('ClusterWrites, the writes in flight to one owner', () => {
+  it('sends a putMany larger than the in-flight window in parts: half the window at a time, every key in order', async () => {
+    const { writes, space, sent, answerAll, unanswered } = ownerSetup({ maxInFlight: 8 });
+    const entries = Array.from({ length: 50 }, (_, i) => ({
+      key: `k${i}`,
+      bytes: Uint8Array.of(i),
+      expiresAt: Infinity,
+    }));
+    const putting = writes.put(space, entries, {});
+    // Half of maxInFlightPerPeer: the other half stays for reads and pings.
+    expect(unanswered()).toBe(4);
+    await answerAll();
+    await putting;
+    expect(sent.map((r) => (r.op === 'set' ? r.key : r.op))).toEqual(entries.map((e) => e.key));
+  });
+
+  it('sends the writes of one key in call order, whatever the call (put, delete, deleteMany)', async () => {
+    const { writes, space, put, answerAll, log } = ownerSetup({ maxInFlight: 2 });
+    const calls = [put('a', 1), put('a', 2), writes.delete(space, ['a', 'b'], {}), put('a', 3), put('b', 4)];
+    await answerAll();
+    await Promise.all(calls);
+    expect(log()).toEqual(['set a=1', 'set a=2', 'deleteMany a,b', 'set a=3', 'set b=4']);
+  });
+
+  it('fails a write still queued when its deadline passes with E_TIMEOUT, and never sends it', async () => {
+    const { clock, put, answerOne, log, unanswered } = ownerSetup({ maxInFlight: 2 });
+    const first = put('a', 1, { timeoutMs: 5_000 });
+    const late = put('a', 2, { timeoutMs: 100 }).catch((e: unknown) => e);
+    const after = put('a', 3, { timeoutMs: 5_000 });
+    expect(unanswered()).toBe(1);
+    await clock.advance(100);
+    const error = await late;
+    expect(isDistCacheError(error, 'E_TIMEOUT')).toBe(true);
+    // The error a slow owner gives: the request and the owner, the caller's timeout.
+    expect((error as Error).message).toBe('peer request "set" to 127.0.0.1:2 did not finish within 100ms');
+    await answerOne();
+    await answerOne();
+    await Promise.all([first, after]);
+    expect(log()).toEqual(['set a=1', 'set a=3']);
+  });
+
+  it('sends the SET with its caller’s deadline as notAfter, not the time it left the queue', async () => {
+    const { clock, put, answerAll, sent } = ownerSetup({ maxInFlight: 2 });
+    const start = clock.now();
+    const first = put('a', 1, { timeoutMs: 5_000 });
+    const second = put('b', 2, { timeoutMs: 1_000 });
+    await clock.advance(400);
+    await answerAll();
+    await Promise.all([first, second]);
+    expect(sent.map((r) => (r.op === 'set' ? r.notAfter : undefined))).toEqual([
+      start + 5_000,
+      start + 1_000,
+    ]);
+  });
+
+  it('drops a queued write whose caller aborted, and never sends it', async () => {
+    const { put, answerAll, log } = ownerSetup({ maxInFlight: 2 });
+    const controller = new AbortController();
+    const first = put('a', 1);
+    const aborted = put('a', 2, { signal: controller.signal });
+    controller.abort();
+    expect(isDistCacheError(await aborted.catch((e: unknown) => e), 'E_ABORTED')).toBe(true);
+    await answerAll();
+    await first;
+    expect(log()).toEqual(['set a=1']);
+  });
+
+  it('splits a deleteMany over the frame limit into halves, sent ahead of the writes queued since, and sums their counts', async () => {
+    const { writes, space, put, answerAll, log } = ownerSetup({ maxInFlight: 2, frameKeys: 2 });
+    const blocker = put('x', 0);
+    const deleting = writes.delete(space, ['a', 'b', 'c', 'd', 'e'], {});
+    const after = put('a', 9);
+    await answerAll();
+    await blocker;
+    await after;
+    expect(await deleting).toBe(5);
+    expect(log()).toEqual(['set x=0', 'deleteMany a,b', 'deleteMany c', 'deleteMany d,e', 'set a=9']);
+  });
+
+  it('with room in the window too, sends no write after a deleteMany over the frame limit before its halves', async () => {
+    const { writes, space, put, answerAll, log } = ownerSetup({ maxInFlight: 64, frameKeys: 2 });
+    const deleting = writes.delete(space, ['a', 'b', 'c', 'd'], {});
+    const after = put('a', 9);
+    await answerAll();
+    await after;
+    expect(await deleting).toBe(4);
+    expect(log()).toEqual(['deleteMany a,b', 'deleteMany c,d', 'set a=9']);
+  });
+
+  it('sends a deleteMany in parts of at most 4096 keys and maxBatchKeyBytes of keys, within maxFrameBytes, and sums the counts', async () => {
+    const keyCount = (limits: Partial<WriteLimits>, keys: string[]) => {
+      const { writes, space, answerAll, sent } = ownerSetup({ maxInFlight: 1024, limits });
+      const deleting = writes.delete(space, keys, {});
+      return answerAll().then(async () => ({
+        removed: await deleting,
+        parts: sent.map((r) => (r.op === 'deleteMany' ? r.keys.length : 0)),
+      }));
+    };
+    const short = Array.from({ length: 10_000 }, (_, i) => `k${i}`);
+    expect(await keyCount({}, short)).toEqual({ removed: 10_000, parts: [4096, 4096, 1808] });
+    // Counted as for a GET_MANY: 4 + 3 bytes per UTF-16 unit; 100 keys of 100 units are 30,400 bytes.
+    const long = Array.from({ length: 100 }, (_, i) => `${i}`.padEnd(100, 'x'));
+    expect(await keyCount({ maxBatchKeyBytes: 10_000 }, long)).toEqual({
+      removed: 100,
+      parts: [32, 32, 32, 4],
+    });
+    // Within this node's maxFrameBytes, less room for the request's head, when that is smaller.
+    expect(await keyCount({ maxFrameBytes: 4 * 1024 + 3_040 }, long)).toEqual({
+      removed: 100,
+      parts: [10, 10, 10, 10, 10, 10, 10, 10, 10, 10],
+    });
   });
 });

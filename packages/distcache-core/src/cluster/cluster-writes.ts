@@ -1,11 +1,19 @@
 import type { ClusterCoordinator, PeerRef } from './coordinator';
 import { INVALIDATION_BATCH } from './missed-invalidations';
+import { keyParts, requestKeyBudget } from './key-batches';
+import {
+  DEFAULT_WRITE_LIMITS,
+  OwnerWrites,
+  type WriteCall,
+  WRITE_SHARE,
+  type WriteLimits,
+} from './owner-writes';
 import { appendTo } from '../util/group';
 import { DistCacheError, isDistCacheError } from '../errors/distcache-error';
 import { type BookkeepingLedger, NO_LEDGER } from '../keyspace/bookkeeping';
 import { RecentRemovals } from '../keyspace/recent-removals';
 import type { KeySpace } from '../keyspace/keyspace';
-import type { PeerRequest, PeerResponse } from '../transport/transport';
+import { MAX_GET_MANY_KEYS, type PeerRequest, type PeerResponse } from '../transport/transport';
 import type { Deadline } from '../util/abort';
 import type { Clock } from '../util/clock';
 import { wireInstant } from '../transport/wire-format';
@@ -20,9 +28,14 @@ export interface PreparedWrite {
 }
 
 /**
- * Writes in a cluster: each key goes to its owner (one request per key, multiplexed on the owner's
- * connection), then every other node is told to drop its copies. The order matters: invalidating
- * before the owner has the new value would let a node re-fetch the old one in between.
+ * Writes in a cluster: each key goes to its owner (one SET or DELETE per key, and a `deleteMany`'s
+ * keys in DELETE_MANYs of bounded size, multiplexed on the owner's connection), then every other
+ * node is told to drop its copies. The order matters: invalidating before the owner has the new
+ * value would let a node re-fetch the old one in between.
+ *
+ * The requests to one owner leave in call order, and at most a share of the transport's in-flight
+ * window at once ({@link WRITE_SHARE}); the others wait for a slot (`OwnerWrites`). The owner
+ * applies a SET or DELETE as it reads it, so a later write of a key never overtakes an earlier one.
  */
 export class ClusterWrites {
   /**
@@ -35,9 +48,17 @@ export class ClusterWrites {
    */
   private readonly recent = new Map<string, RecentRemovals>();
 
+  /** The writes to each owner in flight or waiting for a slot, by owner id; only owners written to now. */
+  private readonly owners = new Map<string, OwnerWrites>();
+  /** Most requests of this node's writes in flight to one owner. */
+  private readonly window: number;
+  /** Most bytes of keys (counted by {@link keyBytes}) in one DELETE_MANY. */
+  private readonly deleteKeyBytes: number;
+
   /**
    * @param replayWindowMs how long written keys are remembered for a peer that joins: longer than
    *   two nodes can disagree on whether it is a member (the failure timeout)
+   * @param limits the engine's transport and cluster options the requests keep within
    */
   constructor(
     private readonly coordinator: ClusterCoordinator,
@@ -45,7 +66,11 @@ export class ClusterWrites {
     private readonly clock: Clock,
     private readonly replayWindowMs: number,
     private readonly ledger: BookkeepingLedger = NO_LEDGER,
-  ) {}
+    limits: WriteLimits = DEFAULT_WRITE_LIMITS,
+  ) {
+    this.window = Math.max(1, Math.floor(limits.maxInFlightPerPeer * WRITE_SHARE));
+    this.deleteKeyBytes = requestKeyBudget(limits.maxBatchKeyBytes, limits.maxFrameBytes);
+  }
 
   /**
    * Tells a peer that just joined to drop the keys this node wrote lately. Nodes learn of a join
@@ -99,6 +124,7 @@ export class ClusterWrites {
   }
 
   async put(space: KeySpace, writes: readonly PreparedWrite[], deadline: Deadline): Promise<void> {
+    const call = this.callOf(space, deadline);
     const remote: Array<Promise<unknown>> = [];
     const targets = new Map<string, string | undefined>();
     for (const write of writes) {
@@ -122,7 +148,7 @@ export class ClusterWrites {
               expiresAt: Number.isFinite(write.expiresAt) ? wireInstant(write.expiresAt) : 0,
               ...(write.tags === undefined ? {} : { tags: write.tags }),
             };
-      remote.push(this.sendToOwner(owner, request, space, deadline));
+      remote.push(this.sendToOwner(owner, request, space, call));
     }
     // Invalidated even when an owner failed: the other keys of a putMany were written, and a write
     // that timed out may still be applied; dropping a copy of a key that was not written costs one
@@ -139,6 +165,7 @@ export class ClusterWrites {
    * version does not say: its keys count as removed.
    */
   async delete(space: KeySpace, keys: readonly string[], deadline: Deadline): Promise<number> {
+    const call = this.callOf(space, deadline);
     const byOwner = new Map<PeerRef, string[]>();
     const targets = new Map<string, string | undefined>();
     let removed = 0;
@@ -148,34 +175,37 @@ export class ClusterWrites {
       if (owner === undefined) removed += space.delete(key) ? 1 : 0;
       else appendTo(byOwner, owner, key);
     }
-    const deleting = settleAll(
-      [...byOwner].map(async ([owner, ownerKeys]) => {
-        const request: PeerRequest = {
-          op: 'deleteMany',
-          keySpace: space.name,
-          keys: ownerKeys,
-          extendedReply: true,
-        };
-        let response: PeerResponse;
-        try {
-          response = await this.sendToOwner(owner, request, space, deadline);
-        } catch (error) {
-          // An owner without the keyspace (a rolling deploy that adds it: the owner still runs the
-          // version before) holds nothing of it: the delete is done there.
-          if (isDistCacheError(error, 'E_KEYSPACE_NOT_FOUND')) return 0;
-          throw error;
-        }
-        return response.op === 'ok' && response.removed !== undefined ? response.removed : ownerKeys.length;
-      }),
-    );
+    const deletes: Array<Promise<number>> = [];
+    for (const [owner, ownerKeys] of byOwner) {
+      for (const part of keyParts(ownerKeys, MAX_GET_MANY_KEYS, this.deleteKeyBytes))
+        deletes.push(this.deleteOn(owner, part, space, call));
+    }
     // As in put: the other owners' deletes happened even if one failed.
     let counts: number[];
     try {
-      counts = await deleting;
+      counts = await settleAll(deletes);
     } finally {
       await this.invalidateEverywhere(space, targets);
     }
     return counts.reduce((sum, count) => sum + count, removed);
+  }
+
+  /**
+   * One DELETE_MANY of `keys` (one part of a `deleteMany`, see `keyParts`); resolves to how many
+   * the owner held.
+   */
+  private async deleteOn(owner: PeerRef, keys: string[], space: KeySpace, call: WriteCall): Promise<number> {
+    const request: PeerRequest = { op: 'deleteMany', keySpace: space.name, keys, extendedReply: true };
+    let response: PeerResponse;
+    try {
+      response = await this.sendToOwner(owner, request, space, call);
+    } catch (error) {
+      // An owner without the keyspace (a rolling deploy that adds it: the owner still runs the
+      // version before) holds nothing of it: the delete is done there.
+      if (isDistCacheError(error, 'E_KEYSPACE_NOT_FOUND')) return 0;
+      throw error;
+    }
+    return response.op === 'ok' && response.removed !== undefined ? response.removed : keys.length;
   }
 
   /**
@@ -215,17 +245,33 @@ export class ClusterWrites {
     );
   }
 
+  /** What bounds the requests of one `put` or `delete` call: its deadline, fixed when it starts. */
+  private callOf(space: KeySpace, deadline: Deadline): WriteCall {
+    const timeoutMs = deadline.timeoutMs ?? space.config.writeTimeoutMs;
+    return { timeoutMs, until: this.clock.now() + timeoutMs, signal: deadline.signal };
+  }
+
+  /** The writes to `owner`, made on the first one; dropped once none is in flight or queued. */
+  private writesTo(owner: PeerRef): OwnerWrites {
+    const made = this.owners.get(owner.id);
+    if (made !== undefined) return made;
+    const writes: OwnerWrites = new OwnerWrites(owner, this.coordinator, this.clock, this.window, () => {
+      if (this.owners.get(owner.id) === writes) this.owners.delete(owner.id);
+    });
+    this.owners.set(owner.id, writes);
+    return writes;
+  }
+
   private async sendToOwner(
     owner: PeerRef,
     request: PeerRequest,
     space: KeySpace,
-    deadline: Deadline,
+    call: WriteCall,
   ): Promise<PeerResponse> {
-    const timeoutMs = deadline.timeoutMs ?? space.config.writeTimeoutMs;
-    // Past this the write has failed for its caller; the owner must not apply it late.
-    const sent =
-      request.op === 'set' ? { ...request, notAfter: wireInstant(this.clock.now() + timeoutMs) } : request;
-    const response = await this.coordinator.send(owner, sent, { timeoutMs, signal: deadline.signal });
+    // Past this the write has failed for its caller (however long it waited for a slot); the owner
+    // must not apply it late.
+    const sent = request.op === 'set' ? { ...request, notAfter: wireInstant(call.until) } : request;
+    const response = await this.writesTo(owner).send(sent, call);
     if (response.op === 'error') {
       throw new DistCacheError(response.code, `Owner ${owner.id} refused the write: ${response.message}`, {
         details: { peer: owner.id, keySpace: space.name },

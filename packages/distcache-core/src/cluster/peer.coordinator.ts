@@ -14,6 +14,7 @@ import type { Logger } from '../util/logger';
 import type { ResolvedClusterOptions } from './cluster.options';
 import type { ClusterCoordinator, PeerRef, SendOptions } from './coordinator';
 import { Membership } from './membership';
+import { keyParts, requestKeyBudget } from './key-batches';
 import { INVALIDATION_BATCH, MissedInvalidations } from './missed-invalidations';
 import type { BookkeepingLedger } from '../keyspace/bookkeeping';
 import { type PeerInfo, peerRef, senderId } from './peer-state';
@@ -28,11 +29,15 @@ export interface PeerCoordinatorDeps {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly options: ResolvedClusterOptions;
+  /** This node's transport `maxFrameBytes`: an INVALIDATE's keys stay under it. */
+  readonly maxFrameBytes: number;
   readonly onEvent: (event: PeerEvent) => void;
   /** Charges the keyspaces what is kept for them (missed invalidations); none when absent. */
   readonly ledger?: BookkeepingLedger;
 }
 
+/** INVALIDATE batches of one large write in flight at once (see {@link PeerCoordinator.invalidate}). */
+const INVALIDATIONS_AT_ONCE = 16;
 /** First wait before an invalidation refused by a broken connection is sent again. */
 const RETRY_FIRST_MS = 20;
 
@@ -177,15 +182,31 @@ export class PeerCoordinator implements ClusterCoordinator {
     return failed;
   }
 
-  invalidate(
+  /**
+   * Tells every listed peer but `skip` to drop `keys`, in INVALIDATEs of at most
+   * {@link INVALIDATION_BATCH} keys and `maxBatchKeyBytes` of keys: one frame for a `deleteMany` of
+   * 30,000 keys of ~1 KB was over the 8 MiB frame limit, refused, and every peer was taken off the
+   * ring as if it had not acknowledged. Resolves to the peers that missed any part.
+   */
+  async invalidate(
     keySpace: string,
     keys: readonly string[],
     options: SendOptions,
     skip?: string,
   ): Promise<string[]> {
-    return this.tellEveryone({ op: 'invalidate', keySpace, keys: [...keys] }, options, skip, (peer) =>
-      this.missed.record(peer, keySpace, keys),
-    );
+    const batches = keyParts([...keys], INVALIDATION_BATCH, this.invalidationKeyBytes());
+    const tell = (batch: string[]): Promise<string[]> =>
+      this.tellEveryone({ op: 'invalidate', keySpace, keys: batch }, options, skip, (peer) =>
+        this.missed.record(peer, keySpace, batch),
+      );
+    if (batches.length === 1) return tell(batches[0] as string[]);
+    // A few batches at a time: all at once, a million keys would fill every peer's in-flight window.
+    const owing = new Set<string>();
+    for (let from = 0; from < batches.length; from += INVALIDATIONS_AT_ONCE) {
+      const told = await Promise.all(batches.slice(from, from + INVALIDATIONS_AT_ONCE).map(tell));
+      for (const peers of told) for (const peer of peers) owing.add(peer);
+    }
+    return [...owing];
   }
 
   invalidateTags(
@@ -259,6 +280,11 @@ export class PeerCoordinator implements ClusterCoordinator {
     return owing;
   }
 
+  /** Most bytes of keys in one INVALIDATE (see `requestKeyBudget`). */
+  private invalidationKeyBytes(): number {
+    return requestKeyBudget(this.deps.options.maxBatchKeyBytes, this.deps.maxFrameBytes);
+  }
+
   /**
    * True when nothing has come from `peer` for a ping timeout, or ever (false when the transport
    * cannot tell).
@@ -292,9 +318,8 @@ export class PeerCoordinator implements ClusterCoordinator {
         requests.push({ op: 'invalidateTags', keySpace, tags: tags.slice(from, from + INVALIDATION_BATCH) });
     }
     for (const [keySpace, keySet] of missed.keys) {
-      const keys = [...keySet];
-      for (let from = 0; from < keys.length; from += INVALIDATION_BATCH)
-        requests.push({ op: 'invalidate', keySpace, keys: keys.slice(from, from + INVALIDATION_BATCH) });
+      for (const keys of keyParts([...keySet], INVALIDATION_BATCH, this.invalidationKeyBytes()))
+        requests.push({ op: 'invalidate', keySpace, keys });
     }
     const deliverAll = async (): Promise<boolean> => {
       for (const request of requests) if (!(await this.deliver(peer, request, deadline))) return false;

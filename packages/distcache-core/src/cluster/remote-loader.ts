@@ -7,6 +7,7 @@ import type { KeySpace } from '../keyspace/keyspace';
 import type { RemoteFlight } from '../keyspace/remote-flight';
 import type { KeyResult, PeerRequest, PeerResponse, ValueResult } from '../transport/transport';
 import type { Clock } from '../util/clock';
+import { requestKeyBytes } from './key-batches';
 import { fromValueResult } from './wire-entry';
 import { ChurnTable } from '../util/churn-table';
 
@@ -134,7 +135,7 @@ export class RemoteLoading {
     let start = 0;
     let bytes = 0;
     for (let i = 0; i < flights.length; i++) {
-      const size = keyBytes((flights[i] as RemoteFlight<T>).key);
+      const size = requestKeyBytes((flights[i] as RemoteFlight<T>).key);
       if (i > start && (i - start >= maxBatchKeys || bytes + size > maxBatchKeyBytes)) {
         sends.push(this.request(space, owner, flights.slice(start, i), partial, retry, onAnswered));
         start = i;
@@ -405,11 +406,6 @@ function isValueResult(outcome: unknown): outcome is ValueResult {
  * the measured gain is at 16 and 128 in flight (bench/README.md, "Issue 18, fifth session").
  */
 const MIN_SPLIT_KEYS = 4;
-
-/** Bytes a key may take in a GET_MANY: its length prefix and at most 3 UTF-8 bytes per unit. */
-function keyBytes(key: string): number {
-  return 4 + 3 * key.length;
-}
 
 /**
  * A read the owner did not answer within the read timeout, said so: the owner runs the data source

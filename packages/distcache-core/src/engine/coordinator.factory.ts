@@ -39,6 +39,7 @@ export function createCoordinator(
     clock,
     logger,
     options: clusterOptions,
+    maxFrameBytes: transport.maxFrameBytes,
     onEvent: hooks.onPeerEvent,
     ledger: hooks.ledger,
   });

@@ -109,6 +109,11 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
       clock,
       clusterOptions.failureTimeoutMs,
       this.ledger,
+      {
+        maxInFlightPerPeer: this.options.transport.maxInFlightPerPeer,
+        maxFrameBytes: this.options.transport.maxFrameBytes,
+        maxBatchKeyBytes: clusterOptions.maxBatchKeyBytes,
+      },
     );
     this.warmUp = new WarmUp({
       spaces: this.spaces,
@@ -306,7 +311,7 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
   }
 
   /**
-   * Removes several keys (one request per owner); all keys are validated before any is removed.
+   * Removes several keys (requests of at most 4,096 keys per owner); all keys are validated before any is removed.
    * Resolves to how many of the distinct keys held a value (see {@link delete}).
    * @throws see {@link delete}
    */

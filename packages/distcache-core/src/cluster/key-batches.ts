@@ -1,0 +1,43 @@
+// Splitting a request's keys into requests that stay under the peers' limits.
+
+/**
+ * `keys` in parts of at most `maxKeys` keys and `maxBytes` bytes of keys (one key at least, each
+ * counted by {@link requestKeyBytes}), in order: one request each (a DELETE_MANY of a `deleteMany`,
+ * an INVALIDATE of a large write). 30,000 keys of ~1 KB in one DELETE_MANY were over the 8 MiB frame
+ * limit, and the whole `deleteMany` failed with `E_PROTOCOL`.
+ */
+export function keyParts(keys: string[], maxKeys: number, maxBytes: number): string[][] {
+  const result: string[][] = [];
+  let start = 0;
+  let bytes = 0;
+  for (let i = 0; i < keys.length; i++) {
+    const size = requestKeyBytes(keys[i] as string);
+    if (i > start && (i - start >= maxKeys || bytes + size > maxBytes)) {
+      result.push(keys.slice(start, i));
+      start = i;
+      bytes = 0;
+    }
+    bytes += size;
+  }
+  result.push(start === 0 ? keys : keys.slice(start));
+  return result;
+}
+
+/** A key's bytes in a request, at most: its str32 length and 3 UTF-8 bytes per UTF-16 unit. */
+export function requestKeyBytes(key: string): number {
+  return 4 + 3 * key.length;
+}
+
+/**
+ * Bytes of a request's frame that are not its keys (header, keyspace name, flags, meta such as a
+ * trace context), kept free under `maxFrameBytes`.
+ */
+const REQUEST_HEAD_BYTES = 4 * 1024;
+
+/**
+ * Most bytes of keys (counted by {@link requestKeyBytes}) in one request of keys: the cluster's
+ * `maxBatchKeyBytes`, within this node's `maxFrameBytes`.
+ */
+export function requestKeyBudget(maxBatchKeyBytes: number, maxFrameBytes: number): number {
+  return Math.min(maxBatchKeyBytes, maxFrameBytes - REQUEST_HEAD_BYTES);
+}
