@@ -107,23 +107,33 @@ function ownerSetup({
   maxInFlight,
   frameKeys = Infinity,
   limits: more = {},
+  asyncRefusal = false,
+  readsInFlight = 0,
 }: {
   maxInFlight: number;
   frameKeys?: number;
   limits?: Partial<WriteLimits>;
+  /** The refusal of a frame over the limit comes later (a connection still being opened). */
+  asyncRefusal?: boolean;
+  /** Slots of the transport's window held by reads that are never answered. */
+  readsInFlight?: number;
 }) {
   const clock = new ManualClock();
   const owner = { id: '127.0.0.1:2', host: '127.0.0.1', port: 2 } as PeerRef;
   const sent: PeerRequest[] = [];
   const unanswered: Array<(response: PeerResponse) => void> = [];
-  let inFlight = 0;
+  let inFlight = readsInFlight;
   const coordinator = {
     ownerOf: () => owner,
     invalidate: () => Promise.resolve([]),
     send: (_peer: PeerRef, request: PeerRequest): Promise<PeerResponse> => {
       if (inFlight >= maxInFlight) return Promise.reject(tooManyPeerRequests(owner.id, maxInFlight));
-      if (request.op === 'deleteMany' && request.keys.length > frameKeys)
-        return Promise.reject(peerProtocolError(owner.id, 'frame-too-large', 'a request over the limit'));
+      if (request.op === 'deleteMany' && request.keys.length > frameKeys) {
+        const refused = peerProtocolError(owner.id, 'frame-too-large', 'a request over the limit');
+        return asyncRefusal
+          ? new Promise((_resolve, reject) => setImmediate(() => reject(refused)))
+          : Promise.reject(refused);
+      }
       inFlight++;
       sent.push(request);
       return new Promise<PeerResponse>((resolve) =>
@@ -168,7 +178,19 @@ function ownerSetup({
           ? `deleteMany ${r.keys.join(',')}`
           : r.op,
     );
-  return { clock, writes, space, put, sent, answerOne, answerAll, log, unanswered: () => unanswered.length };
+  const owners = () => (writes as unknown as { owners: Map<string, unknown> }).owners.size;
+  return {
+    clock,
+    writes,
+    space,
+    put,
+    sent,
+    answerOne,
+    answerAll,
+    log,
+    owners,
+    unanswered: () => unanswered.length,
+  };
 }
 
 describe('ClusterWrites, the writes in flight to one owner', () => {
@@ -258,6 +280,45 @@ describe('ClusterWrites, the writes in flight to one owner', () => {
     await after;
     expect(await deleting).toBe(4);
     expect(log()).toEqual(['deleteMany a,b', 'deleteMany c,d', 'set a=9']);
+  });
+
+  it('sends no later write before the halves of a deleteMany whose refusal comes after the turn', async () => {
+    // A connection still being opened learns the owner's frame limit only from its WELCOME: the
+    // refusal came well after this turn, and a put sent meanwhile was undone by the halves (found
+    // by a cold review on the real transport).
+    const { writes, space, put, answerAll, log } = ownerSetup({
+      maxInFlight: 64,
+      frameKeys: 2,
+      asyncRefusal: true,
+    });
+    const deleting = writes.delete(space, ['a', 'b', 'c', 'd'], {});
+    const after = put('a', 9);
+    await answerAll();
+    await after;
+    expect(await deleting).toBe(4);
+    expect(log()).toEqual(['deleteMany a,b', 'deleteMany c,d', 'set a=9']);
+  });
+
+  it('puts writes the transport refused for a window full of reads back in their place, and sends them in order', async () => {
+    // 8 slots, 6 held by reads: half the window is not free for writes. The refused ones failed
+    // with E_TOO_MANY_REQUESTS before.
+    const { put, answerAll, log } = ownerSetup({ maxInFlight: 8, readsInFlight: 6 });
+    const outcomes = Promise.allSettled([put('k', 1), put('b', 2), put('k', 3), put('k', 4)]);
+    await answerAll();
+    expect((await outcomes).map((outcome) => outcome.status)).toEqual([
+      'fulfilled',
+      'fulfilled',
+      'fulfilled',
+      'fulfilled',
+    ]);
+    expect(log()).toEqual(['set k=1', 'set b=2', 'set k=3', 'set k=4']);
+  });
+
+  it('forgets an owner whose only write was late before it was sent', async () => {
+    const { put, owners } = ownerSetup({ maxInFlight: 8 });
+    const late = await put('a', 1, { timeoutMs: 0 }).catch((error: unknown) => error);
+    expect(late).toMatchObject({ code: 'E_TIMEOUT' });
+    expect(owners()).toBe(0);
   });
 
   it('sends a deleteMany in parts of at most 4096 keys and maxBatchKeyBytes of keys, within maxFrameBytes, and sums the counts', async () => {

@@ -52,7 +52,7 @@ export class ClusterWrites {
   private readonly owners = new Map<string, OwnerWrites>();
   /** Most requests of this node's writes in flight to one owner. */
   private readonly window: number;
-  /** Most bytes of keys (counted by {@link keyBytes}) in one DELETE_MANY. */
+  /** Most bytes of keys (counted by `requestKeyBytes`) in one DELETE_MANY. */
   private readonly deleteKeyBytes: number;
 
   /**

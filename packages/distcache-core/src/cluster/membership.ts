@@ -178,6 +178,19 @@ export class Membership {
     return [...this.peers.values()].map((peer) => peer.ref);
   }
 
+  /**
+   * How long nothing has come from `peer`, less this node's own stalls meanwhile (bytes it sent
+   * wait unread in the socket while this loop is stalled); `undefined` when the transport cannot
+   * tell, infinite when nothing ever came.
+   */
+  quietFor(peer: PeerRef): number | undefined {
+    const { transport, clock } = this.deps;
+    if (transport.lastHeardFrom === undefined) return undefined;
+    const heard = transport.lastHeardFrom(peer);
+    if (heard === undefined) return Number.POSITIVE_INFINITY;
+    return clock.now() - heard - this.health.stalledSince(heard);
+  }
+
   /** The live member with this id (hot path: a map lookup, no allocation). */
   member(id: string): PeerRef | undefined {
     return this.membersById.get(id);

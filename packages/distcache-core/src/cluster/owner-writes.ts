@@ -65,6 +65,10 @@ interface QueuedWrite {
   stopListening: (() => void) | undefined;
 }
 
+/** First and longest wait before writes go again into a window that refused one. */
+const FIRST_BACKOFF_MS = 2;
+const MAX_BACKOFF_MS = 100;
+
 /**
  * This node's writes to one owner: at most `window` requests in flight, the others queued in call
  * order and sent as answers free slots. A queued write whose call's deadline passes fails with
@@ -77,12 +81,18 @@ export class OwnerWrites {
   private queue: Array<QueuedWrite | undefined> = [];
   /** Index of the first write of `queue` not taken off it yet. */
   private head = 0;
-  /** Nothing is sent until `resume` ran (see {@link dispatch}). */
+  /** A DELETE_MANY of several keys is on its way: nothing later is sent (see {@link dispatch}). */
   private paused = false;
+  /** The transport refused a write for its full window: nothing is sent until `unblock`. */
+  private blocked = false;
+  /** Writes put back after the window refused them, at the head of the queue, in their order. */
+  private requeued = 0;
+  /** The current wait before sending again into a full window; 0 after a write went through. */
+  private backoffMs = 0;
   /** Fires at the earliest deadline of a queued write. */
   private readonly deadlines: DeadlineTimer;
-  private readonly resume = (): void => {
-    this.paused = false;
+  private readonly unblock = (): void => {
+    this.blocked = false;
     this.pump();
   };
 
@@ -99,16 +109,24 @@ export class OwnerWrites {
   /** Sends `request` once every write to the owner queued before it has been sent. */
   send(request: PeerRequest, call: WriteCall): Promise<PeerResponse> {
     this.skipDone();
-    if (this.head === this.queue.length && this.inFlight < this.window && !this.paused)
+    if (this.head === this.queue.length && this.inFlight < this.window && !this.paused && !this.blocked)
       return this.dispatch(request, call);
-    return this.enqueue(request, call, false);
+    return this.enqueue(request, call, 'last');
   }
 
-  /** Queues `request` last, or `first`, before every write queued. */
-  private enqueue(request: PeerRequest, call: WriteCall, first: boolean): Promise<PeerResponse> {
+  /**
+   * Queues `request`: `last`, `first` (before every write queued), or `again` (a write the full
+   * window refused: after the ones refused before it, ahead of the rest, so they keep their order).
+   */
+  private enqueue(
+    request: PeerRequest,
+    call: WriteCall,
+    where: 'last' | 'first' | 'again',
+  ): Promise<PeerResponse> {
     return new Promise<PeerResponse>((resolve, reject) => {
       const entry: QueuedWrite = { request, call, resolve, reject, done: false, stopListening: undefined };
-      if (!first) this.queue.push(entry);
+      if (where === 'last') this.queue.push(entry);
+      else if (where === 'again') this.queue.splice(this.head + this.requeued++, 0, entry);
       else if (this.head > 0) this.queue[--this.head] = entry;
       else this.queue.unshift(entry);
       this.deadlines.schedule(call.until);
@@ -123,7 +141,12 @@ export class OwnerWrites {
 
   private dispatch(request: PeerRequest, call: WriteCall): Promise<PeerResponse> {
     const timeoutMs = call.until - this.clock.now();
-    if (timeoutMs <= 0) return Promise.reject(timeout(this.operation(request), call.timeoutMs));
+    if (timeoutMs <= 0) {
+      const late = Promise.reject(timeout(this.operation(request), call.timeoutMs));
+      // Nothing may be in flight to this owner: let it be dropped when idle.
+      this.pump();
+      return late;
+    }
     this.inFlight++;
     let sent: Promise<PeerResponse>;
     try {
@@ -131,36 +154,54 @@ export class OwnerWrites {
     } catch (error) {
       sent = Promise.reject(error);
     }
-    const splittable = request.op === 'deleteMany' && request.keys.length > 1;
-    const answered = sent.then(
+    // A DELETE_MANY of several keys holds back every later write until it is answered: the owner
+    // may refuse it as over its frame limit (known only once the connection is open, so possibly
+    // well after this turn), and then its halves go instead, before any later write, of the same
+    // keys perhaps (a put after a deleteMany must not be undone by it).
+    const barrier = request.op === 'deleteMany' && request.keys.length > 1;
+    if (barrier) this.paused = true;
+    return sent.then(
       (response) => {
+        if (barrier) this.paused = false;
+        // A slot of the window is free again: writes held back by a refusal may go now.
+        this.blocked = false;
+        this.backoffMs = 0;
         this.release();
         return response;
       },
       (error: unknown) => {
-        // Over the owner's frame limit (it announced a smaller maxFrameBytes than this node's):
-        // not sent. Its halves take its place, ahead of every write queued after it.
-        const result =
-          splittable && isFrameTooLarge(error) ? this.halves(request, call) : Promise.reject(error);
+        if (barrier) this.paused = false;
+        let result: Promise<PeerResponse>;
+        if (barrier && isFrameTooLarge(error)) result = this.halves(request, call);
+        else if (isDistCacheError(error, 'E_TOO_MANY_REQUESTS')) {
+          // This node's window to the owner is full (its reads hold the rest of it): the write was
+          // not sent. It waits, in its place, and goes again after a short backoff or when one of
+          // these writes is answered. Refusals come in the order the writes were sent (the
+          // transport refuses as it is handed a request), so the order of writes holds. A refusal
+          // by the owner itself (an ERROR answer) is not retried: a later write may have been
+          // applied meanwhile.
+          result = this.enqueue(request, call, 'again');
+          this.backOff();
+        } else result = Promise.reject(error);
         this.release();
         return result;
       },
     );
-    if (splittable) {
-      // The transport refuses a request over the frame limit as it is handed over (on a connection
-      // already open), so its refusal is handled above before this resumes: no later write, of the
-      // same keys perhaps, is sent before its halves.
-      this.paused = true;
-      queueMicrotask(this.resume);
-    }
-    return answered;
+  }
+
+  /** Holds the queue back for a while after the window refused a write (doubling, up to 100 ms). */
+  private backOff(): void {
+    if (this.blocked) return;
+    this.blocked = true;
+    this.backoffMs = Math.min(this.backoffMs === 0 ? FIRST_BACKOFF_MS : this.backoffMs * 2, MAX_BACKOFF_MS);
+    this.clock.setTimeout(this.unblock, this.backoffMs);
   }
 
   /** A DELETE_MANY in two, first in the queue; answers as the whole would have. */
   private async halves(request: PeerRequest & { op: 'deleteMany' }, call: WriteCall): Promise<PeerResponse> {
     const middle = Math.ceil(request.keys.length / 2);
-    const tail = this.enqueue({ ...request, keys: request.keys.slice(middle) }, call, true);
-    const front = this.enqueue({ ...request, keys: request.keys.slice(0, middle) }, call, true);
+    const tail = this.enqueue({ ...request, keys: request.keys.slice(middle) }, call, 'first');
+    const front = this.enqueue({ ...request, keys: request.keys.slice(0, middle) }, call, 'first');
     const [a, b] = await Promise.all([front, tail]);
     if (a.op !== 'ok') return a;
     if (b.op !== 'ok') return b;
@@ -174,9 +215,10 @@ export class OwnerWrites {
 
   /** Sends queued writes while there are free slots. */
   private pump(): void {
-    while (this.inFlight < this.window && !this.paused && this.head < this.queue.length) {
+    while (this.inFlight < this.window && !this.paused && !this.blocked && this.head < this.queue.length) {
       const entry = this.queue[this.head];
       this.queue[this.head++] = undefined;
+      if (this.requeued > 0) this.requeued--;
       if (entry === undefined || entry.done) continue;
       entry.done = true;
       entry.stopListening?.();
@@ -187,8 +229,8 @@ export class OwnerWrites {
       this.queue = [];
       this.head = 0;
       this.deadlines.cancel();
-      if (this.inFlight === 0 && !this.paused) this.onIdle();
-    } else if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      if (this.inFlight === 0 && !this.paused && !this.blocked) this.onIdle();
+    } else if (this.head > 1024 && this.head * 2 > this.queue.length && this.requeued === 0) {
       this.queue = this.queue.slice(this.head);
       this.head = 0;
     }
@@ -215,8 +257,10 @@ export class OwnerWrites {
   }
 
   private skipDone(): void {
-    while (this.head < this.queue.length && this.queue[this.head]?.done !== false)
+    while (this.head < this.queue.length && this.queue[this.head]?.done !== false) {
       this.queue[this.head++] = undefined;
+      if (this.requeued > 0) this.requeued--;
+    }
   }
 
   /** Names the request as the transport does in its timeout and abort errors. */

@@ -257,8 +257,8 @@ export class PeerCoordinator implements ClusterCoordinator {
         // dead listed node costs a write nothing; a node that just (re)started and is not on our
         // ring yet may already serve its own readers, and must hear of this write now.
         const member = membership.member(peer.id) !== undefined;
-        if (!member && this.silent(peer, now)) {
-          // Nothing heard from it for a ping timeout (paused, stalled, cut off): it would make
+        if (!member && this.silent(peer)) {
+          // Nothing heard from it for a ping round (paused, stalled, cut off): it would make
           // every write wait the whole attempt (~1 s each for as long as it lasted, seen with a
           // SIGSTOPped replica). The invalidation goes out all the same, to be read first thing
           // when it wakes, and is recorded as missed, delivered before it is routed to again.
@@ -286,14 +286,14 @@ export class PeerCoordinator implements ClusterCoordinator {
   }
 
   /**
-   * True when nothing has come from `peer` for a ping timeout, or ever (false when the transport
+   * True when a peer that answers pings would have been heard from by now: nothing for a ping
+   * interval and a ping timeout, this node's own stalls not counted (false when the transport
    * cannot tell).
    */
-  private silent(peer: PeerRef, now: number): boolean {
-    const transport = this.transport;
-    if (transport?.lastHeardFrom === undefined) return false;
-    const heard = transport.lastHeardFrom(peer);
-    return heard === undefined || now - heard >= this.deps.options.pingTimeoutMs;
+  private silent(peer: PeerRef): boolean {
+    const quiet = this.membership?.quietFor(peer);
+    const { pingIntervalMs, pingTimeoutMs } = this.deps.options;
+    return quiet !== undefined && quiet >= pingIntervalMs + pingTimeoutMs;
   }
 
   /**
