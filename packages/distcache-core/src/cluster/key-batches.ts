@@ -1,4 +1,5 @@
 // Splitting a request's keys into requests that stay under the peers' limits.
+import { isDistCacheError } from '../errors/distcache-error';
 
 /**
  * `keys` in parts of at most `maxKeys` keys and `maxBytes` bytes of keys (one key at least, each
@@ -40,4 +41,12 @@ const REQUEST_HEAD_BYTES = 4 * 1024;
  */
 export function requestKeyBudget(maxBatchKeyBytes: number, maxFrameBytes: number): number {
   return Math.min(maxBatchKeyBytes, maxFrameBytes - REQUEST_HEAD_BYTES);
+}
+
+/**
+ * A request the transport did not send: over the limit of frames the peer accepts (it announced a
+ * smaller `maxFrameBytes` than the one requests were sized by). It goes again in halves.
+ */
+export function isFrameTooLarge(error: unknown): boolean {
+  return isDistCacheError(error, 'E_PROTOCOL') && error.details['reason'] === 'frame-too-large';
 }

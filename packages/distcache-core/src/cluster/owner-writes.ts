@@ -1,4 +1,5 @@
 import type { ClusterCoordinator, PeerRef } from './coordinator';
+import { isFrameTooLarge } from './key-batches';
 import { DEFAULT_MAX_BATCH_KEY_BYTES } from './cluster.options';
 import { type DistCacheError, isDistCacheError } from '../errors/distcache-error';
 import { aborted, timeout } from '../errors/messages';
@@ -267,9 +268,4 @@ export class OwnerWrites {
   private operation(request: PeerRequest): string {
     return `peer request "${request.op}" to ${this.owner.id}`;
   }
-}
-
-/** A request the transport did not send: over the limit of frames the peer accepts. */
-function isFrameTooLarge(error: unknown): boolean {
-  return isDistCacheError(error, 'E_PROTOCOL') && error.details['reason'] === 'frame-too-large';
 }

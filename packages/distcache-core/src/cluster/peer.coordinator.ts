@@ -14,7 +14,7 @@ import type { Logger } from '../util/logger';
 import type { ResolvedClusterOptions } from './cluster.options';
 import type { ClusterCoordinator, PeerRef, SendOptions } from './coordinator';
 import { Membership } from './membership';
-import { keyParts, requestKeyBudget } from './key-batches';
+import { isFrameTooLarge, keyParts, requestKeyBudget } from './key-batches';
 import { INVALIDATION_BATCH, MissedInvalidations } from './missed-invalidations';
 import type { BookkeepingLedger } from '../keyspace/bookkeeping';
 import { type PeerInfo, peerRef, senderId } from './peer-state';
@@ -195,15 +195,19 @@ export class PeerCoordinator implements ClusterCoordinator {
     skip?: string,
   ): Promise<string[]> {
     const batches = keyParts([...keys], INVALIDATION_BATCH, this.invalidationKeyBytes());
-    const tell = (batch: string[]): Promise<string[]> =>
-      this.tellEveryone({ op: 'invalidate', keySpace, keys: batch }, options, skip, (peer) =>
+    const tell = (batch: string[], bound: SendOptions): Promise<string[]> =>
+      this.tellEveryone({ op: 'invalidate', keySpace, keys: batch }, bound, skip, (peer) =>
         this.missed.record(peer, keySpace, batch),
       );
-    if (batches.length === 1) return tell(batches[0] as string[]);
+    if (batches.length === 1) return tell(batches[0] as string[], options);
     // A few batches at a time: all at once, a million keys would fill every peer's in-flight window.
+    // One deadline for all of them: the write's bound is not multiplied by its batches.
+    const until = this.deps.clock.now() + options.timeoutMs;
     const owing = new Set<string>();
     for (let from = 0; from < batches.length; from += INVALIDATIONS_AT_ONCE) {
-      const told = await Promise.all(batches.slice(from, from + INVALIDATIONS_AT_ONCE).map(tell));
+      const left = { ...options, timeoutMs: Math.max(1, until - this.deps.clock.now()) };
+      const group = batches.slice(from, from + INVALIDATIONS_AT_ONCE);
+      const told = await Promise.all(group.map((batch) => tell(batch, left)));
       for (const peers of told) for (const peer of peers) owing.add(peer);
     }
     return [...owing];
@@ -370,6 +374,17 @@ export class PeerCoordinator implements ClusterCoordinator {
         if (deadline - this.deps.clock.now() <= wait) return false;
         await this.sleep(wait);
       } catch (error) {
+        // Over the frame limit the peer announced (smaller than this node's, by which batches are
+        // sized): not sent. In halves, or the peer would owe the same refused batch for ever.
+        if (request.op === 'invalidate' && request.keys.length > 1 && isFrameTooLarge(error)) {
+          const middle = Math.ceil(request.keys.length / 2);
+          const first = { ...request, keys: request.keys.slice(0, middle) };
+          const rest = { ...request, keys: request.keys.slice(middle) };
+          return (
+            (await this.deliver(peer, first, deadline, signal, retry)) &&
+            this.deliver(peer, rest, deadline, signal, retry)
+          );
+        }
         // A broken connection (a restarted peer, backoff) or a full in-flight window passes.
         const passing =
           isDistCacheError(error, 'E_PEER_UNAVAILABLE') || isDistCacheError(error, 'E_TOO_MANY_REQUESTS');

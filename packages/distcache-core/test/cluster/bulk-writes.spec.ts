@@ -120,3 +120,24 @@ describe('the invalidation of a write over the frame limit', () => {
     expect(await readEverywhere(keys)).toEqual([gone, gone, gone]);
   });
 });
+
+describe('a peer that announced a smaller frame limit than the writer sizes requests by', () => {
+  it('gets the invalidation of a large write in halves, and stays on the ring', async () => {
+    // Node C takes frames of 72 KiB, A and B of 8 MiB: A's INVALIDATEs (up to 256 KiB of keys)
+    // are over C's limit, and C owed the same refused batch for ever, off A's ring.
+    nodes = await startCluster<number>(3, [], { maxValueBytes: 4096 }, (index) =>
+      index === 2 ? { transportOptions: { maxFrameBytes: 72 * 1024 } } : {},
+    );
+    const [a, , c] = nodes as [TestNode<number>, TestNode<number>, TestNode<number>];
+    const keys = keysOf(1, 600, 'small', 500);
+    await a.engine.putMany(
+      'products',
+      keys.map((key) => ({ key, value: 1 })),
+    );
+    expect([...(await c.engine.getMany<number>('products', keys)).values()]).toEqual(keys.map(() => 1));
+    expect(await a.engine.deleteMany('products', keys)).toBe(keys.length);
+    for (const node of nodes) expect(node.engine.stats().members).toBe(3);
+    const gone = keys.map(() => undefined);
+    expect(await readEverywhere(keys)).toEqual([gone, gone, gone]);
+  });
+});
