@@ -81,10 +81,6 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
   if (!existsSync(MAIN))
     throw new Error(`${MAIN} does not exist: build the sample app first (npm run build -w sample-app)`);
   const taken = new Set<number>();
-  const httpPorts = await pickPorts(size, options.httpPort ?? 0, taken);
-  const cachePorts = await pickPorts(size, options.cachePort ?? 0, taken);
-  const adminPorts = options.adminPort === undefined ? [] : await pickPorts(size, options.adminPort, taken);
-  const peers = cachePorts.map((port) => `127.0.0.1:${port}`);
   const discovery = options.discovery ?? 'static';
   const natsPorts = discovery === 'nats' ? await pickPorts(1, options.natsPort ?? 0, taken) : [];
 
@@ -99,6 +95,12 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
     await pglite?.close();
     throw error;
   }
+  // Picked once the catalogue is seeded (seconds on a fresh database), just before the nodes
+  // start: the less time between the probe and the listen, the less another process can take one.
+  const httpPorts = await pickPorts(size, options.httpPort ?? 0, taken);
+  const cachePorts = await pickPorts(size, options.cachePort ?? 0, taken);
+  const adminPorts = options.adminPort === undefined ? [] : await pickPorts(size, options.adminPort, taken);
+  const peers = cachePorts.map((port) => `127.0.0.1:${port}`);
 
   const nodes: ClusterNode[] = [];
   const children: ChildProcess[] = [];
