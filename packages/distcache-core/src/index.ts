@@ -61,6 +61,7 @@ export { pinoLogger, type PinoLike, type PinoLogMethod } from './util/pino-logge
 export {
   type DiscoveryProvider,
   type DiscoveredPeer,
+  isStandalone,
   standaloneDiscovery,
   staticDiscovery,
   type StaticDiscoveryOptions,

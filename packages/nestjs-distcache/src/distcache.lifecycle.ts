@@ -5,7 +5,7 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import type { DistCacheEngine } from 'distcache-core';
+import { type DistCacheEngine, isStandalone } from 'distcache-core';
 import { DISTCACHE_ENGINE, DISTCACHE_MODULE_OPTIONS } from './distcache.constants';
 import type { DistCacheModuleOptions } from './distcache.options';
 
@@ -32,8 +32,7 @@ export class DistCacheLifecycle
     await this.engine.start();
     const { nodeName, cluster, discovery, logger } = this.engine.options;
     const keySpaces = `with keyspaces: ${this.engine.keySpaces().join(', ') || '(none)'}`;
-    // The core's own test (isStandalone) is not exported; the standalone provider is named so.
-    if (discovery.name !== 'standalone') {
+    if (!isStandalone(discovery)) {
       const self = this.engine.peers()[0];
       const at = self === undefined ? '' : ` at ${self.id}`;
       logger.info(`node ${nodeName} running in cluster "${cluster}"${at} ${keySpaces}`);
