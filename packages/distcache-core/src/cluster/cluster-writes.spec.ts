@@ -314,6 +314,32 @@ describe('ClusterWrites, the writes in flight to one owner', () => {
     expect(log()).toEqual(['set k=1', 'set b=2', 'set k=3', 'set k=4']);
   });
 
+  it('fails writes found late when a slot frees, before their deadline timer ran, without recursion', async () => {
+    // A putMany of 20,000 keys behind one slot; the slot frees at a moment past their deadline
+    // that their deadline timer has not reached yet. Each late write was dispatched, and dispatch
+    // called back into the queue: 20,000 levels overflowed the stack (an outside tester crashed a
+    // writer this way) and left the putMany unsettled.
+    const { clock, writes, space, answerOne, owners } = ownerSetup({ maxInFlight: 2 });
+    const keys = Array.from({ length: 20_000 }, (_, i) => `k${i}`);
+    const putting = writes
+      .put(
+        space,
+        keys.map((key) => ({ key, bytes: Uint8Array.of(1), expiresAt: Infinity })),
+        { timeoutMs: 1_000 },
+      )
+      .then(
+        () => 'resolved',
+        (error: { code?: string }) => error.code,
+      );
+    await new Promise((resolve) => setImmediate(resolve));
+    // Time passes the deadline with no timer run (a stalled loop wakes up).
+    (clock as unknown as { time: number }).time = clock.now() + 2_000;
+    await answerOne();
+    const hung = new Promise((resolve) => setTimeout(() => resolve('unsettled'), 5_000).unref());
+    expect(await Promise.race([putting, hung])).toBe('E_TIMEOUT');
+    expect(owners()).toBe(0);
+  });
+
   it('forgets an owner whose only write was late before it was sent', async () => {
     const { put, owners } = ownerSetup({ maxInFlight: 8 });
     const late = await put('a', 1, { timeoutMs: 0 }).catch((error: unknown) => error);

@@ -143,10 +143,9 @@ export class OwnerWrites {
   private dispatch(request: PeerRequest, call: WriteCall): Promise<PeerResponse> {
     const timeoutMs = call.until - this.clock.now();
     if (timeoutMs <= 0) {
-      const late = Promise.reject(timeout(this.operation(request), call.timeoutMs));
-      // Nothing may be in flight to this owner: let it be dropped when idle.
-      this.pump();
-      return late;
+      // Only from `send` (`pump` fails late writes itself): nothing may be in flight to this owner.
+      this.dropIfIdle();
+      return Promise.reject(timeout(this.operation(request), call.timeoutMs));
     }
     this.inFlight++;
     let sent: Promise<PeerResponse>;
@@ -216,11 +215,19 @@ export class OwnerWrites {
 
   /** Sends queued writes while there are free slots. */
   private pump(): void {
+    const now = this.clock.now();
     while (this.inFlight < this.window && !this.paused && !this.blocked && this.head < this.queue.length) {
       const entry = this.queue[this.head];
       this.queue[this.head++] = undefined;
       if (this.requeued > 0) this.requeued--;
       if (entry === undefined || entry.done) continue;
+      // Past its deadline before its deadline timer ran (a slot freed at that very moment): failed
+      // here, not dispatched. Dispatching it made `dispatch` call back into this loop, one level per
+      // late write: a putMany of 10,000 overflowed the stack and left its promises unsettled.
+      if (entry.call.until <= now) {
+        this.fail(entry, timeout(this.operation(entry.request), entry.call.timeoutMs));
+        continue;
+      }
       entry.done = true;
       entry.stopListening?.();
       this.dispatch(entry.request, entry.call).then(entry.resolve, entry.reject);
@@ -230,11 +237,17 @@ export class OwnerWrites {
       this.queue = [];
       this.head = 0;
       this.deadlines.cancel();
-      if (this.inFlight === 0 && !this.paused && !this.blocked) this.onIdle();
+      this.dropIfIdle();
     } else if (this.head > 1024 && this.head * 2 > this.queue.length && this.requeued === 0) {
       this.queue = this.queue.slice(this.head);
       this.head = 0;
     }
+  }
+
+  /** Lets the owner's queue go once nothing is in flight, queued or held back. */
+  private dropIfIdle(): void {
+    if (this.inFlight === 0 && this.head === this.queue.length && !this.paused && !this.blocked)
+      this.onIdle();
   }
 
   /** Fails the queued writes whose deadline is `now` or before; returns the next deadline. */
