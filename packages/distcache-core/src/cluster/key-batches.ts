@@ -2,25 +2,30 @@
 import { isDistCacheError } from '../errors/distcache-error';
 
 /**
- * `keys` in parts of at most `maxKeys` keys and `maxBytes` bytes of keys (one key at least, each
- * counted by {@link requestKeyBytes}), in order: one request each (a DELETE_MANY of a `deleteMany`,
- * an INVALIDATE of a large write). 30,000 keys of ~1 KB in one DELETE_MANY were over the 8 MiB frame
- * limit, and the whole `deleteMany` failed with `E_PROTOCOL`.
+ * `items` in parts of at most `maxKeys` items and `maxBytes` bytes of keys (one item at least, each
+ * key counted by {@link requestKeyBytes}), in order: one request each (a GET_MANY of an owner's
+ * reads, a DELETE_MANY of a `deleteMany`, an INVALIDATE of a large write). 30,000 keys of ~1 KB in
+ * one DELETE_MANY were over the 8 MiB frame limit, and the whole `deleteMany` failed with `E_PROTOCOL`.
  */
-export function keyParts(keys: string[], maxKeys: number, maxBytes: number): string[][] {
-  const result: string[][] = [];
+export function keyParts<E = string>(
+  items: readonly E[],
+  maxKeys: number,
+  maxBytes: number,
+  keyOf: (item: E) => string = (item) => item as unknown as string,
+): E[][] {
+  const result: E[][] = [];
   let start = 0;
   let bytes = 0;
-  for (let i = 0; i < keys.length; i++) {
-    const size = requestKeyBytes(keys[i] as string);
+  for (let i = 0; i < items.length; i++) {
+    const size = requestKeyBytes(keyOf(items[i] as E));
     if (i > start && (i - start >= maxKeys || bytes + size > maxBytes)) {
-      result.push(keys.slice(start, i));
+      result.push(items.slice(start, i));
       start = i;
       bytes = 0;
     }
     bytes += size;
   }
-  result.push(start === 0 ? keys : keys.slice(start));
+  result.push(items.slice(start));
   return result;
 }
 

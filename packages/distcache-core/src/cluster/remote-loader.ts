@@ -7,7 +7,7 @@ import type { KeySpace } from '../keyspace/keyspace';
 import type { RemoteFlight } from '../keyspace/remote-flight';
 import type { KeyResult, PeerRequest, PeerResponse, ValueResult } from '../transport/transport';
 import type { Clock } from '../util/clock';
-import { requestKeyBytes } from './key-batches';
+import { keyParts } from './key-batches';
 import { fromValueResult } from './wire-entry';
 import { ChurnTable } from '../util/churn-table';
 
@@ -131,24 +131,17 @@ export class RemoteLoading {
     onAnswered?: () => void,
   ): Promise<void> {
     const { maxBatchKeys, maxBatchKeyBytes } = this.deps;
-    const sends: Array<Promise<void>> = [];
-    let start = 0;
-    let bytes = 0;
-    for (let i = 0; i < flights.length; i++) {
-      const size = requestKeyBytes((flights[i] as RemoteFlight<T>).key);
-      if (i > start && (i - start >= maxBatchKeys || bytes + size > maxBatchKeyBytes)) {
-        sends.push(this.request(space, owner, flights.slice(start, i), partial, retry, onAnswered));
-        start = i;
-        bytes = 0;
-      }
-      bytes += size;
-    }
+    const parts = keyParts(flights, maxBatchKeys, maxBatchKeyBytes, (flight) => flight.key);
     // A caller's getMany (not partial) already holds its batch: its last request is written at once,
     // with the ones before it (see `sendNow` in request()).
     const now = !partial;
-    if (start === 0) return this.request(space, owner, flights, partial, retry, onAnswered, undefined, now);
-    sends.push(this.request(space, owner, flights.slice(start), partial, retry, onAnswered, undefined, now));
-    await Promise.all(sends);
+    const last = parts.length - 1;
+    if (last === 0) return this.request(space, owner, flights, partial, retry, onAnswered, undefined, now);
+    await Promise.all(
+      parts.map((part, index) =>
+        this.request(space, owner, part, partial, retry, onAnswered, undefined, index === last && now),
+      ),
+    );
   }
 
   /** One request for `flights`: a GET for one key, a GET_MANY for several. */

@@ -96,28 +96,35 @@ describe('a deleteMany whose keys are over the frame limit', () => {
   });
 });
 
+/**
+ * A write of 600 keys of 500 characters (~300 KB of keys) of node B from A, read by C first (its
+ * hot copies), then deleted: every node must still have 3 members and read nothing.
+ */
+async function deleteReadKeys(prefix: string): Promise<void> {
+  const [a, , c] = nodes as [TestNode<number>, TestNode<number>, TestNode<number>];
+  const keys = keysOf(1, 600, prefix, 500);
+  await a.engine.putMany(
+    'products',
+    keys.map((key) => ({ key, value: 1 })),
+  );
+  expect([...(await c.engine.getMany<number>('products', keys)).values()]).toEqual(keys.map(() => 1));
+  expect(await a.engine.deleteMany('products', keys)).toBe(keys.length);
+  for (const node of nodes) expect(node.engine.stats().members).toBe(3);
+  const gone = keys.map(() => undefined);
+  expect(await readEverywhere(keys)).toEqual([gone, gone, gone]);
+}
+
 describe('the invalidation of a write over the frame limit', () => {
   it('reaches every other node in several requests, and nobody is taken off a ring', async () => {
-    // A third node holds hot copies of the keys: the writer's INVALIDATE to it carries all 600
-    // keys of 500 characters (~300 KB) and used to go as one frame, refused by the 72 KiB limit,
-    // after which the writer took every peer off its ring as if it had not acknowledged.
+    // The writer's INVALIDATE to C carried all 600 keys and went as one frame, refused by the 72 KiB
+    // limit, after which the writer took every peer off its ring as if it had not acknowledged.
     nodes = await startCluster<number>(
       3,
       [],
       { maxValueBytes: 4096 },
       { transportOptions: { maxFrameBytes: 72 * 1024 } },
     );
-    const [a, , c] = nodes as [TestNode<number>, TestNode<number>, TestNode<number>];
-    const keys = keysOf(1, 600, 'inv', 500);
-    await a.engine.putMany(
-      'products',
-      keys.map((key) => ({ key, value: 1 })),
-    );
-    expect([...(await c.engine.getMany<number>('products', keys)).values()]).toEqual(keys.map(() => 1));
-    expect(await a.engine.deleteMany('products', keys)).toBe(keys.length);
-    for (const node of nodes) expect(node.engine.stats().members).toBe(3);
-    const gone = keys.map(() => undefined);
-    expect(await readEverywhere(keys)).toEqual([gone, gone, gone]);
+    await deleteReadKeys('inv');
   });
 });
 
@@ -128,16 +135,6 @@ describe('a peer that announced a smaller frame limit than the writer sizes requ
     nodes = await startCluster<number>(3, [], { maxValueBytes: 4096 }, (index) =>
       index === 2 ? { transportOptions: { maxFrameBytes: 72 * 1024 } } : {},
     );
-    const [a, , c] = nodes as [TestNode<number>, TestNode<number>, TestNode<number>];
-    const keys = keysOf(1, 600, 'small', 500);
-    await a.engine.putMany(
-      'products',
-      keys.map((key) => ({ key, value: 1 })),
-    );
-    expect([...(await c.engine.getMany<number>('products', keys)).values()]).toEqual(keys.map(() => 1));
-    expect(await a.engine.deleteMany('products', keys)).toBe(keys.length);
-    for (const node of nodes) expect(node.engine.stats().members).toBe(3);
-    const gone = keys.map(() => undefined);
-    expect(await readEverywhere(keys)).toEqual([gone, gone, gone]);
+    await deleteReadKeys('small');
   });
 });
