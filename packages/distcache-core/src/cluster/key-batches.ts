@@ -8,12 +8,24 @@ import { isDistCacheError } from '../errors/distcache-error';
  * one DELETE_MANY were over the 8 MiB frame limit, and the whole `deleteMany` failed with `E_PROTOCOL`.
  */
 export function keyParts<E = string>(
+  items: E[],
+  maxKeys: number,
+  maxBytes: number,
+  keyOf?: (item: E) => string,
+): E[][];
+export function keyParts<E>(
+  items: readonly E[],
+  maxKeys: number,
+  maxBytes: number,
+  keyOf: (item: E) => string,
+): Array<readonly E[]>;
+export function keyParts<E>(
   items: readonly E[],
   maxKeys: number,
   maxBytes: number,
   keyOf: (item: E) => string = (item) => item as unknown as string,
-): E[][] {
-  const result: E[][] = [];
+): Array<readonly E[]> {
+  const result: Array<readonly E[]> = [];
   let start = 0;
   let bytes = 0;
   for (let i = 0; i < items.length; i++) {
@@ -25,7 +37,8 @@ export function keyParts<E = string>(
     }
     bytes += size;
   }
-  result.push(items.slice(start));
+  // Within the limits (every get, most batches): the items themselves, no copy.
+  result.push(start === 0 ? items : items.slice(start));
   return result;
 }
 
