@@ -32,6 +32,12 @@ export interface ClusterCoordinator {
   stop(): Promise<void>;
   /** The owner of `key` in `keySpace`, or `undefined` when this node owns it. */
   ownerOf(keySpace: string, key: string): PeerRef | undefined;
+  /**
+   * What a read of this node's entries and hot copies must wait for first: `undefined` (the usual
+   * answer, checked on every read), or a pull of invalidations this node may have missed while
+   * its loop stalled or it was cut off (docs/reliability.md, guarantee 4).
+   */
+  readHold(): Promise<void> | undefined;
   /** This node (its id is known once the listener is bound). */
   self(): PeerRef;
   /** This node and the live members. */

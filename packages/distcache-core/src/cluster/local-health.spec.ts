@@ -50,6 +50,25 @@ describe('LocalHealth', () => {
     expect(health.recentLag()).toBe(2_900);
   });
 
+  it('tells how long ago its tick last ran, before the late tick does, and reports each stall as it ends', () => {
+    const clock = new SteppedClock();
+    const stalls: number[] = [];
+    const health = new LocalHealth(clock, 6_000, (lag) => stalls.push(lag));
+    expect(health.sinceLastTick(clock.time)).toBe(0); // not started
+    health.start();
+    clock.tickAfter(100);
+    expect(health.sinceLastTick(clock.time + 40)).toBe(40);
+    // Woken from a pause: input is read before timers run, and asks first.
+    clock.time += 2_000;
+    expect(health.sinceLastTick(clock.time)).toBe(2_000);
+    expect(stalls).toEqual([]);
+    clock.tickAfter(0); // then the late tick runs
+    expect(stalls).toEqual([1_900]);
+    expect(health.sinceLastTick(clock.time)).toBe(0);
+    clock.tickAfter(105); // noise is not a stall
+    expect(stalls).toEqual([1_900]);
+  });
+
   it('ignores scheduling noise, forgets stalls outside its window, and reports nothing once stopped', () => {
     const clock = new SteppedClock();
     const health = new LocalHealth(clock, 6_000);

@@ -28,10 +28,14 @@ export class LocalHealth {
   private timer: TimerHandle;
   private started = false;
 
-  /** @param windowMs how long stalls are remembered (at least the failure timeout) */
+  /**
+   * @param windowMs how long stalls are remembered (at least the failure timeout)
+   * @param onStall told of each stall as the late tick records it, with its length
+   */
   constructor(
     private readonly clock: Clock,
     private readonly windowMs: number,
+    private readonly onStall?: (lagMs: number) => void,
   ) {}
 
   start(): void {
@@ -65,6 +69,15 @@ export class LocalHealth {
     return longest;
   }
 
+  /**
+   * Milliseconds since the last tick ran, at most a sample interval more than the stall in progress
+   * (0 when not started). A loop woken from a stall reads its sockets before it runs its timers: a
+   * read served then is the first to know, from this, that the loop was away.
+   */
+  sinceLastTick(now: number): number {
+    return this.started ? now - (this.expected - SAMPLE_INTERVAL_MS) : 0;
+  }
+
   private overdue(now: number): number {
     if (!this.started) return 0;
     const late = now - this.expected;
@@ -85,5 +98,6 @@ export class LocalHealth {
     if (this.stalls.length > 0 && (this.stalls[0] as Stall).at < oldest)
       this.stalls = this.stalls.filter((stall) => stall.at >= oldest);
     this.schedule(now);
+    if (lag > NOISE_MS) this.onStall?.(lag);
   }
 }

@@ -33,9 +33,10 @@ export interface MembershipDeps {
    * Pulls from every reachable peer the invalidations this node may have missed (docs/protocol.md,
    * "Membership"): called before a peer this node had dropped for silence is taken back (a
    * partition heals: the other side wrote meanwhile), and after this node's own loop stalled for
-   * a failure timeout or more (the others may have dropped it and written without it).
+   * a broadcast timeout or more (writers may have given up on it and resolved without it).
+   * `stalledFrom`: when that stall began (clock time): a pull started before it does not cover it.
    */
-  readonly resync?: () => Promise<void>;
+  readonly resync?: (stalledFrom?: number) => Promise<void>;
   /** Discovery no longer lists `peer`: forget what it was owed. */
   readonly onForgotten?: (peer: PeerRef) => void;
 }
@@ -85,7 +86,10 @@ export class Membership {
   constructor(private readonly deps: MembershipDeps) {
     // One listener per ping in flight, one ping per peer: large clusters exceed the default 10.
     setMaxListeners(0, this.abort.signal);
-    this.health = new LocalHealth(deps.clock, 2 * deps.options.failureTimeoutMs);
+    this.health = new LocalHealth(deps.clock, 2 * deps.options.failureTimeoutMs, (lag) => {
+      // A single stall that long is acted on at the late tick, not a ping interval later.
+      if (lag >= this.stallThresholdMs()) this.checkOwnStall();
+    });
     // Peer problems repeat every ping (twice a second): once a minute per peer and kind is enough.
     this.warnings = new LogThrottle(deps.logger, deps.clock, 60_000);
     this.ringValue = this.buildRing();
@@ -581,22 +585,43 @@ export class Membership {
     }, this.deps.options.pingIntervalMs);
   }
 
-  /** After a stall of a failure timeout, the others may have dropped this node: pull what it missed. */
+  /**
+   * Told the engine's first clock reading of each loop turn that serves a read. When the loop has
+   * been away for a stall long enough to have cost invalidations (it is still in progress as far
+   * as the timers know: a woken loop reads its sockets before it runs them), the pull of what was
+   * missed starts now, before this turn serves anything it holds.
+   */
+  noticeTime(now: number): void {
+    if (!this.running) return;
+    const away = this.health.sinceLastTick(now);
+    if (away < this.stallThresholdMs()) return;
+    // The late tick and the ping timer that follow see this stall as handled.
+    this.stallCheckedAt = now;
+    this.ownStall(away, now - away);
+  }
+
+  /** A writer gives a member that does not acknowledge a broadcast timeout: a stall that long may have cost invalidations. */
+  private stallThresholdMs(): number {
+    const { failureTimeoutMs, broadcastTimeoutMs } = this.deps.options;
+    return Math.min(failureTimeoutMs, broadcastTimeoutMs);
+  }
+
+  /** After stalls adding up to a broadcast timeout, writers may have dropped this node: pull what it missed. */
   private checkOwnStall(): void {
     const now = this.deps.clock.now();
     const stalled = this.health.stalledSince(this.stallCheckedAt);
     this.stallCheckedAt = now;
-    // A writer drops a member that does not acknowledge within the broadcast timeout: a stall that
-    // long may have cost this node invalidations.
-    const { failureTimeoutMs, broadcastTimeoutMs } = this.deps.options;
-    if (stalled < Math.min(failureTimeoutMs, broadcastTimeoutMs)) return;
+    if (stalled >= this.stallThresholdMs()) this.ownStall(stalled, now - stalled);
+  }
+
+  private ownStall(stalledMs: number, from: number): void {
     this.deps.logger.warn(
       'this node stalled long enough to miss invalidations; pulling them from its peers',
       {
-        stalledMs: stalled,
+        stalledMs,
       },
     );
-    void this.deps.resync?.();
+    void this.deps.resync?.(from);
   }
 
   private scheduleDiscovery(): void {

@@ -27,6 +27,8 @@ export interface PeerCoordinatorDeps {
   /** Makes a fresh transport for each start (a closed transport cannot listen again). */
   readonly createTransport: () => PeerTransport;
   readonly clock: Clock;
+  /** The engine's clock reading of this loop turn (see `CoarseClock`); `clock.now` when absent. */
+  readonly readNow?: () => number;
   readonly logger: Logger;
   readonly options: ResolvedClusterOptions;
   /** This node's transport `maxFrameBytes`: an INVALIDATE's keys stay under it. */
@@ -58,11 +60,40 @@ export class PeerCoordinator implements ClusterCoordinator {
   private readonly repairs = new Map<string, Promise<boolean>>();
   /** A pull of missed invalidations from every peer, while one runs (see {@link resync}). */
   private syncing: Promise<void> | undefined;
+  /** What this node's own reads wait for while {@link syncing} runs: it, for half a ping timeout at most. */
+  private hold: Promise<void> | undefined;
+  /** A stall while a pull ran: its answers may predate writes made during the stall. */
+  private pullAgain = false;
   private lastResyncAt = Number.NEGATIVE_INFINITY;
+  /** The last clock reading {@link readHold} was given (one per loop turn). */
+  private lastReading = Number.NaN;
+  private readonly readNow: () => number;
 
   constructor(private readonly deps: PeerCoordinatorDeps) {
     this.selfRef = peerRef(deps.advertiseHost, deps.bind.port);
     this.missed = new MissedInvalidations(deps.options.missedInvalidationLimit, deps.ledger);
+    this.readNow = deps.readNow ?? (() => deps.clock.now());
+  }
+
+  /**
+   * What a read of this node's entries and hot copies waits for first: nothing (`undefined`), or,
+   * while this node pulls the invalidations it may have missed (after its loop stalled for a
+   * broadcast timeout, or a silence), that pull, for at most half a ping timeout. The first read
+   * of each loop turn checks for a stall still in progress: a loop woken from a pause reads its
+   * sockets before it runs the timers that would have noticed, and served its old copies to its
+   * own callers until they did.
+   */
+  readHold(): Promise<void> | undefined {
+    this.checkTurn();
+    return this.hold;
+  }
+
+  /** Tells membership the first clock reading of a loop turn that reads (see {@link readHold}). */
+  private checkTurn(): void {
+    const now = this.readNow();
+    if (now === this.lastReading) return;
+    this.lastReading = now;
+    this.membership?.noticeTime(now);
   }
 
   async start(handler: PeerRequestHandler, signal: AbortSignal): Promise<void> {
@@ -87,6 +118,7 @@ export class PeerCoordinator implements ClusterCoordinator {
             case 'get':
             case 'getMany':
               // While this node pulls what it missed, it does not serve reads it may hold stale.
+              this.checkTurn();
               if (this.syncing !== undefined)
                 return this.syncing.then(() => handler(request, from, requestSignal, meta));
               return handler(request, from, requestSignal, meta);
@@ -116,7 +148,7 @@ export class PeerCoordinator implements ClusterCoordinator {
         repair: (peer) => this.repair(peer),
         isRepaired: (peer) => this.missed.isClear(peer.id),
         onForgotten: (peer) => this.missed.forget(peer.id),
-        resync: () => this.resync(),
+        resync: (stalledFrom) => this.resync(stalledFrom),
       });
       this.membership = membership;
       this.opened.push(() => Promise.resolve(membership.stop()));
@@ -479,24 +511,61 @@ export class PeerCoordinator implements ClusterCoordinator {
   /**
    * Pulls from every listed peer what this node may have missed, at once and in parallel; peers
    * that do not answer within the broadcast timeout are cut off anyway. One pull at a time.
+   * `stalledFrom`: this node's loop stalled from then until now (see {@link Membership.noticeTime}).
    */
-  private resync(): Promise<void> {
+  private resync(stalledFrom?: number): Promise<void> {
     const membership = this.membership;
-    if (this.syncing !== undefined || membership === undefined) return this.syncing ?? Promise.resolve();
+    if (membership === undefined) return Promise.resolve();
+    if (this.syncing !== undefined) {
+      // Its SYNCs went out before the stall: writes made during it may be missing from the answers.
+      if (stalledFrom !== undefined && this.lastResyncAt <= stalledFrom) this.pullAgain = true;
+      return this.syncing;
+    }
     // A peer that keeps pinging while it stays off the ring must not make this node pull (and
-    // hold back its pongs and peers' reads) over and over: once per ping timeout at most.
+    // hold back its pongs and reads) over and over: once per ping timeout at most. A stall is
+    // pulled for unless a pull started after it began.
     const now = this.deps.clock.now();
-    if (now - this.lastResyncAt < this.deps.options.pingTimeoutMs) return Promise.resolve();
-    this.lastResyncAt = now;
-    const timeoutMs = this.deps.options.broadcastTimeoutMs + this.deps.options.pingTimeoutMs;
-    const pulls = membership
-      .candidates()
-      .map((peer) => this.send(peer, { op: 'sync' }, { timeoutMs }).catch(() => undefined));
-    const syncing = Promise.all(pulls).then(() => {
+    const recent =
+      stalledFrom === undefined
+        ? now - this.lastResyncAt < this.deps.options.pingTimeoutMs
+        : this.lastResyncAt > stalledFrom;
+    if (recent) return Promise.resolve();
+    const pull = async (): Promise<void> => {
+      do {
+        this.pullAgain = false;
+        this.lastResyncAt = this.deps.clock.now();
+        const timeoutMs = this.deps.options.broadcastTimeoutMs + this.deps.options.pingTimeoutMs;
+        await Promise.all(
+          membership
+            .candidates()
+            .map((peer) => this.send(peer, { op: 'sync' }, { timeoutMs }).catch(() => undefined)),
+        );
+      } while (this.pullAgain && this.membership === membership);
+    };
+    const syncing = pull().finally(() => {
       this.syncing = undefined;
+      this.hold = undefined;
     });
     this.syncing = syncing;
+    this.hold = this.holdReads(syncing);
     return syncing;
+  }
+
+  /**
+   * `syncing`, for at most half a ping timeout: a pull stuck on a peer that does not answer must not
+   * hold every read of this node that long (the peer is off the ring by then, or soon).
+   */
+  private holdReads(syncing: Promise<void>): Promise<void> {
+    let timer: unknown;
+    const bound = new Promise<void>((resolve) => {
+      // Kept alive: callers wait on it.
+      timer = this.deps.clock.setTimeout(resolve, this.deps.options.pingTimeoutMs / 2, true);
+    });
+    const hold = Promise.race([syncing, bound]).finally(() => {
+      this.deps.clock.clearTimeout(timer);
+      if (this.hold === hold) this.hold = undefined;
+    });
+    return hold;
   }
 
   /** An indirect probe for a member that cannot reach `target` itself (SWIM). */

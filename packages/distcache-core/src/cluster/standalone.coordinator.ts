@@ -47,6 +47,11 @@ export class StandaloneCoordinator implements ClusterCoordinator {
     return undefined;
   }
 
+  /** Nothing to wait for: no other node writes. */
+  readHold(): undefined {
+    return undefined;
+  }
+
   self(): PeerRef {
     return this.selfRef;
   }

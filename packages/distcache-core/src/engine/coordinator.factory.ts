@@ -15,6 +15,8 @@ export interface CoordinatorHooks {
   readonly onPeerEvent: (event: PeerEvent) => void;
   /** Charges the keyspaces what the cluster keeps for them. */
   readonly ledger: BookkeepingLedger;
+  /** The engine's clock reading of this loop turn. */
+  readonly readNow: () => number;
 }
 
 /**
@@ -37,6 +39,7 @@ export function createCoordinator(
     discovery,
     createTransport: () => hooks.wrapTransport(new TcpPeerTransport(transport)),
     clock,
+    readNow: hooks.readNow,
     logger,
     options: clusterOptions,
     maxFrameBytes: transport.maxFrameBytes,

@@ -27,7 +27,8 @@ export interface ReadRouterDeps {
  * Where a read is answered, top to bottom (groupcache's `load()`):
  *
  * 1. **Here**: a fresh entry this node owns, or a hot copy of an entry another node owns
- *    ({@link KeySpace.lookup}, the one classification of `get` and `getMany`).
+ *    ({@link KeySpace.lookup}, the one classification of `get` and `getMany`), once nothing holds
+ *    reads back ({@link ClusterCoordinator.readHold}: right after a stall of this node).
  * 2. **The data source**, when this node owns the key: one load per key on this node
  *    (single-flight), a stale entry served within grace when the source fails
  *    ({@link KeySpace.load}, {@link KeySpace.readStale}).
@@ -59,16 +60,46 @@ export class ReadRouter {
         bound = deadlines.deadline(options, 'timeout');
         throwIfAborted(bound, `get "${space.name}/${key}"`);
       }
-      const owner = this.deps.coordinator.ownerOf(space.name, key);
-      const found = space.lookup(key, owner === undefined);
-      if (found.state === 'hit') return space.answer(key, found.entry);
-      const { probe } = this.deps;
-      return probe.misses
-        ? probe.miss(space, space.name, key, () => this.load(space, key, found, owner, bound))
-        : this.load(space, key, found, owner, bound);
+      // Right after a stall this node may hold copies a write replaced meanwhile: first the pull.
+      const hold = this.deps.coordinator.readHold();
+      if (hold !== undefined)
+        return this.afterHold(hold, bound, `get "${space.name}/${key}"`, (rest) =>
+          this.route(space, key, rest),
+        );
+      return this.route(space, key, bound);
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /** {@link get} once nothing holds reads back. */
+  private route<T>(space: KeySpace<T>, key: string, bound: Deadline): Promise<T | undefined> {
+    const owner = this.deps.coordinator.ownerOf(space.name, key);
+    const found = space.lookup(key, owner === undefined);
+    if (found.state === 'hit') return space.answer(key, found.entry);
+    const { probe } = this.deps;
+    return probe.misses
+      ? probe.miss(space, space.name, key, () => this.load(space, key, found, owner, bound))
+      : this.load(space, key, found, owner, bound);
+  }
+
+  /**
+   * Runs `read` once `hold` settles, within the caller's deadline: what is left of its timeout
+   * after the wait is what `read` gets.
+   */
+  private afterHold<R>(
+    hold: Promise<void>,
+    bound: Deadline,
+    operation: string,
+    read: (rest: Deadline) => Promise<R>,
+  ): Promise<R> {
+    const { clock } = this.deps;
+    const startedAt = clock.now();
+    return waitFor(hold, bound, clock, operation).then(() => {
+      const { timeoutMs } = bound;
+      if (timeoutMs === undefined) return read(bound);
+      return read({ ...bound, timeoutMs: Math.max(0, timeoutMs - (clock.now() - startedAt)) });
+    });
   }
 
   /** A key that missed here: from the data source as its owner, or from its owner. */
@@ -107,6 +138,19 @@ export class ReadRouter {
   ): Promise<Map<string, T | undefined>> {
     const bound = deadlines.deadline(options, 'timeout');
     throwIfAborted(bound, `getMany "${space.name}"`);
+    const hold = this.deps.coordinator.readHold();
+    if (hold !== undefined)
+      return this.afterHold(hold, bound, `getMany "${space.name}"`, (rest) =>
+        this.readMany(space, keys, rest),
+      );
+    return this.readMany(space, keys, bound);
+  }
+
+  private async readMany<T>(
+    space: KeySpace<T>,
+    keys: readonly string[],
+    bound: Deadline,
+  ): Promise<Map<string, T | undefined>> {
     const results = new Map<string, T | undefined>();
     let local: string[] | undefined;
     let stale: Array<Lookup<T> & { key: string }> | undefined;
