@@ -234,6 +234,23 @@ describe('ClusterWrites, the writes in flight to one owner', () => {
     expect(log()).toEqual(['set a=1', 'set a=3']);
   });
 
+  it('fails the writes still queued with E_ENGINE_STOPPED when the engine stops, never sends them, and lets those in flight end', async () => {
+    const { writes, put, answerAll, log, owners } = ownerSetup({ maxInFlight: 2 });
+    const inFlight = put('a', 1);
+    const queued = [put('a', 2), put('b', 3)].map((write) => write.catch((e: unknown) => e));
+    writes.stop();
+    for (const error of await Promise.all(queued)) {
+      expect(isDistCacheError(error, 'E_ENGINE_STOPPED')).toBe(true);
+      expect((error as Error).message).toBe('Cannot send the write to its owner: the engine was stopped');
+    }
+    // A write made after, by a call already past the engine's own check, fails alike.
+    expect(isDistCacheError(await put('c', 4).catch((e: unknown) => e), 'E_ENGINE_STOPPED')).toBe(true);
+    await answerAll();
+    await inFlight;
+    expect(log()).toEqual(['set a=1']);
+    expect(owners()).toBe(0);
+  });
+
   it('sends the SET with its caller’s deadline as notAfter, not the time it left the queue', async () => {
     const { clock, put, answerAll, sent } = ownerSetup({ maxInFlight: 2 });
     const start = clock.now();

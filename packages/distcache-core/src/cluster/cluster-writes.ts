@@ -10,6 +10,7 @@ import {
 } from './owner-writes';
 import { appendTo } from '../util/group';
 import { DistCacheError, isDistCacheError } from '../errors/distcache-error';
+import { engineStopped } from '../errors/messages';
 import { type BookkeepingLedger, NO_LEDGER } from '../keyspace/bookkeeping';
 import { RecentRemovals } from '../keyspace/recent-removals';
 import type { KeySpace } from '../keyspace/keyspace';
@@ -50,6 +51,8 @@ export class ClusterWrites {
 
   /** The writes to each owner in flight or waiting for a slot, by owner id; only owners written to now. */
   private readonly owners = new Map<string, OwnerWrites>();
+  /** Set by {@link stop}: writes to owners fail with it. */
+  private stoppedWith: DistCacheError | undefined;
   /** Most requests of this node's writes in flight to one owner. */
   private readonly window: number;
   /** Most bytes of keys (counted by `requestKeyBytes`) in one DELETE_MANY. */
@@ -258,7 +261,8 @@ export class ClusterWrites {
     const writes: OwnerWrites = new OwnerWrites(owner, this.coordinator, this.clock, this.window, () => {
       if (this.owners.get(owner.id) === writes) this.owners.delete(owner.id);
     });
-    this.owners.set(owner.id, writes);
+    if (this.stoppedWith !== undefined) writes.stop(this.stoppedWith);
+    else this.owners.set(owner.id, writes);
     return writes;
   }
 
@@ -342,6 +346,16 @@ export class ClusterWrites {
   /** Forgets every write (the engine stopped). */
   clear(): void {
     this.recent.clear();
+  }
+
+  /**
+   * The engine stops: writes waiting for a slot to their owner fail with `E_ENGINE_STOPPED` (they
+   * were not sent: not applied), instead of `E_PEER_UNAVAILABLE` once the transport closed under
+   * them; writes in flight end with their answer.
+   */
+  stop(): void {
+    this.stoppedWith = engineStopped('send the write to its owner');
+    for (const writes of [...this.owners.values()]) writes.stop(this.stoppedWith);
   }
 
   /**

@@ -90,6 +90,8 @@ export class OwnerWrites {
   private requeued = 0;
   /** The current wait before sending again into a full window; 0 after a write went through. */
   private backoffMs = 0;
+  /** Set when the engine stops: what would be queued fails with it at once. */
+  private stoppedWith: DistCacheError | undefined;
   /** Fires at the earliest deadline of a queued write. */
   private readonly deadlines: DeadlineTimer;
   private readonly unblock = (): void => {
@@ -109,6 +111,7 @@ export class OwnerWrites {
 
   /** Sends `request` once every write to the owner queued before it has been sent. */
   send(request: PeerRequest, call: WriteCall): Promise<PeerResponse> {
+    if (this.stoppedWith !== undefined) return Promise.reject(this.stoppedWith);
     this.skipDone();
     if (this.head === this.queue.length && this.inFlight < this.window && !this.paused && !this.blocked)
       return this.dispatch(request, call);
@@ -124,6 +127,8 @@ export class OwnerWrites {
     call: WriteCall,
     where: 'last' | 'first' | 'again',
   ): Promise<PeerResponse> {
+    const stopped = this.stoppedWith;
+    if (stopped !== undefined) return Promise.reject(stopped);
     return new Promise<PeerResponse>((resolve, reject) => {
       const entry: QueuedWrite = { request, call, resolve, reject, done: false, stopListening: undefined };
       if (where === 'last') this.queue.push(entry);
@@ -187,6 +192,24 @@ export class OwnerWrites {
         return result;
       },
     );
+  }
+
+  /**
+   * The engine stops: every write still queued fails with `error` (`E_ENGINE_STOPPED`; none of them
+   * was sent, so none is applied), as does any the window refuses from now on. Writes in flight
+   * end with their answer.
+   */
+  stop(error: DistCacheError): void {
+    this.stoppedWith = error;
+    for (let i = this.head; i < this.queue.length; i++) {
+      const entry = this.queue[i];
+      if (entry !== undefined) this.fail(entry, error);
+    }
+    this.queue = [];
+    this.head = 0;
+    this.requeued = 0;
+    this.deadlines.cancel();
+    this.dropIfIdle();
   }
 
   /** Holds the queue back for a while after the window refused a write (doubling, up to 100 ms). */

@@ -175,6 +175,7 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
       this.options.clock.clearTimeout(this.purgeTimer);
       this.purgeTimer = undefined;
       this.warmUp.stop();
+      this.writes.stop();
       try {
         await this.coordinator.stop();
       } finally {
