@@ -27,8 +27,8 @@ export interface PeerCoordinatorDeps {
   /** Makes a fresh transport for each start (a closed transport cannot listen again). */
   readonly createTransport: () => PeerTransport;
   readonly clock: Clock;
-  /** The engine's clock reading of this loop turn (see `CoarseClock`); `clock.now` when absent. */
-  readonly readNow?: () => number;
+  /** The engine's clock of one reading per loop turn (a `CoarseClock`); `clock` when absent. */
+  readonly turnClock?: { now(): number };
   readonly logger: Logger;
   readonly options: ResolvedClusterOptions;
   /** This node's transport `maxFrameBytes`: an INVALIDATE's keys stay under it. */
@@ -67,12 +67,12 @@ export class PeerCoordinator implements ClusterCoordinator {
   private lastResyncAt = Number.NEGATIVE_INFINITY;
   /** The last clock reading {@link readHold} was given (one per loop turn). */
   private lastReading = Number.NaN;
-  private readonly readNow: () => number;
+  private readonly turnClock: { now(): number };
 
   constructor(private readonly deps: PeerCoordinatorDeps) {
     this.selfRef = peerRef(deps.advertiseHost, deps.bind.port);
     this.missed = new MissedInvalidations(deps.options.missedInvalidationLimit, deps.ledger);
-    this.readNow = deps.readNow ?? (() => deps.clock.now());
+    this.turnClock = deps.turnClock ?? deps.clock;
   }
 
   /**
@@ -84,14 +84,14 @@ export class PeerCoordinator implements ClusterCoordinator {
    * own callers until they did.
    */
   readHold(): Promise<void> | undefined {
-    this.checkTurn();
+    // On every read: kept to a cached clock reading and a comparison.
+    const now = this.turnClock.now();
+    if (now !== this.lastReading) this.newTurn(now);
     return this.hold;
   }
 
   /** Tells membership the first clock reading of a loop turn that reads (see {@link readHold}). */
-  private checkTurn(): void {
-    const now = this.readNow();
-    if (now === this.lastReading) return;
+  private newTurn(now: number): void {
     this.lastReading = now;
     this.membership?.noticeTime(now);
   }
@@ -118,7 +118,7 @@ export class PeerCoordinator implements ClusterCoordinator {
             case 'get':
             case 'getMany':
               // While this node pulls what it missed, it does not serve reads it may hold stale.
-              this.checkTurn();
+              void this.readHold();
               if (this.syncing !== undefined)
                 return this.syncing.then(() => handler(request, from, requestSignal, meta));
               return handler(request, from, requestSignal, meta);

@@ -15,8 +15,8 @@ export interface CoordinatorHooks {
   readonly onPeerEvent: (event: PeerEvent) => void;
   /** Charges the keyspaces what the cluster keeps for them. */
   readonly ledger: BookkeepingLedger;
-  /** The engine's clock reading of this loop turn. */
-  readonly readNow: () => number;
+  /** The engine's clock of one reading per loop turn. */
+  readonly turnClock: { now(): number };
 }
 
 /**
@@ -39,7 +39,7 @@ export function createCoordinator(
     discovery,
     createTransport: () => hooks.wrapTransport(new TcpPeerTransport(transport)),
     clock,
-    readNow: hooks.readNow,
+    turnClock: hooks.turnClock,
     logger,
     options: clusterOptions,
     maxFrameBytes: transport.maxFrameBytes,

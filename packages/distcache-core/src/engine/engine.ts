@@ -555,7 +555,7 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
     return createCoordinator(this.options, {
       wrapTransport: (transport) => this.probe.transport(transport),
       ledger: this.ledger,
-      readNow: () => this.coarseClock.now(),
+      turnClock: this.coarseClock,
       onPeerEvent: (event) => {
         this.emit('peer', event);
         this.probe.membership(event, () => this.coordinator.members().length);
