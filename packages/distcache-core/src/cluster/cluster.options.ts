@@ -10,8 +10,10 @@ export interface ClusterOptions {
   /** A ping not answered within this is a miss. @default '1s' */
   pingTimeout?: Duration;
   /**
-   * A member not heard from for this long is dropped from the ring (crash detection time). A peer
-   * that leaves gracefully is dropped at once.
+   * A member not heard from for this long is dropped from the ring, once two other members could
+   * not reach it either. Silence counts from its first unanswered ping: with the defaults a paused,
+   * cut-off or crashed peer leaves 4-5.5 s after it went silent (a writer drops one that does not
+   * acknowledge an invalidation sooner), one that leaves gracefully at once.
    * @default '3s'
    */
   failureTimeout?: Duration;
