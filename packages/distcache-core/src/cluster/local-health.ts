@@ -71,8 +71,8 @@ export class LocalHealth {
 
   /**
    * Milliseconds since the last tick ran, at most a sample interval more than the stall in progress
-   * (0 when not started). A loop woken from a stall reads its sockets before it runs its timers: a
-   * read served then is the first to know, from this, that the loop was away.
+   * (0 when not started). A loop that stalled inside a callback reads the sockets that had input
+   * before its timers run: a read served then is the first to know, from this, that it was away.
    */
   sinceLastTick(now: number): number {
     return this.started ? now - (this.expected - SAMPLE_INTERVAL_MS) : 0;

@@ -34,9 +34,10 @@ export interface MembershipDeps {
    * "Membership"): called before a peer this node had dropped for silence is taken back (a
    * partition heals: the other side wrote meanwhile), and after this node's own loop stalled for
    * a broadcast timeout or more (writers may have given up on it and resolved without it).
-   * `stalledFrom`: when that stall began (clock time): a pull started before it does not cover it.
+   * `stalledUntil`: about when that stall ended (clock time): a pull started before does not
+   * cover it.
    */
-  readonly resync?: (stalledFrom?: number) => Promise<void>;
+  readonly resync?: (stalledUntil?: number) => Promise<void>;
   /** Discovery no longer lists `peer`: forget what it was owed. */
   readonly onForgotten?: (peer: PeerRef) => void;
 }
@@ -586,10 +587,11 @@ export class Membership {
   }
 
   /**
-   * Told the engine's first clock reading of each loop turn that serves a read. When the loop has
-   * been away for a stall long enough to have cost invalidations (it is still in progress as far
-   * as the timers know: a woken loop reads its sockets before it runs them), the pull of what was
-   * missed starts now, before this turn serves anything it holds.
+   * Told the engine's clock reading of each loop turn that reads. A loop that stalls inside a
+   * callback (a long synchronous task, a GC pause, a starved CPU) goes on reading the input that
+   * arrived meanwhile before its timers run: when the loop has been away long enough to have cost
+   * invalidations, the pull of what was missed starts here, before this turn serves anything it
+   * holds. (A process woken from SIGSTOP runs its timers first: the late tick starts it.)
    */
   noticeTime(now: number): void {
     if (!this.running) return;
@@ -597,31 +599,35 @@ export class Membership {
     if (away < this.stallThresholdMs()) return;
     // The late tick and the ping timer that follow see this stall as handled.
     this.stallCheckedAt = now;
-    this.ownStall(away, now - away);
+    this.ownStall(away, now);
   }
 
-  /** A writer gives a member that does not acknowledge a broadcast timeout: a stall that long may have cost invalidations. */
+  /**
+   * How long a stall may cost an invalidation: a writer waits `broadcastTimeout` for a member's
+   * acknowledgement and gives a peer off its ring one attempt of at most `pingTimeout` (a write
+   * whose caller's timeout is shorter gives up sooner: docs/reliability.md, "Costs and limits").
+   */
   private stallThresholdMs(): number {
-    const { failureTimeoutMs, broadcastTimeoutMs } = this.deps.options;
-    return Math.min(failureTimeoutMs, broadcastTimeoutMs);
+    const { failureTimeoutMs, broadcastTimeoutMs, pingTimeoutMs } = this.deps.options;
+    return Math.min(failureTimeoutMs, broadcastTimeoutMs, pingTimeoutMs);
   }
 
-  /** After stalls adding up to a broadcast timeout, writers may have dropped this node: pull what it missed. */
+  /** After stalls adding up to that, writers may have dropped this node: pull what it missed. */
   private checkOwnStall(): void {
     const now = this.deps.clock.now();
     const stalled = this.health.stalledSince(this.stallCheckedAt);
     this.stallCheckedAt = now;
-    if (stalled >= this.stallThresholdMs()) this.ownStall(stalled, now - stalled);
+    if (stalled >= this.stallThresholdMs()) this.ownStall(stalled, now);
   }
 
-  private ownStall(stalledMs: number, from: number): void {
+  private ownStall(stalledMs: number, until: number): void {
     this.deps.logger.warn(
       'this node stalled long enough to miss invalidations; pulling them from its peers',
       {
         stalledMs,
       },
     );
-    void this.deps.resync?.(from);
+    void this.deps.resync?.(until);
   }
 
   private scheduleDiscovery(): void {

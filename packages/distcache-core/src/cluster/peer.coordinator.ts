@@ -58,12 +58,13 @@ export class PeerCoordinator implements ClusterCoordinator {
   private readonly missed: MissedInvalidations;
   /** Deliveries of missed invalidations in progress, by peer id (never two at once per peer). */
   private readonly repairs = new Map<string, Promise<boolean>>();
-  /** A pull of missed invalidations from every peer, while one runs (see {@link resync}). */
+  /** Pulls of missed invalidations from every peer, while any runs (see {@link resync}). */
   private syncing: Promise<void> | undefined;
-  /** What this node's own reads wait for while {@link syncing} runs: it, for half a ping timeout at most. */
+  /**
+   * What reads of this node (its own callers' and its peers') wait for while the latest pull runs:
+   * that pull, for half a ping timeout at most.
+   */
   private hold: Promise<void> | undefined;
-  /** A stall while a pull ran: its answers may predate writes made during the stall. */
-  private pullAgain = false;
   private lastResyncAt = Number.NEGATIVE_INFINITY;
   /** The last clock reading {@link readHold} was given (one per loop turn). */
   private lastReading = Number.NaN;
@@ -79,9 +80,9 @@ export class PeerCoordinator implements ClusterCoordinator {
    * What a read of this node's entries and hot copies waits for first: nothing (`undefined`), or,
    * while this node pulls the invalidations it may have missed (after its loop stalled for a
    * broadcast timeout, or a silence), that pull, for at most half a ping timeout. The first read
-   * of each loop turn checks for a stall still in progress: a loop woken from a pause reads its
-   * sockets before it runs the timers that would have noticed, and served its old copies to its
-   * own callers until they did.
+   * of each loop turn checks for a stall still in progress: a loop that stalled inside a callback
+   * reads the sockets that had input, with what arrived meanwhile, before it runs the timers that
+   * would have noticed.
    */
   readHold(): Promise<void> | undefined {
     // On every read: kept to a cached clock reading and a comparison.
@@ -116,12 +117,12 @@ export class PeerCoordinator implements ClusterCoordinator {
             case 'sync':
               return this.answerSync(from);
             case 'get':
-            case 'getMany':
+            case 'getMany': {
               // While this node pulls what it missed, it does not serve reads it may hold stale.
-              void this.readHold();
-              if (this.syncing !== undefined)
-                return this.syncing.then(() => handler(request, from, requestSignal, meta));
+              const hold = this.readHold();
+              if (hold !== undefined) return hold.then(() => handler(request, from, requestSignal, meta));
               return handler(request, from, requestSignal, meta);
+            }
             default:
               return handler(request, from, requestSignal, meta);
           }
@@ -148,7 +149,7 @@ export class PeerCoordinator implements ClusterCoordinator {
         repair: (peer) => this.repair(peer),
         isRepaired: (peer) => this.missed.isClear(peer.id),
         onForgotten: (peer) => this.missed.forget(peer.id),
-        resync: (stalledFrom) => this.resync(stalledFrom),
+        resync: (stalledUntil) => this.resync(stalledUntil),
       });
       this.membership = membership;
       this.opened.push(() => Promise.resolve(membership.stop()));
@@ -510,58 +511,55 @@ export class PeerCoordinator implements ClusterCoordinator {
 
   /**
    * Pulls from every listed peer what this node may have missed, at once and in parallel; peers
-   * that do not answer within the broadcast timeout are cut off anyway. One pull at a time.
-   * `stalledFrom`: this node's loop stalled from then until now (see {@link Membership.noticeTime}).
+   * that do not answer within the broadcast timeout are cut off anyway.
+   * `stalledUntil`: this node's loop was stalled until about then (see {@link Membership.noticeTime}):
+   * only a pull started since covers the stall. Otherwise (a peer back from a silence) one pull at
+   * a time, once per ping timeout at most.
    */
-  private resync(stalledFrom?: number): Promise<void> {
+  private resync(stalledUntil?: number): Promise<void> {
     const membership = this.membership;
     if (membership === undefined) return Promise.resolve();
-    if (this.syncing !== undefined) {
-      // Its SYNCs went out before the stall: writes made during it may be missing from the answers.
-      if (stalledFrom !== undefined && this.lastResyncAt <= stalledFrom) this.pullAgain = true;
-      return this.syncing;
-    }
-    // A peer that keeps pinging while it stays off the ring must not make this node pull (and
-    // hold back its pongs and reads) over and over: once per ping timeout at most. A stall is
-    // pulled for unless a pull started after it began.
     const now = this.deps.clock.now();
-    const recent =
-      stalledFrom === undefined
-        ? now - this.lastResyncAt < this.deps.options.pingTimeoutMs
-        : this.lastResyncAt > stalledFrom;
-    if (recent) return Promise.resolve();
-    const pull = async (): Promise<void> => {
-      do {
-        this.pullAgain = false;
-        this.lastResyncAt = this.deps.clock.now();
-        const timeoutMs = this.deps.options.broadcastTimeoutMs + this.deps.options.pingTimeoutMs;
-        await Promise.all(
-          membership
-            .candidates()
-            .map((peer) => this.send(peer, { op: 'sync' }, { timeoutMs }).catch(() => undefined)),
-        );
-      } while (this.pullAgain && this.membership === membership);
-    };
-    const syncing = pull().finally(() => {
-      this.syncing = undefined;
-      this.hold = undefined;
-    });
+    if (stalledUntil === undefined) {
+      // A peer that keeps pinging while it stays off the ring must not make this node pull (and
+      // hold back its pongs and reads) over and over.
+      if (this.syncing !== undefined) return this.syncing;
+      if (now - this.lastResyncAt < this.deps.options.pingTimeoutMs) return Promise.resolve();
+    } else if (this.lastResyncAt >= stalledUntil) {
+      return this.syncing ?? Promise.resolve();
+    }
+    // After a stall during a pull, a new round goes out at once: the running one's SYNCs left
+    // before the stall, and a silent peer may keep that round open for seconds. Reads wait for
+    // the new round (with a fresh bound), not for the old.
+    this.lastResyncAt = now;
+    const timeoutMs = this.deps.options.broadcastTimeoutMs + this.deps.options.pingTimeoutMs;
+    const round = Promise.all(
+      membership
+        .candidates()
+        .map((peer) => this.send(peer, { op: 'sync' }, { timeoutMs }).catch(() => undefined)),
+    ).then(() => undefined);
+    const running = this.syncing;
+    const syncing: Promise<void> = (running === undefined ? round : Promise.all([running, round]))
+      .then(() => undefined)
+      .finally(() => {
+        if (this.syncing === syncing) this.syncing = undefined;
+      });
     this.syncing = syncing;
-    this.hold = this.holdReads(syncing);
+    this.hold = this.holdReads(round);
     return syncing;
   }
 
   /**
-   * `syncing`, for at most half a ping timeout: a pull stuck on a peer that does not answer must not
+   * `round`, for at most half a ping timeout: a pull stuck on a peer that does not answer must not
    * hold every read of this node that long (the peer is off the ring by then, or soon).
    */
-  private holdReads(syncing: Promise<void>): Promise<void> {
+  private holdReads(round: Promise<void>): Promise<void> {
     let timer: unknown;
     const bound = new Promise<void>((resolve) => {
       // Kept alive: callers wait on it.
       timer = this.deps.clock.setTimeout(resolve, this.deps.options.pingTimeoutMs / 2, true);
     });
-    const hold = Promise.race([syncing, bound]).finally(() => {
+    const hold = Promise.race([round, bound]).finally(() => {
       this.deps.clock.clearTimeout(timer);
       if (this.hold === hold) this.hold = undefined;
     });

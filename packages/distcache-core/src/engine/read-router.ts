@@ -84,22 +84,23 @@ export class ReadRouter {
   }
 
   /**
-   * Runs `read` once `hold` settles, within the caller's deadline: what is left of its timeout
-   * after the wait is what `read` gets.
+   * Runs `read` once `hold` settles, the whole within the caller's deadline: its timeout counts
+   * from the call, and a timeout says the caller's value.
    */
   private afterHold<R>(
     hold: Promise<void>,
     bound: Deadline,
     operation: string,
-    read: (rest: Deadline) => Promise<R>,
+    read: (inner: Deadline) => Promise<R>,
   ): Promise<R> {
-    const { clock } = this.deps;
-    const startedAt = clock.now();
-    return waitFor(hold, bound, clock, operation).then(() => {
-      const { timeoutMs } = bound;
-      if (timeoutMs === undefined) return read(bound);
-      return read({ ...bound, timeoutMs: Math.max(0, timeoutMs - (clock.now() - startedAt)) });
-    });
+    // The read keeps the signal; the timeout is the outer wait's.
+    const inner: Deadline = bound.timeoutMs === undefined ? bound : { signal: bound.signal };
+    return waitFor(
+      hold.then(() => read(inner)),
+      bound,
+      this.deps.clock,
+      operation,
+    );
   }
 
   /** A key that missed here: from the data source as its owner, or from its owner. */

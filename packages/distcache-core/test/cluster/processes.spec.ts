@@ -1,5 +1,7 @@
 // Three cluster nodes as separate processes on loopback, driven over IPC. These tests kill -9 and
 // SIGSTOP real processes and assert which process called its data source.
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { killAll, type NodeProcess, startProcessCluster } from '../support/process-cluster';
 
@@ -32,6 +34,32 @@ async function keyOwnedBy(target: NodeProcess, from = 0): Promise<string> {
     if ((await ownerOf(String(index))) === target) return String(index);
   }
   throw new Error(`no key owned by ${target.name}`);
+}
+
+/** A line-per-message TCP client of a node's read port (`openReadPort` in cluster-node.mjs). */
+async function lineClient(port: number) {
+  const socket = connect(port, '127.0.0.1');
+  await once(socket, 'connect');
+  const lines: unknown[] = [];
+  const waiting: Array<(line: unknown) => void> = [];
+  let pending = '';
+  socket.on('data', (chunk: Buffer) => {
+    pending += chunk.toString();
+    const complete = pending.split('\n');
+    pending = complete.pop() ?? '';
+    for (const line of complete) {
+      const parsed: unknown = JSON.parse(line);
+      const next = waiting.shift();
+      if (next === undefined) lines.push(parsed);
+      else next(parsed);
+    }
+  });
+  return {
+    send: (line: string) => socket.write(`${line}\n`),
+    next: (): Promise<unknown> =>
+      lines.length > 0 ? Promise.resolve(lines.shift()) : new Promise((resolve) => waiting.push(resolve)),
+    close: () => socket.destroy(),
+  };
 }
 
 describe('cluster of three processes', () => {
@@ -210,6 +238,39 @@ describe('cluster of three processes', () => {
     }
     expect(await frozen.call('get', { key: keys[0] })).toEqual({ id: keys[0], version: 4 });
     expect(await frozen.call('get', { key: keys[1] })).toEqual({ id: keys[1], version: 5 });
+  });
+
+  it('a node whose loop stalled inside a callback waits for the pull of what it missed before it serves the reads that queued meanwhile', async () => {
+    // A socket that had input when the loop stalled (a busy server) is read again right after the
+    // stall, with the requests that arrived during it, before any timer could notice the stall.
+    // Without the read path's own check those were served the old copies although the write had
+    // resolved before they were sent (the checked read below: version 0 in every round).
+    nodes = await startProcessCluster(3);
+    const [writer, owner, stalled] = nodes as [NodeProcess, NodeProcess, NodeProcess];
+    const port = await stalled.call<number>('openReadPort');
+    const keys = [await keyOwnedBy(owner)];
+    keys.push(await keyOwnedBy(owner, Number(keys[0]) + 1));
+    for (const key of keys) expect(await stalled.call('get', { key })).toEqual({ id: key, version: 0 });
+    const [control, reader] = await Promise.all([lineClient(port), lineClient(port)]);
+    try {
+      for (const [round, key] of keys.entries()) {
+        // Keep the node busy for 100 ms, so that the stall and a first read reach it in one batch.
+        control.send('spin 100');
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        control.send('spin 1800');
+        reader.send(`get ${key}`); // sent before the write: any version will do
+        // The stalled node does not acknowledge the invalidation: the writer gives up on it after
+        // the broadcast timeout (1 s), and the put resolves while the node still spins.
+        await writer.call('put', { key, value: { id: key, version: round + 1 } });
+        reader.send(`get ${key}`); // sent after the put resolved
+        const [, late] = [await reader.next(), await reader.next()];
+        expect(late).toEqual({ key, value: { id: key, version: round + 1 } });
+        await new Promise((resolve) => setTimeout(resolve, 1_500)); // back on the writer's ring
+      }
+    } finally {
+      control.close();
+      reader.close();
+    }
   });
 
   it("a node whose event loop stalls past the read timeout takes the owner's answer that arrived meanwhile", async () => {

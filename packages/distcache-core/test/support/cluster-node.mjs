@@ -3,6 +3,7 @@
 // which process loaded what. With `sourceFromParent` the data source asks the parent instead (one
 // database for the whole cluster, which the parent can make fail); `host`/`advertiseHost` let the
 // fault tests put a proxy in front of the node (test/support/tcp-proxy.ts).
+import net from 'node:net';
 import { DistCacheEngine, staticDiscovery } from 'distcache-core';
 
 const config = JSON.parse(process.env.DISTCACHE_NODE ?? '{}');
@@ -119,6 +120,34 @@ const commands = {
     const until = performance.now() + stallMs;
     while (performance.now() < until);
     return got;
+  },
+  // A port for reads over TCP, one line per command: `get <key>` (answered with one JSON line)
+  // or `spin <ms>` (a synchronous stall of the event loop inside the socket's data callback).
+  // Unlike IPC, a socket that had input when the loop stalled is read again, with what arrived
+  // during the stall, before any timer runs: as on a busy server.
+  openReadPort: async () => {
+    const server = net.createServer((socket) => {
+      let pending = '';
+      socket.on('data', (chunk) => {
+        pending += chunk.toString();
+        const lines = pending.split('\n');
+        pending = lines.pop();
+        for (const line of lines) {
+          const [command, argument] = line.split(' ');
+          if (command === 'spin') {
+            const until = performance.now() + Number(argument);
+            while (performance.now() < until);
+            continue;
+          }
+          engine.get('products', argument).then(
+            (value) => socket.write(`${JSON.stringify({ key: argument, value })}\n`),
+            (error) => socket.write(`${JSON.stringify({ key: argument, error: describeError(error) })}\n`),
+          );
+        }
+      });
+    });
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return server.address().port;
   },
   // One operation timed inside this process (IPC excluded): how long it took and how it ended.
   timed: async ({ op, key, value }) => {

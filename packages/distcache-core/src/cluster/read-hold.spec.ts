@@ -1,0 +1,169 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { staticDiscovery } from '../discovery/static.discovery';
+import { resolveClusterOptions } from './cluster.options';
+import { PeerCoordinator } from './peer.coordinator';
+import { ManualClock } from '../testing/manual-clock';
+import type { PeerAddress, PeerRequest, PeerResponse, PeerTransport } from '../transport/transport';
+import { silentLogger } from '../util/logger';
+
+/** A clock whose time can pass with no timer firing: a stalled event loop. */
+class StallingClock extends ManualClock {
+  stall(ms: number): void {
+    (this as unknown as { time: number }).time += ms;
+  }
+}
+
+/** How a peer answers SYNC: at once, or never (the request times out). */
+type SyncMode = 'answers' | 'silent';
+
+/**
+ * Node a of a three-node cluster (a, b, c) over a transport that answers pings at once and SYNCs
+ * as each peer's mode says, and records every SYNC sent. The coordinator, its membership and its
+ * loop-punctuality timer are the real ones, on a manual clock.
+ */
+async function nodeA(modes: Record<'b' | 'c', SyncMode>) {
+  const clock = new StallingClock();
+  const syncs: Array<{ peer: string; at: number }> = [];
+  const transport: PeerTransport = {
+    listen: () => Promise.resolve({ host: '127.0.0.1', port: 1 }),
+    request: (peer: PeerAddress, request: PeerRequest, options): Promise<PeerResponse> => {
+      const name = peer.port === 2 ? 'b' : 'c';
+      if (request.op === 'ping') return Promise.resolve({ op: 'pong', nodeId: name });
+      if (request.op !== 'sync') return Promise.resolve({ op: 'ok' });
+      syncs.push({ peer: name, at: clock.now() });
+      if (modes[name] === 'answers') return Promise.resolve({ op: 'ok' });
+      return new Promise((_resolve, reject) =>
+        clock.setTimeout(() => reject(new Error('timed out')), options.timeoutMs),
+      );
+    },
+    close: () => Promise.resolve(),
+  };
+  const coordinator = new PeerCoordinator({
+    nodeName: 'a',
+    bind: { host: '127.0.0.1', port: 1 },
+    advertiseHost: '127.0.0.1',
+    discovery: staticDiscovery({ peers: ['127.0.0.1:1', '127.0.0.1:2', '127.0.0.1:3'] }),
+    createTransport: () => transport,
+    clock,
+    turnClock: clock,
+    logger: silentLogger,
+    // Defaults: ping every 500 ms, timeout 1 s; failure 3 s; broadcast 1 s.
+    options: resolveClusterOptions({}),
+    maxFrameBytes: 1 << 20,
+    onEvent: () => undefined,
+  });
+  await coordinator.start(async () => ({ op: 'ok' }), new AbortController().signal);
+  expect(coordinator.members()).toHaveLength(3);
+  /** Whether `hold` has settled once pending callbacks ran. */
+  const released = async (hold: Promise<void> | undefined): Promise<boolean> => {
+    if (hold === undefined) return true;
+    let done = false;
+    void hold.then(() => (done = true));
+    await clock.advance(0);
+    return done;
+  };
+  return { clock, coordinator, syncs, released };
+}
+
+let stopping: PeerCoordinator | undefined;
+afterEach(async () => {
+  await stopping?.stop();
+  stopping = undefined;
+});
+
+describe('PeerCoordinator.readHold, after a stall of this node', () => {
+  it('holds nothing in calm, and after a short stall', async () => {
+    const { clock, coordinator, syncs } = await nodeA({ b: 'answers', c: 'answers' });
+    stopping = coordinator;
+    await clock.advance(2_000);
+    expect(coordinator.readHold()).toBeUndefined();
+    clock.stall(700); // under the broadcast timeout: no write gave up on this node
+    expect(coordinator.readHold()).toBeUndefined();
+    await clock.advance(1_000);
+    expect(syncs).toEqual([]);
+  });
+
+  it('the first read after a stall, before any timer ran, waits for the pull from every peer', async () => {
+    const { clock, coordinator, syncs, released } = await nodeA({ b: 'answers', c: 'answers' });
+    stopping = coordinator;
+    await clock.advance(1_000);
+    clock.stall(1_500);
+    const woke = clock.now();
+    const hold = coordinator.readHold();
+    expect(hold).toBeDefined();
+    expect(syncs).toEqual([
+      { peer: 'b', at: woke },
+      { peer: 'c', at: woke },
+    ]);
+    expect(await released(hold)).toBe(true);
+    expect(coordinator.readHold()).toBeUndefined();
+    // The late tick and the ping timer that follow do not pull again for the same stall.
+    await clock.advance(1_000);
+    expect(syncs).toHaveLength(2);
+  });
+
+  it('a pull that ran after the last tick but before the stall does not cover it', async () => {
+    const { clock, coordinator, syncs, released } = await nodeA({ b: 'answers', c: 'answers' });
+    stopping = coordinator;
+    await clock.advance(1_000); // a tick
+    await clock.advance(20);
+    // A pull 20 ms after the tick (as after a peer came back), answered at once.
+    await (coordinator as unknown as { resync(): Promise<void> }).resync();
+    expect(syncs).toHaveLength(2);
+    await clock.advance(10);
+    clock.stall(2_000);
+    const hold = coordinator.readHold();
+    expect(hold).toBeDefined();
+    expect(syncs).toHaveLength(4);
+    expect(await released(hold)).toBe(true);
+  });
+
+  it('waits at most half a ping timeout for a peer that does not answer', async () => {
+    const { clock, coordinator, released } = await nodeA({ b: 'answers', c: 'silent' });
+    stopping = coordinator;
+    await clock.advance(1_000);
+    clock.stall(1_500);
+    const hold = coordinator.readHold();
+    expect(await released(hold)).toBe(false);
+    await clock.advance(499);
+    expect(await released(hold)).toBe(false);
+    await clock.advance(1);
+    expect(await released(hold)).toBe(true);
+    expect(coordinator.readHold()).toBeUndefined();
+  });
+
+  it('a second stall while a pull still waits on a silent peer sends a new round at once and holds reads again', async () => {
+    const { clock, coordinator, syncs, released } = await nodeA({ b: 'answers', c: 'silent' });
+    stopping = coordinator;
+    await clock.advance(1_000);
+    clock.stall(1_500);
+    expect(coordinator.readHold()).toBeDefined();
+    await clock.advance(600); // the hold's bound passed; c's SYNC is still open (up to 2 s)
+    expect(coordinator.readHold()).toBeUndefined();
+    clock.stall(1_500); // b may have written without this node meanwhile
+    const woke = clock.now();
+    const hold = coordinator.readHold();
+    expect(hold).toBeDefined();
+    expect(syncs.filter((sync) => sync.at === woke).map((sync) => sync.peer)).toEqual(['b', 'c']);
+    expect(await released(hold)).toBe(false); // a fresh bound, not the first round's
+    await clock.advance(500);
+    expect(await released(hold)).toBe(true);
+  });
+
+  it('a second stall within the first hold: the first bound does not release reads held for the second', async () => {
+    const { clock, coordinator, syncs, released } = await nodeA({ b: 'answers', c: 'silent' });
+    stopping = coordinator;
+    await clock.advance(1_000);
+    clock.stall(1_500);
+    expect(coordinator.readHold()).toBeDefined();
+    await clock.advance(100);
+    clock.stall(1_500);
+    const hold = coordinator.readHold();
+    expect(hold).toBeDefined();
+    expect(syncs).toHaveLength(4);
+    // The first round's overdue bound fires now; reads of the second wait for their own.
+    expect(await released(hold)).toBe(false);
+    await clock.advance(500);
+    expect(await released(hold)).toBe(true);
+  });
+});
