@@ -87,3 +87,17 @@ export interface ClusterCoordinator {
     again?: boolean,
   ): Promise<string[]>;
 }
+
+/**
+ * Settles once `hold` has and no newer hold replaced it: a stall while a read waited starts a new
+ * pull, which that read must wait for too. Each hold is bounded, and a new one takes a new stall.
+ */
+export function afterHolds(
+  hold: Promise<void>,
+  coordinator: Pick<ClusterCoordinator, 'readHold'>,
+): Promise<void> {
+  return hold.then(() => {
+    const next = coordinator.readHold();
+    return next === undefined ? undefined : afterHolds(next, coordinator);
+  });
+}

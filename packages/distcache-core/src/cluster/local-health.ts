@@ -1,9 +1,11 @@
 import type { Clock, TimerHandle } from '../util/clock';
 
 /** How often the event loop's punctuality is sampled. */
-const SAMPLE_INTERVAL_MS = 100;
+export const SAMPLE_INTERVAL_MS = 100;
 /** Lateness under this is scheduling noise, not a stall. */
 const NOISE_MS = 15;
+/** What {@link LocalHealth.sinceLastTick} reads on a loop that did not stall: up to this. */
+export const TICK_SLACK_MS = SAMPLE_INTERVAL_MS + NOISE_MS;
 
 /** One stall of this node's event loop: it ended at `at` and lasted `lag` ms. */
 interface Stall {

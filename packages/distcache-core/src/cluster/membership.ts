@@ -9,7 +9,7 @@ import type { Logger } from '../util/logger';
 import { LogThrottle } from '../util/log-throttle';
 import type { ResolvedClusterOptions } from './cluster.options';
 import type { PeerRef } from './coordinator';
-import { LocalHealth } from './local-health';
+import { LocalHealth, SAMPLE_INTERVAL_MS, TICK_SLACK_MS } from './local-health';
 import { type PeerInfo, type PeerRecord, peerRef } from './peer-state';
 
 export interface MembershipDeps {
@@ -88,8 +88,9 @@ export class Membership {
     // One listener per ping in flight, one ping per peer: large clusters exceed the default 10.
     setMaxListeners(0, this.abort.signal);
     this.health = new LocalHealth(deps.clock, 2 * deps.options.failureTimeoutMs, (lag) => {
-      // A single stall that long is acted on at the late tick, not a ping interval later.
-      if (lag >= this.stallThresholdMs()) this.checkOwnStall();
+      // A single stall that long is acted on at the late tick, not a ping interval later. The
+      // tick's lateness misses the part of the stall before its due time (up to a sample interval).
+      if (lag + SAMPLE_INTERVAL_MS >= this.stallThresholdMs()) this.checkOwnStall();
     });
     // Peer problems repeat every ping (twice a second): once a minute per peer and kind is enough.
     this.warnings = new LogThrottle(deps.logger, deps.clock, 60_000);
@@ -587,7 +588,7 @@ export class Membership {
   }
 
   /**
-   * Told the engine's clock reading of each loop turn that reads. A loop that stalls inside a
+   * Told the engine's clock reading of each callback that reads. A loop that stalls inside a
    * callback (a long synchronous task, a GC pause, a starved CPU) goes on reading the input that
    * arrived meanwhile before its timers run: when the loop has been away long enough to have cost
    * invalidations, the pull of what was missed starts here, before this turn serves anything it
@@ -596,7 +597,8 @@ export class Membership {
   noticeTime(now: number): void {
     if (!this.running) return;
     const away = this.health.sinceLastTick(now);
-    if (away < this.stallThresholdMs()) return;
+    // A tick due but not run yet is not a stall (with a ping timeout near the sample interval).
+    if (away < Math.max(this.stallThresholdMs(), TICK_SLACK_MS)) return;
     // The late tick and the ping timer that follow see this stall as handled.
     this.stallCheckedAt = now;
     this.ownStall(away, now);
@@ -617,7 +619,8 @@ export class Membership {
     const now = this.deps.clock.now();
     const stalled = this.health.stalledSince(this.stallCheckedAt);
     this.stallCheckedAt = now;
-    if (stalled >= this.stallThresholdMs()) this.ownStall(stalled, now);
+    // Each measured stall may have begun up to a sample interval before the tick it made late.
+    if (stalled > 0 && stalled + SAMPLE_INTERVAL_MS >= this.stallThresholdMs()) this.ownStall(stalled, now);
   }
 
   private ownStall(stalledMs: number, until: number): void {

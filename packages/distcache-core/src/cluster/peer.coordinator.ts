@@ -9,10 +9,10 @@ import type {
   PeerResponse,
   PeerTransport,
 } from '../transport/transport';
-import type { Clock } from '../util/clock';
+import { type Clock, setDeadline } from '../util/clock';
 import type { Logger } from '../util/logger';
 import type { ResolvedClusterOptions } from './cluster.options';
-import type { ClusterCoordinator, PeerRef, SendOptions } from './coordinator';
+import { afterHolds, type ClusterCoordinator, type PeerRef, type SendOptions } from './coordinator';
 import { Membership } from './membership';
 import { isFrameTooLarge, keyParts, requestKeyBudget } from './key-batches';
 import { INVALIDATION_BATCH, MissedInvalidations } from './missed-invalidations';
@@ -27,7 +27,7 @@ export interface PeerCoordinatorDeps {
   /** Makes a fresh transport for each start (a closed transport cannot listen again). */
   readonly createTransport: () => PeerTransport;
   readonly clock: Clock;
-  /** The engine's clock of one reading per loop turn (a `CoarseClock`); `clock` when absent. */
+  /** The engine's clock of one reading per event-loop callback (a `CoarseClock`); `clock` when absent. */
   readonly turnClock?: { now(): number };
   readonly logger: Logger;
   readonly options: ResolvedClusterOptions;
@@ -65,8 +65,11 @@ export class PeerCoordinator implements ClusterCoordinator {
    * that pull, for half a ping timeout at most.
    */
   private hold: Promise<void> | undefined;
+  /** When the latest pull started (a stall is covered only by one started after it). */
   private lastResyncAt = Number.NEGATIVE_INFINITY;
-  /** The last clock reading {@link readHold} was given (one per loop turn). */
+  /** When the latest pull for a peer back from a silence started (those are throttled). */
+  private lastHealPullAt = Number.NEGATIVE_INFINITY;
+  /** The last clock reading {@link readHold} was given (one per callback). */
   private lastReading = Number.NaN;
   private readonly turnClock: { now(): number };
 
@@ -80,7 +83,7 @@ export class PeerCoordinator implements ClusterCoordinator {
    * What a read of this node's entries and hot copies waits for first: nothing (`undefined`), or,
    * while this node pulls the invalidations it may have missed (after its loop stalled for a
    * broadcast timeout, or a silence), that pull, for at most half a ping timeout. The first read
-   * of each loop turn checks for a stall still in progress: a loop that stalled inside a callback
+   * of each callback checks for a stall still in progress: a loop that stalled inside a callback
    * reads the sockets that had input, with what arrived meanwhile, before it runs the timers that
    * would have noticed.
    */
@@ -91,7 +94,7 @@ export class PeerCoordinator implements ClusterCoordinator {
     return this.hold;
   }
 
-  /** Tells membership the first clock reading of a loop turn that reads (see {@link readHold}). */
+  /** Tells membership the first clock reading of a callback that reads (see {@link readHold}). */
   private newTurn(now: number): void {
     this.lastReading = now;
     this.membership?.noticeTime(now);
@@ -120,7 +123,8 @@ export class PeerCoordinator implements ClusterCoordinator {
             case 'getMany': {
               // While this node pulls what it missed, it does not serve reads it may hold stale.
               const hold = this.readHold();
-              if (hold !== undefined) return hold.then(() => handler(request, from, requestSignal, meta));
+              if (hold !== undefined)
+                return afterHolds(hold, this).then(() => handler(request, from, requestSignal, meta));
               return handler(request, from, requestSignal, meta);
             }
             default:
@@ -524,7 +528,8 @@ export class PeerCoordinator implements ClusterCoordinator {
       // A peer that keeps pinging while it stays off the ring must not make this node pull (and
       // hold back its pongs and reads) over and over.
       if (this.syncing !== undefined) return this.syncing;
-      if (now - this.lastResyncAt < this.deps.options.pingTimeoutMs) return Promise.resolve();
+      if (now - this.lastHealPullAt < this.deps.options.pingTimeoutMs) return Promise.resolve();
+      this.lastHealPullAt = now;
     } else if (this.lastResyncAt >= stalledUntil) {
       return this.syncing ?? Promise.resolve();
     }
@@ -556,8 +561,9 @@ export class PeerCoordinator implements ClusterCoordinator {
   private holdReads(round: Promise<void>): Promise<void> {
     let timer: unknown;
     const bound = new Promise<void>((resolve) => {
-      // Kept alive: callers wait on it.
-      timer = this.deps.clock.setTimeout(resolve, this.deps.options.pingTimeoutMs / 2, true);
+      // Decided after the turn's input (the SYNC answers may sit in their sockets after a stall);
+      // kept alive: callers wait on it.
+      timer = setDeadline(this.deps.clock, this.deps.options.pingTimeoutMs / 2, resolve, true);
     });
     const hold = Promise.race([round, bound]).finally(() => {
       this.deps.clock.clearTimeout(timer);

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { staticDiscovery } from '../discovery/static.discovery';
 import { resolveClusterOptions } from './cluster.options';
+import { afterHolds } from './coordinator';
 import { PeerCoordinator } from './peer.coordinator';
 import { ManualClock } from '../testing/manual-clock';
 import type { PeerAddress, PeerRequest, PeerResponse, PeerTransport } from '../transport/transport';
@@ -165,5 +166,32 @@ describe('PeerCoordinator.readHold, after a stall of this node', () => {
     expect(await released(hold)).toBe(false);
     await clock.advance(500);
     expect(await released(hold)).toBe(true);
+  });
+
+  it('reads already waiting when a second stall starts a new round wait for that round too', async () => {
+    const { clock, coordinator, released } = await nodeA({ b: 'answers', c: 'silent' });
+    stopping = coordinator;
+    await clock.advance(1_000);
+    clock.stall(1_500);
+    const first = coordinator.readHold();
+    expect(first).toBeDefined();
+    const waiting = afterHolds(first as Promise<void>, coordinator);
+    await clock.advance(100);
+    clock.stall(1_500); // the late tick starts a new round; the first hold's bound is overdue
+    expect(await released(waiting)).toBe(false);
+    await clock.advance(500);
+    expect(await released(waiting)).toBe(true);
+  });
+
+  it('a stall of just over the broadcast timeout that the late tick sees as less is pulled for', async () => {
+    // The tick's lateness misses the part of a stall before its due time: 1,005 ms from 90 ms after
+    // a tick made the next one 995 ms late, under the threshold, while a writer gave up after 1 s.
+    const { clock, coordinator, syncs } = await nodeA({ b: 'answers', c: 'answers' });
+    stopping = coordinator;
+    await clock.advance(1_000); // a tick ran at the end of this
+    await clock.advance(90);
+    clock.stall(1_005);
+    await clock.advance(0); // timers first, as after SIGSTOP: the late tick
+    expect(syncs).toHaveLength(2);
   });
 });

@@ -15,7 +15,7 @@ export interface CoordinatorHooks {
   readonly onPeerEvent: (event: PeerEvent) => void;
   /** Charges the keyspaces what the cluster keeps for them. */
   readonly ledger: BookkeepingLedger;
-  /** The engine's clock of one reading per loop turn. */
+  /** The engine's clock of one reading per event-loop callback. */
   readonly turnClock: { now(): number };
 }
 

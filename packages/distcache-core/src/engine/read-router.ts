@@ -1,4 +1,4 @@
-import type { ClusterCoordinator, PeerRef } from '../cluster/coordinator';
+import { afterHolds, type ClusterCoordinator, type PeerRef } from '../cluster/coordinator';
 import type { RemoteLoading } from '../cluster/remote-loader';
 import type { KeySpace, Lookup } from '../keyspace/keyspace';
 import type { RemoteFlight } from '../keyspace/remote-flight';
@@ -96,7 +96,7 @@ export class ReadRouter {
     // The read keeps the signal; the timeout is the outer wait's.
     const inner: Deadline = bound.timeoutMs === undefined ? bound : { signal: bound.signal };
     return waitFor(
-      hold.then(() => read(inner)),
+      afterHolds(hold, this.deps.coordinator).then(() => read(inner)),
       bound,
       this.deps.clock,
       operation,

@@ -25,6 +25,42 @@ describe('CoarseClock', () => {
   });
 });
 
+describe('CoarseClock, between callbacks', () => {
+  it('takes a new reading in the next callback of the same loop turn (a stall may have come between)', async () => {
+    let time = 1_000;
+    const coarse = new CoarseClock({ ...systemClock, now: () => time });
+    const seen: number[] = [];
+    await new Promise<void>((resolve) => {
+      setImmediate(() => {
+        seen.push(coarse.now());
+        time = 3_000; // the loop stalls at the end of this callback
+      });
+      setImmediate(() => {
+        seen.push(coarse.now());
+        resolve();
+      });
+    });
+    expect(seen).toEqual([1_000, 3_000]);
+  });
+
+  it('keeps one reading through a chain of promise jobs (an await loop of hits)', async () => {
+    let time = 1_000;
+    const coarse = new CoarseClock({ ...systemClock, now: () => time });
+    const seen = await new Promise<number[]>((resolve) => {
+      setImmediate(() => {
+        void (async () => {
+          await Promise.resolve();
+          const readings = [coarse.now()];
+          time = 2_000;
+          for (let i = 0; i < 3; i++) readings.push(await Promise.resolve(coarse.now()));
+          resolve(readings);
+        })();
+      });
+    });
+    expect(seen).toEqual([1_000, 1_000, 1_000, 1_000]);
+  });
+});
+
 describe('systemClock', () => {
   it('does not run a timer longer than Node allows at once (Node turns 2^31 ms and more into 1 ms)', async () => {
     let ran = false;

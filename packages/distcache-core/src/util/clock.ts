@@ -54,13 +54,17 @@ export const systemClock: Clock = {
 };
 
 /**
- * Reads `clock` once per turn of the event loop and hands out that reading until the turn ends.
- * The hit path checks expiry on every read; on this machine `Date.now()` costs 55-80 ns, a third of
- * an lru-cache get behind `await` (bench/README.md, "Local hit"). The reading is dropped by a
- * `setImmediate`, not a timer: re-arming a 1 ms timer after every reading cost a server ~5-10 µs
- * per request at 10-20k requests/s (bench/README.md, "Remote hit"). An entry may be served past its
- * expiry for as long as one turn lasts (work that never yields keeps the same reading), as with
- * lru-cache's `ttlResolution`.
+ * Reads `clock` once per callback of the event loop (an I/O event, a timer, an immediate) and once
+ * per run of the promise jobs that follow it, and hands out that reading until then. The hit path
+ * checks expiry on every read; on this machine `Date.now()` costs 40-80 ns, a third of an
+ * lru-cache get behind `await` (bench/README.md, "Local hit"). The reading is dropped by
+ * `process.nextTick`, which runs when the callback returns, or once the promise jobs queued then
+ * are done. Not by a timer: re-arming a 1 ms timer after every reading cost a server ~5-10 µs per
+ * request at 10-20k requests/s (bench/README.md, "Remote hit"). Not by a `setImmediate`: a reading
+ * taken in one loop turn's immediates then served the next turn's I/O callbacks, past a stall
+ * between them, and the node missed that its loop had been away (docs/reliability.md, defect 14).
+ * An entry may be served past its expiry for as long as one callback lasts (work that never yields
+ * keeps the same reading), as with lru-cache's `ttlResolution`.
  */
 export class CoarseClock {
   private reading: number | undefined;
@@ -73,7 +77,7 @@ export class CoarseClock {
   now(): number {
     if (this.reading === undefined) {
       this.reading = this.clock.now();
-      setImmediate(this.forget);
+      process.nextTick(this.forget);
     }
     return this.reading;
   }

@@ -67,6 +67,8 @@ const describeError = (error) => ({
   message: String(error?.message ?? error),
 });
 
+let backgroundReading = false;
+
 const commands = {
   get: async ({ key }) => engine.get('products', key),
   put: async ({ key, value }) => engine.put('products', key, value),
@@ -120,6 +122,19 @@ const commands = {
     const until = performance.now() + stallMs;
     while (performance.now() < until);
     return got;
+  },
+  // Reads of `key` from setImmediate callbacks, over and over, until turned off (a node whose
+  // loop turns read the cache in their check phase, as the transport's own pipelined requests do).
+  backgroundReads: async ({ key, on }) => {
+    backgroundReading = on;
+    const read = () => {
+      if (!backgroundReading) return;
+      engine.get('products', key).then(
+        () => setImmediate(read),
+        () => setImmediate(read),
+      );
+    };
+    if (on) setImmediate(read);
   },
   // A port for reads over TCP, one line per command: `get <key>` (answered with one JSON line)
   // or `spin <ms>` (a synchronous stall of the event loop inside the socket's data callback).
