@@ -538,11 +538,20 @@ export class PeerCoordinator implements ClusterCoordinator {
     // the new round (with a fresh bound), not for the old.
     this.lastResyncAt = now;
     const timeoutMs = this.deps.options.broadcastTimeoutMs + this.deps.options.pingTimeoutMs;
-    const round = Promise.all(
-      membership
-        .candidates()
-        .map((peer) => this.send(peer, { op: 'sync' }, { timeoutMs }).catch(() => undefined)),
-    ).then(() => undefined);
+    const sends = membership.candidates().map((peer) => ({
+      sent: this.send(peer, { op: 'sync' }, { timeoutMs }).then(
+        () => undefined,
+        () => undefined,
+      ),
+      // Reads do not wait for a peer off the ring that has been silent (paused, down, cut off):
+      // it cannot answer, and whatever it wrote it delivers when it hears from this node. (A dead
+      // node left in a static list made every stall hold reads for the whole bound.)
+      awaited: membership.member(peer.id) !== undefined || !this.silent(peer),
+    }));
+    const round = Promise.all(sends.map((send) => send.sent)).then(() => undefined);
+    const awaited = Promise.all(sends.filter((send) => send.awaited).map((send) => send.sent)).then(
+      () => undefined,
+    );
     const running = this.syncing;
     const syncing: Promise<void> = (running === undefined ? round : Promise.all([running, round]))
       .then(() => undefined)
@@ -550,7 +559,7 @@ export class PeerCoordinator implements ClusterCoordinator {
         if (this.syncing === syncing) this.syncing = undefined;
       });
     this.syncing = syncing;
-    this.hold = this.holdReads(round);
+    this.hold = this.holdReads(awaited);
     return syncing;
   }
 

@@ -14,8 +14,11 @@ class StallingClock extends ManualClock {
   }
 }
 
-/** How a peer answers SYNC: at once, or never (the request times out). */
-type SyncMode = 'answers' | 'silent';
+/**
+ * How a peer answers: SYNC at once, or never (`silent`: the request times out); `dead` answers
+ * nothing at all (pings included) and cannot be probed.
+ */
+type SyncMode = 'answers' | 'silent' | 'dead';
 
 /**
  * Node a of a three-node cluster (a, b, c) over a transport that answers pings at once and SYNCs
@@ -25,18 +28,23 @@ type SyncMode = 'answers' | 'silent';
 async function nodeA(modes: Record<'b' | 'c', SyncMode>) {
   const clock = new StallingClock();
   const syncs: Array<{ peer: string; at: number }> = [];
+  const heard = new Map<string, number>();
+  const never = (timeoutMs: number): Promise<PeerResponse> =>
+    new Promise((_resolve, reject) => clock.setTimeout(() => reject(new Error('timed out')), timeoutMs));
   const transport: PeerTransport = {
     listen: () => Promise.resolve({ host: '127.0.0.1', port: 1 }),
     request: (peer: PeerAddress, request: PeerRequest, options): Promise<PeerResponse> => {
       const name = peer.port === 2 ? 'b' : 'c';
+      if (request.op === 'sync') syncs.push({ peer: name, at: clock.now() });
+      if (modes[name] === 'dead') return never(options.timeoutMs);
+      heard.set(name, clock.now());
       if (request.op === 'ping') return Promise.resolve({ op: 'pong', nodeId: name });
-      if (request.op !== 'sync') return Promise.resolve({ op: 'ok' });
-      syncs.push({ peer: name, at: clock.now() });
-      if (modes[name] === 'answers') return Promise.resolve({ op: 'ok' });
-      return new Promise((_resolve, reject) =>
-        clock.setTimeout(() => reject(new Error('timed out')), options.timeoutMs),
-      );
+      if (request.op === 'probe')
+        return Promise.resolve({ op: 'error', code: 'E_PEER_UNAVAILABLE', message: 'no answer' });
+      if (request.op !== 'sync' || modes[name] === 'answers') return Promise.resolve({ op: 'ok' });
+      return never(options.timeoutMs);
     },
+    lastHeardFrom: (peer: PeerAddress) => heard.get(peer.port === 2 ? 'b' : 'c'),
     close: () => Promise.resolve(),
   };
   const coordinator = new PeerCoordinator({
@@ -193,5 +201,21 @@ describe('PeerCoordinator.readHold, after a stall of this node', () => {
     clock.stall(1_005);
     await clock.advance(0); // timers first, as after SIGSTOP: the late tick
     expect(syncs).toHaveLength(2);
+  });
+
+  it('does not hold reads for a listed peer that left the ring silent (a dead node in a static list)', async () => {
+    const modes: Record<'b' | 'c', SyncMode> = { b: 'answers', c: 'answers' };
+    const { clock, coordinator, syncs, released } = await nodeA(modes);
+    stopping = coordinator;
+    modes.c = 'dead';
+    await clock.advance(8_000); // failure timeout and probes: c leaves the ring
+    expect(coordinator.members()).toHaveLength(2);
+    clock.stall(1_500);
+    const woke = clock.now();
+    const hold = coordinator.readHold();
+    expect(hold).toBeDefined();
+    // c is asked all the same (it may come back), but reads wait only for b.
+    expect(syncs.filter((sync) => sync.at === woke).map((sync) => sync.peer)).toEqual(['b', 'c']);
+    expect(await released(hold)).toBe(true);
   });
 });
