@@ -35,9 +35,9 @@ export interface MembershipDeps {
    * partition heals: the other side wrote meanwhile), and after this node's own loop stalled for
    * a broadcast timeout or more (writers may have given up on it and resolved without it).
    * `stalledUntil`: about when that stall ended (clock time): a pull started before does not
-   * cover it.
+   * cover it. `peer`: the peer back from a silence, pulled from.
    */
-  readonly resync?: (stalledUntil?: number) => Promise<void>;
+  readonly resync?: (cause: { stalledUntil: number } | { peer: PeerRef }) => Promise<void>;
   /** Discovery no longer lists `peer`: forget what it was owed. */
   readonly onForgotten?: (peer: PeerRef) => void;
 }
@@ -265,7 +265,7 @@ export class Membership {
     // the pong (which lets it route here) waits for that (see PeerCoordinator.answerPing).
     // (Reset the connection first: a reset after the pull started would fail the pull to it.)
     if (!peer.pinging) this.deps.transport.disconnect?.(peer.ref);
-    if (peer.lostAt !== undefined) void this.deps.resync?.();
+    if (peer.lostAt !== undefined) void this.deps.resync?.({ peer: peer.ref });
     if (!peer.pinging) void this.ping(peer);
   }
 
@@ -431,7 +431,7 @@ export class Membership {
     }
     // What it missed while off the ring is delivered before anyone here routes to it, and after a
     // silence this node pulls what it missed itself (the peer's side may have written meanwhile).
-    if (peer.lostAt !== undefined) await this.deps.resync?.();
+    if (peer.lostAt !== undefined) await this.deps.resync?.({ peer: peer.ref });
     const repaired = (await this.deps.repair?.(peer.ref)) ?? true;
     if (!this.current(peer) || isMember(peer)) return;
     if (!repaired) {
@@ -630,7 +630,7 @@ export class Membership {
         stalledMs,
       },
     );
-    void this.deps.resync?.(until);
+    void this.deps.resync?.({ stalledUntil: until });
   }
 
   private scheduleDiscovery(): void {

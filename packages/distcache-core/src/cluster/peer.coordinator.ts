@@ -46,6 +46,17 @@ const RETRY_FIRST_MS = 20;
 /** Separates keyspace and key in the ring's hash input; neither may contain it in practice. */
 const RING_KEY_SEPARATOR = '\u0000';
 
+/** Why this node pulls missed invalidations (see `PeerCoordinator.resync`). */
+export type ResyncCause = { readonly stalledUntil: number } | { readonly peer: PeerRef };
+
+/**
+ * Settles after the next poll phase of the event loop: input that arrived during a stall (read
+ * after the stall, in the turn after this one at the latest) has been read by then.
+ */
+function afterInput(): Promise<void> {
+  return new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
+}
+
 /**
  * The coordinator of a cluster node: the peer listener, discovery, the failure detector and the
  * ring. Requests that arrive from peers are served by the engine's handler and never forwarded.
@@ -65,10 +76,12 @@ export class PeerCoordinator implements ClusterCoordinator {
    * that pull, for half a ping timeout at most.
    */
   private hold: Promise<void> | undefined;
-  /** When the latest pull started (a stall is covered only by one started after it). */
+  /** What reads wait for, before the bound: the awaited SYNCs of the pulls still running. */
+  private awaiting: Promise<void> | undefined;
+  /** When the latest pull of every peer started (a stall is covered only by one started after it). */
   private lastResyncAt = Number.NEGATIVE_INFINITY;
-  /** When the latest pull for a peer back from a silence started (those are throttled). */
-  private lastHealPullAt = Number.NEGATIVE_INFINITY;
+  /** The latest pull from each peer back from a silence (those are throttled per peer). */
+  private readonly healPulls = new Map<string, { at: number; pull: Promise<void>; running: boolean }>();
   /** The last clock reading {@link readHold} was given (one per callback). */
   private lastReading = Number.NaN;
   private readonly turnClock: { now(): number };
@@ -152,8 +165,11 @@ export class PeerCoordinator implements ClusterCoordinator {
         self: this.selfRef,
         repair: (peer) => this.repair(peer),
         isRepaired: (peer) => this.missed.isClear(peer.id),
-        onForgotten: (peer) => this.missed.forget(peer.id),
-        resync: (stalledUntil) => this.resync(stalledUntil),
+        onForgotten: (peer) => {
+          this.missed.forget(peer.id);
+          this.healPulls.delete(peer.id);
+        },
+        resync: (cause) => this.resync(cause),
       });
       this.membership = membership;
       this.opened.push(() => Promise.resolve(membership.stop()));
@@ -483,10 +499,10 @@ export class PeerCoordinator implements ClusterCoordinator {
     const membership = this.membership;
     if (membership === undefined) return;
     membership.heardFrom(await this.listedSender(membership, from));
-    // A peer routes here once we answer: first finish pulling what we missed, within half a ping
-    // timeout (a pull stuck on an unreachable peer must not make us look dead).
-    const syncing = this.syncing;
-    if (syncing !== undefined) await Promise.race([syncing, this.sleep(this.deps.options.pingTimeoutMs / 2)]);
+    // A peer routes here once we answer: first finish pulling what we missed, as reads do (within
+    // half a ping timeout: a pull stuck on an unreachable peer must not make us look dead).
+    const hold = this.hold;
+    if (hold !== undefined) await afterHolds(hold, this);
   }
 
   /**
@@ -514,53 +530,75 @@ export class PeerCoordinator implements ClusterCoordinator {
   }
 
   /**
-   * Pulls from every listed peer what this node may have missed, at once and in parallel; peers
-   * that do not answer within the broadcast timeout are cut off anyway.
-   * `stalledUntil`: this node's loop was stalled until about then (see {@link Membership.noticeTime}):
-   * only a pull started since covers the stall. Otherwise (a peer back from a silence) one pull at
-   * a time, once per ping timeout at most.
+   * Pulls what this node may have missed (docs/protocol.md, section 12), and holds reads of this
+   * node until the answers are in (see {@link holdReads}). Two causes:
+   * - `stalledUntil`: this node's loop was stalled until about then (see
+   *   {@link Membership.noticeTime}): every listed peer is asked, unless a pull of every peer
+   *   started since the stall ended. A stall during a running pull sends a new one at once: the
+   *   running one's SYNCs left before the stall, and a silent peer may keep it open for seconds.
+   * - `peer`: a peer this node had dropped for silence is back (a partition heals): it is asked,
+   *   once per ping timeout at most (a peer that keeps pinging while it stays off the ring must not
+   *   make this node pull over and over), whatever else runs.
+   * Resolves once every SYNC of this pull is answered or failed.
    */
-  private resync(stalledUntil?: number): Promise<void> {
+  private resync(cause: ResyncCause): Promise<void> {
     const membership = this.membership;
     if (membership === undefined) return Promise.resolve();
     const now = this.deps.clock.now();
-    if (stalledUntil === undefined) {
-      // A peer that keeps pinging while it stays off the ring must not make this node pull (and
-      // hold back its pongs and reads) over and over.
-      if (this.syncing !== undefined) return this.syncing;
-      if (now - this.lastHealPullAt < this.deps.options.pingTimeoutMs) return Promise.resolve();
-      this.lastHealPullAt = now;
-    } else if (this.lastResyncAt >= stalledUntil) {
-      return this.syncing ?? Promise.resolve();
+    let peers: readonly PeerRef[];
+    if ('peer' in cause) {
+      const last = this.healPulls.get(cause.peer.id);
+      if (last !== undefined && (last.running || now - last.at < this.deps.options.pingTimeoutMs))
+        return last.pull;
+      peers = [cause.peer];
+    } else {
+      if (this.lastResyncAt >= cause.stalledUntil) return this.syncing ?? Promise.resolve();
+      this.lastResyncAt = now;
+      peers = membership.candidates();
     }
-    // After a stall during a pull, a new round goes out at once: the running one's SYNCs left
-    // before the stall, and a silent peer may keep that round open for seconds. Reads wait for
-    // the new round (with a fresh bound), not for the old.
-    this.lastResyncAt = now;
     const timeoutMs = this.deps.options.broadcastTimeoutMs + this.deps.options.pingTimeoutMs;
-    const sends = membership.candidates().map((peer) => ({
+    const sends = peers.map((peer) => ({
+      peer,
       sent: this.send(peer, { op: 'sync' }, { timeoutMs }).then(
         () => undefined,
         () => undefined,
       ),
-      // Reads do not wait for a peer off the ring that has been silent (paused, down, cut off):
-      // it cannot answer, and whatever it wrote it delivers when it hears from this node. (A dead
-      // node left in a static list made every stall hold reads for the whole bound.)
-      awaited: membership.member(peer.id) !== undefined || !this.silent(peer),
     }));
-    const round = Promise.all(sends.map((send) => send.sent)).then(() => undefined);
-    const awaited = Promise.all(sends.filter((send) => send.awaited).map((send) => send.sent)).then(
-      () => undefined,
+    const pull = Promise.all(sends.map((send) => send.sent)).then(() => undefined);
+    // Reads wait for the peers that can answer: members, and any other heard from lately. One off
+    // the ring and silent (paused, down, cut off) cannot, and delivers what it wrote when it hears
+    // from this node (a dead node left in a static list held reads for the whole bound after every
+    // stall). Decided once the input that arrived during the stall has been read (one full poll
+    // phase): a peer that resumed meanwhile is not silent then.
+    const awaited = afterInput().then(() =>
+      Promise.all(
+        sends
+          .filter(({ peer }) => membership.member(peer.id) !== undefined || !this.silent(peer))
+          .map((send) => send.sent),
+      ).then(() => undefined),
     );
+    if ('peer' in cause) {
+      const record = { at: now, pull, running: true };
+      this.healPulls.set(cause.peer.id, record);
+      void pull.then(() => (record.running = false));
+    }
     const running = this.syncing;
-    const syncing: Promise<void> = (running === undefined ? round : Promise.all([running, round]))
+    const syncing: Promise<void> = (running === undefined ? pull : Promise.all([running, pull]))
       .then(() => undefined)
       .finally(() => {
         if (this.syncing === syncing) this.syncing = undefined;
       });
     this.syncing = syncing;
-    this.hold = this.holdReads(awaited);
-    return syncing;
+    // Reads arriving from now on wait for this pull and for those still running.
+    const before = this.awaiting;
+    const awaiting: Promise<void> = (before === undefined ? awaited : Promise.all([before, awaited]))
+      .then(() => undefined)
+      .finally(() => {
+        if (this.awaiting === awaiting) this.awaiting = undefined;
+      });
+    this.awaiting = awaiting;
+    this.hold = this.holdReads(awaiting);
+    return pull;
   }
 
   /**

@@ -71,7 +71,7 @@ async function nodeA(modes: Record<'b' | 'c', SyncMode>) {
     await clock.advance(0);
     return done;
   };
-  return { clock, coordinator, syncs, released };
+  return { clock, coordinator, syncs, released, heard };
 }
 
 let stopping: PeerCoordinator | undefined;
@@ -111,16 +111,16 @@ describe('PeerCoordinator.readHold, after a stall of this node', () => {
     expect(syncs).toHaveLength(2);
   });
 
-  it('a pull that ran after the last tick but before the stall does not cover it', async () => {
+  it('a second stall right after the first stall’s pull, before any tick ran again, is pulled for again', async () => {
+    // Only a pull of every peer started after a stall ended covers it (a pull started between the
+    // last tick and the stall was once taken as covering it; a heal's pull of one peer never does).
     const { clock, coordinator, syncs, released } = await nodeA({ b: 'answers', c: 'answers' });
     stopping = coordinator;
     await clock.advance(1_000); // a tick
-    await clock.advance(20);
-    // A pull 20 ms after the tick (as after a peer came back), answered at once.
-    await (coordinator as unknown as { resync(): Promise<void> }).resync();
+    clock.stall(1_500);
+    expect(await released(coordinator.readHold())).toBe(true); // a pull, answered at once
     expect(syncs).toHaveLength(2);
-    await clock.advance(10);
-    clock.stall(2_000);
+    clock.stall(2_010); // 10 ms later, the loop stalls once more
     const hold = coordinator.readHold();
     expect(hold).toBeDefined();
     expect(syncs).toHaveLength(4);
@@ -216,6 +216,40 @@ describe('PeerCoordinator.readHold, after a stall of this node', () => {
     expect(hold).toBeDefined();
     // c is asked all the same (it may come back), but reads wait only for b.
     expect(syncs.filter((sync) => sync.at === woke).map((sync) => sync.peer)).toEqual(['b', 'c']);
+    expect(await released(hold)).toBe(true);
+  });
+
+  it('a peer back from a silence while a stall’s pull still runs is asked again', async () => {
+    // It was: the heal joined the running pull, whose SYNC to that peer had gone out while it was
+    // down, and the peer came back on the ring with nothing pulled from it.
+    const modes: Record<'b' | 'c', SyncMode> = { b: 'answers', c: 'answers' };
+    const { clock, coordinator, syncs } = await nodeA(modes);
+    stopping = coordinator;
+    modes.c = 'dead';
+    await clock.advance(8_000);
+    expect(coordinator.members()).toHaveLength(2);
+    clock.stall(1_500);
+    expect(coordinator.readHold()).toBeDefined(); // the stall's pull: c's SYNC waits up to 2 s
+    await clock.advance(50);
+    modes.c = 'answers';
+    const back = clock.now();
+    await clock.advance(600); // a ping reaches c: it is back
+    expect(syncs.filter((sync) => sync.peer === 'c' && sync.at >= back)).toHaveLength(1);
+    expect(coordinator.members()).toHaveLength(3);
+  });
+
+  it('a silent peer that resumed during this node’s stall is waited for, once its input is read', async () => {
+    const modes: Record<'b' | 'c', SyncMode> = { b: 'answers', c: 'answers' };
+    const { clock, coordinator, released, heard } = await nodeA(modes);
+    stopping = coordinator;
+    modes.c = 'dead';
+    await clock.advance(8_000);
+    clock.stall(1_500);
+    const hold = coordinator.readHold();
+    // c resumed during the stall: its bytes are read in this loop turn (its SYNC, sent before, is lost).
+    heard.set('c', clock.now());
+    expect(await released(hold)).toBe(false);
+    await clock.advance(500);
     expect(await released(hold)).toBe(true);
   });
 });

@@ -93,14 +93,21 @@ export class ReadRouter {
     operation: string,
     read: (inner: Deadline) => Promise<R>,
   ): Promise<R> {
-    // The read keeps the signal; the timeout is the outer wait's.
+    // The read keeps the signal; the timeout is the outer wait's. A caller that gave up while
+    // held starts no read (no load nobody waits for).
     const inner: Deadline = bound.timeoutMs === undefined ? bound : { signal: bound.signal };
-    return waitFor(
-      afterHolds(hold, this.deps.coordinator).then(() => read(inner)),
+    let ended = false;
+    const outcome = waitFor(
+      afterHolds(hold, this.deps.coordinator).then(() => (ended ? (undefined as R) : read(inner))),
       bound,
       this.deps.clock,
       operation,
     );
+    outcome.then(
+      () => (ended = true),
+      () => (ended = true),
+    );
+    return outcome;
   }
 
   /** A key that missed here: from the data source as its owner, or from its owner. */
