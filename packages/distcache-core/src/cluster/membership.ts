@@ -30,12 +30,11 @@ export interface MembershipDeps {
   /** True when `peer` owes nothing (no repair needed). */
   readonly isRepaired?: (peer: PeerRef) => boolean;
   /**
-   * Pulls from every reachable peer the invalidations this node may have missed (docs/protocol.md,
-   * "Membership"): called before a peer this node had dropped for silence is taken back (a
-   * partition heals: the other side wrote meanwhile), and after this node's own loop stalled for
-   * a broadcast timeout or more (writers may have given up on it and resolved without it).
-   * `stalledUntil`: about when that stall ended (clock time): a pull started before does not
-   * cover it. `peer`: the peer back from a silence, pulled from.
+   * Pulls the invalidations this node may have missed (docs/protocol.md, "Membership"): from
+   * `peer`, before a peer this node had dropped for silence is taken back (a partition heals: its
+   * side wrote meanwhile); from every peer, after this node's own loop stalled for a broadcast
+   * timeout or more (writers may have given up on it and resolved without it), `stalledUntil`
+   * being about when that stall ended (clock time): a pull started before does not cover it.
    */
   readonly resync?: (cause: { stalledUntil: number } | { peer: PeerRef }) => Promise<void>;
   /** Discovery no longer lists `peer`: forget what it was owed. */
@@ -591,8 +590,8 @@ export class Membership {
    * Told the engine's clock reading of each callback that reads. A loop that stalls inside a
    * callback (a long synchronous task, a GC pause, a starved CPU) goes on reading the input that
    * arrived meanwhile before its timers run: when the loop has been away long enough to have cost
-   * invalidations, the pull of what was missed starts here, before this turn serves anything it
-   * holds. (A process woken from SIGSTOP runs its timers first: the late tick starts it.)
+   * invalidations, the pull of what was missed starts here, before this callback serves anything
+   * it holds. (A process woken from SIGSTOP runs its timers first: the late tick starts it.)
    */
   noticeTime(now: number): void {
     if (!this.running) return;
