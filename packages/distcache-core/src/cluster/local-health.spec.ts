@@ -50,6 +50,17 @@ describe('LocalHealth', () => {
     expect(health.recentLag()).toBe(2_900);
   });
 
+  it('counts only the part of a stall in progress after `since`', () => {
+    const clock = new SteppedClock();
+    const health = new LocalHealth(clock, 6_000);
+    health.start();
+    clock.tickAfter(100);
+    clock.time += 2_000; // stalled; the tick is overdue by 1,900 ms
+    expect(health.stalledSince(clock.time - 5_000)).toBe(1_900);
+    // Checked again 10 ms after a check: the stall in progress is not counted twice.
+    expect(health.stalledSince(clock.time - 10)).toBe(10);
+  });
+
   it('tells how long ago its tick last ran, before the late tick does, and reports each stall as it ends', () => {
     const clock = new SteppedClock();
     const stalls: number[] = [];

@@ -54,7 +54,8 @@ export class LocalHealth {
   /** Milliseconds this node's loop was stalled since `since` (clock time), the current stall included. */
   stalledSince(since: number): number {
     const now = this.clock.now();
-    let total = this.overdue(now);
+    // The stall in progress began when the tick was due; only its part after `since` counts.
+    let total = this.overdue(now) > 0 ? Math.max(0, now - Math.max(this.expected, since)) : 0;
     for (const stall of this.stalls) {
       if (stall.at <= since) continue;
       total += Math.min(stall.lag, stall.at - since);
@@ -76,6 +77,11 @@ export class LocalHealth {
    * (0 when not started). A loop that stalled inside a callback reads the sockets that had input
    * before its timers run: a read served then is the first to know, from this, that it was away.
    */
+  /** When the next tick is due (clock time): it changes each time a tick runs. */
+  get tickDue(): number {
+    return this.expected;
+  }
+
   sinceLastTick(now: number): number {
     return this.started ? now - (this.expected - SAMPLE_INTERVAL_MS) : 0;
   }

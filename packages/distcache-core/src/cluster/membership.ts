@@ -79,6 +79,8 @@ export class Membership {
   private waiters: Array<() => void> = [];
   private lastRefreshAt = 0;
   private stallCheckedAt = 0;
+  /** The tick due when {@link noticeTime} last acted on a stall in progress. */
+  private noticedTickDue = Number.NaN;
   /** Settles once the first candidate list is in (a ping may arrive before it is). */
   private readonly loaded: Promise<void>;
   private markLoaded: () => void = () => undefined;
@@ -595,9 +597,12 @@ export class Membership {
    */
   noticeTime(now: number): void {
     if (!this.running) return;
+    // Once per stall: every callback until the late tick runs sees the loop as away.
+    if (this.health.tickDue === this.noticedTickDue) return;
     const away = this.health.sinceLastTick(now);
     // A tick due but not run yet is not a stall (with a ping timeout near the sample interval).
     if (away < Math.max(this.stallThresholdMs(), TICK_SLACK_MS)) return;
+    this.noticedTickDue = this.health.tickDue;
     // The late tick and the ping timer that follow see this stall as handled.
     this.stallCheckedAt = now;
     this.ownStall(away, now);
