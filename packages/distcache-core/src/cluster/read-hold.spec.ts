@@ -261,7 +261,7 @@ describe('PeerCoordinator.readHold, after a stall of this node', () => {
     await clock.advance(1_000);
     clock.stall(1_500);
     for (let callback = 0; callback < 20; callback++) {
-      coordinator.readHold();
+      void coordinator.readHold();
       clock.stall(2); // the next callback, a couple of milliseconds later, timers not run yet
     }
     expect(syncs).toHaveLength(2);
