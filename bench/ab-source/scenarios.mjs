@@ -61,39 +61,48 @@ const miss = {
   },
 };
 
-/** A two-node cluster in this process over loopback TCP: the asker's gets of keys the owner holds. */
+/**
+ * A two-node cluster of one build in this process over loopback TCP: `reader` and `holder`, and
+ * 5,000 keys, owned by the holder (`readerOwns` false) or by the reader, put through the holder.
+ */
+async function twoNodes(core, clusterOptions, readerOwns) {
+  const ports = await freePorts(2);
+  const make = (port) =>
+    new core.DistCacheEngine({
+      nodeName: `n${port}`,
+      cluster: `ab-${ports[0]}`,
+      host: '127.0.0.1',
+      port,
+      discovery: core.staticDiscovery({ peers: ports.map((p) => `127.0.0.1:${p}`) }),
+      clusterOptions,
+      keySpaces: [core.defineKeySpace({ name: 'products', maxBytes: 2 ** 30, ttl: '1h' })],
+    });
+  const [reader, holder] = ports.map(make);
+  await Promise.all([reader.start(), holder.start()]);
+  await waitUntil(
+    () => reader.stats().members === 2 && holder.stats().members === 2,
+    15_000,
+    'the two nodes to see each other',
+  );
+  const keys = [];
+  for (let i = 0; keys.length < 5000; i++) {
+    const key = `product:${i}`;
+    if ((reader.ownerOf('products', key) === `127.0.0.1:${ports[0]}`) === readerOwns) keys.push(key);
+  }
+  await holder.putMany(
+    'products',
+    keys.map((key) => ({ key, value: products[Number(key.slice(8))] })),
+  );
+  return { reader, keys, stop: () => Promise.all([reader.stop(), holder.stop()]) };
+}
+
+/** The asker's gets of keys the other node holds (no hot copies). */
 function remote(name, inFlight, batch) {
   return {
     name,
     count: batch === 1 ? 20_000 : 300,
     async setup(core) {
-      const ports = await freePorts(2);
-      const make = (port) =>
-        new core.DistCacheEngine({
-          nodeName: `n${port}`,
-          cluster: `ab-${ports[0]}`,
-          host: '127.0.0.1',
-          port,
-          discovery: core.staticDiscovery({ peers: ports.map((p) => `127.0.0.1:${p}`) }),
-          clusterOptions: { hotTtl: 0 },
-          keySpaces: [core.defineKeySpace({ name: 'products', maxBytes: 2 ** 30, ttl: '1h' })],
-        });
-      const [asker, owner] = ports.map(make);
-      await Promise.all([asker.start(), owner.start()]);
-      await waitUntil(
-        () => asker.stats().members === 2 && owner.stats().members === 2,
-        15_000,
-        'the two nodes to see each other',
-      );
-      const keys = [];
-      for (let i = 0; keys.length < 5000; i++) {
-        const key = `product:${i}`;
-        if (asker.ownerOf('products', key) !== `127.0.0.1:${ports[0]}`) keys.push(key);
-      }
-      await owner.putMany(
-        'products',
-        keys.map((key) => ({ key, value: products[Number(key.slice(8))] })),
-      );
+      const { reader: asker, keys, stop } = await twoNodes(core, { hotTtl: 0 }, false);
       let at = 0;
       return {
         async run(count) {
@@ -114,9 +123,7 @@ function remote(name, inFlight, batch) {
             }),
           );
         },
-        stop: async () => {
-          await Promise.all([asker.stop(), owner.stop()]);
-        },
+        stop,
       };
     },
   };
@@ -127,28 +134,7 @@ const clusterHit = {
   name: 'local hit on a cluster node',
   count: 200_000,
   async setup(core) {
-    const ports = await freePorts(2);
-    const make = (port) =>
-      new core.DistCacheEngine({
-        nodeName: `n${port}`,
-        cluster: `ab-hit-${ports[0]}`,
-        host: '127.0.0.1',
-        port,
-        discovery: core.staticDiscovery({ peers: ports.map((p) => `127.0.0.1:${p}`) }),
-        keySpaces: [core.defineKeySpace({ name: 'products', maxBytes: 2 ** 30, ttl: '1h' })],
-      });
-    const [node, other] = ports.map(make);
-    await Promise.all([node.start(), other.start()]);
-    await waitUntil(() => node.stats().members === 2, 15_000, 'the two nodes to see each other');
-    const keys = [];
-    for (let i = 0; keys.length < 5000; i++) {
-      const key = `product:${i}`;
-      if (node.ownerOf('products', key) === `127.0.0.1:${ports[0]}`) keys.push(key);
-    }
-    await node.putMany(
-      'products',
-      keys.map((key) => ({ key, value: products[Number(key.slice(8))] })),
-    );
+    const { reader: node, keys, stop } = await twoNodes(core, undefined, true);
     let at = 0;
     return {
       async run(count) {
@@ -157,9 +143,7 @@ const clusterHit = {
           if (value === undefined) throw new Error('missing product');
         }
       },
-      stop: async () => {
-        await Promise.all([node.stop(), other.stop()]);
-      },
+      stop,
     };
   },
 };

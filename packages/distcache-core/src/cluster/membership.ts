@@ -12,6 +12,9 @@ import type { PeerRef } from './coordinator';
 import { LocalHealth, SAMPLE_INTERVAL_MS, TICK_SLACK_MS } from './local-health';
 import { type PeerInfo, type PeerRecord, peerRef } from './peer-state';
 
+/** Why this node pulls missed invalidations (see {@link MembershipDeps.resync}). */
+export type ResyncCause = { readonly stalledUntil: number } | { readonly peer: PeerRef };
+
 export interface MembershipDeps {
   readonly self: PeerRef;
   readonly nodeName: string;
@@ -36,7 +39,7 @@ export interface MembershipDeps {
    * timeout or more (writers may have given up on it and resolved without it), `stalledUntil`
    * being about when that stall ended (clock time): a pull started before does not cover it.
    */
-  readonly resync?: (cause: { stalledUntil: number } | { peer: PeerRef }) => Promise<void>;
+  readonly resync?: (cause: ResyncCause) => Promise<void>;
   /** Discovery no longer lists `peer`: forget what it was owed. */
   readonly onForgotten?: (peer: PeerRef) => void;
 }

@@ -13,7 +13,7 @@ import { type Clock, setDeadline } from '../util/clock';
 import type { Logger } from '../util/logger';
 import type { ResolvedClusterOptions } from './cluster.options';
 import { afterHolds, type ClusterCoordinator, type PeerRef, type SendOptions } from './coordinator';
-import { Membership } from './membership';
+import { Membership, type ResyncCause } from './membership';
 import { isFrameTooLarge, keyParts, requestKeyBudget } from './key-batches';
 import { INVALIDATION_BATCH, MissedInvalidations } from './missed-invalidations';
 import type { BookkeepingLedger } from '../keyspace/bookkeeping';
@@ -46,9 +46,6 @@ const RETRY_FIRST_MS = 20;
 /** Separates keyspace and key in the ring's hash input; neither may contain it in practice. */
 const RING_KEY_SEPARATOR = '\u0000';
 
-/** Why this node pulls missed invalidations (see `PeerCoordinator.resync`). */
-export type ResyncCause = { readonly stalledUntil: number } | { readonly peer: PeerRef };
-
 /**
  * Settles after the next poll phase of the event loop: input that arrived during a stall (read
  * after the stall, in the turn after this one at the latest) has been read by then.
@@ -69,8 +66,6 @@ export class PeerCoordinator implements ClusterCoordinator {
   private readonly missed: MissedInvalidations;
   /** Deliveries of missed invalidations in progress, by peer id (never two at once per peer). */
   private readonly repairs = new Map<string, Promise<boolean>>();
-  /** Pulls of missed invalidations from every peer, while any runs (see {@link resync}). */
-  private syncing: Promise<void> | undefined;
   /**
    * What reads of this node (its own callers' and its peers') wait for while the latest pull runs:
    * that pull, for half a ping timeout at most.
@@ -539,7 +534,7 @@ export class PeerCoordinator implements ClusterCoordinator {
    * - `peer`: a peer this node had dropped for silence is back (a partition heals): it is asked,
    *   once per ping timeout at most (a peer that keeps pinging while it stays off the ring must not
    *   make this node pull over and over), whatever else runs.
-   * Resolves once every SYNC of this pull is answered or failed.
+   * Resolves once every SYNC of this pull is answered or failed (at once when a stall was covered).
    */
   private resync(cause: ResyncCause): Promise<void> {
     const membership = this.membership;
@@ -552,7 +547,7 @@ export class PeerCoordinator implements ClusterCoordinator {
         return last.pull;
       peers = [cause.peer];
     } else {
-      if (this.lastResyncAt >= cause.stalledUntil) return this.syncing ?? Promise.resolve();
+      if (this.lastResyncAt >= cause.stalledUntil) return Promise.resolve();
       this.lastResyncAt = now;
       peers = membership.candidates();
     }
@@ -582,13 +577,6 @@ export class PeerCoordinator implements ClusterCoordinator {
       this.healPulls.set(cause.peer.id, record);
       void pull.then(() => (record.running = false));
     }
-    const running = this.syncing;
-    const syncing: Promise<void> = (running === undefined ? pull : Promise.all([running, pull]))
-      .then(() => undefined)
-      .finally(() => {
-        if (this.syncing === syncing) this.syncing = undefined;
-      });
-    this.syncing = syncing;
     // Reads arriving from now on wait for this pull and for those still running.
     const before = this.awaiting;
     const awaiting: Promise<void> = (before === undefined ? awaited : Promise.all([before, awaited]))

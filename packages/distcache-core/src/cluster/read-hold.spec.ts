@@ -62,6 +62,7 @@ async function nodeA(modes: Record<'b' | 'c', SyncMode>) {
     onEvent: () => undefined,
   });
   await coordinator.start(async () => ({ op: 'ok' }), new AbortController().signal);
+  stopping = coordinator;
   expect(coordinator.members()).toHaveLength(3);
   /** Whether `hold` has settled once pending callbacks ran. */
   const released = async (hold: Promise<void> | undefined): Promise<boolean> => {
@@ -74,6 +75,15 @@ async function nodeA(modes: Record<'b' | 'c', SyncMode>) {
   return { clock, coordinator, syncs, released, heard };
 }
 
+/** {@link nodeA} once c stopped answering anything and left its ring (failure timeout, probes). */
+async function nodeAWithoutC() {
+  const modes: Record<'b' | 'c', SyncMode> = { b: 'answers', c: 'answers' };
+  const node = await nodeA(modes);
+  modes.c = 'dead';
+  await node.clock.advance(8_000);
+  return { ...node, modes };
+}
+
 let stopping: PeerCoordinator | undefined;
 afterEach(async () => {
   await stopping?.stop();
@@ -83,7 +93,6 @@ afterEach(async () => {
 describe('PeerCoordinator.readHold, after a stall of this node', () => {
   it('holds nothing in calm, and after a short stall', async () => {
     const { clock, coordinator, syncs } = await nodeA({ b: 'answers', c: 'answers' });
-    stopping = coordinator;
     await clock.advance(2_000);
     expect(coordinator.readHold()).toBeUndefined();
     clock.stall(700); // under the broadcast timeout: no write gave up on this node
@@ -94,7 +103,6 @@ describe('PeerCoordinator.readHold, after a stall of this node', () => {
 
   it('the first read after a stall, before any timer ran, waits for the pull from every peer', async () => {
     const { clock, coordinator, syncs, released } = await nodeA({ b: 'answers', c: 'answers' });
-    stopping = coordinator;
     await clock.advance(1_000);
     clock.stall(1_500);
     const woke = clock.now();
@@ -115,7 +123,6 @@ describe('PeerCoordinator.readHold, after a stall of this node', () => {
     // Only a pull of every peer started after a stall ended covers it (a pull started between the
     // last tick and the stall was once taken as covering it; a heal's pull of one peer never does).
     const { clock, coordinator, syncs, released } = await nodeA({ b: 'answers', c: 'answers' });
-    stopping = coordinator;
     await clock.advance(1_000); // a tick
     clock.stall(1_500);
     expect(await released(coordinator.readHold())).toBe(true); // a pull, answered at once
@@ -129,7 +136,6 @@ describe('PeerCoordinator.readHold, after a stall of this node', () => {
 
   it('waits at most half a ping timeout for a peer that does not answer', async () => {
     const { clock, coordinator, released } = await nodeA({ b: 'answers', c: 'silent' });
-    stopping = coordinator;
     await clock.advance(1_000);
     clock.stall(1_500);
     const hold = coordinator.readHold();
@@ -143,7 +149,6 @@ describe('PeerCoordinator.readHold, after a stall of this node', () => {
 
   it('a second stall while a pull still waits on a silent peer sends a new round at once and holds reads again', async () => {
     const { clock, coordinator, syncs, released } = await nodeA({ b: 'answers', c: 'silent' });
-    stopping = coordinator;
     await clock.advance(1_000);
     clock.stall(1_500);
     expect(coordinator.readHold()).toBeDefined();
@@ -161,7 +166,6 @@ describe('PeerCoordinator.readHold, after a stall of this node', () => {
 
   it('a second stall within the first hold: the first bound does not release reads held for the second', async () => {
     const { clock, coordinator, syncs, released } = await nodeA({ b: 'answers', c: 'silent' });
-    stopping = coordinator;
     await clock.advance(1_000);
     clock.stall(1_500);
     expect(coordinator.readHold()).toBeDefined();
@@ -178,7 +182,6 @@ describe('PeerCoordinator.readHold, after a stall of this node', () => {
 
   it('reads already waiting when a second stall starts a new round wait for that round too', async () => {
     const { clock, coordinator, released } = await nodeA({ b: 'answers', c: 'silent' });
-    stopping = coordinator;
     await clock.advance(1_000);
     clock.stall(1_500);
     const first = coordinator.readHold();
@@ -194,8 +197,7 @@ describe('PeerCoordinator.readHold, after a stall of this node', () => {
   it('a stall of just over the broadcast timeout that the late tick sees as less is pulled for', async () => {
     // The tick's lateness misses the part of a stall before its due time: 1,005 ms from 90 ms after
     // a tick made the next one 995 ms late, under the threshold, while a writer gave up after 1 s.
-    const { clock, coordinator, syncs } = await nodeA({ b: 'answers', c: 'answers' });
-    stopping = coordinator;
+    const { clock, syncs } = await nodeA({ b: 'answers', c: 'answers' });
     await clock.advance(1_000); // a tick ran at the end of this
     await clock.advance(90);
     clock.stall(1_005);
@@ -204,11 +206,7 @@ describe('PeerCoordinator.readHold, after a stall of this node', () => {
   });
 
   it('does not hold reads for a listed peer that left the ring silent (a dead node in a static list)', async () => {
-    const modes: Record<'b' | 'c', SyncMode> = { b: 'answers', c: 'answers' };
-    const { clock, coordinator, syncs, released } = await nodeA(modes);
-    stopping = coordinator;
-    modes.c = 'dead';
-    await clock.advance(8_000); // failure timeout and probes: c leaves the ring
+    const { clock, coordinator, syncs, released } = await nodeAWithoutC();
     expect(coordinator.members()).toHaveLength(2);
     clock.stall(1_500);
     const woke = clock.now();
@@ -222,11 +220,7 @@ describe('PeerCoordinator.readHold, after a stall of this node', () => {
   it('a peer back from a silence while a stall’s pull still runs is asked again', async () => {
     // It was: the heal joined the running pull, whose SYNC to that peer had gone out while it was
     // down, and the peer came back on the ring with nothing pulled from it.
-    const modes: Record<'b' | 'c', SyncMode> = { b: 'answers', c: 'answers' };
-    const { clock, coordinator, syncs } = await nodeA(modes);
-    stopping = coordinator;
-    modes.c = 'dead';
-    await clock.advance(8_000);
+    const { clock, coordinator, syncs, modes } = await nodeAWithoutC();
     expect(coordinator.members()).toHaveLength(2);
     clock.stall(1_500);
     expect(coordinator.readHold()).toBeDefined(); // the stall's pull: c's SYNC waits up to 2 s
@@ -239,11 +233,7 @@ describe('PeerCoordinator.readHold, after a stall of this node', () => {
   });
 
   it('a silent peer that resumed during this node’s stall is waited for, once its input is read', async () => {
-    const modes: Record<'b' | 'c', SyncMode> = { b: 'answers', c: 'answers' };
-    const { clock, coordinator, released, heard } = await nodeA(modes);
-    stopping = coordinator;
-    modes.c = 'dead';
-    await clock.advance(8_000);
+    const { clock, coordinator, released, heard } = await nodeAWithoutC();
     clock.stall(1_500);
     const hold = coordinator.readHold();
     // c resumed during the stall: its bytes are read in this loop turn (its SYNC, sent before, is lost).
@@ -257,7 +247,6 @@ describe('PeerCoordinator.readHold, after a stall of this node', () => {
     // Each callback of the poll phase after a stall sees the loop as away until the tick runs: it
     // was one pull of every peer per callback (19 in a fuzzing run of 6 s).
     const { clock, coordinator, syncs } = await nodeA({ b: 'answers', c: 'answers' });
-    stopping = coordinator;
     await clock.advance(1_000);
     clock.stall(1_500);
     for (let callback = 0; callback < 20; callback++) {
