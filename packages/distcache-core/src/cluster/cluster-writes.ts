@@ -261,8 +261,7 @@ export class ClusterWrites {
     const writes: OwnerWrites = new OwnerWrites(owner, this.coordinator, this.clock, this.window, () => {
       if (this.owners.get(owner.id) === writes) this.owners.delete(owner.id);
     });
-    if (this.stoppedWith !== undefined) writes.stop(this.stoppedWith);
-    else this.owners.set(owner.id, writes);
+    this.owners.set(owner.id, writes);
     return writes;
   }
 
@@ -275,6 +274,7 @@ export class ClusterWrites {
     // Past this the write has failed for its caller (however long it waited for a slot); the owner
     // must not apply it late.
     const sent = request.op === 'set' ? { ...request, notAfter: wireInstant(call.until) } : request;
+    if (this.stoppedWith !== undefined) throw this.stoppedWith;
     const response = await this.writesTo(owner).send(sent, call);
     if (response.op === 'error') {
       throw new DistCacheError(response.code, `Owner ${owner.id} refused the write: ${response.message}`, {

@@ -43,7 +43,7 @@ export function keyParts<E>(
 }
 
 /** A key's bytes in a request, at most: its str32 length and 3 UTF-8 bytes per UTF-16 unit. */
-export function requestKeyBytes(key: string): number {
+function requestKeyBytes(key: string): number {
   return 4 + 3 * key.length;
 }
 

@@ -111,7 +111,6 @@ export class OwnerWrites {
 
   /** Sends `request` once every write to the owner queued before it has been sent. */
   send(request: PeerRequest, call: WriteCall): Promise<PeerResponse> {
-    if (this.stoppedWith !== undefined) return Promise.reject(this.stoppedWith);
     this.skipDone();
     if (this.head === this.queue.length && this.inFlight < this.window && !this.paused && !this.blocked)
       return this.dispatch(request, call);
