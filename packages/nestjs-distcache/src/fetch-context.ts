@@ -23,7 +23,9 @@ function settled(): void {
  * Inside a `@ReadThrough` method running as the data source (a cache miss, on the key's owner),
  * the load's context: `signal` aborts when the keyspace's `readTimeout` passes or the engine
  * stops. `undefined` when the method was called directly (engine not running), and once the
- * method's promise has settled (in work it left running). Pass the signal to the database driver
+ * method's promise has settled (in work it left running). A call that was waiting on the cache when
+ * the engine stopped is finished by the method with a context of its own, whose signal aborts at
+ * the keyspace's `readTimeout`. Pass the signal to the database driver
  * or `fetch()`, so abandoned work is cancelled.
  *
  * @example

@@ -182,29 +182,87 @@ describe('wiring', () => {
     expect(await products.find(1)).toEqual({ id: 1, call: 3 });
   });
 
-  it('a call waiting on a load when the app shuts down is finished by the method, not failed', async () => {
+  it('calls waiting on loads when the app shuts down are finished by one run of the method per key, not failed', async () => {
     @Injectable()
     class Draining {
-      calls = 0;
+      calls: string[] = [];
 
       @ReadThrough('draining')
       async find(id: string): Promise<string> {
-        this.calls += 1;
         const context = currentFetchContext();
-        if (context === undefined) return `${id} from the method`;
-        await new Promise((resolve) => context.signal.addEventListener('abort', resolve, { once: true }));
-        return `${id} from the aborted load`;
+        this.calls.push(`${id} ${context?.signal.aborted === false ? 'with a live signal' : 'without'}`);
+        if (this.calls.length <= 2) {
+          // The engine's loads: they wait until the engine's stop aborts them.
+          await new Promise((resolve) => context?.signal.addEventListener('abort', resolve, { once: true }));
+          return `${id} from the aborted load`;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        return `${id} from the method`;
       }
     }
     const { app } = await createStandaloneApp({ providers: [Draining] });
     await app.init();
     const draining = app.get(Draining);
-    const pending = draining.find('x');
+    const pending = [
+      draining.find('x'),
+      draining.find('x'),
+      draining.find('x'),
+      draining.find('y'),
+      draining.find('y'),
+    ];
     await new Promise((resolve) => setImmediate(resolve));
-    expect(draining.calls).toBe(1); // the load is running
+    expect(draining.calls).toEqual(['x with a live signal', 'y with a live signal']); // the loads run
     await app.close();
-    expect(await pending).toBe('x from the method');
-    expect(draining.calls).toBe(2);
+    expect(await Promise.all(pending)).toEqual([
+      'x from the method',
+      'x from the method',
+      'x from the method',
+      'y from the method',
+      'y from the method',
+    ]);
+    // One run per key after the stop (the 3 + 2 callers each ran it before), each with a context
+    // whose signal the read timeout would abort.
+    expect(draining.calls.slice(2).sort()).toEqual(['x with a live signal', 'y with a live signal']);
+  });
+
+  it('a method that hangs after the app shut down fails its waiting calls at the read timeout, its signal aborted', async () => {
+    @Injectable()
+    class Hanging {
+      calls = 0;
+      aborted: unknown[] = [];
+
+      @ReadThrough('hanging', { readTimeout: 300 })
+      async find(id: string): Promise<string> {
+        this.calls += 1;
+        const context = currentFetchContext();
+        context?.signal.addEventListener('abort', () => this.aborted.push(context.signal.reason), {
+          once: true,
+        });
+        // Never settles: neither the engine's load nor the run after the stop.
+        return new Promise<string>(() => undefined).then(() => id);
+      }
+    }
+    const { app } = await createStandaloneApp({ providers: [Hanging] });
+    await app.init();
+    const hanging = app.get(Hanging);
+    const pending = [hanging.find('x'), hanging.find('x')].map((call) =>
+      call.catch((error: unknown) => error),
+    );
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(hanging.calls).toBe(1);
+    const stoppedAt = performance.now();
+    await app.close();
+    const [first, second] = await Promise.all(pending);
+    expect(performance.now() - stoppedAt).toBeGreaterThanOrEqual(290);
+    expect(first).toBe(second); // one run, one outcome for both callers
+    expect(isDistCacheError(first, 'E_DATASOURCE_TIMEOUT')).toBe(true);
+    expect((first as Error).message).toBe(
+      'Data source of keyspace "hanging" did not answer for key "x" within 300ms (a call left waiting when the engine stopped, finished by the method)',
+    );
+    expect(hanging.calls).toBe(2);
+    // The engine's load was aborted by the stop, the run after it by the timeout.
+    expect(hanging.aborted).toHaveLength(2);
+    expect(hanging.aborted[1]).toBe(first);
   });
 
   it('a hit served while another @ReadThrough load runs (its fetch context on) resolves', async () => {

@@ -1,4 +1,9 @@
-import { type DistCacheEngine, isDistCacheError, type KeySpaceDefinition } from 'distcache-core';
+import {
+  DistCacheError,
+  type DistCacheEngine,
+  isDistCacheError,
+  type KeySpaceDefinition,
+} from 'distcache-core';
 import type { ReadThroughMetadata } from '../decorators/decorator.types';
 import { runWithFetchContext } from '../fetch-context';
 import { decodeArguments, methodShape } from '../keys/method-key';
@@ -59,9 +64,10 @@ export function registerReadThroughKeySpace(
 
 /**
  * Sends every call of the method through `engine.get`; the key is derived from the arguments. A
- * call still waiting when the engine stops (application shutdown) is finished by the method, as
- * calls made after the stop are, so requests being drained do not fail with `E_ENGINE_STOPPED`.
- * A call whose arguments cannot be encoded rejects with `E_INVALID_KEY` (see {@link callKey}).
+ * call still waiting when the engine stops (application shutdown) is finished by the method, so
+ * requests being drained do not fail with `E_ENGINE_STOPPED` (see {@link AfterStop}); calls made
+ * after the stop go to the method directly. A call whose arguments cannot be encoded rejects with
+ * `E_INVALID_KEY` (see {@link callKey}).
  */
 export function wrapReadThrough(
   engine: DistCacheEngine,
@@ -78,15 +84,72 @@ export function wrapReadThrough(
     label: site.label,
     custom: '`key` and `args` functions, which replace the encoding in both directions',
   };
+  const afterStop = new AfterStop(engine, keySpace);
   const wrapped = async function (this: unknown, ...args: unknown[]): Promise<unknown> {
     if (!cacheAvailable(engine)) return original.apply(this, args);
     const key = deriveKey === undefined ? callKey(keySite, args, shape) : deriveKey(...args);
     try {
       return await engine.get(keySpace, key);
     } catch (error) {
-      if (isDistCacheError(error, 'E_ENGINE_STOPPED')) return original.apply(this, args);
+      if (isDistCacheError(error, 'E_ENGINE_STOPPED'))
+        return afterStop.finish(key, () => original.apply(this, args));
       throw callerError(error);
     }
   };
   replaceMethod(site.instance, site.name, original, wrapped);
+}
+
+/**
+ * Finishes the calls of one `@ReadThrough` method that were waiting on the cache when the engine
+ * stopped (it aborts its loads). The method runs once per key for all of them, as the engine's
+ * single-flight would have, within the keyspace's read timeout and with a load context whose
+ * signal aborts at that timeout (`currentFetchContext()`): the calls then end as a load of the
+ * running engine would. Before, each waiting call ran the method again on its own, unbounded: a
+ * method that hung held the application's shutdown open, and 3 callers of 2 keys made 5 source
+ * calls (found by an outside test).
+ */
+class AfterStop {
+  private readonly running = new Map<string, Promise<unknown>>();
+
+  constructor(
+    private readonly engine: DistCacheEngine,
+    private readonly keySpace: string,
+  ) {}
+
+  finish(key: string, run: () => unknown): Promise<unknown> {
+    const joined = this.running.get(key);
+    if (joined !== undefined) return joined;
+    const finished = this.bounded(key, run);
+    this.running.set(key, finished);
+    const done = (): void => void this.running.delete(key);
+    finished.then(done, done);
+    return finished;
+  }
+
+  private bounded(key: string, run: () => unknown): Promise<unknown> {
+    const timeoutMs = this.engine.stats().keySpaces[this.keySpace]?.config.readTimeoutMs;
+    const controller = new AbortController();
+    return new Promise<unknown>((resolve, reject) => {
+      // Kept alive, as the engine's own load timer is: the caller must get its answer.
+      const timer =
+        timeoutMs === undefined
+          ? undefined
+          : setTimeout(() => {
+              const error = new DistCacheError(
+                'E_DATASOURCE_TIMEOUT',
+                `Data source of keyspace "${this.keySpace}" did not answer for key "${key}" within ${timeoutMs}ms ` +
+                  '(a call left waiting when the engine stopped, finished by the method)',
+                { details: { keySpace: this.keySpace, key, timeoutMs } },
+              );
+              reject(error);
+              controller.abort(error);
+            }, timeoutMs);
+      const settle = (): void => clearTimeout(timer);
+      const context = { signal: controller.signal, keySpace: this.keySpace };
+      Promise.resolve()
+        .then(() => runWithFetchContext(context, run))
+        .then(resolve, reject)
+        .finally(settle);
+    });
+  }
 }
