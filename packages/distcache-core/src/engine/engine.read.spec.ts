@@ -191,6 +191,25 @@ describe('getMany', () => {
     expect(batches).toHaveLength(1);
   });
 
+  it('a fetchMany that returns an array fails each key with E_DATASOURCE_FAILED saying to return a Map', async () => {
+    const setup = await startedEngine({
+      dataSource: {
+        fetch: (key) => product(key),
+        fetchMany: (keys) => keys.map((key) => product(key)) as unknown as Map<string, Product>,
+      },
+    });
+    engine = setup.engine;
+    const error = await engine.getMany<Product>('products', ['1', '2']).catch((e: unknown) => e);
+    expect(isDistCacheError(error, 'E_DATASOURCE_FAILED')).toBe(true);
+    expect((error as Error).message).toBe(
+      'Data source of keyspace "products" failed for key "2 keys": fetchMany must resolve to a Map of key to ' +
+        'value (keys absent from it are "not found"), not an array: e.g. new Map(rows.map((row) => [row.id, row]))',
+    );
+    // Nothing was stored, and the keyspace still serves reads.
+    expect(engine.stats().keySpaces.products).toMatchObject({ items: 0 });
+    expect((await engine.get<Product>('products', '1'))?.id).toBe('1');
+  });
+
   it('rejects with the failing key error after every key settled', async () => {
     const setup = await startedEngine({
       dataSource: (key) => {

@@ -352,6 +352,13 @@ export class KeySpace<T = unknown> {
     if (source?.fetchMany !== undefined && fresh.length >= 2) {
       const batch = this.callSource(fresh, async (context) => {
         const found = await source.fetchMany?.(fresh, context);
+        // A user's source (a `@KeySpace` provider's, say) can return anything at run time; an
+        // array or a plain object failed every key with a bare "get is not a function".
+        if (
+          found !== undefined &&
+          typeof (found as Partial<ReadonlyMap<string, T>> | null)?.get !== 'function'
+        )
+          throw notAMap(found);
         return found ?? new Map<string, T | undefined>();
       });
       for (const key of fresh) {
@@ -851,6 +858,15 @@ export class KeySpace<T = unknown> {
     const { graceMs } = this.configValue;
     return new CacheEntry<T>(bytes, freshUntil, bytes === undefined ? freshUntil : freshUntil + graceMs);
   }
+}
+
+/** What a `fetchMany` that returned something else than a Map is failed with. */
+function notAMap(found: unknown): TypeError {
+  const what = Array.isArray(found) ? 'an array' : found === null ? 'null' : `a ${typeof found}`;
+  return new TypeError(
+    `fetchMany must resolve to a Map of key to value (keys absent from it are "not found"), not ${what}: ` +
+      'e.g. new Map(rows.map((row) => [row.id, row]))',
+  );
 }
 
 function makeTracker(config: ResolvedKeySpaceConfig<unknown>): PopularKeys | undefined {
