@@ -220,6 +220,12 @@ describe('bad input gets a typed error and changes nothing', () => {
       () => engine!.put('products', 'keep', 2, { ttl: 'soon' as '1s' }),
       'E_INVALID_OPTION',
     );
+    // Named as the caller wrote it: put's options, not the putMany entry put builds from them.
+    await expectCode(
+      engine.put('products', 'keep', 2, { ttl: '5 minutes' as '1s' }),
+      'E_INVALID_OPTION',
+      /^Invalid option "options\.ttl": /,
+    );
   });
 
   it('an unparsable call timeout, on a miss and on a hit', async () => {
