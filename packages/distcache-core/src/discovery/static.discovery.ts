@@ -34,6 +34,14 @@ export function staticDiscovery(options: StaticDiscoveryOptions): DiscoveryProvi
   if (!Array.isArray(input.peers)) {
     throw invalidOption('discovery.peers', 'must be an array of "host:port" strings');
   }
+  // An empty list forms no cluster (every peer refuses a node its own list leaves out); it started
+  // a node that ran alone with no warning.
+  if (input.peers.length === 0) {
+    throw invalidOption(
+      'discovery.peers',
+      'is empty: list every node of the cluster, this one included, or use standaloneDiscovery() for a single node',
+    );
+  }
   const peers = input.peers.map((peer, index) => parseHostPort(peer, `discovery.peers[${index}]`));
   let closed = false;
   return {

@@ -37,6 +37,12 @@ describe('staticDiscovery options', () => {
     },
   );
 
+  it('refuses an empty list, pointing to standaloneDiscovery', () => {
+    expect(() => staticDiscovery({ peers: [] })).toThrow(
+      'Invalid option "discovery.peers": is empty: list every node of the cluster, this one included, or use standaloneDiscovery() for a single node',
+    );
+  });
+
   it('refuses an unknown option, naming the one meant', () => {
     expect(() => staticDiscovery({ peer: ['a:1'] } as never)).toThrow(
       'Invalid option "discovery.peer": is not a known staticDiscovery option; did you mean "peers"?',
