@@ -17,6 +17,7 @@ import {
   readThroughWithWrites,
   unknownKeySpace,
 } from './explorer/bootstrap-errors';
+import { type ResolvedCacheWrite, resolveCacheWrite } from './explorer/cache-write.options';
 import { wrapCacheWrites } from './explorer/cache-write.wiring';
 import { checkMembers } from './explorer/member.check';
 import { checkWriteKey } from './explorer/write-key.check';
@@ -236,10 +237,13 @@ export class DistCacheExplorer implements OnModuleInit {
   ): void {
     const site = this.site(candidate, method.name);
     const known = this.engine.keySpaces();
-    for (const write of method.writes) {
-      const where = `@${write.kind === 'evict' ? 'CacheEvict' : 'CachePut'}('${write.keySpace}') on ${site.label}`;
-      if (!known.includes(write.keySpace)) throw unknownKeySpace(where, write.keySpace, known);
+    const resolved: ResolvedCacheWrite[] = [];
+    for (const metadata of method.writes) {
+      const where = `@${metadata.kind === 'evict' ? 'CacheEvict' : 'CachePut'}('${metadata.keySpace}') on ${site.label}`;
+      if (!known.includes(metadata.keySpace)) throw unknownKeySpace(where, metadata.keySpace, known);
       if (!returnsPromise(site.prototype, site.name, site.original)) throw notAsync(where, site.label);
+      const write = resolveCacheWrite(where, metadata);
+      resolved.push(write);
       const origin = origins.get(write.keySpace);
       if (
         origin?.readThrough !== undefined &&
@@ -254,7 +258,7 @@ export class DistCacheExplorer implements OnModuleInit {
         checkWriteKey(where, write, site, reader, origin.readThrough);
       }
     }
-    wrapCacheWrites(this.engine, site, method.writes, this.logger);
+    wrapCacheWrites(this.engine, site, resolved, this.logger);
   }
 
   private site(candidate: Candidate, name: string): MethodSite {

@@ -2,16 +2,19 @@
 // class and method, and warns about providers it cannot serve.
 import { Controller, Get, Injectable, Scope } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { isDistCacheError } from 'distcache-core';
+import { type Duration, isDistCacheError } from 'distcache-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   CacheEvict,
+  type CacheEvictOptions,
   CachePut,
+  type CachePutOptions,
   DistCacheModule,
   DistCacheService,
   KeySpace,
   type KeySpaceProvider,
   ReadThrough,
+  type ReadThroughOptions,
 } from '../src';
 import {
   bootstrapError,
@@ -161,6 +164,75 @@ describe('bootstrap errors name the class and method', () => {
     const error = await bootstrapError({ providers: [BadTtl] });
     expect(isDistCacheError(error, 'E_INVALID_OPTION')).toBe(true);
     expect(error.message).toMatch(/^@ReadThrough\('bad'\) on BadTtl\.find: .*ttl/);
+  });
+
+  it('@CachePut options are checked at bootstrap: an unknown field, an invalid ttl', async () => {
+    @Injectable()
+    class Typo {
+      @CachePut('products', { key: (id: number) => String(id), tll: '5m' } as CachePutOptions<[number]>)
+      async save(id: number): Promise<number> {
+        return id;
+      }
+    }
+    const typo = await bootstrapError({ providers: [Counter, ProductsService, Typo] });
+    expect(isDistCacheError(typo, 'E_INVALID_OPTION')).toBe(true);
+    expect(typo.message).toBe(
+      `@CachePut('products') on Typo.save: Invalid option "tll": is not a known @CachePut option ` +
+        '(it takes key and ttl)',
+    );
+    expect(typo).toMatchObject({ details: { path: 'tll' } });
+
+    for (const ttl of ['5 minutes', -1]) {
+      @Injectable()
+      class BadTtl {
+        @CachePut('products', { ttl: ttl as Duration })
+        async save(id: number): Promise<number> {
+          return id;
+        }
+      }
+      const error = await bootstrapError({ providers: [Counter, ProductsService, BadTtl] });
+      expect(isDistCacheError(error, 'E_INVALID_OPTION')).toBe(true);
+      expect(error.message).toMatch(
+        /^@CachePut\('products'\) on BadTtl\.save: Invalid option "ttl": must be/,
+      );
+    }
+  });
+
+  it('@CacheEvict and @ReadThrough options are checked at bootstrap too', async () => {
+    @Injectable()
+    class EvictTypo {
+      @CacheEvict('products', { keys: (id: number) => String(id) } as CacheEvictOptions<[number]>)
+      async remove(_id: number): Promise<void> {}
+    }
+    const typo = await bootstrapError({ providers: [Counter, ProductsService, EvictTypo] });
+    expect(isDistCacheError(typo, 'E_INVALID_OPTION')).toBe(true);
+    expect(typo.message).toBe(
+      `@CacheEvict('products') on EvictTypo.remove: Invalid option "keys": is not a known @CacheEvict ` +
+        'option (it takes key and tags)',
+    );
+
+    @Injectable()
+    class NotAFunction {
+      @CacheEvict('products', { key: 'id' } as unknown as CacheEvictOptions<[number]>)
+      async remove(_id: number): Promise<void> {}
+    }
+    const notAFunction = await bootstrapError({ providers: [Counter, ProductsService, NotAFunction] });
+    expect(notAFunction.message).toBe(
+      `@CacheEvict('products') on NotAFunction.remove: Invalid option "key": must be a function of the ` +
+        `method's arguments (got "id")`,
+    );
+
+    @Injectable()
+    class NullOptions {
+      @ReadThrough('nulls', null as unknown as ReadThroughOptions)
+      async find(id: string): Promise<string> {
+        return id;
+      }
+    }
+    const nullOptions = await bootstrapError({ providers: [NullOptions] });
+    expect(nullOptions.message).toBe(
+      `@ReadThrough('nulls') on NullOptions.find: Invalid option "options": must be an object (got null)`,
+    );
   });
 
   it('a @KeySpace class without fetch', async () => {

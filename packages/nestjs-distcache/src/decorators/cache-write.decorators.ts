@@ -24,8 +24,9 @@ function recordWrite<A extends readonly unknown[]>(entry: CacheWriteMetadata): A
  * the cluster (the call resolves once the owner deleted it and hot copies were dropped). When the
  * method throws, nothing is evicted. Stack several to evict from several keyspaces.
  *
- * @throws DistCacheError `E_INVALID_OPTION` at bootstrap when no keyspace `keySpace` exists or the
- *   method is not an async instance method (the message names class and method)
+ * @throws DistCacheError `E_INVALID_OPTION` at bootstrap when no keyspace `keySpace` exists, the
+ *   method is not an async instance method, or an option is unknown or invalid (the message names
+ *   class, method and option)
  * @throws DistCacheError `E_INVALID_KEY` after the method ran, when no `key` is given and its
  *   arguments cannot be encoded (a class instance, a `Date`, `NaN`)
  * @example
@@ -50,8 +51,9 @@ export function CacheEvict<A extends readonly unknown[] = never[]>(
  * the key's owner; other nodes drop their hot copies), so the next read anywhere gets it without
  * calling the data source. A result of `undefined` ("not found") evicts the key instead.
  *
- * @throws DistCacheError `E_INVALID_OPTION` at bootstrap when no keyspace `keySpace` exists or the
- *   method is not an async instance method (the message names class and method)
+ * @throws DistCacheError `E_INVALID_OPTION` at bootstrap when no keyspace `keySpace` exists, the
+ *   method is not an async instance method, or an option is unknown or invalid (the message names
+ *   class, method and option)
  * @throws DistCacheError `E_INVALID_KEY` after the method ran, when no `key` is given and its
  *   arguments cannot be encoded (a class instance, a `Date`, `NaN`)
  * @example

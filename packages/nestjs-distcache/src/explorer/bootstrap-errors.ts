@@ -1,5 +1,6 @@
 import { DistCacheError, isDistCacheError } from 'distcache-core';
 import type { MisplacedDecorator } from '../decorators/misplaced';
+import { shownValue } from './shown-value';
 
 // Messages of the errors that fail bootstrap. Each names the decorator, the keyspace and the
 // class and method, so the stack trace is not needed to find the culprit.
@@ -74,6 +75,24 @@ export function isGlobalFromFactory(): DistCacheError {
       'DistCacheModule.forRootAsync({ isGlobal: true, imports, inject, useFactory })',
     { field: 'isGlobal' },
   );
+}
+
+/**
+ * A field of a decorator's options that is not one, or not of its type, worded like the core's
+ * option errors (`Invalid option "ttl": ...`, `details.path`) after the decorator and method.
+ */
+export function invalidDecoratorOption(where: string, path: string, problem: string): DistCacheError {
+  return invalid(`${where}: Invalid option "${path}": ${problem}`, { path });
+}
+
+/** {@link invalidDecoratorOption} for a value of the wrong type, shown in the message. */
+export function wrongDecoratorOption(
+  where: string,
+  path: string,
+  expected: string,
+  value: unknown,
+): DistCacheError {
+  return invalidDecoratorOption(where, path, `must be ${expected} (got ${shownValue(value)})`);
 }
 
 /** Prefixes an engine error (an invalid keyspace setting) with the decorator that caused it. */

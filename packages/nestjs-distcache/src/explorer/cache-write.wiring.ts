@@ -1,7 +1,7 @@
 import type { DistCacheEngine, Logger } from 'distcache-core';
-import type { CacheWriteMetadata } from '../decorators/decorator.types';
 import { type MethodShape, methodShape } from '../keys/method-key';
 import { callKey, type KeySite } from './call-key';
+import type { ResolvedCacheWrite } from './cache-write.options';
 import { cacheAvailable, replaceMethod } from './method-wiring';
 import type { MethodSite } from './read-through.wiring';
 
@@ -13,7 +13,7 @@ import type { MethodSite } from './read-through.wiring';
 export function wrapCacheWrites(
   engine: DistCacheEngine,
   site: MethodSite,
-  writes: readonly CacheWriteMetadata[],
+  writes: readonly ResolvedCacheWrite[],
   logger: Logger,
 ): void {
   const shape = methodShape(site.prototype, site.name);
@@ -31,9 +31,9 @@ export function wrapCacheWrites(
   replaceMethod(site.instance, site.name, original, wrapped);
 }
 
-function keySiteOf(write: CacheWriteMetadata, label: string): KeySite {
+function keySiteOf(write: ResolvedCacheWrite, label: string): KeySite {
   return {
-    where: `@${write.kind === 'evict' ? 'CacheEvict' : 'CachePut'}('${write.keySpace}') on ${label}`,
+    where: write.where,
     keySpace: write.keySpace,
     label,
     custom: 'a `key` function that returns the key the @ReadThrough method reads',
@@ -42,7 +42,7 @@ function keySiteOf(write: CacheWriteMetadata, label: string): KeySite {
 
 async function applyWrite(
   engine: DistCacheEngine,
-  write: CacheWriteMetadata,
+  write: ResolvedCacheWrite,
   keySite: KeySite,
   args: unknown[],
   shape: MethodShape,
@@ -50,8 +50,8 @@ async function applyWrite(
 ): Promise<void> {
   switch (write.kind) {
     case 'evict': {
-      const derive = write.options.key as ((...args: unknown[]) => string | readonly string[]) | undefined;
-      const deriveTags = write.options.tags as ((...args: unknown[]) => readonly string[]) | undefined;
+      const derive = write.key as ((...args: unknown[]) => string | readonly string[]) | undefined;
+      const deriveTags = write.tags as ((...args: unknown[]) => readonly string[]) | undefined;
       if (deriveTags !== undefined) await engine.deleteByTags(write.keySpace, deriveTags(...args));
       // With `tags` alone, only the tags are evicted.
       if (deriveTags !== undefined && derive === undefined) return;
@@ -60,11 +60,11 @@ async function applyWrite(
       return;
     }
     case 'put': {
-      const derive = write.options.key as ((...args: unknown[]) => string) | undefined;
+      const derive = write.key as ((...args: unknown[]) => string) | undefined;
       const key = derive === undefined ? callKey(keySite, args, shape) : derive(...args);
       // `undefined` means "not found" everywhere in distcache: drop the key rather than store it.
       if (result === undefined) await engine.delete(write.keySpace, key);
-      else await engine.put(write.keySpace, key, result, { ttl: write.options.ttl });
+      else await engine.put(write.keySpace, key, result, { ttl: write.ttlMs });
       return;
     }
   }

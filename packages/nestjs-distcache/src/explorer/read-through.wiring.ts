@@ -10,6 +10,7 @@ import { decodeArguments, methodShape } from '../keys/method-key';
 import { fromDecorator, keyWithoutArgs } from './bootstrap-errors';
 import { callKey, type KeySite } from './call-key';
 import { callerError } from './caller-error';
+import { argsFunction, decoratorOptions } from './decorator-options';
 import { cacheAvailable, type Method, replaceMethod } from './method-wiring';
 
 /** A decorated method of one provider instance. */
@@ -22,9 +23,15 @@ export interface MethodSite {
   readonly label: string;
 }
 
-/** Checks `key`/`args` of a `@ReadThrough`. @throws DistCacheError `E_INVALID_OPTION` */
+/**
+ * Checks the options of a `@ReadThrough` the core does not check (it checks the keyspace settings
+ * when the keyspace is registered): an object, `key` and `args` functions, both or neither.
+ * @throws DistCacheError `E_INVALID_OPTION`
+ */
 export function checkReadThrough(where: string, metadata: ReadThroughMetadata): void {
-  const { key, args } = metadata.options;
+  const options = decoratorOptions(where, metadata.options);
+  const key = argsFunction(where, options.key, 'key');
+  const args = argsFunction(where, options.args, 'args');
   if ((key === undefined) !== (args === undefined)) throw keyWithoutArgs(where);
 }
 

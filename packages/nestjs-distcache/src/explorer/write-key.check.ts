@@ -1,5 +1,6 @@
-import type { CacheWriteMetadata, ReadThroughMetadata } from '../decorators/decorator.types';
+import type { ReadThroughMetadata } from '../decorators/decorator.types';
 import { writeKeyMismatch } from './bootstrap-errors';
+import type { ResolvedCacheWrite } from './cache-write.options';
 
 /** A method, as the check needs it. */
 export interface MethodRef {
@@ -17,14 +18,14 @@ export interface MethodRef {
  */
 export function checkWriteKey(
   where: string,
-  write: CacheWriteMetadata,
+  write: ResolvedCacheWrite,
   writer: MethodRef,
   reader: MethodRef,
   readThrough: ReadThroughMetadata,
 ): void {
-  if (write.options.key !== undefined) return;
+  if (write.key !== undefined) return;
   // An eviction by tags alone derives no key.
-  if (write.kind === 'evict' && write.options.tags !== undefined) return;
+  if (write.kind === 'evict' && write.tags !== undefined) return;
   const writerParams = parameters(writer);
   const readerParams = parameters(reader);
   if (readThrough.options.key !== undefined) {
