@@ -1,5 +1,5 @@
 import { Module, type Provider } from '@nestjs/common';
-import { DiscoveryModule } from '@nestjs/core';
+import { DiscoveryModule, ModulesContainer } from '@nestjs/core';
 import { DistCacheEngine } from 'distcache-core';
 import { DISTCACHE_ENGINE, DISTCACHE_MODULE_OPTIONS } from './distcache.constants';
 import { DistCacheExplorer } from './distcache.explorer';
@@ -9,12 +9,17 @@ import type { DistCacheModuleOptions } from './distcache.options';
 import { DistCacheService } from './distcache.service';
 import { isGlobalFromFactory } from './explorer/bootstrap-errors';
 import { NestLoggerAdapter } from './logging/nest-logger.adapter';
+import { checkSingleImport } from './single-import.check';
 
-/** Builds the engine from the module options; invalid options fail here, naming the field. */
+/**
+ * Builds the engine from the module options; invalid options, and a second `forRoot()` in the
+ * same application, fail here, before any engine exists.
+ */
 const engineProvider: Provider = {
   provide: DISTCACHE_ENGINE,
-  inject: [DISTCACHE_MODULE_OPTIONS],
-  useFactory: (options: DistCacheModuleOptions): DistCacheEngine => {
+  inject: [DISTCACHE_MODULE_OPTIONS, ModulesContainer],
+  useFactory: (options: DistCacheModuleOptions, modules: ModulesContainer): DistCacheEngine => {
+    checkSingleImport(modules);
     // forRoot() strips its extras; what a forRootAsync factory returns arrives as it is.
     if ('isGlobal' in options) throw isGlobalFromFactory();
     return new DistCacheEngine({ ...options, logger: options.logger ?? new NestLoggerAdapter() });
@@ -24,6 +29,10 @@ const engineProvider: Provider = {
 /**
  * The distcache module: one engine per application, started when the application bootstraps and
  * leaving the cluster on shutdown. Import it once, in the root module.
+ *
+ * @throws DistCacheError `E_INVALID_OPTION` when the application is compiled: invalid options, or
+ *   a second `forRoot()`/`forRootAsync()` in the same application (with `isGlobal: true` on one,
+ *   every module can inject `DistCacheService` without importing it again)
  *
  * @example
  * ```ts

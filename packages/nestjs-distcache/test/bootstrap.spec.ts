@@ -1,14 +1,15 @@
 // Bootstrap refuses configurations that would make the cache wrong, with messages naming the
 // class and method, and warns about providers it cannot serve.
-import { Controller, Get, Injectable, Scope } from '@nestjs/common';
+import { Controller, Get, Injectable, Module, type ModuleMetadata, Scope } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { type Duration, isDistCacheError } from 'distcache-core';
+import { type DistCacheEngine, type Duration, isDistCacheError } from 'distcache-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   CacheEvict,
   type CacheEvictOptions,
   CachePut,
   type CachePutOptions,
+  DISTCACHE_ENGINE,
   DistCacheModule,
   DistCacheService,
   KeySpace,
@@ -22,6 +23,7 @@ import {
   Counter,
   ProductsService,
   startStandalone as start,
+  track,
 } from './support/standalone';
 
 afterEach(closeStarted);
@@ -315,6 +317,61 @@ describe('bootstrap errors name the class and method', () => {
       );
     expect(isDistCacheError(error, 'E_INVALID_OPTION')).toBe(true);
     expect((error as Error).message).toContain('port');
+  });
+});
+
+describe('DistCacheModule is imported once per application', () => {
+  function compileError(imports: ModuleMetadata['imports']): Promise<unknown> {
+    return Test.createTestingModule({ imports, providers: [Counter, ProductsService] })
+      .compile()
+      .then(
+        async (moduleRef) => {
+          await moduleRef.close();
+          throw new Error('compiled but was expected to fail');
+        },
+        (error: unknown) => error,
+      );
+  }
+
+  it('a second forRoot() or forRootAsync() in a feature module fails, saying what to do', async () => {
+    @Module({ imports: [DistCacheModule.forRoot({ nodeName: 'feature' })] })
+    class FeatureModule {}
+    const error = await compileError([DistCacheModule.forRoot({ isGlobal: true }), FeatureModule]);
+    expect(isDistCacheError(error, 'E_INVALID_OPTION')).toBe(true);
+    expect((error as Error).message).toBe(
+      'DistCacheModule.forRoot() (or forRootAsync()) is imported 2 times in this application: one with ' +
+        'isGlobal: true; one imported by FeatureModule. Each would start its own engine and wrap every ' +
+        'decorated method again. Import it once, in the root module, with isGlobal: true so that every ' +
+        'module can inject DistCacheService and the engine; or import it in one module of your own that ' +
+        'exports DistCacheModule, and import that module where it is needed',
+    );
+
+    @Module({ imports: [DistCacheModule.forRootAsync({ useFactory: () => ({ nodeName: 'async' }) })] })
+    class AsyncFeatureModule {}
+    const async = await compileError([DistCacheModule.forRoot({}), AsyncFeatureModule]);
+    expect(isDistCacheError(async, 'E_INVALID_OPTION')).toBe(true);
+    expect((async as Error).message).toMatch(
+      /^DistCacheModule\.forRoot\(\) \(or forRootAsync\(\)\) is imported 2 times in this application: one imported by RootTestModule; one imported by AsyncFeatureModule\./,
+    );
+  });
+
+  it('one dynamic module imported in two places, and separate applications, are fine', async () => {
+    const cache = DistCacheModule.forRoot({ nodeName: 'shared' });
+    @Module({ imports: [cache], providers: [Counter, ProductsService], exports: [ProductsService] })
+    class FeatureModule {}
+    const shared = await Test.createTestingModule({ imports: [cache, FeatureModule] }).compile();
+    const sharedApp = track(shared.createNestApplication());
+    await sharedApp.init();
+    // A second application in this process, with its own module and engine.
+    const { app: other } = await start({ providers: [Counter, ProductsService] }, { nodeName: 'other' });
+    const engine = sharedApp.get<DistCacheEngine>(DISTCACHE_ENGINE, { strict: false });
+    expect(engine.options.nodeName).toBe('shared');
+    expect(other.get<DistCacheEngine>(DISTCACHE_ENGINE).options.nodeName).toBe('other');
+    const products = sharedApp.get(ProductsService, { strict: false });
+    expect(await products.find(1)).toEqual({ id: 1, call: 1 });
+    expect(await products.find(1)).toEqual({ id: 1, call: 1 });
+    expect(await other.get(ProductsService).find(1)).toEqual({ id: 1, call: 1 });
+    expect(engine.stats().keySpaces.products?.misses).toBe(1);
   });
 });
 

@@ -95,6 +95,21 @@ export function wrongDecoratorOption(
   return invalidDecoratorOption(where, path, `must be ${expected} (got ${shownValue(value)})`);
 }
 
+/**
+ * `DistCacheModule.forRoot()`/`forRootAsync()` imported more than once with different options:
+ * two engines, every decorated method wrapped twice. `imports` describes each.
+ */
+export function importedTwice(imports: readonly string[]): DistCacheError {
+  return invalid(
+    `DistCacheModule.forRoot() (or forRootAsync()) is imported ${imports.length} times in this ` +
+      `application: ${imports.join('; ')}. Each would start its own engine and wrap every decorated ` +
+      'method again. Import it once, in the root module, with isGlobal: true so that every module can ' +
+      'inject DistCacheService and the engine; or import it in one module of your own that exports ' +
+      'DistCacheModule, and import that module where it is needed',
+    { imports },
+  );
+}
+
 /** Prefixes an engine error (an invalid keyspace setting) with the decorator that caused it. */
 export function fromDecorator(where: string, error: unknown): unknown {
   if (!isDistCacheError(error)) return error;
