@@ -1,13 +1,21 @@
-import { Module, type Provider } from '@nestjs/common';
+import { type DynamicModule, Module, type Provider } from '@nestjs/common';
 import { DiscoveryModule, ModulesContainer } from '@nestjs/core';
 import { DistCacheEngine } from 'distcache-core';
 import { DISTCACHE_ENGINE, DISTCACHE_MODULE_OPTIONS } from './distcache.constants';
 import { DistCacheExplorer } from './distcache.explorer';
 import { DistCacheLifecycle } from './distcache.lifecycle';
 import { ConfigurableDistCacheModule } from './distcache.module-definition';
-import type { DistCacheModuleOptions } from './distcache.options';
+import type {
+  DistCacheModuleAsyncOptions,
+  DistCacheModuleForRootOptions,
+  DistCacheModuleOptions,
+} from './distcache.options';
 import { DistCacheService } from './distcache.service';
-import { isGlobalFromFactory } from './explorer/bootstrap-errors';
+import {
+  asyncOptionsWithoutFactory,
+  isGlobalFromFactory,
+  moduleOptionsNotObject,
+} from './explorer/bootstrap-errors';
 import { NestLoggerAdapter } from './logging/nest-logger.adapter';
 import { checkSingleImport } from './single-import.check';
 
@@ -20,7 +28,9 @@ const engineProvider: Provider = {
   inject: [DISTCACHE_MODULE_OPTIONS, ModulesContainer],
   useFactory: (options: DistCacheModuleOptions, modules: ModulesContainer): DistCacheEngine => {
     checkSingleImport(modules);
-    // forRoot() strips its extras; what a forRootAsync factory returns arrives as it is.
+    // forRoot() checked its options and stripped its extras; what a forRootAsync factory returns
+    // arrives as it is.
+    if (!isObject(options)) throw moduleOptionsNotObject('factory', options);
     if ('isGlobal' in options) throw isGlobalFromFactory();
     return new DistCacheEngine({ ...options, logger: options.logger ?? new NestLoggerAdapter() });
   },
@@ -65,4 +75,30 @@ const engineProvider: Provider = {
   providers: [engineProvider, DistCacheService, DistCacheExplorer, DistCacheLifecycle],
   exports: [DISTCACHE_ENGINE, DistCacheService],
 })
-export class DistCacheModule extends ConfigurableDistCacheModule {}
+export class DistCacheModule extends ConfigurableDistCacheModule {
+  /**
+   * The module, with the engine options and `isGlobal`.
+   * @throws DistCacheError `E_INVALID_OPTION` when `options` is not an object
+   */
+  static override forRoot(options: DistCacheModuleForRootOptions): DynamicModule {
+    // Nest's builder would fail on null with a bare TypeError.
+    if (!isObject(options)) throw moduleOptionsNotObject('forRoot', options);
+    return super.forRoot(options);
+  }
+
+  /**
+   * The module, with options made by `useFactory`, `useClass` or `useExisting` (with `imports`,
+   * `inject` and `isGlobal`).
+   * @throws DistCacheError `E_INVALID_OPTION` when `options` is not an object naming one of them
+   */
+  static override forRootAsync(options: DistCacheModuleAsyncOptions): DynamicModule {
+    const given = isObject(options) ? options : {};
+    const ways = [given.useFactory, given.useClass, given.useExisting].filter((way) => way !== undefined);
+    if (ways.length === 0) throw asyncOptionsWithoutFactory(options);
+    return super.forRootAsync(options);
+  }
+}
+
+function isObject(value: unknown): value is object {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

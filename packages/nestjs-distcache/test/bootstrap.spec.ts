@@ -11,6 +11,7 @@ import {
   type CachePutOptions,
   DISTCACHE_ENGINE,
   DistCacheModule,
+  type DistCacheModuleOptions,
   DistCacheService,
   KeySpace,
   type KeySpaceProvider,
@@ -305,6 +306,51 @@ describe('bootstrap errors name the class and method', () => {
     expect(isDistCacheError(error, 'E_INVALID_OPTION')).toBe(true);
     expect((error as Error).message).toMatch(
       /^Invalid option "isGlobal": .*DistCacheModule\.forRootAsync\(\{ isGlobal: true, imports, inject, useFactory \}\)$/,
+    );
+  });
+
+  it('module options that are not an object say so, not with a TypeError', async () => {
+    const rejected = (make: () => unknown): unknown => {
+      try {
+        make();
+      } catch (error) {
+        return error;
+      }
+      throw new Error('accepted but was expected to fail');
+    };
+    for (const options of [null, undefined]) {
+      const error = rejected(() => DistCacheModule.forRoot(options as unknown as DistCacheModuleOptions));
+      expect(isDistCacheError(error, 'E_INVALID_OPTION')).toBe(true);
+      expect((error as Error).message).toBe(
+        `Invalid option "options": DistCacheModule.forRoot() takes an object of engine options (got ` +
+          `${String(options)}); forRoot({}) makes a standalone node with every default`,
+      );
+    }
+    const noFactory = rejected(() => DistCacheModule.forRootAsync({ imports: [] }));
+    expect(isDistCacheError(noFactory, 'E_INVALID_OPTION')).toBe(true);
+    expect((noFactory as Error).message).toBe(
+      'Invalid option "options": DistCacheModule.forRootAsync() takes { imports?, inject?, isGlobal? } ' +
+        'and one of useFactory, useClass or useExisting (got {"imports":[]})',
+    );
+
+    const error = await Test.createTestingModule({
+      imports: [
+        DistCacheModule.forRootAsync({
+          useFactory: () => undefined as unknown as DistCacheModuleOptions,
+        }),
+      ],
+    })
+      .compile()
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(isDistCacheError(error, 'E_INVALID_OPTION')).toBe(true);
+    expect((error as Error).message).toBe(
+      'Invalid option "options": the options of DistCacheModule.forRootAsync() must be an object of ' +
+        'engine options, but its useFactory (or the createDistCacheOptions() of its useClass or ' +
+        'useExisting) returned undefined. Does the factory return them? (useFactory: (config) => ' +
+        '({ port: ... }), with parentheses around the object)',
     );
   });
 

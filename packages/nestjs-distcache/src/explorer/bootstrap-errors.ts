@@ -96,6 +96,32 @@ export function wrongDecoratorOption(
 }
 
 /**
+ * The options of `forRoot()`, or what the `forRootAsync()` factory returned, are not an object:
+ * `forRoot(null)`, a `useFactory` that forgot to return. Worded like the core's option errors.
+ */
+export function moduleOptionsNotObject(source: 'forRoot' | 'factory', value: unknown): DistCacheError {
+  const got = `(got ${shownValue(value)})`;
+  const message =
+    source === 'forRoot'
+      ? `DistCacheModule.forRoot() takes an object of engine options ${got}; forRoot({}) makes a ` +
+        'standalone node with every default'
+      : 'the options of DistCacheModule.forRootAsync() must be an object of engine options, but its ' +
+        `useFactory (or the createDistCacheOptions() of its useClass or useExisting) returned ${shownValue(value)}. ` +
+        'Does the factory return them? (useFactory: (config) => ({ port: ... }), with parentheses ' +
+        'around the object)';
+  return invalid(`Invalid option "options": ${message}`, { path: 'options' });
+}
+
+/** `forRootAsync()` without an object naming exactly one way to make the options. */
+export function asyncOptionsWithoutFactory(value: unknown): DistCacheError {
+  return invalid(
+    'Invalid option "options": DistCacheModule.forRootAsync() takes { imports?, inject?, isGlobal? } ' +
+      `and one of useFactory, useClass or useExisting (got ${shownValue(value)})`,
+    { path: 'options' },
+  );
+}
+
+/**
  * `DistCacheModule.forRoot()`/`forRootAsync()` imported more than once with different options:
  * two engines, every decorated method wrapped twice. `imports` describes each.
  */
