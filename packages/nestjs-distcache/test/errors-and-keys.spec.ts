@@ -4,7 +4,7 @@
 import { BadRequestException, HttpException, Injectable, NotFoundException } from '@nestjs/common';
 import { isDistCacheError } from 'distcache-core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CacheEvict, CachePut, DistCacheService, ReadThrough } from '../src';
+import { CacheEvict, CachePut, DistCacheService, type KeyFunction, ReadThrough } from '../src';
 import {
   bootstrapError,
   closeStarted,
@@ -199,6 +199,71 @@ describe('arguments that cannot be encoded into a key', () => {
     expect(isDistCacheError(error, 'E_INVALID_KEY')).toBe(true);
     expect((error as Error).message).toMatch(
       /^@CacheEvict\('search'\) on ProductsSearch\.forget: cannot make a key of keyspace "search" .*arguments\[1\] is an instance of Date.*or give the decorator a `key` function that returns the key the @ReadThrough method reads$/,
+    );
+  });
+});
+
+describe('keys the engine refuses name the decorator, the method and the way out', () => {
+  @Injectable()
+  class Big {
+    constructor(private readonly counter: Counter) {}
+
+    @ReadThrough('big')
+    async find(id: string): Promise<string> {
+      this.counter.record(id);
+      return id;
+    }
+
+    @CacheEvict('big', {
+      key: ((id: string) => (id === 'none' ? undefined : 42)) as unknown as KeyFunction<[string]>,
+    })
+    async drop(id: string): Promise<void> {
+      this.counter.record('drop', id);
+    }
+
+    @CachePut('big', { key: (id: string) => id.repeat(600) })
+    async save(id: string): Promise<string> {
+      return id;
+    }
+  }
+
+  it('a @ReadThrough argument over maxKeyBytes', async () => {
+    const { app } = await start({ providers: [Counter, Big] });
+    const error = await app
+      .get(Big)
+      .find('x'.repeat(2010))
+      .catch((e: unknown) => e);
+    expect(isDistCacheError(error, 'E_INVALID_KEY')).toBe(true);
+    expect((error as Error).message).toBe(
+      `@ReadThrough('big') on Big.find: Invalid key in keyspace "big": is 2010+ bytes, over maxKeyBytes ` +
+        '(1024). Give the decorator `key` and `args` functions, which replace the encoding in both ' +
+        'directions, making a shorter key (a hash of the arguments, for example), or raise maxKeyBytes ' +
+        '(1024) in the DistCacheModule options',
+    );
+    expect(isDistCacheError((error as Error).cause, 'E_INVALID_KEY')).toBe(true);
+    expect(error).toMatchObject({ details: { keySpace: 'big', method: 'Big.find' } });
+    expect(app.get(Counter).calls).toEqual([]);
+  });
+
+  it('a write whose key function returns no key, or one too long', async () => {
+    const { app } = await start({ providers: [Counter, Big] });
+    const big = app.get(Big);
+    const none = await big.drop('none').catch((e: unknown) => e);
+    expect(isDistCacheError(none, 'E_INVALID_KEY')).toBe(true);
+    expect((none as Error).message).toBe(
+      `@CacheEvict('big') on Big.drop: its \`key\` function returned undefined, not a key of keyspace ` +
+        '"big". The method ran; nothing was evicted, so the cache may still serve the old value. Make ' +
+        'the `key` function return a non-empty string or an array of them',
+    );
+    expect(none).toMatchObject({ details: { keySpace: 'big', method: 'Big.drop' } });
+    const number = await big.drop('n').catch((e: unknown) => e);
+    expect((number as Error).message).toMatch(
+      /^@CacheEvict\('big'\) on Big\.drop: its `key` function returned 42, /,
+    );
+    const long = await big.save('ab').catch((e: unknown) => e);
+    expect(isDistCacheError(long, 'E_INVALID_KEY')).toBe(true);
+    expect((long as Error).message).toMatch(
+      /^@CachePut\('big'\) on Big\.save: Invalid key in keyspace "big": is 1200\+ bytes, over maxKeyBytes \(1024\) \(its `key` function returned "(ab)+\.\.\.\)\. The method ran; its result was not stored, so the cache may still serve the old value\. Give the decorator a `key` function that returns the key the @ReadThrough method reads, making a shorter key \(a hash of the arguments, for example\), or raise maxKeyBytes \(1024\) in the DistCacheModule options$/,
     );
   });
 });

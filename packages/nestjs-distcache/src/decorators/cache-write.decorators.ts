@@ -28,7 +28,8 @@ function recordWrite<A extends readonly unknown[]>(entry: CacheWriteMetadata): A
  *   method is not an async instance method, or an option is unknown or invalid (the message names
  *   class, method and option)
  * @throws DistCacheError `E_INVALID_KEY` after the method ran, when no `key` is given and its
- *   arguments cannot be encoded (a class instance, a `Date`, `NaN`)
+ *   arguments cannot be encoded (a class instance, a `Date`, `NaN`), or the key is refused (over
+ *   `maxKeyBytes`, or `key` returned no string); the message names class, method and the way out
  * @example
  * ```ts
  * // Without `key`, rename's two arguments would make another key than findOne(id) caches under
@@ -55,7 +56,8 @@ export function CacheEvict<A extends readonly unknown[] = never[]>(
  *   method is not an async instance method, or an option is unknown or invalid (the message names
  *   class, method and option)
  * @throws DistCacheError `E_INVALID_KEY` after the method ran, when no `key` is given and its
- *   arguments cannot be encoded (a class instance, a `Date`, `NaN`)
+ *   arguments cannot be encoded (a class instance, a `Date`, `NaN`), or the key is refused (over
+ *   `maxKeyBytes`, or `key` returned no string); the message names class, method and the way out
  * @example
  * ```ts
  * @CachePut('products', { key: (product: Product) => product.id })

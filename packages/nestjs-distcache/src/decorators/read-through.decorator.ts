@@ -23,7 +23,8 @@ import { recordIfMisplaced } from './misplaced';
  *   or static method, keyspace already has a data source, `key` without `args`, invalid keyspace
  *   settings (the message names class and method)
  * @throws DistCacheError `E_INVALID_KEY` from a call whose arguments cannot be encoded (a class
- *   instance such as a DTO, a `Date`, `NaN`): pass plain values, or give `key` and `args`
+ *   instance such as a DTO, a `Date`, `NaN`) or whose key is refused (over `maxKeyBytes`): pass plain
+ *   values, or give `key` and `args`
  * @example
  * ```ts
  * @Injectable()

@@ -1,6 +1,6 @@
-import type { DistCacheEngine, Logger } from 'distcache-core';
+import { type DistCacheEngine, isDistCacheError, type Logger } from 'distcache-core';
 import { type MethodShape, methodShape } from '../keys/method-key';
-import { callKey, type KeySite } from './call-key';
+import { callKey, type KeyOrigin, type KeySite, keyRefused, notAKey } from './call-key';
 import type { ResolvedCacheWrite } from './cache-write.options';
 import { cacheAvailable, replaceMethod } from './method-wiring';
 import type { MethodSite } from './read-through.wiring';
@@ -37,6 +37,7 @@ function keySiteOf(write: ResolvedCacheWrite, label: string): KeySite {
     keySpace: write.keySpace,
     label,
     custom: 'a `key` function that returns the key the @ReadThrough method reads',
+    expected: write.kind === 'evict' ? 'a non-empty string or an array of them' : 'a non-empty string',
   };
 }
 
@@ -48,24 +49,47 @@ async function applyWrite(
   shape: MethodShape,
   result: unknown,
 ): Promise<void> {
+  const fromKeyFunction = write.key !== undefined;
   switch (write.kind) {
     case 'evict': {
-      const derive = write.key as ((...args: unknown[]) => string | readonly string[]) | undefined;
-      const deriveTags = write.tags as ((...args: unknown[]) => readonly string[]) | undefined;
-      if (deriveTags !== undefined) await engine.deleteByTags(write.keySpace, deriveTags(...args));
+      if (write.tags !== undefined)
+        await engine.deleteByTags(write.keySpace, write.tags(...args) as readonly string[]);
       // With `tags` alone, only the tags are evicted.
-      if (deriveTags !== undefined && derive === undefined) return;
-      const keys = derive === undefined ? callKey(keySite, args, shape) : derive(...args);
-      await engine.deleteMany(write.keySpace, typeof keys === 'string' ? [keys] : keys);
+      if (write.tags !== undefined && write.key === undefined) return;
+      const keys = write.key === undefined ? callKey(keySite, args, shape) : write.key(...args);
+      const skipped = 'nothing was evicted, so the cache may still serve the old value';
+      if (typeof keys !== 'string' && !Array.isArray(keys)) throw notAKey(keySite, keys, skipped);
+      const list: readonly unknown[] = typeof keys === 'string' ? [keys] : keys;
+      await refusedKeys(engine, keySite, { key: keys, fromKeyFunction, skipped }, () =>
+        engine.deleteMany(write.keySpace, list as readonly string[]),
+      );
       return;
     }
     case 'put': {
-      const derive = write.key as ((...args: unknown[]) => string) | undefined;
-      const key = derive === undefined ? callKey(keySite, args, shape) : derive(...args);
-      // `undefined` means "not found" everywhere in distcache: drop the key rather than store it.
-      if (result === undefined) await engine.delete(write.keySpace, key);
-      else await engine.put(write.keySpace, key, result, { ttl: write.ttlMs });
+      const key = write.key === undefined ? callKey(keySite, args, shape) : write.key(...args);
+      const skipped = 'its result was not stored, so the cache may still serve the old value';
+      await refusedKeys(engine, keySite, { key, fromKeyFunction, skipped }, () =>
+        // `undefined` means "not found" everywhere in distcache: drop the key rather than store it.
+        result === undefined
+          ? engine.delete(write.keySpace, key as string)
+          : engine.put(write.keySpace, key as string, result, { ttl: write.ttlMs }),
+      );
       return;
     }
+  }
+}
+
+/** Runs a write, reporting a key the engine refuses with the decorator and method (see keyRefused). */
+async function refusedKeys(
+  engine: DistCacheEngine,
+  keySite: KeySite,
+  origin: Omit<KeyOrigin, 'maxKeyBytes'>,
+  write: () => Promise<unknown>,
+): Promise<void> {
+  try {
+    await write();
+  } catch (error) {
+    if (!isDistCacheError(error, 'E_INVALID_KEY')) throw error;
+    throw keyRefused(keySite, error, { ...origin, maxKeyBytes: engine.options.maxKeyBytes });
   }
 }

@@ -1,4 +1,5 @@
 import { DistCacheError } from 'distcache-core';
+import { shownValue } from './shown-value';
 import { encodeArguments, type MethodShape } from '../keys/method-key';
 
 /** A decorated method as a call-time key error names it. */
@@ -10,6 +11,8 @@ export interface KeySite {
   readonly label: string;
   /** What the decorator takes instead of the default encoding. */
   readonly custom: string;
+  /** What its `key` function must return: `a non-empty string`. */
+  readonly expected: string;
 }
 
 /**
@@ -33,4 +36,56 @@ export function callKey(site: KeySite, args: readonly unknown[], shape: MethodSh
       { cause: error, details: { keySpace: site.keySpace, method: site.label } },
     );
   }
+}
+
+/** How a refused key was made, for the way out {@link keyRefused} suggests. */
+export interface KeyOrigin {
+  /** The key (or keys) the engine refused. */
+  readonly key: unknown;
+  /** Whether the decorator's `key` function returned it (else the default encoding made it). */
+  readonly fromKeyFunction: boolean;
+  /** The engine's `maxKeyBytes`. */
+  readonly maxKeyBytes: number;
+  /** For a write: what did not happen because the key was refused, after the method ran. */
+  readonly skipped?: string;
+}
+
+/**
+ * The engine's `E_INVALID_KEY` for a key a decorator derived, reported like {@link callKey}'s:
+ * naming the decorator and method, what the `key` function returned, and the way out.
+ */
+export function keyRefused(site: KeySite, error: DistCacheError, origin: KeyOrigin): DistCacheError {
+  const keys: readonly unknown[] = Array.isArray(origin.key) ? origin.key : [origin.key];
+  const tooLong = keys.some(
+    (key) => typeof key === 'string' && Buffer.byteLength(key, 'utf8') > origin.maxKeyBytes,
+  );
+  const returned = origin.fromKeyFunction ? ` (its \`key\` function returned ${shownValue(origin.key)})` : '';
+  const skipped = origin.skipped === undefined ? '' : ` The method ran; ${origin.skipped}.`;
+  const wayOut = tooLong
+    ? `Give the decorator ${site.custom}, making a shorter key (a hash of the arguments, for ` +
+      `example), or raise maxKeyBytes (${origin.maxKeyBytes}) in the DistCacheModule options`
+    : origin.fromKeyFunction
+      ? `Make the \`key\` function return ${site.expected}`
+      : `Give the decorator ${site.custom}`;
+  return new DistCacheError(
+    'E_INVALID_KEY',
+    `${site.where}: ${error.message}${returned}.${skipped} ${wayOut}`,
+    {
+      cause: error,
+      details: { keySpace: site.keySpace, method: site.label },
+    },
+  );
+}
+
+/**
+ * A `key` function that returned something that is not a key at all (`undefined`, a number):
+ * said as such, rather than as the engine's complaint about the shape of what it was given.
+ */
+export function notAKey(site: KeySite, returned: unknown, skipped: string): DistCacheError {
+  return new DistCacheError(
+    'E_INVALID_KEY',
+    `${site.where}: its \`key\` function returned ${shownValue(returned)}, not a key of keyspace ` +
+      `"${site.keySpace}". The method ran; ${skipped}. Make the \`key\` function return ${site.expected}`,
+    { details: { keySpace: site.keySpace, method: site.label } },
+  );
 }

@@ -8,7 +8,7 @@ import type { ReadThroughMetadata } from '../decorators/decorator.types';
 import { runWithFetchContext } from '../fetch-context';
 import { decodeArguments, methodShape } from '../keys/method-key';
 import { fromDecorator, keyWithoutArgs } from './bootstrap-errors';
-import { callKey, type KeySite } from './call-key';
+import { callKey, type KeySite, keyRefused } from './call-key';
 import { callerError } from './caller-error';
 import { argsFunction, decoratorOptions } from './decorator-options';
 import { cacheAvailable, type Method, replaceMethod } from './method-wiring';
@@ -90,8 +90,10 @@ export function wrapReadThrough(
     keySpace,
     label: site.label,
     custom: '`key` and `args` functions, which replace the encoding in both directions',
+    expected: 'a non-empty string',
   };
   const afterStop = new AfterStop(engine, keySpace);
+  const { maxKeyBytes } = engine.options;
   const wrapped = async function (this: unknown, ...args: unknown[]): Promise<unknown> {
     if (!cacheAvailable(engine)) return original.apply(this, args);
     const key = deriveKey === undefined ? callKey(keySite, args, shape) : deriveKey(...args);
@@ -100,6 +102,9 @@ export function wrapReadThrough(
     } catch (error) {
       if (isDistCacheError(error, 'E_ENGINE_STOPPED'))
         return afterStop.finish(key, () => original.apply(this, args));
+      // The method's own errors arrive as E_DATASOURCE_FAILED: this one is about the key.
+      if (isDistCacheError(error, 'E_INVALID_KEY'))
+        throw keyRefused(keySite, error, { key, fromKeyFunction: deriveKey !== undefined, maxKeyBytes });
       throw callerError(error);
     }
   };
