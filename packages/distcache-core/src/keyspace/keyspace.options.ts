@@ -49,7 +49,8 @@ export interface KeySpaceSettings {
   negativeTtl?: Duration;
   /**
    * Longest a `get` waits, data-source load included. When it passes, the data source's signal is
-   * aborted and callers get `E_DATASOURCE_TIMEOUT`.
+   * aborted and callers get `E_DATASOURCE_TIMEOUT`, on every node: a node reading the key from its
+   * owner waits up to 250 ms more for the owner's answer (`E_TIMEOUT` when none comes).
    * @default '5s'
    */
   readTimeout?: Duration;

@@ -4,6 +4,7 @@
 // writes them to reports/faults.json; docs/reliability.md, "Fault injection", has the table, the
 // guarantees and how the stale-read check works.
 import { afterEach, describe, expect, it } from 'vitest';
+import { OWNER_ANSWER_SLACK_MS } from '../../src/cluster/remote-loader';
 import { FAST_CLUSTER } from '../support/cluster';
 import { FaultCluster, type FaultClusterOptions, sleep, VersionedDatabase } from '../support/fault-cluster';
 import {
@@ -16,6 +17,11 @@ import {
 import { LoadDriver, type LoadOptions } from '../support/load-driver';
 
 const READ_TIMEOUT_MS = 1_000;
+/**
+ * The longest a read waits: the read timeout, and for a read from another node's owner the time it
+ * still waits for the owner's answer (OWNER_ANSWER_SLACK_MS).
+ */
+const LONGEST_READ_MS = READ_TIMEOUT_MS + OWNER_ANSWER_SLACK_MS;
 /** Scheduling slack on a shared 2-core machine, on top of the timeout, for one request. */
 const MARGIN_MS = 300;
 const HOT_TTL_MS = 2_000;
@@ -58,7 +64,7 @@ async function startRun(size: number, options: Partial<FaultClusterOptions> = {}
 
 async function finish(run: Run, scenario: string, extra: Record<string, unknown>): Promise<Figures> {
   await run.driver.stop();
-  const figures = summarize(run.driver.records, READ_TIMEOUT_MS, MARGIN_MS, run.startedAt);
+  const figures = summarize(run.driver.records, LONGEST_READ_MS, MARGIN_MS, run.startedAt);
   report(scenario, { load: LOAD_LABEL, ...extra, ...figures });
   return figures;
 }
@@ -134,7 +140,7 @@ describe('fault injection on a cluster of node processes under load', () => {
 
     expectBounded(figures);
     // Requests that wait on the frozen owner time out, until the ring drops it.
-    expectFailuresOnlyIn(run, [[frozenAt, frozenAt + dropMs + READ_TIMEOUT_MS]], /^E_TIMEOUT$/);
+    expectFailuresOnlyIn(run, [[frozenAt, frozenAt + dropMs + LONGEST_READ_MS]], /^E_TIMEOUT$/);
     expect(dropMs).toBeLessThan(FAST_BOUND);
     expect(rejoinMs).toBeLessThan(FAST_BOUND);
   });
@@ -154,7 +160,7 @@ describe('fault injection on a cluster of node processes under load', () => {
       await sleep(1_000);
       // Requests sent in the last read timeout before the next step may end under its delay.
       driver.setPhase('slow-end');
-      await sleep(READ_TIMEOUT_MS);
+      await sleep(LONGEST_READ_MS);
       const stillMembers = await nodes.converged(['a', 'b', 'c']);
 
       driver.setPhase('very-slow');
@@ -190,7 +196,7 @@ describe('fault injection on a cluster of node processes under load', () => {
       // connection to it (E_PEER_UNAVAILABLE, as for any owner that is gone).
       expectFailuresOnlyIn(
         run,
-        [[verySlowAt, healedAt + rejoinMs + READ_TIMEOUT_MS]],
+        [[verySlowAt, healedAt + rejoinMs + LONGEST_READ_MS]],
         /^E_(TIMEOUT|PEER_UNAVAILABLE)$/,
       );
       expect(dropMs).toBeLessThan(convergenceBound(1_000, 100));
@@ -233,7 +239,7 @@ describe('fault injection on a cluster of node processes under load', () => {
 
     expectBounded(figures);
     // Requests to an owner on the other side time out until each side has dropped the other.
-    expectFailuresOnlyIn(run, [[partitionedAt, partitionedAt + splitMs + READ_TIMEOUT_MS]], /^E_TIMEOUT$/);
+    expectFailuresOnlyIn(run, [[partitionedAt, partitionedAt + splitMs + LONGEST_READ_MS]], /^E_TIMEOUT$/);
     expect(splitMs).toBeLessThan(FAST_BOUND);
     expect(healMs).toBeLessThan(FAST_BOUND);
   });
