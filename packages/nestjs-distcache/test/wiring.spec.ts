@@ -188,16 +188,16 @@ describe('wiring', () => {
       calls: string[] = [];
 
       @ReadThrough('draining')
-      async find(id: string): Promise<string> {
+      async find(id: string): Promise<{ id: string; from: string; tags: string[] }> {
         const context = currentFetchContext();
         this.calls.push(`${id} ${context?.signal.aborted === false ? 'with a live signal' : 'without'}`);
         if (this.calls.length <= 2) {
           // The engine's loads: they wait until the engine's stop aborts them.
           await new Promise((resolve) => context?.signal.addEventListener('abort', resolve, { once: true }));
-          return `${id} from the aborted load`;
+          return { id, from: 'the aborted load', tags: [] };
         }
-        await new Promise((resolve) => setTimeout(resolve, 20));
-        return `${id} from the method`;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        return { id, from: 'the method', tags: [] };
       }
     }
     const { app } = await createStandaloneApp({ providers: [Draining] });
@@ -212,17 +212,27 @@ describe('wiring', () => {
     ];
     await new Promise((resolve) => setImmediate(resolve));
     expect(draining.calls).toEqual(['x with a live signal', 'y with a live signal']); // the loads run
-    await app.close();
-    expect(await Promise.all(pending)).toEqual([
+    const closing = app.close();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    // A call made after the stop, while the run for its key goes on, joins it.
+    pending.push(draining.find('x'));
+    await closing;
+    const results = await Promise.all(pending);
+    expect(results.map(({ id, from }) => `${id} from ${from}`)).toEqual([
       'x from the method',
       'x from the method',
       'x from the method',
       'y from the method',
       'y from the method',
+      'x from the method',
     ]);
-    // One run per key after the stop (the 3 + 2 callers each ran it before), each with a context
+    // One run per key after the stop (the 4 + 2 callers each ran it before), each with a context
     // whose signal the read timeout would abort.
     expect(draining.calls.slice(2).sort()).toEqual(['x with a live signal', 'y with a live signal']);
+    // Each caller has an object of its own, as each had when every call ran the method.
+    expect(new Set(results).size).toBe(results.length);
+    results[0]!.tags.push('mutated');
+    expect(results[1]!.tags).toEqual([]);
   });
 
   it('a method that hangs after the app shut down fails its waiting calls at the read timeout, its signal aborted', async () => {

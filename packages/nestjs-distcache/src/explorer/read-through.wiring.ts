@@ -1,8 +1,10 @@
 import {
+  DEFAULT_READ_TIMEOUT,
   DistCacheError,
   type DistCacheEngine,
   isDistCacheError,
   type KeySpaceDefinition,
+  toMs,
 } from 'distcache-core';
 import type { ReadThroughMetadata } from '../decorators/decorator.types';
 import { runWithFetchContext } from '../fetch-context';
@@ -94,9 +96,22 @@ export function wrapReadThrough(
   };
   const afterStop = new AfterStop(engine, keySpace);
   const { maxKeyBytes } = engine.options;
+  const keyOf = (args: unknown[]): string =>
+    deriveKey === undefined ? callKey(keySite, args, shape) : deriveKey(...args);
   const wrapped = async function (this: unknown, ...args: unknown[]): Promise<unknown> {
-    if (!cacheAvailable(engine)) return original.apply(this, args);
-    const key = deriveKey === undefined ? callKey(keySite, args, shape) : deriveKey(...args);
+    if (!cacheAvailable(engine)) {
+      // While the calls left waiting at the stop are being finished, a new call of the same key
+      // joins that run (one run per key); otherwise, or when its key cannot be made, the method.
+      if (afterStop.idle) return original.apply(this, args);
+      let joined: Promise<unknown> | undefined;
+      try {
+        joined = afterStop.join(keyOf(args));
+      } catch {
+        joined = undefined;
+      }
+      return joined ?? original.apply(this, args);
+    }
+    const key = keyOf(args);
     try {
       return await engine.get(keySpace, key);
     } catch (error) {
@@ -128,8 +143,22 @@ class AfterStop {
     private readonly keySpace: string,
   ) {}
 
+  /** True when no run is in flight: a call after the stop goes to the method, joining nothing. */
+  get idle(): boolean {
+    return this.running.size === 0;
+  }
+
+  /**
+   * The outcome of the run in flight for `key`, if any. Each caller but the first gets its own
+   * copy (`structuredClone`), as each got its own object from the method before; one that cannot
+   * be cloned (it holds functions) is shared.
+   */
+  join(key: string): Promise<unknown> | undefined {
+    return this.running.get(key)?.then(ownCopy);
+  }
+
   finish(key: string, run: () => unknown): Promise<unknown> {
-    const joined = this.running.get(key);
+    const joined = this.join(key);
     if (joined !== undefined) return joined;
     const finished = this.bounded(key, run);
     this.running.set(key, finished);
@@ -139,23 +168,23 @@ class AfterStop {
   }
 
   private bounded(key: string, run: () => unknown): Promise<unknown> {
-    const timeoutMs = this.engine.stats().keySpaces[this.keySpace]?.config.readTimeoutMs;
+    // The keyspace may be gone (a peer deleted it while this node stopped): the default then.
+    const timeoutMs =
+      this.engine.stats().keySpaces[this.keySpace]?.config.readTimeoutMs ??
+      toMs(DEFAULT_READ_TIMEOUT, 'readTimeout');
     const controller = new AbortController();
     return new Promise<unknown>((resolve, reject) => {
       // Kept alive, as the engine's own load timer is: the caller must get its answer.
-      const timer =
-        timeoutMs === undefined
-          ? undefined
-          : setTimeout(() => {
-              const error = new DistCacheError(
-                'E_DATASOURCE_TIMEOUT',
-                `Data source of keyspace "${this.keySpace}" did not answer for key "${key}" within ${timeoutMs}ms ` +
-                  '(a call left waiting when the engine stopped, finished by the method)',
-                { details: { keySpace: this.keySpace, key, timeoutMs } },
-              );
-              reject(error);
-              controller.abort(error);
-            }, timeoutMs);
+      const timer = setTimeout(() => {
+        const error = new DistCacheError(
+          'E_DATASOURCE_TIMEOUT',
+          `Data source of keyspace "${this.keySpace}" did not answer for key "${key}" within ${timeoutMs}ms ` +
+            '(a call left waiting when the engine stopped, finished by the method)',
+          { details: { keySpace: this.keySpace, key, timeoutMs } },
+        );
+        reject(error);
+        controller.abort(error);
+      }, timeoutMs);
       const settle = (): void => clearTimeout(timer);
       const context = { signal: controller.signal, keySpace: this.keySpace };
       Promise.resolve()
@@ -163,5 +192,13 @@ class AfterStop {
         .then(resolve, reject)
         .finally(settle);
     });
+  }
+}
+
+function ownCopy(value: unknown): unknown {
+  try {
+    return structuredClone(value);
+  } catch {
+    return value;
   }
 }
