@@ -16,6 +16,7 @@ import {
   isGlobalFromFactory,
   moduleOptionsNotObject,
 } from './explorer/bootstrap-errors';
+import { isOptionsObject } from './explorer/decorator-options';
 import { NestLoggerAdapter } from './logging/nest-logger.adapter';
 import { checkSingleImport } from './single-import.check';
 
@@ -30,7 +31,7 @@ const engineProvider: Provider = {
     checkSingleImport(modules);
     // forRoot() checked its options and stripped its extras; what a forRootAsync factory returns
     // arrives as it is.
-    if (!isObject(options)) throw moduleOptionsNotObject('factory', options);
+    if (!isOptionsObject(options)) throw moduleOptionsNotObject('factory', options);
     if ('isGlobal' in options) throw isGlobalFromFactory();
     return new DistCacheEngine({ ...options, logger: options.logger ?? new NestLoggerAdapter() });
   },
@@ -82,7 +83,7 @@ export class DistCacheModule extends ConfigurableDistCacheModule {
    */
   static override forRoot(options: DistCacheModuleForRootOptions): DynamicModule {
     // Nest's builder would fail on null with a bare TypeError.
-    if (!isObject(options)) throw moduleOptionsNotObject('forRoot', options);
+    if (!isOptionsObject(options)) throw moduleOptionsNotObject('forRoot', options);
     return super.forRoot(options);
   }
 
@@ -92,13 +93,10 @@ export class DistCacheModule extends ConfigurableDistCacheModule {
    * @throws DistCacheError `E_INVALID_OPTION` when `options` is not an object naming one of them
    */
   static override forRootAsync(options: DistCacheModuleAsyncOptions): DynamicModule {
-    const given = isObject(options) ? options : {};
+    const given = isOptionsObject(options) ? options : {};
     const ways = [given.useFactory, given.useClass, given.useExisting].filter((way) => way !== undefined);
-    if (ways.length === 0) throw asyncOptionsWithoutFactory(options);
+    // Exactly one: with two, Nest would pick one silently.
+    if (ways.length !== 1) throw asyncOptionsWithoutFactory(options);
     return super.forRootAsync(options);
   }
-}
-
-function isObject(value: unknown): value is object {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

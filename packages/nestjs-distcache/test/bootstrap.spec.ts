@@ -330,8 +330,19 @@ describe('bootstrap errors name the class and method', () => {
     expect(isDistCacheError(noFactory, 'E_INVALID_OPTION')).toBe(true);
     expect((noFactory as Error).message).toBe(
       'Invalid option "options": DistCacheModule.forRootAsync() takes { imports?, inject?, isGlobal? } ' +
-        'and one of useFactory, useClass or useExisting (got {"imports":[]})',
+        'and exactly one of useFactory, useClass or useExisting (got {"imports":[]})',
     );
+    // Two ways: Nest would use one and ignore the other.
+    class Options {
+      createDistCacheOptions(): DistCacheModuleOptions {
+        return {};
+      }
+    }
+    const twoWays = rejected(() =>
+      DistCacheModule.forRootAsync({ useFactory: () => ({}), useClass: Options }),
+    );
+    expect(isDistCacheError(twoWays, 'E_INVALID_OPTION')).toBe(true);
+    expect((twoWays as Error).message).toContain('exactly one of useFactory, useClass or useExisting');
 
     const error = await Test.createTestingModule({
       imports: [

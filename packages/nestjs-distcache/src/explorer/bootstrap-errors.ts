@@ -116,7 +116,7 @@ export function moduleOptionsNotObject(source: 'forRoot' | 'factory', value: unk
 export function asyncOptionsWithoutFactory(value: unknown): DistCacheError {
   return invalid(
     'Invalid option "options": DistCacheModule.forRootAsync() takes { imports?, inject?, isGlobal? } ' +
-      `and one of useFactory, useClass or useExisting (got ${shownValue(value)})`,
+      `and exactly one of useFactory, useClass or useExisting (got ${shownValue(value)})`,
     { path: 'options' },
   );
 }

@@ -13,7 +13,7 @@ export function decoratorOptions(
   value: unknown,
   known?: { readonly decorator: string; readonly fields: readonly string[] },
 ): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+  if (!isOptionsObject(value)) {
     const shape = known === undefined ? 'an object' : `an object { ${known.fields.join(', ')} }`;
     throw wrongDecoratorOption(where, 'options', shape, value);
   }
@@ -38,4 +38,9 @@ export function argsFunction(where: string, value: unknown, path: string): ArgsF
   if (value === undefined || typeof value === 'function') return value as ArgsFunction | undefined;
   const of = path === 'args' ? 'of the key' : "of the method's arguments";
   throw wrongDecoratorOption(where, path, `a function ${of}`, value);
+}
+
+/** An object that can hold options: not null, not an array. */
+export function isOptionsObject(value: unknown): value is object {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
