@@ -225,6 +225,17 @@ describe('keys the engine refuses name the decorator, the method and the way out
     async save(id: string): Promise<string> {
       return id;
     }
+
+    @CacheEvict('big', {
+      key: ((id: string) => (id === 'none' ? undefined : id)) as unknown as KeyFunction<[string]>,
+      tags: ((id: string) => (id === 'text' ? 'not-an-array' : ['all'])) as unknown as KeyFunction<
+        [string],
+        readonly string[]
+      >,
+    })
+    async dropTagged(id: string): Promise<void> {
+      this.counter.record('dropTagged', id);
+    }
   }
 
   it('a @ReadThrough argument over maxKeyBytes', async () => {
@@ -265,6 +276,27 @@ describe('keys the engine refuses name the decorator, the method and the way out
     expect((long as Error).message).toMatch(
       /^@CachePut\('big'\) on Big\.save: Invalid key in keyspace "big": is 1200\+ bytes, over maxKeyBytes \(1024\) \(its `key` function returned "(ab)+\.\.\.\)\. The method ran; its result was not stored, so the cache may still serve the old value\. Give the decorator a `key` function that returns the key the @ReadThrough method reads, making a shorter key \(a hash of the arguments, for example\), or raise maxKeyBytes \(1024\) in the DistCacheModule options$/,
     );
+  });
+
+  it('a @CacheEvict with tags evicts nothing when its key function returns no key, and names a tags function that returns no array', async () => {
+    const { app } = await start({ providers: [Counter, Big] });
+    const big = app.get(Big);
+    const cache = app.get(DistCacheService);
+    await cache.put('big', 'kept', 'v', { tags: ['all'] });
+    const none = await big.dropTagged('none').catch((e: unknown) => e);
+    expect(isDistCacheError(none, 'E_INVALID_KEY')).toBe(true);
+    expect((none as Error).message).toContain('nothing was evicted');
+    // True: the tags were not evicted either.
+    expect(await cache.get('big', 'kept')).toBe('v');
+    const text = await big.dropTagged('text').catch((e: unknown) => e);
+    expect(isDistCacheError(text, 'E_INVALID_VALUE')).toBe(true);
+    expect((text as Error).message).toMatch(
+      /^@CacheEvict\('big'\) on Big\.dropTagged: its `tags` function returned "not-an-array", which keyspace "big" refuses \(.*\)\. The method ran; nothing was evicted, so the cache may still serve the old value\. Make the `tags` function return an array of tag strings$/,
+    );
+    expect(await cache.get('big', 'kept')).toBe('v');
+    await big.dropTagged('x');
+    // Evicted by its tag: the next read loads it from the method (which returns the id).
+    expect(await cache.get('big', 'kept')).toBe('kept');
   });
 });
 

@@ -1,6 +1,7 @@
-import { type DistCacheEngine, isDistCacheError, type Logger } from 'distcache-core';
+import { DistCacheError, type DistCacheEngine, isDistCacheError, type Logger } from 'distcache-core';
 import { type MethodShape, methodShape } from '../keys/method-key';
 import { callKey, type KeyOrigin, type KeySite, keyRefused, notAKey } from './call-key';
+import { shownValue } from './shown-value';
 import type { ResolvedCacheWrite } from './cache-write.options';
 import { cacheAvailable, replaceMethod } from './method-wiring';
 import type { MethodSite } from './read-through.wiring';
@@ -52,15 +53,27 @@ async function applyWrite(
   const fromKeyFunction = write.key !== undefined;
   switch (write.kind) {
     case 'evict': {
-      if (write.tags !== undefined)
-        await engine.deleteByTags(write.keySpace, write.tags(...args) as readonly string[]);
-      // With `tags` alone, only the tags are evicted.
-      if (write.tags !== undefined && write.key === undefined) return;
-      const keys = write.key === undefined ? callKey(keySite, args, shape) : write.key(...args);
       const skipped = 'nothing was evicted, so the cache may still serve the old value';
-      if (typeof keys !== 'string' && !Array.isArray(keys)) throw notAKey(keySite, keys, skipped);
-      const list: readonly unknown[] = typeof keys === 'string' ? [keys] : keys;
-      await refusedKeys(engine, keySite, { key: keys, fromKeyFunction, skipped }, () =>
+      // The keys are made first, so a key function that returns no key fails before anything is
+      // evicted, as the message says. With `tags` alone, only the tags are evicted.
+      let keys: unknown;
+      if (write.key !== undefined || write.tags === undefined) {
+        keys = write.key === undefined ? callKey(keySite, args, shape) : write.key(...args);
+        if (typeof keys !== 'string' && !Array.isArray(keys)) throw notAKey(keySite, keys, skipped);
+      }
+      if (write.tags !== undefined) {
+        const tags = write.tags(...args);
+        try {
+          await engine.deleteByTags(write.keySpace, tags as readonly string[]);
+        } catch (error) {
+          if (!isDistCacheError(error, 'E_INVALID_VALUE')) throw error;
+          throw tagsRefused(keySite, tags, error, skipped);
+        }
+        if (keys === undefined) return;
+      }
+      const list: readonly unknown[] = typeof keys === 'string' ? [keys] : (keys as readonly unknown[]);
+      const after = write.tags === undefined ? skipped : 'its tags were evicted, not its keys';
+      await refusedKeys(engine, keySite, { key: keys, fromKeyFunction, skipped: after }, () =>
         engine.deleteMany(write.keySpace, list as readonly string[]),
       );
       return;
@@ -92,4 +105,20 @@ async function refusedKeys(
     if (!isDistCacheError(error, 'E_INVALID_KEY')) throw error;
     throw keyRefused(keySite, error, { ...origin, maxKeyBytes: engine.options.maxKeyBytes });
   }
+}
+
+/** A `@CacheEvict` whose `tags` function returned what the engine refuses (not an array of tags). */
+function tagsRefused(
+  site: KeySite,
+  returned: unknown,
+  error: DistCacheError,
+  skipped: string,
+): DistCacheError {
+  return new DistCacheError(
+    error.code,
+    `${site.where}: its \`tags\` function returned ${shownValue(returned)}, which keyspace ` +
+      `"${site.keySpace}" refuses (${error.message}). The method ran; ${skipped}. Make the \`tags\` ` +
+      'function return an array of tag strings',
+    { cause: error, details: { keySpace: site.keySpace, method: site.label } },
+  );
 }
