@@ -15,10 +15,15 @@ const scripts = {
 };
 
 function run(file: string, ...args: string[]) {
+  return runWith({}, file, ...args);
+}
+
+function runWith(env: Record<string, string>, file: string, ...args: string[]) {
   const result = spawnSync(process.execPath, [file, ...args], {
     cwd: root,
     encoding: 'utf8',
     timeout: 20_000,
+    env: { ...process.env, ...env },
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
@@ -37,6 +42,20 @@ describe('the sample app scripts on the command line', () => {
     expect(stderr.trim().split('\n')).toHaveLength(1);
     expect(stderr).toContain("Unknown option '--no-such-flag'");
     expect(stderr).toContain('--help');
+    expect(status).toBe(2);
+  });
+
+  it.each([
+    [{ NODES: 'abc' }, 'NODES must be a whole number from 1 to 9, got "abc"'],
+    [{ NODES: '0' }, 'NODES must be a whole number from 1 to 9, got "0"'],
+    [{ SEED_PRODUCTS: 'abc' }, 'SEED_PRODUCTS must be a whole number from 1 to 10000000, got "abc"'],
+    [{ DISCOVERY: 'bogus' }, 'DISCOVERY must be "static" or "nats", got "bogus"'],
+  ])('start refuses %j in one line, exit 2, before starting anything', (env, message) => {
+    // Before: NODES=abc printed "cluster of NaN ready" and exited 0; SEED_PRODUCTS=abc crashed with
+    // a stack trace; DISCOVERY=bogus ran static discovery.
+    const { status, stdout, stderr } = runWith(env, scripts.start);
+    expect(stdout).toBe('');
+    expect(stderr.trim()).toBe(`npm start: ${message}`);
     expect(status).toBe(2);
   });
 

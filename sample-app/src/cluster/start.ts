@@ -2,7 +2,7 @@
 // distcache cluster, sharing one database, until Ctrl-C. Static discovery by default; with
 // `--nats` (or DISCOVERY=nats) the launcher starts its own nats-server on a free loopback port and
 // the nodes find each other through it (natsDiscovery).
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_PGLITE_DIR, DEFAULT_SEED_PRODUCTS } from '../config/app.config.js';
@@ -12,10 +12,29 @@ import { type ClusterDiscovery, startCluster } from './cluster.js';
 
 const DATA_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '.data');
 
-const size = Number(process.env.NODES ?? 3);
+/** Exits with one line naming the variable (not NaN nodes, nor a stack trace). */
+function refuse(message: string): never {
+  console.error(`npm start: ${message}`);
+  process.exit(2);
+}
+
+/** An integer environment variable within [min, max], or `fallback` when unset or empty. */
+function integerFromEnv(name: string, fallback: number, min: number, max: number): number {
+  const text = process.env[name]?.trim();
+  if (text === undefined || text === '') return fallback;
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value < min || value > max)
+    refuse(`${name} must be a whole number from ${min} to ${max}, got "${text}"`);
+  return value;
+}
+
+const size = integerFromEnv('NODES', 3, 1, 9);
 const databaseUrl = process.env.DATABASE_URL || undefined;
 const pgliteDir = process.env.PGLITE_DIR || DEFAULT_PGLITE_DIR;
-const seedProducts = Number(process.env.SEED_PRODUCTS ?? DEFAULT_SEED_PRODUCTS);
+const seedProducts = integerFromEnv('SEED_PRODUCTS', DEFAULT_SEED_PRODUCTS, 1, 10_000_000);
+const discoveryEnv = process.env.DISCOVERY?.trim().toLowerCase() || undefined;
+if (discoveryEnv !== undefined && discoveryEnv !== 'static' && discoveryEnv !== 'nats')
+  refuse(`DISCOVERY must be "static" or "nats", got "${process.env.DISCOVERY}"`);
 const flags = parseCommandLine({
   command: 'npm start',
   help: `The catalogue service as a cluster of nodes on loopback (HTTP 3001..., peers 3311...,
@@ -31,9 +50,7 @@ Environment: NODES (3), DATABASE_URL (PostgreSQL; PGlite when unset), PGLITE_DIR
 // `npm start -- --nats` at the root runs `npm run start -w sample-app --nats`: npm keeps that flag
 // for itself as npm_config_nats=true instead of passing it on, so accept all three spellings.
 const discovery: ClusterDiscovery =
-  flags.nats === true ||
-  process.env.npm_config_nats === 'true' ||
-  process.env.DISCOVERY?.toLowerCase() === 'nats'
+  flags.nats === true || process.env.npm_config_nats === 'true' || discoveryEnv === 'nats'
     ? 'nats'
     : 'static';
 
@@ -55,11 +72,17 @@ const cluster = await startCluster({
   adminPort: 3321,
   discovery,
   onOutput: (node, line) => console.log(`[${node}] ${line}`),
-});
+}).catch((error: unknown) => refuse(error instanceof Error ? error.message : String(error)));
 mkdirSync(DATA_DIR, { recursive: true });
+// The launcher's pid: only the launcher that wrote the file removes it (a second launcher, on its
+// own database, removed the first one's file at its Ctrl-C, and the load script lost the cluster).
 writeFileSync(
   CLUSTER_FILE,
-  JSON.stringify({ nodes: cluster.nodes.map(({ name, url }) => ({ name, url })) }, null, 2),
+  JSON.stringify(
+    { launcherPid: process.pid, nodes: cluster.nodes.map(({ name, url }) => ({ name, url })) },
+    null,
+    2,
+  ),
 );
 
 console.log(
@@ -94,7 +117,7 @@ const shutdown = (signal: string): void => {
   );
   void cluster.stop().then(
     () => {
-      rmSync(CLUSTER_FILE, { force: true });
+      if (clusterFileOwner() === process.pid) rmSync(CLUSTER_FILE, { force: true });
       console.log('stopped cleanly');
       process.exit(0);
     },
@@ -110,4 +133,13 @@ for (const node of cluster.nodes) {
   void node.exited.then(() => {
     if (!stopping) console.log(`${node.name} exited; the other nodes keep serving (Ctrl-C to stop all)`);
   });
+}
+
+/** The pid of the launcher that wrote the cluster file, if it is there and says. */
+function clusterFileOwner(): number | undefined {
+  try {
+    return (JSON.parse(readFileSync(CLUSTER_FILE, 'utf8')) as { launcherPid?: number }).launcherPid;
+  } catch {
+    return undefined;
+  }
 }
