@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { TerminusModule } from '@nestjs/terminus';
 import { staticDiscovery } from 'distcache-core';
@@ -10,6 +11,7 @@ import { DashboardService } from './dashboard/dashboard.service.js';
 import { DatabaseModule } from './database/database.module.js';
 import { DatabaseHealthIndicator } from './health/database.health.js';
 import { HealthController } from './health/health.controller.js';
+import { CacheErrorsFilter } from './http/cache-errors.filter.js';
 import { DataSourceCounter } from './products/data-source.counter.js';
 import { ProductsController } from './products/products.controller.js';
 import { ProductsRepository } from './products/products.repository.js';
@@ -56,6 +58,7 @@ import { StatsController } from './stats/stats.controller.js';
     DashboardService,
     DistCacheHealthIndicator,
     DatabaseHealthIndicator,
+    { provide: APP_FILTER, useClass: CacheErrorsFilter },
   ],
 })
 export class AppModule {}
