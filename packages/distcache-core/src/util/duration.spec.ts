@@ -32,6 +32,16 @@ describe('toMs', () => {
     },
   );
 
+  it('says a number in a string needs a unit, rather than "must be milliseconds" to a "5"', () => {
+    // Environment variables are strings: CACHE_TTL=5 read as contradicting the rule (outside tester).
+    expect(() => toMs('5', 'keySpaceDefaults.ttl')).toThrow(
+      'Invalid option "keySpaceDefaults.ttl": is a string without a unit: write "5ms" or "5s", or the number 5 (milliseconds)',
+    );
+    expect(() => toMs('5 minutes', 'ttl')).toThrow(
+      'must be a number of milliseconds, or a string with a unit like "250ms", "30s", "5m", "1h", "1d"',
+    );
+  });
+
   it('keeps undefined in toOptionalMs and rejects zero in toPositiveMs', () => {
     expect(toOptionalMs(undefined, 'x')).toBeUndefined();
     expect(() => toPositiveMs(0, 'readTimeout')).toThrow(/readTimeout.*greater than zero/);

@@ -35,7 +35,18 @@ export function toMs(value: unknown, path: string): number {
       return ms;
     }
   }
-  throw invalidOption(path, 'must be milliseconds or a string like "250ms", "30s", "5m", "1h", "1d"', value);
+  // A number in a string ("5", from an environment variable say) read as contradicting the rule.
+  if (typeof value === 'string' && /^\d+(?:\.\d+)?$/.test(value.trim()))
+    throw invalidOption(
+      path,
+      `is a string without a unit: write "${value.trim()}ms" or "${value.trim()}s", or the number ${value.trim()} (milliseconds)`,
+      value,
+    );
+  throw invalidOption(
+    path,
+    'must be a number of milliseconds, or a string with a unit like "250ms", "30s", "5m", "1h", "1d"',
+    value,
+  );
 }
 
 /** Like {@link toMs}, but `undefined` stays `undefined`. */
