@@ -27,12 +27,28 @@ const { NestFactory } = await import('@nestjs/core');
 const { AppModule } = await import('./app.module.js');
 const { DashboardService } = await import('./dashboard/dashboard.service.js');
 
-const app = await NestFactory.create(AppModule, {
-  logger: (process.env.LOG_LEVELS ?? 'log,warn,error').split(',') as ('log' | 'warn' | 'error' | 'debug')[],
-});
+const LOG_LEVELS = ['log', 'error', 'warn', 'debug', 'verbose', 'fatal'] as const;
+type LogLevel = (typeof LOG_LEVELS)[number];
+const levels = (process.env.LOG_LEVELS ?? 'log,warn,error').split(',').map((level) => level.trim());
+const unknownLevels = levels.filter((level) => !(LOG_LEVELS as readonly string[]).includes(level));
+if (unknownLevels.length > 0) {
+  console.error(
+    `catalogue: invalid configuration: LOG_LEVELS must be a comma-separated list of ${LOG_LEVELS.join(', ')}, got "${unknownLevels.join(',')}"`,
+  );
+  process.exit(1);
+}
+
+// A start that fails (a port taken, options the engine refuses) is one line and exit 1, not Nest's
+// or Node's stack traces (abortOnError: false makes create() throw instead of exiting itself).
+const app = await NestFactory.create(AppModule, { logger: levels as LogLevel[], abortOnError: false }).catch(
+  (error: unknown) => cannotStart(error),
+);
 // SIGTERM / SIGINT -> app.close(): the engine leaves the cluster, then the database closes.
 app.enableShutdownHooks();
-await app.listen(config.httpPort, config.httpHost);
+await app.listen(config.httpPort, config.httpHost).catch(async (error: unknown) => {
+  await app.close().catch(() => undefined);
+  cannotStart(error);
+});
 const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
 const ready: ReadyMessage = {
   kind: 'ready',
@@ -50,4 +66,14 @@ if (config.databaseDriver === 'launcher') {
   process.once('disconnect', () => {
     void app.close().finally(() => process.exit(0));
   });
+}
+
+function cannotStart(error: unknown): never {
+  const text = error instanceof Error ? error.message : String(error);
+  const address =
+    (error as { code?: string }).code === 'EADDRINUSE'
+      ? ' (a port of this node is taken: HTTP_PORT, CACHE_PORT or ADMIN_PORT)'
+      : '';
+  console.error(`catalogue: cannot start: ${text}${address}`);
+  process.exit(1);
 }
