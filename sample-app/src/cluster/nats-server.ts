@@ -1,8 +1,9 @@
 // A private nats-server for `npm start -- --nats` and the NATS e2e test: a child process on a
 // free loopback port (never a shared server on 4222), stopped with the cluster.
-import { spawn } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { portOr } from './ports.js';
 
 /** `NATS_SERVER_BIN`, else /usr/sbin/nats-server (scripts/setup.sh installs it), else the PATH. */
@@ -21,8 +22,14 @@ export interface OwnedNatsServer {
 /** Starts nats-server on `port` (0, or taken: a free one) and waits until it greets clients. */
 export async function startNatsServer(port = 0, timeoutMs = 10_000): Promise<OwnedNatsServer> {
   const chosen = await portOr(port);
-  const child = spawn(NATS_SERVER_BIN, ['-a', '127.0.0.1', '-p', String(chosen)], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+  // Through a watchdog (nats-watchdog.ts) that stops the server when this process is gone, even
+  // by SIGKILL; SIGTERM to it reaches the server.
+  // The built file, from src/ (the tests) as from dist/: both are two folders below the app.
+  const watchdog = fileURLToPath(new URL('../../dist/cluster/nats-watchdog.js', import.meta.url));
+  const child = fork(watchdog, [NATS_SERVER_BIN, '-a', '127.0.0.1', '-p', String(chosen)], {
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    // None of this process's node flags (--input-type, --cpu-prof...): it needs none.
+    execArgv: [],
     // Its own process group, like the nodes: Ctrl-C reaches the launcher only, which stops the
     // nodes (they announce their departure through NATS) before it stops this server.
     detached: true,
