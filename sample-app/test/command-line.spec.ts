@@ -59,6 +59,22 @@ describe('the sample app scripts on the command line', () => {
     expect(status).toBe(2);
   });
 
+  it("load passes on parseArgs's message with one period, not two", () => {
+    const { status, stderr } = run(scripts.load, '--duration', '-1');
+    expect(stderr.trim()).toBe(
+      "npm run load -w sample-app: Option '--duration' argument is ambiguous. `npm run load -w sample-app -- --help` shows the usage.",
+    );
+    expect(status).toBe(2);
+  });
+
+  it('serve refuses a CACHE_PEERS port out of range as typed, in its configuration check', () => {
+    const { status, stderr } = runWith({ CACHE_PEERS: '127.0.0.1:3311,,127.0.0.1:99999' }, scripts.serve);
+    expect(stderr.trim()).toBe(
+      'catalogue: invalid configuration:\n  - CACHE_PEERS must be a comma-separated list of host:port, got "127.0.0.1:99999"',
+    );
+    expect(status).toBe(1);
+  });
+
   it('load names a flag whose value is not a number', () => {
     const { status, stderr } = run(scripts.load, '--duration', 'soon');
     expect(stderr.trim()).toBe(

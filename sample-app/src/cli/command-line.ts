@@ -42,7 +42,8 @@ export function positiveNumber(command: string, flag: string, raw: string | unde
 }
 
 function usageError(command: string, problem: string): never {
-  console.error(`${command}: ${problem}. \`${command} -- --help\` shows the usage.`);
+  // parseArgs's own messages end with a period already ("... is ambiguous.").
+  console.error(`${command}: ${problem.replace(/\.+$/, '')}. \`${command} -- --help\` shows the usage.`);
   process.exit(2);
 }
 

@@ -94,7 +94,12 @@ export function validateEnv(env: Record<string, unknown>): AppConfig {
     .split(',')
     .map((peer) => peer.trim())
     .filter((peer) => peer.length > 0);
-  const badPeers = cachePeers.filter((peer) => !HOST_PORT.test(peer));
+  // The port's range too: the engine would name the entry by its index after the empty ones were
+  // dropped, not as it was typed.
+  const badPeers = cachePeers.filter((peer) => {
+    const port = Number(peer.slice(peer.lastIndexOf(':') + 1));
+    return !HOST_PORT.test(peer) || port < 1 || port > 65_535;
+  });
   if (badPeers.length > 0) {
     problems.push(`CACHE_PEERS must be a comma-separated list of host:port, got "${badPeers.join(',')}"`);
   }
