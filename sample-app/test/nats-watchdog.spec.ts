@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 
 const NATS_SERVER = fileURLToPath(new URL('../dist/cluster/nats-server.js', import.meta.url));
 
@@ -29,13 +29,17 @@ describe('the private nats-server', () => {
         '-e',
         `const { startNatsServer } = await import(${JSON.stringify(NATS_SERVER)});
          const server = await startNatsServer();
-         console.log(server.port);
+         process.stdout.write(server.port + '\\n');
          setInterval(() => {}, 1000);`,
       ],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
+    // Killed however the test ends: a launcher left running keeps its server, and vitest waiting.
+    onTestFinished(() => void launcher.kill('SIGKILL'));
+    // Written raw: console.log of a number is coloured when FORCE_COLOR is set (nx sets it in CI).
     const [chunk] = (await once(launcher.stdout!, 'data')) as [Buffer];
     const port = Number(chunk.toString().trim());
+    expect(Number.isInteger(port), `the launcher wrote ${JSON.stringify(chunk.toString())}`).toBe(true);
     expect(await accepts(port)).toBe(true);
     launcher.kill('SIGKILL');
     await once(launcher, 'exit');
