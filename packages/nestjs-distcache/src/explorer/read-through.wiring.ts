@@ -75,8 +75,8 @@ export function registerReadThroughKeySpace(
  * Sends every call of the method through `engine.get`; the key is derived from the arguments. A
  * call still waiting when the engine stops (application shutdown) is finished by the method, so
  * requests being drained do not fail with `E_ENGINE_STOPPED` (see {@link AfterStop}); calls made
- * after the stop go to the method directly. A call whose arguments cannot be encoded rejects with
- * `E_INVALID_KEY` (see {@link callKey}).
+ * after the stop go to the method directly, or join the run of their key while one goes on. A call
+ * whose arguments cannot be encoded rejects with `E_INVALID_KEY` (see {@link callKey}).
  */
 export function wrapReadThrough(
   engine: DistCacheEngine,
