@@ -139,6 +139,9 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
           LOG_LEVELS: options.logLevels ?? 'warn,error',
           SEED_PRODUCTS: String(options.seedProducts ?? 50_000),
         };
+        // The nodes' lines reach the terminal through this process: coloured only when they reach
+        // one (Nest's logger colours unless NO_COLOR; a log written to a file kept the escapes).
+        if (process.stdout.isTTY !== true) env.NO_COLOR = '1';
         if (nats !== undefined) {
           env.NATS_URL = nats.url;
           delete env.CACHE_PEERS; // the nodes find each other through NATS only
