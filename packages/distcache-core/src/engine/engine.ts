@@ -252,9 +252,9 @@ export class DistCacheEngine extends EventEmitter<EngineEvents> {
     if (options == null) return this.putMany<T>(keySpace, [{ key, value }]);
     optionsObject(options, 'options', PUT_OPTIONS);
     const { ttl, tags, signal, timeout } = options;
-    // Checked here, so a bad ttl is named as the caller wrote it (not "entries[0].ttl").
-    if (ttl !== undefined) toMs(ttl, 'options.ttl');
-    await this.putMany<T>(keySpace, [{ key, value, ttl, tags }], { signal, timeout });
+    // Converted here, so a bad ttl is named as the caller wrote it (not "entries[0].ttl").
+    const ttlMs = ttl === undefined ? undefined : toMs(ttl, 'options.ttl');
+    await this.putMany<T>(keySpace, [{ key, value, ttl: ttlMs, tags }], { signal, timeout });
   }
 
   /**
