@@ -59,14 +59,6 @@ describe('the sample app scripts on the command line', () => {
     expect(status).toBe(2);
   });
 
-  it("load passes on parseArgs's message with one period, not two", () => {
-    const { status, stderr } = run(scripts.load, '--duration', '-1');
-    expect(stderr.trim()).toBe(
-      "npm run load -w sample-app: Option '--duration' argument is ambiguous. `npm run load -w sample-app -- --help` shows the usage.",
-    );
-    expect(status).toBe(2);
-  });
-
   it('serve refuses a CACHE_PEERS port out of range as typed, in its configuration check', () => {
     const { status, stderr } = runWith({ CACHE_PEERS: '127.0.0.1:3311,,127.0.0.1:99999' }, scripts.serve);
     expect(stderr.trim()).toBe(
@@ -75,10 +67,15 @@ describe('the sample app scripts on the command line', () => {
     expect(status).toBe(1);
   });
 
-  it('load names a flag whose value is not a number', () => {
-    const { status, stderr } = run(scripts.load, '--duration', 'soon');
+  it.each([
+    // Its own check: a value that is not a number.
+    ['soon', "--duration must be a positive number, got 'soon'"],
+    // parseArgs's message, which ends with a period already: one period, not two.
+    ['-1', "Option '--duration' argument is ambiguous"],
+  ])('load names a bad --duration %j in one line', (value, problem) => {
+    const { status, stderr } = run(scripts.load, '--duration', value);
     expect(stderr.trim()).toBe(
-      "npm run load -w sample-app: --duration must be a positive number, got 'soon'. `npm run load -w sample-app -- --help` shows the usage.",
+      `npm run load -w sample-app: ${problem}. \`npm run load -w sample-app -- --help\` shows the usage.`,
     );
     expect(status).toBe(2);
   });

@@ -1,6 +1,6 @@
 // Bootstrap refuses configurations that would make the cache wrong, with messages naming the
 // class and method, and warns about providers it cannot serve.
-import { Controller, Get, Injectable, Module, type ModuleMetadata, Scope } from '@nestjs/common';
+import { Controller, Get, Injectable, Module, Scope } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { type DistCacheEngine, type Duration, isDistCacheError } from 'distcache-core';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -21,6 +21,7 @@ import {
 import {
   bootstrapError,
   closeStarted,
+  compileError,
   Counter,
   ProductsService,
   startStandalone as start,
@@ -294,15 +295,10 @@ describe('bootstrap errors name the class and method', () => {
   });
 
   it('isGlobal returned by a forRootAsync factory names where it belongs', async () => {
-    const error = await Test.createTestingModule({
+    const error = await compileError({
       // @ts-expect-error the options type has no isGlobal; a loosely typed config object gets past it
       imports: [DistCacheModule.forRootAsync({ useFactory: () => ({ isGlobal: true }) })],
-    })
-      .compile()
-      .then(
-        () => undefined,
-        (e: unknown) => e,
-      );
+    });
     expect(isDistCacheError(error, 'E_INVALID_OPTION')).toBe(true);
     expect((error as Error).message).toMatch(
       /^Invalid option "isGlobal": .*DistCacheModule\.forRootAsync\(\{ isGlobal: true, imports, inject, useFactory \}\)$/,
@@ -344,18 +340,13 @@ describe('bootstrap errors name the class and method', () => {
     expect(isDistCacheError(twoWays, 'E_INVALID_OPTION')).toBe(true);
     expect((twoWays as Error).message).toContain('exactly one of useFactory, useClass or useExisting');
 
-    const error = await Test.createTestingModule({
+    const error = await compileError({
       imports: [
         DistCacheModule.forRootAsync({
           useFactory: () => undefined as unknown as DistCacheModuleOptions,
         }),
       ],
-    })
-      .compile()
-      .then(
-        () => undefined,
-        (e: unknown) => e,
-      );
+    });
     expect(isDistCacheError(error, 'E_INVALID_OPTION')).toBe(true);
     expect((error as Error).message).toBe(
       'Invalid option "options": the options of DistCacheModule.forRootAsync() must be an object of ' +
@@ -366,34 +357,20 @@ describe('bootstrap errors name the class and method', () => {
   });
 
   it('invalid module options fail when the module is compiled, naming the field', async () => {
-    const error = await Test.createTestingModule({ imports: [DistCacheModule.forRoot({ port: 70_000 })] })
-      .compile()
-      .then(
-        () => undefined,
-        (e: unknown) => e,
-      );
+    const error = await compileError({ imports: [DistCacheModule.forRoot({ port: 70_000 })] });
     expect(isDistCacheError(error, 'E_INVALID_OPTION')).toBe(true);
     expect((error as Error).message).toContain('port');
   });
 });
 
 describe('DistCacheModule is imported once per application', () => {
-  function compileError(imports: ModuleMetadata['imports']): Promise<unknown> {
-    return Test.createTestingModule({ imports, providers: [Counter, ProductsService] })
-      .compile()
-      .then(
-        async (moduleRef) => {
-          await moduleRef.close();
-          throw new Error('compiled but was expected to fail');
-        },
-        (error: unknown) => error,
-      );
-  }
-
   it('a second forRoot() or forRootAsync() in a feature module fails, saying what to do', async () => {
     @Module({ imports: [DistCacheModule.forRoot({ nodeName: 'feature' })] })
     class FeatureModule {}
-    const error = await compileError([DistCacheModule.forRoot({ isGlobal: true }), FeatureModule]);
+    const error = await compileError({
+      providers: [Counter, ProductsService],
+      imports: [DistCacheModule.forRoot({ isGlobal: true }), FeatureModule],
+    });
     expect(isDistCacheError(error, 'E_INVALID_OPTION')).toBe(true);
     expect((error as Error).message).toBe(
       'DistCacheModule.forRoot() (or forRootAsync()) is imported 2 times in this application: one with ' +
@@ -405,7 +382,10 @@ describe('DistCacheModule is imported once per application', () => {
 
     @Module({ imports: [DistCacheModule.forRootAsync({ useFactory: () => ({ nodeName: 'async' }) })] })
     class AsyncFeatureModule {}
-    const async = await compileError([DistCacheModule.forRoot({}), AsyncFeatureModule]);
+    const async = await compileError({
+      providers: [Counter, ProductsService],
+      imports: [DistCacheModule.forRoot({}), AsyncFeatureModule],
+    });
     expect(isDistCacheError(async, 'E_INVALID_OPTION')).toBe(true);
     expect((async as Error).message).toMatch(
       /^DistCacheModule\.forRoot\(\) \(or forRootAsync\(\)\) is imported 2 times in this application: one imported by RootTestModule; one imported by AsyncFeatureModule\./,

@@ -67,6 +67,22 @@ export async function bootstrapError(
   throw new Error('bootstrap succeeded but was expected to fail');
 }
 
+/**
+ * Compiles a testing module that must fail when compiled (module options are checked then) and
+ * returns the error, closing the module if it compiled after all.
+ */
+export function compileError(metadata: ModuleMetadata): Promise<unknown> {
+  return Test.createTestingModule(metadata)
+    .compile()
+    .then(
+      async (moduleRef) => {
+        await moduleRef.close();
+        throw new Error('compiled but was expected to fail');
+      },
+      (error: unknown) => error,
+    );
+}
+
 const started: INestApplication[] = [];
 
 /** Closes `app` in {@link closeStarted}. */
