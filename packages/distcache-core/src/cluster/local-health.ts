@@ -72,16 +72,16 @@ export class LocalHealth {
     return longest;
   }
 
-  /**
-   * Milliseconds since the last tick ran, at most a sample interval more than the stall in progress
-   * (0 when not started). A loop that stalled inside a callback reads the sockets that had input
-   * before its timers run: a read served then is the first to know, from this, that it was away.
-   */
   /** When the next tick is due (clock time): it changes each time a tick runs. */
   get tickDue(): number {
     return this.expected;
   }
 
+  /**
+   * Milliseconds since the last tick ran, at most a sample interval more than the stall in progress
+   * (0 when not started). A loop that stalled inside a callback reads the sockets that had input
+   * before its timers run: a read served then is the first to know, from this, that it was away.
+   */
   sinceLastTick(now: number): number {
     return this.started ? now - (this.expected - SAMPLE_INTERVAL_MS) : 0;
   }

@@ -92,9 +92,8 @@ export class Membership {
     // One listener per ping in flight, one ping per peer: large clusters exceed the default 10.
     setMaxListeners(0, this.abort.signal);
     this.health = new LocalHealth(deps.clock, 2 * deps.options.failureTimeoutMs, (lag) => {
-      // A single stall that long is acted on at the late tick, not a ping interval later. The
-      // tick's lateness misses the part of the stall before its due time (up to a sample interval).
-      if (lag + SAMPLE_INTERVAL_MS >= this.stallThresholdMs()) this.checkOwnStall();
+      // A single stall that long is acted on at the late tick, not a ping interval later.
+      if (this.mayHaveCost(lag)) this.checkOwnStall();
     });
     // Peer problems repeat every ping (twice a second): once a minute per peer and kind is enough.
     this.warnings = new LogThrottle(deps.logger, deps.clock, 60_000);
@@ -616,6 +615,14 @@ export class Membership {
    * acknowledgement and gives a peer off its ring one attempt of at most `pingTimeout` (a write
    * whose caller's timeout is shorter gives up sooner: docs/reliability.md, "Costs and limits").
    */
+  /**
+   * True when a stall measured as `measuredMs` from a late tick may have lasted the threshold: the
+   * tick's lateness misses the part of the stall before its due time, up to a sample interval.
+   */
+  private mayHaveCost(measuredMs: number): boolean {
+    return measuredMs + SAMPLE_INTERVAL_MS >= this.stallThresholdMs();
+  }
+
   private stallThresholdMs(): number {
     const { failureTimeoutMs, broadcastTimeoutMs, pingTimeoutMs } = this.deps.options;
     return Math.min(failureTimeoutMs, broadcastTimeoutMs, pingTimeoutMs);
@@ -626,8 +633,7 @@ export class Membership {
     const now = this.deps.clock.now();
     const stalled = this.health.stalledSince(this.stallCheckedAt);
     this.stallCheckedAt = now;
-    // Each measured stall may have begun up to a sample interval before the tick it made late.
-    if (stalled > 0 && stalled + SAMPLE_INTERVAL_MS >= this.stallThresholdMs()) this.ownStall(stalled, now);
+    if (stalled > 0 && this.mayHaveCost(stalled)) this.ownStall(stalled, now);
   }
 
   private ownStall(stalledMs: number, until: number): void {
