@@ -17,7 +17,7 @@ import {
   readThroughWithWrites,
   unknownKeySpace,
 } from './explorer/bootstrap-errors';
-import { type ResolvedCacheWrite, resolveCacheWrite } from './explorer/cache-write.options';
+import { type ResolvedCacheWrite, resolveCacheWrite, writeDecorator } from './explorer/cache-write.options';
 import { wrapCacheWrites } from './explorer/cache-write.wiring';
 import { checkMembers } from './explorer/member.check';
 import { checkWriteKey } from './explorer/write-key.check';
@@ -239,7 +239,7 @@ export class DistCacheExplorer implements OnModuleInit {
     const known = this.engine.keySpaces();
     const resolved: ResolvedCacheWrite[] = [];
     for (const metadata of method.writes) {
-      const where = `@${metadata.kind === 'evict' ? 'CacheEvict' : 'CachePut'}('${metadata.keySpace}') on ${site.label}`;
+      const where = `${writeDecorator(metadata.kind)}('${metadata.keySpace}') on ${site.label}`;
       if (!known.includes(metadata.keySpace)) throw unknownKeySpace(where, metadata.keySpace, known);
       if (!returnsPromise(site.prototype, site.name, site.original)) throw notAsync(where, site.label);
       const write = resolveCacheWrite(where, metadata);

@@ -29,6 +29,11 @@ const KNOWN = {
   put: { decorator: '@CachePut', fields: ['key', 'ttl'] },
 } as const;
 
+/** `@CacheEvict` or `@CachePut`, as messages name the decorator. */
+export function writeDecorator(kind: CacheWriteMetadata['kind']): string {
+  return KNOWN[kind].decorator;
+}
+
 /**
  * Checks the options of a `@CacheEvict`/`@CachePut` once, at bootstrap, the way the core checks
  * its own put options: an unknown field is refused rather than ignored, and `ttl` goes through
