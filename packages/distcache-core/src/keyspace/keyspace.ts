@@ -354,12 +354,10 @@ export class KeySpace<T = unknown> {
         const found = await source.fetchMany?.(fresh, context);
         // A user's source (a `@KeySpace` provider's, say) can return anything at run time; an
         // array or a plain object failed every key with a bare "get is not a function".
-        if (
-          found !== undefined &&
-          typeof (found as Partial<ReadonlyMap<string, T>> | null)?.get !== 'function'
-        )
-          throw notAMap(found);
-        return found ?? new Map<string, T | undefined>();
+        // (Nothing, undefined or null, stays "none of them found", as before.)
+        if (found == null) return new Map<string, T | undefined>();
+        if (typeof (found as Partial<ReadonlyMap<string, T>>).get !== 'function') throw notAMap(found);
+        return found;
       });
       for (const key of fresh) {
         this.flights.start(key, async (flight) => this.finishLoad(key, (await batch).get(key), flight));
@@ -862,7 +860,7 @@ export class KeySpace<T = unknown> {
 
 /** What a `fetchMany` that returned something else than a Map is failed with. */
 function notAMap(found: unknown): TypeError {
-  const what = Array.isArray(found) ? 'an array' : found === null ? 'null' : `a ${typeof found}`;
+  const what = Array.isArray(found) ? 'an array' : `a ${typeof found}`;
   return new TypeError(
     `fetchMany must resolve to a Map of key to value (keys absent from it are "not found"), not ${what}: ` +
       'e.g. new Map(rows.map((row) => [row.id, row]))',
